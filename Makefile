@@ -1,0 +1,87 @@
+# pagewalk: `make` builds build/vmm and build/guest.elf; `make run` and
+# `make test` first install what is missing (scripts/install-deps.sh).
+O ?= build
+ifeq ($(SANITIZE),1)
+O := build/sanitize
+SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+endif
+
+CC ?= gcc
+HOST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -MMD -MP \
+	-Ishared -Ivmm/include $(SANFLAGS)
+HOST_LDFLAGS := $(SANFLAGS)
+HOST_LIBS := -lelf -lfdt
+
+# The guest: freestanding, kernel code model, linked at 0xffffffff80200000.
+GUEST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -MMD -MP \
+	-ffreestanding -fno-pic -fno-pie -mcmodel=kernel -mno-red-zone \
+	-mgeneral-regs-only -fstack-protector-strong -fno-omit-frame-pointer \
+	-fno-asynchronous-unwind-tables -Iguest/include -Ishared
+GUEST_LDFLAGS := -nostdlib -static -no-pie -Wl,--build-id=none \
+	-Wl,-z,max-page-size=4096 -Wl,-z,noexecstack -Wl,--no-warn-rwx-segments
+LIBFDT_A := /usr/lib/x86_64-linux-gnu/libfdt.a
+
+LIBVMM_SRCS := $(wildcard vmm/lib/*.c)
+GUEST_SRCS := $(wildcard guest/arch/*.S guest/arch/*.c guest/kernel/*.c guest/lib/*.c)
+TEST_SRCS := $(wildcard tests/*.c)
+TEST_GUESTS := $(patsubst tests/guests/%.S,$(O)/tests/guests/%.elf,$(wildcard tests/guests/*.S))
+
+LIBVMM_OBJS := $(LIBVMM_SRCS:%.c=$(O)/obj/%.o)
+GUEST_OBJS := $(patsubst %,$(O)/obj/%.o,$(basename $(GUEST_SRCS)))
+TEST_OBJS := $(TEST_SRCS:%.c=$(O)/obj/%.o)
+
+.PHONY: all deps run test clean
+all: $(O)/vmm $(O)/guest.elf
+
+deps:
+	@scripts/install-deps.sh
+
+run: deps
+	@$(MAKE) --no-print-directory all
+	cd $(O) && ./vmm guest.elf
+
+test: deps
+	@$(MAKE) --no-print-directory all $(O)/tests/pagewalk-tests $(TEST_GUESTS)
+	scripts/run-tests.sh $(O)/tests/pagewalk-tests $(TESTFLAGS)
+
+clean:
+	rm -rf build
+
+$(O)/obj/vmm/%.o: vmm/%.c
+	@mkdir -p $(@D)
+	$(CC) $(HOST_CFLAGS) -c $< -o $@
+
+$(O)/libvmm.a: $(LIBVMM_OBJS)
+	rm -f $@
+	ar rcs $@ $^
+
+$(O)/vmm: $(O)/obj/vmm/main.o $(O)/libvmm.a
+	$(CC) $(HOST_LDFLAGS) -o $@ $^ $(HOST_LIBS)
+
+$(O)/obj/guest/%.o: guest/%.c
+	@mkdir -p $(@D)
+	$(CC) $(GUEST_CFLAGS) -c $< -o $@
+
+$(O)/obj/guest/%.o: guest/%.S
+	@mkdir -p $(@D)
+	$(CC) $(GUEST_CFLAGS) -c $< -o $@
+
+$(O)/guest.elf: $(GUEST_OBJS) guest/guest.lds
+	$(CC) $(GUEST_LDFLAGS) -T guest/guest.lds -o $@ $(GUEST_OBJS) $(LIBFDT_A)
+
+# Tests find the build through PW_BUILD_DIR, so they run from any directory.
+$(O)/obj/tests/%.o: tests/%.c
+	@mkdir -p $(@D)
+	$(CC) $(HOST_CFLAGS) -DPW_BUILD_DIR='"$(abspath $(O))"' -c $< -o $@
+
+$(O)/tests/pagewalk-tests: $(TEST_OBJS) $(O)/libvmm.a
+	@mkdir -p $(@D)
+	$(CC) $(HOST_LDFLAGS) -o $@ $^ $(HOST_LIBS) -lcriterion
+
+# Foreign guests: a few lines of assembly each, linked low at 1 MiB.
+$(O)/tests/guests/%.elf: tests/guests/%.S
+	@mkdir -p $(@D)
+	$(CC) -nostdlib -static -no-pie -Wl,--build-id=none -Wl,-Ttext-segment=0x100000 \
+		-Wl,-z,noexecstack -o $@ $<
+
+-include $(shell find $(O) -name '*.d' 2>/dev/null)

@@ -1,0 +1,122 @@
+/* Exception dispatch (arch/x86/kernel/traps.c) and the #PF entry of arch/x86/mm/fault.c. */
+#include "asm.h"
+#include "kernel.h"
+#include "ptrace.h"
+
+#define X86_TRAP_DE	0
+#define X86_TRAP_BP	3
+#define X86_TRAP_UD	6
+#define X86_TRAP_PF	14
+
+/* An __ex_table entry: a faulting instruction and where to resume. */
+struct exception_table_entry {
+	uint64_t insn;
+	uint64_t fixup;
+};
+
+extern const struct exception_table_entry __start___ex_table[], __stop___ex_table[];
+
+static const struct exception_table_entry *search_exception_tables(uint64_t ip)
+{
+	for (const struct exception_table_entry *e = __start___ex_table; e < __stop___ex_table; e++)
+		if (e->insn == ip)
+			return e;
+	return NULL;
+}
+
+/* Unexpected exception: report it over the channel and stop the guest. */
+static __attribute__((noreturn)) void die(struct pt_regs *regs, uint64_t cr2)
+{
+	emit(PW_EV_EXCEPTION, regs->vector, regs->error_code, regs->ip, cr2, regs->sp);
+	printk("unexpected exception %lu error_code=%#lx rip=%#lx cr2=%#lx\n",
+	       (unsigned long)regs->vector, (unsigned long)regs->error_code,
+	       (unsigned long)regs->ip, (unsigned long)cr2);
+	pw_exit(PW_GUEST_EXIT_PANIC);
+}
+
+/*
+ * Models exc_page_fault() -> kernelmode_fixup_or_oops(): a kernel access
+ * that faults at an instruction listed in __ex_table resumes at its fixup.
+ * Anything else is, for now, an oops.
+ */
+static void exc_page_fault(struct pt_regs *regs)
+{
+	uint64_t address = read_cr2();
+	const struct exception_table_entry *e = search_exception_tables(regs->ip);
+
+	if (!e)
+		die(regs, address);
+	emit(PW_EV_FAULT, address, regs->error_code, regs->ip, PW_FAULT_FIXUP, 0);
+	regs->ip = e->fixup;
+}
+
+void do_trap(struct pt_regs *regs)
+{
+	if (regs->vector == X86_TRAP_PF)
+		exc_page_fault(regs);
+	else
+		die(regs, read_cr2());
+}
+
+/* copy_from_kernel_nofault() for one quadword: 0, or -EFAULT after a #PF. */
+int probe_kernel_read(uintptr_t addr, uint64_t *val)
+{
+	int err = 0;
+	uint64_t v = 0;
+
+	asm volatile("1:	movq (%[addr]), %[v]\n"
+		     "2:\n"
+		     ".pushsection .fixup, \"ax\"\n"
+		     "3:	movl %[efault], %[err]\n"
+		     "	jmp 2b\n"
+		     ".popsection\n"
+		     ".pushsection __ex_table, \"a\"\n"
+		     "	.quad 1b, 3b\n"
+		     ".popsection\n"
+		     : [err] "+r"(err), [v] "+r"(v)
+		     : [addr] "r"(addr), [efault] "i"(-PW_EFAULT)
+		     : "memory");
+	*val = v;
+	return err;
+}
+
+/* copy_to_kernel_nofault() for one quadword. */
+int probe_kernel_write(uintptr_t addr, uint64_t val)
+{
+	int err = 0;
+
+	asm volatile("1:	movq %[v], (%[addr])\n"
+		     "2:\n"
+		     ".pushsection .fixup, \"ax\"\n"
+		     "3:	movl %[efault], %[err]\n"
+		     "	jmp 2b\n"
+		     ".popsection\n"
+		     ".pushsection __ex_table, \"a\"\n"
+		     "	.quad 1b, 3b\n"
+		     ".popsection\n"
+		     : [err] "+r"(err)
+		     : [addr] "r"(addr), [v] "r"(val), [efault] "i"(-PW_EFAULT)
+		     : "memory");
+	return err;
+}
+
+/* Take an exception nobody handles; the caller never gets control back. */
+void raise_exception(unsigned int vector)
+{
+	volatile unsigned int zero = 0;
+
+	switch (vector) {
+	case X86_TRAP_DE:
+		asm volatile("divl %0" : : "r"(zero), "a"(1), "d"(0));
+		break;
+	case X86_TRAP_BP:
+		asm volatile("int3");
+		break;
+	case X86_TRAP_UD:
+		asm volatile("ud2");
+		break;
+	case X86_TRAP_PF:
+		(void)READ_ONCE(*(volatile uint64_t *)PW_VMALLOC_START);
+		break;
+	}
+}

@@ -1,0 +1,65 @@
+/* Privileged instructions and barriers, as <asm/io.h>, <asm/msr.h> and
+ * <asm/special_insns.h> give them to Linux. */
+#ifndef GUEST_ASM_H
+#define GUEST_ASM_H
+
+#include <stdint.h>
+
+#define barrier()	asm volatile("" ::: "memory")
+#define READ_ONCE(x)	(*(const volatile __typeof__(x) *)&(x))
+#define WRITE_ONCE(x, v) (*(volatile __typeof__(x) *)&(x) = (v))
+
+#define MSR_EFER	0xc0000080
+#define MSR_FS_BASE	0xc0000100
+#define EFER_NXE	(1ULL << 11)
+#define X86_CR4_LA57	(1ULL << 12)
+
+static inline void outb(uint8_t v, uint16_t port)
+{
+	asm volatile("outb %0, %1" : : "a"(v), "Nd"(port));
+}
+
+static inline void outl(uint32_t v, uint16_t port)
+{
+	asm volatile("outl %0, %1" : : "a"(v), "Nd"(port) : "memory");
+}
+
+static inline uint64_t rdtsc(void)
+{
+	uint32_t lo, hi;
+
+	asm volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return ((uint64_t)hi << 32) | lo;
+}
+
+static inline uint64_t rdmsr(uint32_t msr)
+{
+	uint32_t lo, hi;
+
+	asm volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
+	return ((uint64_t)hi << 32) | lo;
+}
+
+static inline uint64_t read_cr2(void)
+{
+	uint64_t v;
+
+	asm volatile("mov %%cr2, %0" : "=r"(v));
+	return v;
+}
+
+static inline uint64_t read_cr4(void)
+{
+	uint64_t v;
+
+	asm volatile("mov %%cr4, %0" : "=r"(v));
+	return v;
+}
+
+static inline __attribute__((noreturn)) void halt_forever(void)
+{
+	for (;;)
+		asm volatile("cli; hlt");
+}
+
+#endif

@@ -1,0 +1,63 @@
+/* What every part of the pagewalk guest kernel shares. */
+#ifndef GUEST_KERNEL_H
+#define GUEST_KERNEL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <pagewalk/channel.h>
+#include <pagewalk/layout.h>
+
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#define __va(pa)	((void *)((uintptr_t)(pa) + PW_PAGE_OFFSET))
+
+/* What the boot FDT told us (kernel/fdt.c). */
+struct boot_params {
+	uint64_t ram_bytes;
+	unsigned int ncpus;
+	unsigned int paging_levels;
+	char workload[32];
+	uint64_t chan_base;		/* guest-physical */
+	uint64_t chan_stride;
+	uint32_t chan_capacity;
+	uint32_t chan_threshold;
+	uint16_t doorbell_port;
+};
+
+extern struct boot_params boot_params;
+extern char _text[], _end[];
+
+int parse_boot_fdt(uint64_t fdt_pa, struct boot_params *bp);
+
+/* kernel/channel.c */
+int channel_init(unsigned int cpu);
+void emit(enum pw_event_type type, uint64_t a0, uint64_t a1, uint64_t a2,
+	  uint64_t a3, uint64_t a4);
+void emit_text(const char *s, size_t len);
+void doorbell(enum pw_doorbell why);
+struct pw_mailbox *channel_mailbox(void);
+
+/* kernel/printk.c */
+int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
+int snprintf(char *buf, size_t size, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void printk(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+__attribute__((noreturn)) void panic(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
+
+/* kernel/exit.c */
+__attribute__((noreturn)) void pw_exit(uint32_t status);
+
+/* kernel/ops.c, kernel/workload.c */
+__attribute__((noreturn)) void serve_ops(void);
+__attribute__((noreturn)) void run_default_workload(void);
+
+/* arch/ */
+void trap_init(void);
+int probe_kernel_read(uintptr_t addr, uint64_t *val);
+int probe_kernel_write(uintptr_t addr, uint64_t val);
+void raise_exception(unsigned int vector);
+
+#endif

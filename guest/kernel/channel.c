@@ -1,0 +1,88 @@
+/* The producer side of the event channel (shared/pagewalk/channel.h). */
+#include "asm.h"
+#include "kernel.h"
+
+static struct pw_ring *ring;		/* NULL until channel_init() */
+static struct pw_event *records;
+static uint32_t capacity, threshold;
+static uint16_t cpu_id, doorbell_port;
+
+int channel_init(unsigned int cpu)
+{
+	struct pw_ring *r = __va(boot_params.chan_base + cpu * boot_params.chan_stride);
+
+	capacity = boot_params.chan_capacity;
+	threshold = boot_params.chan_threshold;
+	if (r->magic != PW_RING_MAGIC || r->version != PW_RING_VERSION ||
+	    !capacity || (capacity & (capacity - 1)) || !threshold || threshold > capacity ||
+	    PW_RING_HDR_SIZE + (uint64_t)capacity * sizeof(struct pw_event) > boot_params.chan_stride)
+		return -1;
+	records = (struct pw_event *)((char *)r + PW_RING_HDR_SIZE);
+	cpu_id = cpu;
+	doorbell_port = boot_params.doorbell_port;
+	ring = r;
+	return 0;
+}
+
+void doorbell(enum pw_doorbell why)
+{
+	outl(why, doorbell_port);
+}
+
+struct pw_mailbox *channel_mailbox(void)
+{
+	return &ring->mbox;
+}
+
+static void ring_put(const struct pw_event *ev)
+{
+	uint64_t head = ring->head;
+	struct pw_event *slot;
+
+	while (head - READ_ONCE(ring->tail) >= capacity)
+		doorbell(PW_DOORBELL_FLUSH);
+
+	slot = &records[head & (capacity - 1)];
+	*slot = *ev;
+	slot->seq = head;
+	barrier();		/* record before head: the host reads head first */
+	WRITE_ONCE(ring->head, head + 1);
+
+	if (head + 1 - READ_ONCE(ring->tail) >= threshold)
+		doorbell(PW_DOORBELL_FLUSH);
+}
+
+void emit(enum pw_event_type type, uint64_t a0, uint64_t a1, uint64_t a2,
+	  uint64_t a3, uint64_t a4)
+{
+	struct pw_event ev = {
+		.type = type,
+		.cpu = cpu_id,
+		.tsc = rdtsc(),
+		.args = { a0, a1, a2, a3, a4 },
+	};
+
+	if (ring)
+		ring_put(&ev);
+}
+
+/* Console text: on the channel once it is up, byte by byte to 0xe9 before. */
+void emit_text(const char *s, size_t len)
+{
+	while (len) {
+		struct pw_event ev = { .type = PW_EV_CONSOLE, .cpu = cpu_id };
+		size_t n = len < PW_EVENT_TEXT_MAX ? len : PW_EVENT_TEXT_MAX;
+
+		if (!ring) {
+			for (size_t i = 0; i < len; i++)
+				outb(s[i], PW_PORT_DEBUGCON);
+			return;
+		}
+		ev.len = n;
+		ev.tsc = rdtsc();
+		memcpy(ev.args, s, n);
+		ring_put(&ev);
+		s += n;
+		len -= n;
+	}
+}

@@ -1,0 +1,74 @@
+/* Boot parameters from the VMM's flattened device tree, parsed with libfdt. */
+#include <libfdt.h>
+
+#include "kernel.h"
+
+static int prop_u32(const void *fdt, int node, const char *name, uint32_t *out)
+{
+	int len;
+	const fdt32_t *p = fdt_getprop(fdt, node, name, &len);
+
+	if (!p || len != sizeof(*p))
+		return -1;
+	*out = fdt32_to_cpu(*p);
+	return 0;
+}
+
+/* One (address, size) pair with #address-cells = #size-cells = 2. */
+static int prop_reg(const void *fdt, int node, uint64_t *addr, uint64_t *size)
+{
+	int len;
+	const fdt64_t *p = fdt_getprop(fdt, node, "reg", &len);
+
+	if (!p || len != 2 * sizeof(*p))
+		return -1;
+	*addr = fdt64_to_cpu(p[0]);
+	*size = fdt64_to_cpu(p[1]);
+	return 0;
+}
+
+int parse_boot_fdt(uint64_t fdt_pa, struct boot_params *bp)
+{
+	const void *fdt = __va(fdt_pa);
+	uint64_t base, size;
+	uint32_t v;
+	int node, len;
+	const char *s;
+
+	if (fdt_check_header(fdt))
+		return -1;
+
+	node = fdt_path_offset(fdt, "/memory");
+	if (node < 0 || prop_reg(fdt, node, &base, &size) || base != 0)
+		return -2;
+	bp->ram_bytes = size;
+
+	node = fdt_path_offset(fdt, "/cpus");
+	if (node < 0)
+		return -3;
+	bp->ncpus = 0;
+	for (int cpu = fdt_first_subnode(fdt, node); cpu >= 0; cpu = fdt_next_subnode(fdt, cpu))
+		bp->ncpus++;
+
+	node = fdt_path_offset(fdt, "/chosen");
+	if (node < 0)
+		return -4;
+	s = fdt_getprop(fdt, node, "pagewalk,workload", &len);
+	if (!s || len < 1 || (size_t)len > sizeof(bp->workload) || s[len - 1])
+		return -5;
+	memcpy(bp->workload, s, len);
+
+	node = fdt_path_offset(fdt, "/channel");
+	if (node < 0 || prop_reg(fdt, node, &bp->chan_base, &size) ||
+	    prop_u32(fdt, node, "pagewalk,ring-capacity", &bp->chan_capacity) ||
+	    prop_u32(fdt, node, "pagewalk,ring-threshold", &bp->chan_threshold) ||
+	    prop_u32(fdt, node, "pagewalk,doorbell-port", &v))
+		return -6;
+	bp->doorbell_port = v;
+	if (prop_u32(fdt, node, "pagewalk,ring-stride", &v))
+		return -6;
+	bp->chan_stride = v;
+	if (bp->chan_stride * bp->ncpus > size)
+		return -7;
+	return 0;
+}

@@ -1,0 +1,67 @@
+/* The op loop: the host drives the guest one op at a time through the mailbox. */
+#include "asm.h"
+#include "kernel.h"
+
+static int64_t op_emit(uint64_t n)
+{
+	for (uint64_t i = 0; i < n; i++)
+		emit(PW_EV_SEQ, i, n, 0, 0, 0);
+	return n;
+}
+
+static int64_t op_probe(uint64_t addr, uint64_t write, uint64_t val, uint64_t *out)
+{
+	return write ? probe_kernel_write(addr, val) : probe_kernel_read(addr, out);
+}
+
+static int64_t do_op(uint32_t op, const uint64_t *args, uint64_t *out)
+{
+	switch (op) {
+	case PW_OP_ECHO:
+		return args[0] + args[1];
+	case PW_OP_EMIT:
+		return op_emit(args[0]);
+	case PW_OP_PROBE:
+		return op_probe(args[0], args[1], args[2], &out[0]);
+	case PW_OP_RAISE:
+		raise_exception(args[0]);
+		return -PW_EINVAL;	/* not a vector we know how to raise */
+	case PW_OP_EXIT:
+		pw_exit(args[0]);
+	default:
+		return -PW_ENOSYS;
+	}
+}
+
+/*
+ * Ask for an op, run it, publish the result, ask again.  The result and the
+ * OP event are in place before the doorbell, so the host sees both on the
+ * same exit that asks for the next op.
+ */
+__attribute__((noreturn)) void serve_ops(void)
+{
+	struct pw_mailbox *mb = channel_mailbox();
+	uint64_t done = 0;
+
+	for (;;) {
+		uint64_t seq, args[ARRAY_SIZE(mb->args)], out[ARRAY_SIZE(mb->out)] = { 0 };
+		uint32_t op;
+		int64_t ret;
+
+		doorbell(PW_DOORBELL_WAIT_OP);
+		seq = READ_ONCE(mb->req_seq);
+		if (seq == done)
+			continue;
+		op = READ_ONCE(mb->op);
+		memcpy(args, mb->args, sizeof(args));
+
+		ret = do_op(op, args, out);
+
+		memcpy(mb->out, out, sizeof(out));
+		mb->result = ret;
+		barrier();
+		WRITE_ONCE(mb->done_seq, seq);
+		done = seq;
+		emit(PW_EV_OP, op, ret, args[0], args[1], 0);
+	}
+}

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Install the Debian packages pagewalk builds and tests with, if any are
+# missing. As root it runs apt-get; otherwise it says what to install.
+set -euo pipefail
+
+packages=(gcc make libc6-dev libelf-dev libfdt-dev libcriterion-dev pkg-config)
+
+missing=()
+for p in "${packages[@]}"; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+		missing+=("$p")
+	fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if ! command -v apt-get >/dev/null; then
+	echo "pagewalk needs: ${missing[*]} (Debian package names); install them and re-run." >&2
+	exit 1
+fi
+if [ "$(id -u)" -ne 0 ]; then
+	echo "pagewalk needs these packages: ${missing[*]}" >&2
+	echo "run: sudo apt-get install -y ${missing[*]}" >&2
+	exit 1
+fi
+echo "pagewalk: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,132 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The guest->host event channel and the host->guest op mailbox.
+ *
+ * Per vCPU the VMM reserves one region (address, stride and geometry are in
+ * the FDT /channel node): a header page holding the ring indices and the op
+ * mailbox, then `capacity` fixed-size event records.  The vCPU is the single
+ * producer; the host consumes on every exit of that vCPU.  The guest writes
+ * the doorbell port only when the ring is past its threshold, when it waits
+ * for an op, or when it is full, so reporting costs about one VM exit per
+ * `threshold` events, not one per event.
+ *
+ * Everything the host reads from here is untrusted guest memory.
+ */
+#ifndef PAGEWALK_CHANNEL_H
+#define PAGEWALK_CHANNEL_H
+
+#include <stdint.h>
+
+#define PW_RING_MAGIC		0x4b4c4157u	/* "WALK" */
+#define PW_RING_VERSION		1u
+#define PW_RING_HDR_SIZE	4096u
+#define PW_RING_CAPACITY	4096u		/* records; a power of two */
+#define PW_RING_THRESHOLD	3072u		/* ring the doorbell at 3/4 full */
+#define PW_EVENT_ARGS		5
+#define PW_EVENT_TEXT_MAX	(PW_EVENT_ARGS * 8)
+
+/* One record: 64 bytes, one cache line. */
+struct pw_event {
+	uint16_t type;		/* enum pw_event_type */
+	uint16_t cpu;		/* producing vCPU; must match the ring */
+	uint32_t len;		/* PW_EV_CONSOLE: bytes of text in args */
+	uint64_t seq;		/* per-ring sequence number, from 0, no gaps */
+	uint64_t tsc;		/* guest rdtsc when the event was made */
+	uint64_t args[PW_EVENT_ARGS];
+};
+
+/* Host -> guest: one op in flight per vCPU. */
+struct pw_mailbox {
+	uint64_t req_seq;	/* host: bumped when it posts an op */
+	uint32_t op;		/* enum pw_op */
+	uint32_t pad;
+	uint64_t args[6];
+	uint64_t done_seq;	/* guest: req_seq of the op it completed */
+	int64_t result;		/* >= 0 op-specific, < 0 a -PW_E* error */
+	uint64_t out[4];	/* op-specific extra results */
+};
+
+struct pw_ring {
+	uint32_t magic;
+	uint32_t version;
+	uint32_t capacity;
+	uint32_t threshold;
+	uint8_t pad0[48];
+	uint64_t head;		/* guest: records produced (next seq) */
+	uint8_t pad1[56];
+	uint64_t tail;		/* host: records consumed */
+	uint8_t pad2[56];
+	struct pw_mailbox mbox;
+};
+
+_Static_assert(sizeof(struct pw_event) == 64, "event record is one cache line");
+_Static_assert(sizeof(struct pw_ring) <= PW_RING_HDR_SIZE, "ring header fits its page");
+
+/* Value written (32 bits) to the doorbell port: why the guest exited. */
+enum pw_doorbell {
+	PW_DOORBELL_FLUSH = 1,	/* ring past threshold or full: drain it */
+	PW_DOORBELL_WAIT_OP = 2,	/* previous op done (if any); give me the next */
+};
+
+/*
+ * Event types, defined once.  Each field spec is "name:kind" for args[0..]:
+ * u unsigned, d signed, x hex, a guest address (symbolised by the host),
+ * o op code, k fault outcome, p event count.  The host decodes, traces and
+ * writes JSON from this table alone.
+ */
+#define PW_EVENT_TYPES(X)						\
+	X(CONSOLE,   1, "console",   "")				\
+	X(BOOT,      2, "boot",	     "ram_bytes:u ncpus:u paging_levels:u kernel_start:x kernel_end:x") \
+	X(EXCEPTION, 3, "exception", "vector:u error_code:x rip:a cr2:a rsp:x") \
+	X(FAULT,     4, "fault",     "addr:a error_code:x rip:a outcome:k") \
+	X(OP,        5, "op",	     "op:o result:d arg0:x arg1:x")	\
+	X(SEQ,       6, "seq",	     "index:u total:u")			\
+	X(EXIT,      7, "exit",	     "status:u")
+
+enum pw_event_type {
+#define PW_EV_ENUM(name, id, str, fields) PW_EV_##name = id,
+	PW_EVENT_TYPES(PW_EV_ENUM)
+#undef PW_EV_ENUM
+	PW_EV_MAX
+};
+
+/* How the guest disposed of a #PF (PW_EV_FAULT outcome). */
+#define PW_FAULT_OUTCOMES(X)						\
+	X(FIXUP, 1, "fixup")	/* kernel access with an exception-table fixup */
+
+enum pw_fault_outcome {
+#define PW_FO_ENUM(name, id, str) PW_FAULT_##name = id,
+	PW_FAULT_OUTCOMES(PW_FO_ENUM)
+#undef PW_FO_ENUM
+};
+
+/*
+ * Ops a host can post.  Results are >= 0 on success or a negative errno
+ * from the list below.
+ */
+#define PW_OPS(X)							\
+	X(ECHO,  1, "echo")	/* result = args[0] + args[1], computed by the guest */ \
+	X(EMIT,  2, "emit")	/* emit args[0] SEQ events; result = args[0] */	\
+	X(PROBE, 3, "probe")	/* kernel access args[0], write if args[1]; -EFAULT on #PF, out[0] = value */ \
+	X(RAISE, 4, "raise")	/* raise exception vector args[0] unhandled (0, 3, 6, 14) */ \
+	X(EXIT,  5, "exit")	/* guest exits with status args[0] */
+
+enum pw_op {
+#define PW_OP_ENUM(name, id, str) PW_OP_##name = id,
+	PW_OPS(PW_OP_ENUM)
+#undef PW_OP_ENUM
+};
+
+#define PW_EFAULT	14
+#define PW_EINVAL	22
+#define PW_ENOSYS	38
+
+/* Built-in workloads, named by /chosen "pagewalk,workload". */
+#define PW_WORKLOAD_DEFAULT	"default"	/* boot facts, one handled #PF, exit */
+#define PW_WORKLOAD_OPS		"ops"		/* serve host ops until PW_OP_EXIT */
+
+/* Guest exit statuses (port 0xf4) the pagewalk guest itself uses. */
+#define PW_GUEST_EXIT_OK	0
+#define PW_GUEST_EXIT_PANIC	0x70	/* unexpected exception or panic() */
+
+#endif

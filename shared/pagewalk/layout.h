@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Guest address-space layout and the I/O ports of the boot protocol.
+ * Included by the VMM and by the guest; see DESIGN.md.
+ */
+#ifndef PAGEWALK_LAYOUT_H
+#define PAGEWALK_LAYOUT_H
+
+/* Linux x86-64 virtual layout (Documentation/arch/x86/x86_64/mm.rst). */
+#define PW_PAGE_OFFSET		0xffff888000000000ULL	/* direct map of all RAM */
+#define PW_VMALLOC_START	0xffffc90000000000ULL
+#define PW_START_KERNEL_MAP	0xffffffff80000000ULL	/* kernel image: va = pa + this */
+#define PW_KERNEL_MAP_SIZE	0x40000000ULL		/* 1 GiB mapped by the boot tables */
+
+/*
+ * Guest-physical regions the VMM reserves below 640 KiB, the classic
+ * conventional-memory hole, so that a guest linked at 1 MiB or above is
+ * free to load anywhere else.  The channel rings sit at the top of RAM and
+ * are described in the FDT, never assumed.
+ */
+#define PW_BOOT_GDT		0x1000ULL
+#define PW_BOOT_PML4		0x2000ULL
+#define PW_BOOT_PDPT_LOW	0x3000ULL	/* shared by identity and direct map */
+#define PW_BOOT_PDPT_KERNEL	0x4000ULL
+#define PW_BOOT_PD		0x5000ULL	/* one 2 MiB-page PD per GiB of RAM */
+#define PW_MAX_MEM_GIB		64ULL
+#define PW_BOOT_STACK_TOP	0x60000ULL	/* 16 KiB initial RSP for any guest */
+#define PW_BOOT_STACK_SIZE	0x4000ULL
+#define PW_BOOT_FDT		0x60000ULL
+#define PW_BOOT_FDT_MAX		0x10000ULL
+#define PW_BOOT_AREA_START	0x1000ULL
+#define PW_BOOT_AREA_END	0xa0000ULL
+
+/* The image of the pagewalk guest itself (guest/guest.lds). */
+#define PW_KERNEL_PHYS		0x200000ULL
+#define PW_KERNEL_VIRT		(PW_START_KERNEL_MAP + PW_KERNEL_PHYS)
+
+/* Ports (DESIGN.md, "Ports every guest may use"). */
+#define PW_PORT_DEBUGCON	0xe9	/* Bochs/QEMU debug console */
+#define PW_PORT_COM1		0x3f8	/* 16550 THR; LSR at +5 */
+#define PW_PORT_EXIT		0xf4	/* isa-debug-exit: 32-bit write = status */
+#define PW_PORT_DOORBELL	0x500	/* default; the guest reads it from the FDT */
+
+#define PW_UART_LSR_THRE	0x20	/* transmit holding register empty */
+#define PW_UART_LSR_TEMT	0x40	/* transmitter empty */
+
+#endif

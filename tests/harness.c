@@ -1,0 +1,128 @@
+#include <fcntl.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include "harness.h"
+
+extern char **environ;
+
+const char *kvm_unusable(void)
+{
+	static char why[256];
+	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+
+	if (fd >= 0) {
+		close(fd);
+		return NULL;
+	}
+	snprintf(why, sizeof(why), "no usable /dev/kvm: %s", strerror(errno));
+	return why;
+}
+
+int pw_kvm_required(void)
+{
+	const char *v = getenv("PAGEWALK_REQUIRE_KVM");
+
+	return v && !strcmp(v, "1");
+}
+
+void test_config(struct vmm_config *cfg, const char *guest, const char *workload)
+{
+	vmm_config_init(cfg, guest);
+	cfg->workload = workload;
+	cfg->console = NULL;
+	cfg->record = true;
+}
+
+struct vm *boot_ops_guest(uint64_t mem_bytes)
+{
+	struct vmm_config cfg;
+	struct vm *vm;
+	char err[1024];
+	enum vmm_status s;
+
+	test_config(&cfg, GUEST_ELF, PW_WORKLOAD_OPS);
+	if (mem_bytes)
+		cfg.mem_bytes = mem_bytes;
+	s = vm_create(&cfg, &vm, err, sizeof(err));
+	cr_assert_eq(s, VMM_OK, "vm_create: %s", err);
+	return vm;
+}
+
+size_t events_of_type(struct vm *vm, enum pw_event_type type, const struct pw_event **out,
+		      size_t max)
+{
+	size_t n, found = 0;
+	const struct pw_event *ev = vm_events(vm, &n);
+
+	for (size_t i = 0; i < n; i++) {
+		if (ev[i].type != type)
+			continue;
+		if (found < max)
+			out[found] = &ev[i];
+		found++;
+	}
+	return found;
+}
+
+static char *slurp(FILE *f)
+{
+	long n;
+	char *buf;
+
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	rewind(f);
+	buf = calloc(1, n + 1);
+	cr_assert_not_null(buf);
+	cr_assert_eq(fread(buf, 1, n, f), (size_t)n);
+	return buf;
+}
+
+void run_vmm(struct cli_run *r, const char *const argv[])
+{
+	FILE *out = tmpfile(), *err = tmpfile();
+	posix_spawn_file_actions_t fa;
+	pid_t pid;
+	int ws;
+
+	cr_assert(out && err, "tmpfile: %s", strerror(errno));
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, fileno(out), 1);
+	posix_spawn_file_actions_adddup2(&fa, fileno(err), 2);
+	cr_assert_eq(posix_spawn(&pid, VMM_BIN, &fa, NULL, (char *const *)argv, environ), 0,
+		     "cannot spawn %s", VMM_BIN);
+	posix_spawn_file_actions_destroy(&fa);
+	cr_assert_eq(waitpid(pid, &ws, 0), pid);
+	r->status = WIFEXITED(ws) ? WEXITSTATUS(ws) : -1;
+	r->out = slurp(out);
+	r->err = slurp(err);
+	fclose(out);
+	fclose(err);
+	/* Under SANITIZE=1 the child is instrumented too: its reports fail the test. */
+	cr_assert(!strstr(r->err, "Sanitizer") && !strstr(r->err, "runtime error:"),
+		  "sanitizer report from vmm: %s", r->err);
+}
+
+void cli_run_free(struct cli_run *r)
+{
+	free(r->out);
+	free(r->err);
+}
+
+char *temp_copy(const char *src)
+{
+	char *path = strdup("/tmp/pagewalk-test-XXXXXX");
+	int in = open(src, O_RDONLY), out = mkstemp(path);
+	char buf[65536];
+	ssize_t n;
+
+	cr_assert(in >= 0 && out >= 0, "temp copy of %s: %s", src, strerror(errno));
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		cr_assert_eq(write(out, buf, n), n);
+	close(in);
+	close(out);
+	return path;
+}

@@ -1,0 +1,56 @@
+/* Shared by the Criterion tests: where the build is, booting, running the CLI. */
+#ifndef PAGEWALK_TEST_HARNESS_H
+#define PAGEWALK_TEST_HARNESS_H
+
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "libvmm.h"
+
+#define GUEST_ELF	PW_BUILD_DIR "/guest.elf"
+#define VMM_BIN		PW_BUILD_DIR "/vmm"
+#define TEST_GUEST(n)	PW_BUILD_DIR "/tests/guests/" n ".elf"
+
+/*
+ * Every test that boots a guest starts with this: without a usable
+ * /dev/kvm it skips and says why, unless PAGEWALK_REQUIRE_KVM=1 (CI), in
+ * which case it fails.
+ */
+#define require_kvm()								\
+	do {									\
+		const char *why_ = kvm_unusable();				\
+		if (why_ && pw_kvm_required())					\
+			cr_assert_fail("PAGEWALK_REQUIRE_KVM=1 but %s", why_);		\
+		else if (why_)							\
+			cr_skip_test("%s", why_);				\
+	} while (0)
+
+const char *kvm_unusable(void);
+int pw_kvm_required(void);
+
+/* A config for tests: quiet console, events recorded, 10 s watchdog. */
+void test_config(struct vmm_config *cfg, const char *guest, const char *workload);
+
+/* Boot the pagewalk guest serving ops; the test owns the vm. */
+struct vm *boot_ops_guest(uint64_t mem_bytes);
+
+/* Events of one type, in order. */
+size_t events_of_type(struct vm *vm, enum pw_event_type type, const struct pw_event **out,
+		      size_t max);
+
+/* build/vmm run as a child (posix_spawn) with its output captured. */
+struct cli_run {
+	int status;		/* exit status, or -1 if it did not exit normally */
+	char *out, *err;	/* NUL-terminated */
+};
+
+void run_vmm(struct cli_run *r, const char *const argv[]);
+void cli_run_free(struct cli_run *r);
+
+/* A temporary copy of `src` the test may corrupt; free the path with free(). */
+char *temp_copy(const char *src);
+
+#endif

@@ -1,0 +1,145 @@
+/* The vmm command: default workload, reports, stops, options. */
+#include <pagewalk/layout.h>
+
+#include "harness.h"
+
+static size_t count_lines_with(const char *text, const char *needle)
+{
+	size_t n = 0;
+
+	for (const char *line = text; line && *line; line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
+		const char *end = strchr(line, '\n');
+		const char *hit = strstr(line, needle);
+
+		if (hit && (!end || hit < end))
+			n++;
+	}
+	return n;
+}
+
+Test(cli, default_workload_takes_one_handled_page_fault)
+{
+	const char *argv[] = { VMM_BIN, GUEST_ELF, NULL };
+	struct cli_run r;
+
+	require_kvm();
+	run_vmm(&r, argv);
+	cr_assert_eq(r.status, 0, "status %d: %s", r.status, r.err);
+	cr_assert(strstr(r.out, "256 MiB RAM, 1 CPU, 4-level paging"), "%s", r.out);
+	cr_assert(strstr(r.out, "deliberate #PF at 0xffffc90000000000: handled, -EFAULT"), "%s", r.out);
+	cr_assert(strstr(r.err, "fault=1"), "summary counts the fault: %s", r.err);
+	cli_run_free(&r);
+}
+
+Test(cli, trace_symbolises_the_fault)
+{
+	const char *argv[] = { VMM_BIN, "--trace", GUEST_ELF, NULL };
+	struct cli_run r;
+
+	require_kvm();
+	run_vmm(&r, argv);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_eq(count_lines_with(r.out, "] fault "), 1, "%s", r.out);
+	cr_assert(strstr(r.out, "addr=0xffffc90000000000 error_code=0x0 rip=0xffffffff8"), "%s", r.out);
+	cr_assert(strstr(r.out, " probe_kernel_read+0x"), "%s", r.out);
+	cli_run_free(&r);
+}
+
+/* One JSON object per event, then the summary; stdout holds nothing else. */
+Test(cli, json_lines_one_per_event_and_a_summary)
+{
+	const char *argv[] = { VMM_BIN, "--json", "-", GUEST_ELF, NULL };
+	struct cli_run r;
+	size_t lines;
+
+	require_kvm();
+	run_vmm(&r, argv);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	lines = count_lines_with(r.out, "");
+	cr_assert_eq(count_lines_with(r.out, "{\"type\":"), lines, "%s", r.out);
+	cr_assert_eq(count_lines_with(r.out, "{\"type\":\"summary\",\"status\":0,"), 1, "%s", r.out);
+	cr_assert_eq(count_lines_with(r.out, "{\"type\":\"fault\""), 1);
+	cr_assert(strstr(r.out, "\"addr\":\"0xffffc90000000000\",\"error_code\":\"0x0\""), "%s", r.out);
+	cr_assert(strstr(r.out, "\"rip_sym\":\"probe_kernel_read+0x"), "%s", r.out);
+	cr_assert(strstr(r.out, "\"type\":\"exit\""), "%s", r.out);
+	/* The console moved to stderr to keep stdout parseable. */
+	cr_assert(strstr(r.err, "deliberate #PF"), "%s", r.err);
+	cli_run_free(&r);
+}
+
+/* tests/guests/triple_fault.S: #UD with an empty IDT -> #DF -> shutdown. */
+Test(cli, triple_fault_reports_registers)
+{
+	const char *argv[] = { VMM_BIN, TEST_GUEST("triple_fault"), NULL };
+	struct cli_run r;
+
+	require_kvm();
+	run_vmm(&r, argv);
+	cr_assert_eq(r.status, VMM_TRIPLE_FAULT, "%s", r.err);
+	cr_assert(strstr(r.err, "triple fault"), "%s", r.err);
+	cr_assert(strstr(r.err, "crash_here+0x0"), "symbolised RIP: %s", r.err);
+	cr_assert(strstr(r.err, "RBX=7269706c65666c74"), "the guest's marker: %s", r.err);
+	/* The boot CR3 is the VMM's PML4; CR0 has PG and PE; EFER has LMA|LME. */
+	cr_assert(strstr(r.err, "CR3=0000000000002000"), "%s", r.err);
+	cr_assert(strstr(r.err, "CR0=0000000080050033"), "%s", r.err);
+	cr_assert(strstr(r.err, "EFER=0000000000000d01"), "%s", r.err);
+	cli_run_free(&r);
+}
+
+Test(cli, watchdog_stops_a_spinning_guest)
+{
+	const char *argv[] = { VMM_BIN, "--timeout", "0.3", TEST_GUEST("spin"), NULL };
+	struct cli_run r;
+
+	require_kvm();
+	run_vmm(&r, argv);
+	cr_assert_eq(r.status, VMM_WATCHDOG, "%s", r.err);
+	cr_assert(strstr(r.err, "still running after 300 ms"), "%s", r.err);
+	cr_assert(strstr(r.err, "spin_forever+0x0"), "where it was: %s", r.err);
+	cli_run_free(&r);
+}
+
+static void expect_bad_option(const char *const argv[], const char *want)
+{
+	struct cli_run r;
+
+	run_vmm(&r, argv);
+	cr_assert_eq(r.status, VMM_BAD_INPUT, "%s", r.err);
+	cr_assert(strstr(r.err, want), "stderr should say '%s': %s", want, r.err);
+	cli_run_free(&r);
+}
+
+Test(cli, bad_options)
+{
+	const char *mem_garbage[] = { VMM_BIN, "--mem", "lots", GUEST_ELF, NULL };
+	const char *mem_odd[] = { VMM_BIN, "--mem", "3M", GUEST_ELF, NULL };
+	const char *mem_huge[] = { VMM_BIN, "--mem", "65G", GUEST_ELF, NULL };
+	const char *timeout[] = { VMM_BIN, "--timeout", "-1", GUEST_ELF, NULL };
+	const char *workload[] = { VMM_BIN, "--workload", "nope", GUEST_ELF, NULL };
+	const char *unknown[] = { VMM_BIN, "--frobnicate", GUEST_ELF, NULL };
+	const char *no_guest[] = { VMM_BIN, NULL };
+
+	require_kvm();
+	expect_bad_option(mem_garbage, "--mem 'lots'");
+	expect_bad_option(mem_odd, "multiple of 2 MiB");
+	expect_bad_option(mem_huge, "64 GiB");
+	expect_bad_option(timeout, "--timeout '-1'");
+	expect_bad_option(workload, "--workload 'nope'");
+	expect_bad_option(unknown, "usage: vmm");
+	expect_bad_option(no_guest, "usage: vmm");
+}
+
+Test(cli, help_lists_every_exit_status)
+{
+	const char *argv[] = { VMM_BIN, "--help", NULL };
+	struct cli_run r;
+	char want[8];
+
+	run_vmm(&r, argv);
+	cr_assert_eq(r.status, 0);
+	for (int s = VMM_OK; s <= VMM_INTERNAL; s++) {
+		snprintf(want, sizeof(want), "\n  %d  ", s);
+		cr_assert(strstr(r.out, want), "--help misses status %d", s);
+	}
+	cli_run_free(&r);
+}

@@ -1,0 +1,202 @@
+/* The ELF loader: bad files are refused by name with status 2; foreign guests run. */
+#include <elf.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include "harness.h"
+
+/* Patch `len` bytes at `off` of a copy of `src`, run `vmm [--mem M] copy`. */
+static void expect_rejected(const char *src, off_t off, const void *bytes, size_t len,
+			    const char *mem, const char *want)
+{
+	char *path = temp_copy(src);
+	const char *argv[] = { VMM_BIN, "--mem", mem ? mem : "256M", path, NULL };
+	struct cli_run r;
+	int fd = open(path, O_WRONLY);
+
+	cr_assert(fd >= 0);
+	if (len)
+		cr_assert_eq(pwrite(fd, bytes, len, off), (ssize_t)len);
+	close(fd);
+	run_vmm(&r, argv);
+	cr_assert_eq(r.status, VMM_BAD_INPUT, "status %d, stderr: %s", r.status, r.err);
+	cr_assert(strstr(r.err, want), "stderr should say '%s' but says: %s", want, r.err);
+	cr_assert(strstr(r.err, path), "stderr should name the file: %s", r.err);
+	cli_run_free(&r);
+	unlink(path);
+	free(path);
+}
+
+static Elf64_Ehdr read_ehdr(const char *path)
+{
+	Elf64_Ehdr eh;
+	int fd = open(path, O_RDONLY);
+
+	cr_assert(fd >= 0);
+	cr_assert_eq(pread(fd, &eh, sizeof(eh), 0), (ssize_t)sizeof(eh));
+	close(fd);
+	return eh;
+}
+
+static off_t phdr_off(const Elf64_Ehdr *eh, unsigned int i, size_t field)
+{
+	return eh->e_phoff + i * sizeof(Elf64_Phdr) + field;
+}
+
+/* Index of the first PT_LOAD of the pagewalk guest (its text). */
+static unsigned int first_load(const char *path, Elf64_Phdr *out)
+{
+	Elf64_Ehdr eh = read_ehdr(path);
+	int fd = open(path, O_RDONLY);
+
+	for (unsigned int i = 0; i < eh.e_phnum; i++) {
+		cr_assert_eq(pread(fd, out, sizeof(*out), phdr_off(&eh, i, 0)), (ssize_t)sizeof(*out));
+		if (out->p_type == PT_LOAD) {
+			close(fd);
+			return i;
+		}
+	}
+	cr_assert_fail("no PT_LOAD in %s", path);
+	return 0;
+}
+
+Test(elf, not_an_elf)
+{
+	require_kvm();
+	expect_rejected(GUEST_ELF, 0, "#!/bin/sh\n", 10, NULL, "not an ELF file");
+}
+
+Test(elf, elf32_refused)
+{
+	uint8_t cls = ELFCLASS32;
+
+	require_kvm();
+	expect_rejected(GUEST_ELF, EI_CLASS, &cls, 1, NULL, "is not ELF64");
+}
+
+Test(elf, foreign_machine_refused)
+{
+	uint16_t machine = EM_AARCH64;
+
+	require_kvm();
+	expect_rejected(GUEST_ELF, offsetof(Elf64_Ehdr, e_machine), &machine, 2, NULL,
+			"is not x86-64");
+}
+
+Test(elf, no_pt_load)
+{
+	Elf64_Ehdr eh = read_ehdr(GUEST_ELF);
+	char *path = temp_copy(GUEST_ELF);
+	uint32_t null = PT_NULL;
+	int fd = open(path, O_WRONLY);
+
+	require_kvm();
+	/* Turn every program header into PT_NULL. */
+	for (unsigned int i = 0; i < eh.e_phnum; i++)
+		cr_assert_eq(pwrite(fd, &null, 4, phdr_off(&eh, i, offsetof(Elf64_Phdr, p_type))), 4);
+	close(fd);
+	expect_rejected(path, 0, NULL, 0, NULL, "no PT_LOAD");
+	unlink(path);
+	free(path);
+}
+
+Test(elf, segment_outside_ram)
+{
+	Elf64_Ehdr eh = read_ehdr(GUEST_ELF);
+	Elf64_Phdr ph;
+	unsigned int i = first_load(GUEST_ELF, &ph);
+
+	require_kvm();
+	/* The image loads at 2 MiB: with 2 MiB of RAM... the minimum is 4 MiB, so
+	 * move the segment to 1 GiB and give the guest 64 MiB. */
+	ph.p_paddr = 1ULL << 30;
+	expect_rejected(GUEST_ELF, phdr_off(&eh, i, offsetof(Elf64_Phdr, p_paddr)), &ph.p_paddr, 8,
+			"64M", "outside guest RAM");
+}
+
+Test(elf, segment_over_reserved_boot_area)
+{
+	Elf64_Ehdr eh = read_ehdr(GUEST_ELF);
+	Elf64_Phdr ph;
+	unsigned int i = first_load(GUEST_ELF, &ph);
+
+	require_kvm();
+	ph.p_paddr = 0x10000;	/* inside the boot page tables */
+	expect_rejected(GUEST_ELF, phdr_off(&eh, i, offsetof(Elf64_Phdr, p_paddr)), &ph.p_paddr, 8,
+			NULL, "overlaps the VMM's boot area");
+}
+
+Test(elf, filesz_above_memsz)
+{
+	Elf64_Ehdr eh = read_ehdr(GUEST_ELF);
+	Elf64_Phdr ph;
+	unsigned int i = first_load(GUEST_ELF, &ph);
+
+	require_kvm();
+	ph.p_memsz = ph.p_filesz - 1;
+	expect_rejected(GUEST_ELF, phdr_off(&eh, i, offsetof(Elf64_Phdr, p_memsz)), &ph.p_memsz, 8,
+			NULL, "p_filesz");
+}
+
+Test(elf, truncated_file)
+{
+	Elf64_Phdr ph;
+	char *path = temp_copy(GUEST_ELF);
+
+	require_kvm();
+	first_load(GUEST_ELF, &ph);
+	/* Cut the file in the middle of the first segment's bytes. */
+	cr_assert_eq(truncate(path, ph.p_offset + ph.p_filesz / 2), 0);
+	expect_rejected(path, 0, NULL, 0, NULL, "truncated");
+	/* And inside the ELF header itself. */
+	cr_assert_eq(truncate(path, 40), 0);
+	expect_rejected(path, 0, NULL, 0, NULL, "truncated");
+	unlink(path);
+	free(path);
+}
+
+Test(elf, entry_outside_segments)
+{
+	uint64_t entry = 0x1234;
+
+	require_kvm();
+	expect_rejected(GUEST_ELF, offsetof(Elf64_Ehdr, e_entry), &entry, 8, NULL,
+			"entry point 0x1234 is outside every loaded segment");
+}
+
+Test(elf, missing_file)
+{
+	const char *argv[] = { VMM_BIN, "/nonexistent/guest.elf", NULL };
+	struct cli_run r;
+
+	require_kvm();
+	run_vmm(&r, argv);
+	cr_assert_eq(r.status, VMM_BAD_INPUT);
+	cr_assert(strstr(r.err, "/nonexistent/guest.elf: cannot open: No such file"), "%s", r.err);
+	cli_run_free(&r);
+}
+
+/* tests/guests/foreign.S: linked at 1 MiB, only ports 0xe9 and 0xf4, exits 42. */
+Test(elf, foreign_guest_runs_and_its_status_comes_back)
+{
+	const char *argv[] = { VMM_BIN, TEST_GUEST("foreign"), NULL };
+	struct vmm_config cfg;
+	struct cli_run r;
+	struct vm *vm;
+	char err[512];
+
+	require_kvm();
+	run_vmm(&r, argv);
+	/* A non-zero guest status is vmm status 1, and the status itself is printed. */
+	cr_assert_eq(r.status, VMM_GUEST_FAILED, "%s", r.err);
+	cr_assert_str_eq(r.out, "hello from a foreign guest\n");
+	cr_assert(strstr(r.err, "guest exited with status 42"), "%s", r.err);
+	cli_run_free(&r);
+
+	test_config(&cfg, TEST_GUEST("foreign"), PW_WORKLOAD_DEFAULT);
+	cr_assert_eq(vm_create(&cfg, &vm, err, sizeof(err)), VMM_OK, "%s", err);
+	cr_assert_eq(vm_run(vm), VMM_GUEST_FAILED);
+	cr_assert(vm_guest_exited(vm));
+	cr_assert_eq(vm_guest_status(vm), 42);
+	vm_destroy(vm);
+}

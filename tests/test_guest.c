@@ -1,0 +1,168 @@
+/* The pagewalk guest booted on /dev/kvm and driven op by op through libvmm. */
+#include <pagewalk/layout.h>
+
+#include "harness.h"
+
+static void assert_boot_facts(uint64_t mem)
+{
+	struct vm *vm = boot_ops_guest(mem);
+	const struct pw_event *boot[2];
+	int64_t res;
+
+	cr_assert_eq(vm_op(vm, 0, PW_OP_ECHO, NULL, &res, NULL), VMM_OK, "%s", vm_message(vm));
+	cr_assert_eq(events_of_type(vm, PW_EV_BOOT, boot, 2), 1, "exactly one BOOT event");
+	/* The guest learnt these from /memory and /cpus of the FDT the VMM built. */
+	cr_assert_eq(boot[0]->args[0], mem, "RAM: guest says %#lx, FDT said %#lx",
+		     (unsigned long)boot[0]->args[0], (unsigned long)mem);
+	cr_assert_eq(boot[0]->args[1], 1, "one vCPU in /cpus");
+	/* The VMM starts every guest on 4-level boot tables (no CR4.LA57). */
+	cr_assert_eq(boot[0]->args[2], 4);
+	/* guest/guest.lds loads the image at 2 MiB, page-aligned at both ends. */
+	cr_assert_eq(boot[0]->args[3], PW_KERNEL_PHYS);
+	cr_assert_gt(boot[0]->args[4], boot[0]->args[3]);
+	cr_assert_eq(boot[0]->args[4] % 4096, 0);
+	vm_destroy(vm);
+}
+
+Test(guest, boot_facts_match_the_fdt)
+{
+	require_kvm();
+	assert_boot_facts(256ULL << 20);
+	assert_boot_facts(38ULL << 20);
+}
+
+Test(guest, op_round_trip)
+{
+	uint64_t args[6] = { 40, 2 };
+	const struct pw_event *ops[4];
+	struct vm *vm;
+	int64_t res = -1;
+
+	require_kvm();
+	vm = boot_ops_guest(0);
+	cr_assert_eq(vm_op(vm, 0, PW_OP_ECHO, args, &res, NULL), VMM_OK, "%s", vm_message(vm));
+	cr_assert_eq(res, 42);
+	/* 64-bit wrap-around shows the guest did the arithmetic on the full words. */
+	args[0] = UINT64_MAX;
+	args[1] = 5;
+	cr_assert_eq(vm_op(vm, 0, PW_OP_ECHO, args, &res, NULL), VMM_OK);
+	cr_assert_eq(res, 4);
+	cr_assert_eq(events_of_type(vm, PW_EV_OP, ops, 4), 2, "one OP event per op");
+	cr_assert_eq(ops[1]->args[0], PW_OP_ECHO);
+	cr_assert_eq((int64_t)ops[1]->args[1], 4);
+
+	args[0] = 7;
+	cr_assert_eq(vm_op(vm, 0, PW_OP_EXIT, args, NULL, NULL), VMM_GUEST_FAILED);
+	cr_assert(vm_guest_exited(vm));
+	cr_assert_eq(vm_guest_status(vm), 7);
+	vm_destroy(vm);
+}
+
+Test(guest, unknown_op_gets_an_error_and_the_guest_carries_on)
+{
+	uint64_t args[6] = { 1, 2 };
+	struct vm *vm;
+	int64_t res = 0;
+
+	require_kvm();
+	vm = boot_ops_guest(0);
+	cr_assert_eq(vm_op(vm, 0, (enum pw_op)999, args, &res, NULL), VMM_OK, "%s", vm_message(vm));
+	cr_assert_eq(res, -PW_ENOSYS);
+	cr_assert_eq(vm_op(vm, 0, PW_OP_ECHO, args, &res, NULL), VMM_OK);
+	cr_assert_eq(res, 3);
+	vm_destroy(vm);
+}
+
+/*
+ * Nothing maps the vmalloc area at boot, so a kernel access there takes a
+ * real #PF with P=0 (not present), U=0 (supervisor), and W set only for a
+ * write; the exception table turns it into -EFAULT.
+ */
+static void assert_probe_faults(bool write, uint64_t want_error_code)
+{
+	uint64_t args[6] = { PW_VMALLOC_START + 0x1238, write, 0x55 };
+	const struct pw_event *faults[2];
+	char sym[128];
+	struct vm *vm;
+	int64_t res = 0;
+
+	vm = boot_ops_guest(0);
+	cr_assert_eq(vm_op(vm, 0, PW_OP_PROBE, args, &res, NULL), VMM_OK, "%s", vm_message(vm));
+	cr_assert_eq(res, -PW_EFAULT);
+	cr_assert_eq(events_of_type(vm, PW_EV_FAULT, faults, 2), 1, "exactly one #PF");
+	cr_assert_eq(faults[0]->args[0], args[0], "CR2 %#lx", (unsigned long)faults[0]->args[0]);
+	cr_assert_eq(faults[0]->args[1], want_error_code, "error code %#lx",
+		     (unsigned long)faults[0]->args[1]);
+	cr_assert_eq(faults[0]->args[3], PW_FAULT_FIXUP);
+	vm_symbolise(vm, faults[0]->args[2], sym, sizeof(sym));
+	cr_assert(!strncmp(sym, write ? "probe_kernel_write+" : "probe_kernel_read+",
+			   strlen(write ? "probe_kernel_write+" : "probe_kernel_read+")),
+		  "faulting RIP symbolised as '%s'", sym);
+	vm_destroy(vm);
+}
+
+Test(guest, deliberate_page_fault_read)
+{
+	require_kvm();
+	assert_probe_faults(false, 0x0);
+}
+
+Test(guest, deliberate_page_fault_write)
+{
+	require_kvm();
+	assert_probe_faults(true, 0x2);
+}
+
+/* The direct map reaches all of RAM: what the guest writes the host reads back. */
+Test(guest, direct_map_write_read_back)
+{
+	const uint64_t pa = 16ULL << 20, val = 0x1122334455667788ULL;
+	uint64_t args[6] = { PW_PAGE_OFFSET + pa, 1, val }, out[4], host;
+	struct vm *vm;
+	int64_t res = -1;
+
+	require_kvm();
+	vm = boot_ops_guest(0);
+	cr_assert_eq(vm_op(vm, 0, PW_OP_PROBE, args, &res, NULL), VMM_OK, "%s", vm_message(vm));
+	cr_assert_eq(res, 0);
+	cr_assert_eq(vm_read_phys(vm, pa, &host, sizeof(host)), 0);
+	cr_assert_eq(host, val);
+
+	/* And the guest reads its own image through the kernel map as the host sees it. */
+	args[0] = PW_KERNEL_VIRT;
+	args[1] = 0;
+	cr_assert_eq(vm_op(vm, 0, PW_OP_PROBE, args, &res, out), VMM_OK);
+	cr_assert_eq(res, 0);
+	cr_assert_eq(vm_read_phys(vm, PW_KERNEL_PHYS, &host, sizeof(host)), 0);
+	cr_assert_eq(out[0], host);
+	vm_destroy(vm);
+}
+
+static void assert_unexpected(unsigned int vector, uint64_t want_cr2)
+{
+	uint64_t args[6] = { vector };
+	const struct pw_event *exc[2];
+	char sym[128];
+	struct vm *vm;
+
+	vm = boot_ops_guest(0);
+	cr_assert_eq(vm_op(vm, 0, PW_OP_RAISE, args, NULL, NULL), VMM_GUEST_FAILED,
+		     "%s", vm_message(vm));
+	cr_assert_eq(vm_guest_status(vm), PW_GUEST_EXIT_PANIC);
+	cr_assert_eq(events_of_type(vm, PW_EV_EXCEPTION, exc, 2), 1);
+	cr_assert_eq(exc[0]->args[0], vector);
+	cr_assert_eq(exc[0]->args[1], 0, "error code");
+	vm_symbolise(vm, exc[0]->args[2], sym, sizeof(sym));
+	cr_assert(!strncmp(sym, "raise_exception+", 16), "RIP symbolised as '%s'", sym);
+	if (vector == 14)
+		cr_assert_eq(exc[0]->args[3], want_cr2, "CR2 %#lx", (unsigned long)exc[0]->args[3]);
+	vm_destroy(vm);
+}
+
+Test(guest, unexpected_exceptions_are_reported)
+{
+	require_kvm();
+	assert_unexpected(6, 0);			/* ud2 */
+	assert_unexpected(0, 0);			/* divide by zero */
+	assert_unexpected(14, PW_VMALLOC_START);	/* #PF with no fixup */
+}

@@ -1,0 +1,184 @@
+/*
+ * The boot protocol (DESIGN.md): boot page tables and GDT in the reserved
+ * low area, and a vCPU that starts in 64-bit long mode at e_entry with
+ * RDI = the FDT's guest-physical address.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+
+#include <pagewalk/layout.h>
+
+#include "internal.h"
+
+#define PTE_P		(1ULL << 0)
+#define PTE_RW		(1ULL << 1)
+#define PTE_PS		(1ULL << 7)
+#define PGDIR_INDEX(va)	(((va) >> 39) & 511)
+#define PUD_INDEX(va)	(((va) >> 30) & 511)
+
+#define X86_CR0_PE	(1ULL << 0)
+#define X86_CR0_MP	(1ULL << 1)
+#define X86_CR0_ET	(1ULL << 4)
+#define X86_CR0_NE	(1ULL << 5)
+#define X86_CR0_WP	(1ULL << 16)
+#define X86_CR0_AM	(1ULL << 18)
+#define X86_CR0_PG	(1ULL << 31)
+#define X86_CR4_PAE	(1ULL << 5)
+#define X86_CR4_PGE	(1ULL << 7)
+#define X86_CR4_OSFXSR	(1ULL << 9)
+#define X86_CR4_OSXMMEXCPT (1ULL << 10)
+#define EFER_SCE	(1ULL << 0)
+#define EFER_LME	(1ULL << 8)
+#define EFER_LMA	(1ULL << 10)
+#define EFER_NXE	(1ULL << 11)
+
+/* Selectors match the guest's own GDT (Linux numbering): no reload needed. */
+#define BOOT_CS		0x10
+#define BOOT_DS		0x18
+
+static uint64_t *table(struct vm *vm, uint64_t gpa)
+{
+	return (uint64_t *)(vm->ram + gpa);
+}
+
+/*
+ * Three windows onto RAM with 2 MiB pages (no 1 GiB pages on every host):
+ * identity and the direct map share one PDPT, the kernel map's PDPT points
+ * its entry 510 at the first PD, so all three share the same PD pages.
+ */
+static void build_boot_page_tables(struct vm *vm)
+{
+	uint64_t *pml4 = table(vm, PW_BOOT_PML4);
+	uint64_t *pdpt_low = table(vm, PW_BOOT_PDPT_LOW);
+	uint64_t *pdpt_kernel = table(vm, PW_BOOT_PDPT_KERNEL);
+	uint64_t ngib = (vm->ram_size + GIB - 1) / GIB;
+
+	memset(vm->ram + PW_BOOT_PML4, 0, PW_BOOT_PD + ngib * 4096 - PW_BOOT_PML4);
+	pml4[0] = PW_BOOT_PDPT_LOW | PTE_P | PTE_RW;
+	pml4[PGDIR_INDEX(PW_PAGE_OFFSET)] = PW_BOOT_PDPT_LOW | PTE_P | PTE_RW;
+	pml4[PGDIR_INDEX(PW_START_KERNEL_MAP)] = PW_BOOT_PDPT_KERNEL | PTE_P | PTE_RW;
+	pdpt_kernel[PUD_INDEX(PW_START_KERNEL_MAP)] = PW_BOOT_PD | PTE_P | PTE_RW;
+	for (uint64_t g = 0; g < ngib; g++) {
+		uint64_t *pd = table(vm, PW_BOOT_PD + g * 4096);
+
+		pdpt_low[g] = (PW_BOOT_PD + g * 4096) | PTE_P | PTE_RW;
+		for (uint64_t i = 0; i < 512 && g * GIB + i * (2 * MIB) < vm->ram_size; i++)
+			pd[i] = (g * GIB + i * (2 * MIB)) | PTE_P | PTE_RW | PTE_PS;
+	}
+}
+
+static void build_boot_gdt(struct vm *vm)
+{
+	uint64_t *gdt = table(vm, PW_BOOT_GDT);
+
+	memset(gdt, 0, 4096);
+	gdt[BOOT_CS / 8] = 0x00af9b000000ffffULL;	/* 64-bit code, DPL0 */
+	gdt[BOOT_DS / 8] = 0x00cf93000000ffffULL;	/* data, DPL0 */
+}
+
+int boot_setup_memory(struct vm *vm, char *err, size_t errlen)
+{
+	if (vm->ram_size > PW_MAX_MEM_GIB * GIB) {
+		snprintf(err, errlen, "guest RAM %llu MiB is above the %llu GiB the boot tables map",
+			 (unsigned long long)(vm->ram_size / MIB), PW_MAX_MEM_GIB);
+		return -1;
+	}
+	build_boot_gdt(vm);
+	build_boot_page_tables(vm);
+	return 0;
+}
+
+static void set_seg(struct kvm_segment *s, uint16_t sel, uint8_t type, bool code64)
+{
+	*s = (struct kvm_segment){
+		.base = 0, .limit = 0xffffffff, .selector = sel, .type = type,
+		.present = 1, .dpl = 0, .db = !code64, .s = 1, .l = code64, .g = 1,
+	};
+}
+
+/* Give the guest the CPUID KVM can really run, as every VMM must. */
+static int setup_cpuid(struct vcpu *vcpu, bool *nx, char *err, size_t errlen)
+{
+	int nent = 256;
+	struct kvm_cpuid2 *cpuid;
+	int ret = -1;
+
+	for (;;) {
+		cpuid = calloc(1, sizeof(*cpuid) + nent * sizeof(cpuid->entries[0]));
+		if (!cpuid) {
+			snprintf(err, errlen, "out of memory for CPUID");
+			return -1;
+		}
+		cpuid->nent = nent;
+		if (!ioctl(vcpu->vm->kvm_fd, KVM_GET_SUPPORTED_CPUID, cpuid))
+			break;
+		free(cpuid);
+		if (errno != E2BIG) {
+			snprintf(err, errlen, "KVM_GET_SUPPORTED_CPUID: %s", strerror(errno));
+			return -1;
+		}
+		nent *= 2;
+	}
+	*nx = false;
+	for (unsigned int i = 0; i < cpuid->nent; i++) {
+		struct kvm_cpuid_entry2 *ent = &cpuid->entries[i];
+
+		if (ent->function == 0x80000001)
+			*nx = ent->edx & (1u << 20);
+		/* LA57 is probed by whoever wants it; the boot tables are 4-level. */
+		if (ent->function == 1)
+			ent->ebx = (ent->ebx & 0x00ffffff) | (vcpu->id << 24);	/* initial APIC ID */
+	}
+	if (ioctl(vcpu->fd, KVM_SET_CPUID2, cpuid))
+		snprintf(err, errlen, "KVM_SET_CPUID2: %s", strerror(errno));
+	else
+		ret = 0;
+	free(cpuid);
+	return ret;
+}
+
+int boot_setup_vcpu(struct vcpu *vcpu, char *err, size_t errlen)
+{
+	struct vm *vm = vcpu->vm;
+	struct kvm_sregs sregs;
+	struct kvm_regs regs;
+	bool nx;
+
+	if (setup_cpuid(vcpu, &nx, err, errlen))
+		return -1;
+	if (ioctl(vcpu->fd, KVM_GET_SREGS, &sregs)) {
+		snprintf(err, errlen, "KVM_GET_SREGS: %s", strerror(errno));
+		return -1;
+	}
+	set_seg(&sregs.cs, BOOT_CS, 11, true);
+	set_seg(&sregs.ds, BOOT_DS, 3, false);
+	sregs.es = sregs.fs = sregs.gs = sregs.ss = sregs.ds;
+	sregs.tr = (struct kvm_segment){ .limit = 0x67, .type = 11, .present = 1 };
+	sregs.ldt = (struct kvm_segment){ .type = 2, .unusable = 1 };
+	sregs.gdt.base = PW_BOOT_GDT;
+	sregs.gdt.limit = 4095;
+	sregs.idt.base = 0;
+	sregs.idt.limit = 0;	/* any exception before the guest's own IDT triple-faults */
+	sregs.cr0 = X86_CR0_PE | X86_CR0_MP | X86_CR0_ET | X86_CR0_NE | X86_CR0_WP |
+		    X86_CR0_AM | X86_CR0_PG;
+	sregs.cr3 = PW_BOOT_PML4;
+	sregs.cr4 = X86_CR4_PAE | X86_CR4_PGE | X86_CR4_OSFXSR | X86_CR4_OSXMMEXCPT;
+	sregs.efer = EFER_SCE | EFER_LME | EFER_LMA | (nx ? EFER_NXE : 0);
+	if (ioctl(vcpu->fd, KVM_SET_SREGS, &sregs)) {
+		snprintf(err, errlen, "KVM_SET_SREGS (64-bit long mode): %s", strerror(errno));
+		return -1;
+	}
+
+	memset(&regs, 0, sizeof(regs));
+	regs.rip = vm->img.entry;
+	regs.rsp = PW_BOOT_STACK_TOP;
+	regs.rdi = PW_BOOT_FDT;
+	regs.rflags = 0x2;
+	if (ioctl(vcpu->fd, KVM_SET_REGS, &regs)) {
+		snprintf(err, errlen, "KVM_SET_REGS: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}

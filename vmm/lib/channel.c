@@ -1,0 +1,123 @@
+/*
+ * The consumer side of the event channel and the host side of the op
+ * mailbox.  Guest memory is untrusted: the host keeps its own tail, copies
+ * each record out before looking at it and checks every field.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+int channel_init(struct vcpu *vcpu)
+{
+	struct vm *vm = vcpu->vm;
+	struct channel *c = &vcpu->chan;
+	uint8_t *base = vm->ram + vm->chan_base + vcpu->id * vm->chan_stride;
+
+	memset(base, 0, vm->chan_stride);
+	c->ring = (struct pw_ring *)base;
+	c->records = (struct pw_event *)(base + PW_RING_HDR_SIZE);
+	c->ring->magic = PW_RING_MAGIC;
+	c->ring->version = PW_RING_VERSION;
+	c->ring->capacity = PW_RING_CAPACITY;
+	c->ring->threshold = PW_RING_THRESHOLD;
+	c->tail = 0;
+	c->req_seq = 0;
+	return 0;
+}
+
+static int record_event(struct vm *vm, const struct pw_event *ev)
+{
+	if (vm->nevents == vm->events_cap) {
+		size_t cap = vm->events_cap ? vm->events_cap * 2 : 1024;
+		struct pw_event *p = realloc(vm->events, cap * sizeof(*p));
+
+		if (!p)
+			return -1;
+		vm->events = p;
+		vm->events_cap = cap;
+	}
+	vm->events[vm->nevents++] = *ev;
+	return 0;
+}
+
+static bool known_type(uint16_t type)
+{
+	switch (type) {
+#define PW_EV_CASE(name, id, str, fields) case id:
+	PW_EVENT_TYPES(PW_EV_CASE)
+#undef PW_EV_CASE
+		return true;
+	}
+	return false;
+}
+
+/* Consume everything the guest published; -1 (VM stopped) on garbage. */
+int channel_drain(struct vcpu *vcpu)
+{
+	struct vm *vm = vcpu->vm;
+	struct channel *c = &vcpu->chan;
+	uint64_t head = __atomic_load_n(&c->ring->head, __ATOMIC_ACQUIRE);
+
+	if (head < c->tail || head - c->tail > PW_RING_CAPACITY) {
+		vm_stop(vm, VMM_GUEST_ERROR,
+			"channel: cpu %u ring head %lu is impossible (host tail %lu, capacity %u)",
+			vcpu->id, (unsigned long)head, (unsigned long)c->tail, PW_RING_CAPACITY);
+		return -1;
+	}
+	for (; c->tail < head; c->tail++) {
+		struct pw_event ev = c->records[c->tail & (PW_RING_CAPACITY - 1)];
+
+		if (ev.seq != c->tail || ev.cpu != vcpu->id || !known_type(ev.type) ||
+		    (ev.type == PW_EV_CONSOLE ? ev.len > PW_EVENT_TEXT_MAX : ev.len != 0)) {
+			vm_stop(vm, VMM_GUEST_ERROR,
+				"channel: cpu %u bad record at seq %lu (type %u, cpu %u, seq %lu, len %u)",
+				vcpu->id, (unsigned long)c->tail, ev.type, ev.cpu,
+				(unsigned long)ev.seq, ev.len);
+			return -1;
+		}
+		vm->stats.events++;
+		vm->stats.events_by_type[ev.type]++;
+		/* With --trace the console text is in the trace lines already. */
+		if (ev.type == PW_EV_CONSOLE && vm->cfg.console && !vm->cfg.trace)
+			fwrite(ev.args, 1, ev.len, vm->cfg.console);
+		report_event(vm, &ev);
+		if (vm->cfg.record && record_event(vm, &ev)) {
+			vm_stop(vm, VMM_INTERNAL, "out of memory recording events");
+			return -1;
+		}
+	}
+	__atomic_store_n(&c->ring->tail, c->tail, __ATOMIC_RELEASE);
+	return 0;
+}
+
+void channel_post_op(struct vcpu *vcpu, enum pw_op op, const uint64_t args[6])
+{
+	struct pw_mailbox *mb = &vcpu->chan.ring->mbox;
+
+	mb->op = op;
+	for (int i = 0; i < 6; i++)
+		mb->args[i] = args ? args[i] : 0;
+	mb->result = 0;
+	memset(mb->out, 0, sizeof(mb->out));
+	__atomic_store_n(&mb->req_seq, ++vcpu->chan.req_seq, __ATOMIC_RELEASE);
+}
+
+/* The guest asked for its next op: it must have completed the one posted. */
+int channel_op_result(struct vcpu *vcpu, int64_t *result, uint64_t out[4])
+{
+	struct pw_mailbox *mb = &vcpu->chan.ring->mbox;
+	uint64_t done = __atomic_load_n(&mb->done_seq, __ATOMIC_ACQUIRE);
+
+	if (done != vcpu->chan.req_seq) {
+		vm_stop(vcpu->vm, VMM_GUEST_ERROR,
+			"channel: cpu %u asked for an op with op %lu unfinished (done_seq %lu)",
+			vcpu->id, (unsigned long)vcpu->chan.req_seq, (unsigned long)done);
+		return -1;
+	}
+	if (result)
+		*result = mb->result;
+	if (out)
+		memcpy(out, mb->out, sizeof(mb->out));
+	return 0;
+}

@@ -1,0 +1,96 @@
+/* The boot device tree, built with libfdt's sequential-write API. */
+#include <libfdt.h>
+#include <string.h>
+
+#include <pagewalk/layout.h>
+
+#include "internal.h"
+
+static int prop_reg(void *fdt, uint64_t addr, uint64_t size)
+{
+	fdt64_t reg[2] = { cpu_to_fdt64(addr), cpu_to_fdt64(size) };
+
+	return fdt_property(fdt, "reg", reg, sizeof(reg));
+}
+
+static int node_region(void *fdt, const struct region *r)
+{
+	char name[64];
+	int err;
+
+	snprintf(name, sizeof(name), "%s@%llx", r->name, (unsigned long long)r->start);
+	for (char *p = name; *p; p++)
+		if (*p == ' ')
+			*p = '-';
+	err = fdt_begin_node(fdt, name);
+	err = err ?: prop_reg(fdt, r->start, r->size);
+	err = err ?: fdt_property(fdt, "no-map", NULL, 0);
+	return err ?: fdt_end_node(fdt);
+}
+
+static int build(struct vm *vm, void *fdt, size_t size)
+{
+	char name[32];
+	int err;
+
+	err = fdt_create(fdt, size);
+	for (unsigned int i = 0; !err && i < vm->nrsv; i++)
+		err = fdt_add_reservemap_entry(fdt, vm->rsv[i].start, vm->rsv[i].size);
+	err = err ?: fdt_finish_reservemap(fdt);
+	err = err ?: fdt_begin_node(fdt, "");
+	err = err ?: fdt_property_string(fdt, "compatible", "pagewalk,vm");
+	err = err ?: fdt_property_string(fdt, "model", "pagewalk KVM guest");
+	err = err ?: fdt_property_u32(fdt, "#address-cells", 2);
+	err = err ?: fdt_property_u32(fdt, "#size-cells", 2);
+
+	err = err ?: fdt_begin_node(fdt, "chosen");
+	err = err ?: fdt_property_string(fdt, "pagewalk,workload", vm->cfg.workload);
+	err = err ?: fdt_end_node(fdt);
+
+	err = err ?: fdt_begin_node(fdt, "memory@0");
+	err = err ?: fdt_property_string(fdt, "device_type", "memory");
+	err = err ?: prop_reg(fdt, 0, vm->ram_size);
+	err = err ?: fdt_end_node(fdt);
+
+	err = err ?: fdt_begin_node(fdt, "reserved-memory");
+	err = err ?: fdt_property_u32(fdt, "#address-cells", 2);
+	err = err ?: fdt_property_u32(fdt, "#size-cells", 2);
+	err = err ?: fdt_property(fdt, "ranges", NULL, 0);
+	for (unsigned int i = 0; !err && i < vm->nrsv; i++)
+		err = node_region(fdt, &vm->rsv[i]);
+	err = err ?: fdt_end_node(fdt);
+
+	err = err ?: fdt_begin_node(fdt, "cpus");
+	err = err ?: fdt_property_u32(fdt, "#address-cells", 1);
+	err = err ?: fdt_property_u32(fdt, "#size-cells", 0);
+	for (unsigned int i = 0; !err && i < vm->nvcpus; i++) {
+		snprintf(name, sizeof(name), "cpu@%u", i);
+		err = fdt_begin_node(fdt, name);
+		err = err ?: fdt_property_string(fdt, "device_type", "cpu");
+		err = err ?: fdt_property_u32(fdt, "reg", i);	/* APIC ID */
+		err = err ?: fdt_end_node(fdt);
+	}
+	err = err ?: fdt_end_node(fdt);
+
+	/* "channel" without a unit address: the guest finds it by path. */
+	err = err ?: fdt_begin_node(fdt, "channel");
+	err = err ?: fdt_property_string(fdt, "compatible", "pagewalk,channel");
+	err = err ?: prop_reg(fdt, vm->chan_base, vm->chan_stride * vm->nvcpus);
+	err = err ?: fdt_property_u32(fdt, "pagewalk,ring-stride", vm->chan_stride);
+	err = err ?: fdt_property_u32(fdt, "pagewalk,ring-capacity", PW_RING_CAPACITY);
+	err = err ?: fdt_property_u32(fdt, "pagewalk,ring-threshold", PW_RING_THRESHOLD);
+	err = err ?: fdt_property_u32(fdt, "pagewalk,doorbell-port", PW_PORT_DOORBELL);
+	err = err ?: fdt_end_node(fdt);
+
+	err = err ?: fdt_end_node(fdt);
+	return err ?: fdt_finish(fdt);
+}
+
+int fdt_build(struct vm *vm, void *buf, size_t size, char *errbuf, size_t errlen)
+{
+	int err = build(vm, buf, size);
+
+	if (err)
+		snprintf(errbuf, errlen, "building the boot FDT: %s", fdt_strerror(err));
+	return err ? -1 : 0;
+}

@@ -1,0 +1,135 @@
+/* libvmm internals: the VM and vCPU structs every libvmm file shares. */
+#ifndef LIBVMM_INTERNAL_H
+#define LIBVMM_INTERNAL_H
+
+#include <linux/kvm.h>
+#include <stdarg.h>
+#include <time.h>
+
+#include "libvmm.h"
+
+#define GIB (1ULL << 30)
+#define MIB (1ULL << 20)
+
+struct vm;
+struct vcpu;
+
+/* A guest-physical range the VMM owns; ELF segments may not overlap one. */
+struct region {
+	const char *name;
+	uint64_t start, size;
+};
+
+/* The loaded image: where it is and what its symbols are (elf_load.c, symbols.c). */
+struct symbol {
+	uint64_t addr, size;
+	char *name;
+};
+
+struct guest_image {
+	uint64_t entry;
+	struct {
+		uint64_t vaddr, memsz;
+	} seg[16];
+	unsigned int nseg;
+	struct symbol *syms;		/* sorted by addr */
+	size_t nsyms;
+};
+
+int elf_load(const char *path, uint8_t *ram, uint64_t ram_size, const struct region *rsv,
+	     unsigned int nrsv, struct guest_image *img, char *err, size_t errlen);
+int symbols_load(struct guest_image *img, void *elf);	/* Elf * */
+void symbols_free(struct guest_image *img);
+const char *symbolise(const struct guest_image *img, uint64_t addr, char *buf, size_t len);
+
+/* Port I/O: handlers registered per port range, as kvmtool's ioport.c. */
+typedef int (*ioport_fn)(struct vcpu *vcpu, uint16_t port, bool is_write, uint8_t *data,
+			 unsigned int size, void *priv);
+
+struct ioport {
+	uint16_t start, len;
+	ioport_fn fn;
+	void *priv;
+};
+
+int ioport_register(struct vm *vm, uint16_t start, uint16_t len, ioport_fn fn, void *priv);
+int ioport_dispatch(struct vcpu *vcpu, struct kvm_run *run);
+int devices_init(struct vm *vm);	/* debugcon, COM1, exit port, doorbell */
+
+/* One vCPU's side of the channel (channel.c). */
+struct channel {
+	struct pw_ring *ring;		/* host view of guest RAM */
+	struct pw_event *records;
+	uint64_t tail;			/* host's own copy; the guest's is advisory */
+	uint64_t req_seq;		/* last op posted */
+};
+
+enum vcpu_state {
+	VCPU_RUNNABLE,
+	VCPU_WAIT_OP,		/* parked on a WAIT_OP doorbell exit */
+	VCPU_STOPPED,
+};
+
+struct vcpu {
+	struct vm *vm;
+	unsigned int id;
+	int fd;
+	struct kvm_run *run;
+	size_t run_size;
+	enum vcpu_state state;
+	struct channel chan;
+};
+
+struct vm {
+	struct vmm_config cfg;
+	int kvm_fd, vm_fd;
+	uint8_t *ram;
+	uint64_t ram_size;
+	struct region rsv[3];
+	unsigned int nrsv;
+	uint64_t chan_base, chan_stride;
+	struct guest_image img;
+	struct ioport ioports[8];
+	unsigned int nioports;
+	struct vcpu *vcpus;
+	unsigned int nvcpus;
+	timer_t watchdog;
+	bool have_watchdog;
+
+	/* How it ended. */
+	bool stopped;
+	enum vmm_status status;
+	bool guest_exited;
+	uint32_t guest_status;
+	char msg[2048];
+
+	struct vmm_stats stats;
+	struct timespec t0;
+	struct pw_event *events;	/* cfg.record */
+	size_t nevents, events_cap;
+};
+
+/* The first error or stop wins; later ones keep the original message. */
+enum vmm_status vm_stop(struct vm *vm, enum vmm_status status, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* boot.c: boot page tables, GDT, FDT, vCPU registers */
+int boot_setup_memory(struct vm *vm, char *err, size_t errlen);
+int boot_setup_vcpu(struct vcpu *vcpu, char *err, size_t errlen);
+int fdt_build(struct vm *vm, void *buf, size_t size, char *err, size_t errlen);
+
+/* channel.c */
+int channel_init(struct vcpu *vcpu);
+int channel_drain(struct vcpu *vcpu);
+void channel_post_op(struct vcpu *vcpu, enum pw_op op, const uint64_t args[6]);
+int channel_op_result(struct vcpu *vcpu, int64_t *result, uint64_t out[4]);
+
+/* vcpu.c */
+int vcpu_run(struct vcpu *vcpu);	/* until WAIT_OP or stop; returns vm->status */
+void vcpu_report_registers(struct vcpu *vcpu, char *buf, size_t len, bool full);
+
+/* report.c: trace lines, JSON lines */
+void report_event(struct vm *vm, const struct pw_event *ev);
+void report_json_summary(struct vm *vm);
+
+#endif

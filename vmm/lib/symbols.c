@@ -1,0 +1,112 @@
+/* The guest's ELF symbol table, for "rip=0x... handle_mm_fault+0x4a" in every report. */
+#include <gelf.h>
+#include <libelf.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+static int cmp_symbol(const void *a, const void *b)
+{
+	const struct symbol *x = a, *y = b;
+
+	return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
+static bool wanted(const GElf_Sym *s)
+{
+	int type = GELF_ST_TYPE(s->st_info);
+
+	/* Assembly labels are STT_NOTYPE; SHN_ABS values are constants, not places. */
+	return s->st_shndx != SHN_UNDEF && s->st_shndx != SHN_ABS && s->st_name &&
+	       (type == STT_FUNC || type == STT_OBJECT || type == STT_NOTYPE);
+}
+
+int symbols_load(struct guest_image *img, void *elf)
+{
+	Elf *e = elf;
+	Elf_Scn *scn = NULL;
+
+	while ((scn = elf_nextscn(e, scn))) {
+		GElf_Shdr sh;
+		Elf_Data *d;
+		size_t n;
+
+		if (!gelf_getshdr(scn, &sh))
+			return -1;
+		if (sh.sh_type != SHT_SYMTAB)
+			continue;
+		d = elf_getdata(scn, NULL);
+		if (!d || !sh.sh_entsize)
+			return -1;
+		n = sh.sh_size / sh.sh_entsize;
+		img->syms = calloc(n ? n : 1, sizeof(*img->syms));
+		if (!img->syms)
+			return -1;
+		for (size_t i = 0; i < n; i++) {
+			GElf_Sym s;
+			const char *name;
+
+			if (!gelf_getsym(d, i, &s))
+				return -1;
+			if (!wanted(&s))
+				continue;
+			name = elf_strptr(e, sh.sh_link, s.st_name);
+			if (!name)
+				return -1;
+			img->syms[img->nsyms].addr = s.st_value;
+			img->syms[img->nsyms].size = s.st_size;
+			img->syms[img->nsyms].name = strdup(name);
+			if (!img->syms[img->nsyms].name)
+				return -1;
+			img->nsyms++;
+		}
+		qsort(img->syms, img->nsyms, sizeof(*img->syms), cmp_symbol);
+		return 0;
+	}
+	return 0;
+}
+
+void symbols_free(struct guest_image *img)
+{
+	for (size_t i = 0; i < img->nsyms; i++)
+		free(img->syms[i].name);
+	free(img->syms);
+	img->syms = NULL;
+	img->nsyms = 0;
+}
+
+static bool in_image(const struct guest_image *img, uint64_t addr)
+{
+	for (unsigned int i = 0; i < img->nseg; i++)
+		if (addr - img->seg[i].vaddr < img->seg[i].memsz)
+			return true;
+	return false;
+}
+
+/* Nearest symbol at or below addr, as kallsyms does; only inside the image. */
+const char *symbolise(const struct guest_image *img, uint64_t addr, char *buf, size_t len)
+{
+	size_t lo = 0, hi = img->nsyms;
+	const struct symbol *s;
+
+	buf[0] = '\0';
+	if (!in_image(img, addr))
+		return buf;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (img->syms[mid].addr <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (!lo)
+		return buf;
+	s = &img->syms[lo - 1];
+	/* Prefer the sized symbol that covers addr over a label at the same place. */
+	while (lo > 1 && img->syms[lo - 2].addr == s->addr && !s->size)
+		s = &img->syms[--lo - 1];
+	snprintf(buf, len, "%s+0x%lx", s->name, (unsigned long)(addr - s->addr));
+	return buf;
+}

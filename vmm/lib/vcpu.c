@@ -1,0 +1,196 @@
+/* The vCPU loop: KVM_RUN, drain the channel, dispatch the exit; and the watchdog. */
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#define X86_EFLAGS_IF (1ULL << 9)
+
+static __thread struct kvm_run *running;
+
+/* The watchdog signal only needs KVM_RUN to return: immediate_exit covers
+ * the window where it arrives while we are outside the guest. */
+static void watchdog_signal(int sig)
+{
+	(void)sig;
+	if (running)
+		running->immediate_exit = 1;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static int watchdog_arm(struct vm *vm)
+{
+	struct sigevent sev = { .sigev_notify = SIGEV_THREAD_ID, .sigev_signo = SIGRTMIN };
+	struct itimerspec its = { .it_value = {
+		.tv_sec = vm->cfg.timeout_ms / 1000,
+		.tv_nsec = (vm->cfg.timeout_ms % 1000) * 1000000L } };
+	struct sigaction sa = { .sa_handler = watchdog_signal };
+
+	if (!vm->cfg.timeout_ms)
+		return 0;
+	sev._sigev_un._tid = gettid();
+	if (sigaction(SIGRTMIN, &sa, NULL) || timer_create(CLOCK_MONOTONIC, &sev, &vm->watchdog))
+		return -1;
+	vm->have_watchdog = true;
+	return timer_settime(vm->watchdog, 0, &its, NULL);
+}
+
+static void watchdog_disarm(struct vm *vm)
+{
+	if (vm->have_watchdog)
+		timer_delete(vm->watchdog);
+	vm->have_watchdog = false;
+}
+
+void vcpu_report_registers(struct vcpu *vcpu, char *buf, size_t len, bool full)
+{
+	struct kvm_regs r;
+	struct kvm_sregs s;
+	char sym[128];
+
+	if (ioctl(vcpu->fd, KVM_GET_REGS, &r) || ioctl(vcpu->fd, KVM_GET_SREGS, &s)) {
+		snprintf(buf, len, "(registers unavailable: %s)", strerror(errno));
+		return;
+	}
+	vm_symbolise(vcpu->vm, r.rip, sym, sizeof(sym));
+	if (!full) {
+		snprintf(buf, len, "rip=%#llx%s%s", r.rip, *sym ? " " : "", sym);
+		return;
+	}
+	snprintf(buf, len,
+		 "cpu %u rip=%#llx%s%s\n"
+		 "RAX=%016llx RBX=%016llx RCX=%016llx RDX=%016llx\n"
+		 "RSI=%016llx RDI=%016llx RBP=%016llx RSP=%016llx\n"
+		 "R8 =%016llx R9 =%016llx R10=%016llx R11=%016llx\n"
+		 "R12=%016llx R13=%016llx R14=%016llx R15=%016llx\n"
+		 "RIP=%016llx RFLAGS=%08llx CS=%04x SS=%04x\n"
+		 "CR0=%016llx CR2=%016llx CR3=%016llx CR4=%016llx\n"
+		 "EFER=%016llx",
+		 vcpu->id, r.rip, *sym ? " " : "", sym,
+		 r.rax, r.rbx, r.rcx, r.rdx, r.rsi, r.rdi, r.rbp, r.rsp,
+		 r.r8, r.r9, r.r10, r.r11, r.r12, r.r13, r.r14, r.r15,
+		 r.rip, r.rflags, s.cs.selector, s.ss.selector,
+		 s.cr0, s.cr2, s.cr3, s.cr4, s.efer);
+}
+
+/* 0 to re-enter the guest, -1 when the VM stopped. */
+static int handle_exit(struct vcpu *vcpu)
+{
+	struct vm *vm = vcpu->vm;
+	struct kvm_run *run = vcpu->run;
+	char regs[1024];
+
+	switch (run->exit_reason) {
+	case KVM_EXIT_IO:
+		vm->stats.exits_by_kind[VMM_EXIT_IO]++;
+		return ioport_dispatch(vcpu, run);
+	case KVM_EXIT_MMIO:
+		vm->stats.exits_by_kind[VMM_EXIT_MMIO]++;
+		vcpu_report_registers(vcpu, regs, sizeof(regs), false);
+		vm_stop(vm, VMM_GUEST_ERROR,
+			"guest %s %u bytes at guest-physical %#llx: no RAM or device there; %s",
+			run->mmio.is_write ? "wrote" : "read", run->mmio.len,
+			(unsigned long long)run->mmio.phys_addr, regs);
+		return -1;
+	case KVM_EXIT_HLT: {
+		struct kvm_regs r;
+
+		vm->stats.exits_by_kind[VMM_EXIT_HLT]++;
+		vcpu_report_registers(vcpu, regs, sizeof(regs), false);
+		if (ioctl(vcpu->fd, KVM_GET_REGS, &r))
+			r.rflags = 0;
+		/* Without an irqchip nothing can wake it, so either way it is done. */
+		vm_stop(vm, VMM_OK, "guest halted with interrupts %s, %s",
+			r.rflags & X86_EFLAGS_IF ? "on" : "off", regs);
+		return -1;
+	}
+	case KVM_EXIT_SHUTDOWN:
+		vm->stats.exits_by_kind[VMM_EXIT_SHUTDOWN]++;
+		vcpu_report_registers(vcpu, regs, sizeof(regs), true);
+		vm_stop(vm, VMM_TRIPLE_FAULT, "guest triple fault (KVM_EXIT_SHUTDOWN) on %s", regs);
+		return -1;
+	case KVM_EXIT_FAIL_ENTRY:
+		vm->stats.exits_by_kind[VMM_EXIT_OTHER]++;
+		vm_stop(vm, VMM_INTERNAL, "KVM_EXIT_FAIL_ENTRY, hardware reason %#llx",
+			(unsigned long long)run->fail_entry.hardware_entry_failure_reason);
+		return -1;
+	case KVM_EXIT_INTERNAL_ERROR:
+		vm->stats.exits_by_kind[VMM_EXIT_OTHER]++;
+		vcpu_report_registers(vcpu, regs, sizeof(regs), true);
+		vm_stop(vm, VMM_GUEST_ERROR, "KVM internal error, suberror %u, on %s",
+			run->internal.suberror, regs);
+		return -1;
+	default:
+		vm->stats.exits_by_kind[VMM_EXIT_OTHER]++;
+		vcpu_report_registers(vcpu, regs, sizeof(regs), false);
+		vm_stop(vm, VMM_GUEST_ERROR, "unhandled KVM exit reason %u at %s",
+			run->exit_reason, regs);
+		return -1;
+	}
+}
+
+static void watchdog_expired(struct vcpu *vcpu)
+{
+	char regs[1024];
+
+	vcpu_report_registers(vcpu, regs, sizeof(regs), true);
+	vm_stop(vcpu->vm, VMM_WATCHDOG, "guest still running after %u ms, on %s",
+		vcpu->vm->cfg.timeout_ms, regs);
+}
+
+int vcpu_run(struct vcpu *vcpu)
+{
+	struct vm *vm = vcpu->vm;
+	uint64_t deadline = vm->cfg.timeout_ms ? now_ns() + vm->cfg.timeout_ms * 1000000ULL : 0;
+
+	if (vcpu->state == VCPU_STOPPED)
+		return vm->status;
+	vcpu->state = VCPU_RUNNABLE;
+	running = vcpu->run;
+	vcpu->run->immediate_exit = 0;
+	if (watchdog_arm(vm)) {
+		vm_stop(vm, VMM_INTERNAL, "cannot arm the watchdog timer: %s", strerror(errno));
+		vcpu->state = VCPU_STOPPED;
+		return vm->status;
+	}
+	for (;;) {
+		int ret = ioctl(vcpu->fd, KVM_RUN, 0);
+		int err = errno;
+
+		vm->stats.exits++;
+		if (channel_drain(vcpu))
+			break;
+		if (ret < 0 && err != EINTR && err != EAGAIN) {
+			vm_stop(vm, VMM_INTERNAL, "KVM_RUN: %s", strerror(err));
+			break;
+		}
+		if (ret < 0) {
+			vm->stats.exits_by_kind[VMM_EXIT_INTR]++;
+			vcpu->run->immediate_exit = 0;
+		}
+		/* Checked on every exit, so a doorbell storm cannot outrun it. */
+		if (deadline && now_ns() >= deadline) {
+			watchdog_expired(vcpu);
+			break;
+		}
+		if (ret < 0)
+			continue;
+		if (handle_exit(vcpu) || vcpu->state == VCPU_WAIT_OP)
+			break;
+	}
+	watchdog_disarm(vm);
+	running = NULL;
+	if (vcpu->state != VCPU_WAIT_OP)
+		vcpu->state = VCPU_STOPPED;
+	return vm->status;
+}

@@ -1,0 +1,312 @@
+/* The VM: /dev/kvm, guest RAM, the loaded image, its vCPUs and how it ended. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <pagewalk/layout.h>
+
+#include "internal.h"
+
+const char *vmm_status_name(enum vmm_status s)
+{
+	static const char *const names[] = {
+		[VMM_OK] = "ok",
+		[VMM_GUEST_FAILED] = "guest-failed",
+		[VMM_BAD_INPUT] = "bad-input",
+		[VMM_TRIPLE_FAULT] = "triple-fault",
+		[VMM_WATCHDOG] = "watchdog",
+		[VMM_NO_KVM] = "no-kvm",
+		[VMM_GUEST_ERROR] = "guest-error",
+		[VMM_INTERNAL] = "internal-error",
+	};
+
+	return (unsigned int)s < sizeof(names) / sizeof(names[0]) ? names[s] : "unknown";
+}
+
+void vmm_config_init(struct vmm_config *cfg, const char *guest)
+{
+	*cfg = (struct vmm_config){
+		.guest = guest,
+		.mem_bytes = VMM_DEFAULT_MEM,
+		.ncpus = 1,
+		.workload = PW_WORKLOAD_DEFAULT,
+		.timeout_ms = VMM_DEFAULT_TIMEOUT_MS,
+		.console = stdout,
+	};
+}
+
+enum vmm_status vm_stop(struct vm *vm, enum vmm_status status, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (vm->stopped)
+		return vm->status;
+	vm->stopped = true;
+	vm->status = status;
+	va_start(ap, fmt);
+	vsnprintf(vm->msg, sizeof(vm->msg), fmt, ap);
+	va_end(ap);
+	return status;
+}
+
+static uint64_t elapsed_ns(const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (t.tv_sec - t0->tv_sec) * 1000000000ULL + t.tv_nsec - t0->tv_nsec;
+}
+
+static enum vmm_status create_fail(struct vm *vm, enum vmm_status s)
+{
+	vm_destroy(vm);
+	return s;
+}
+
+static int open_kvm(struct vm *vm, char *err, size_t errlen)
+{
+	int version;
+
+	vm->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (vm->kvm_fd < 0) {
+		snprintf(err, errlen, "cannot open /dev/kvm: %s (errno %d)", strerror(errno), errno);
+		return -1;
+	}
+	version = ioctl(vm->kvm_fd, KVM_GET_API_VERSION, 0);
+	if (version != KVM_API_VERSION) {
+		snprintf(err, errlen, "/dev/kvm: KVM API version %d, need %d", version, KVM_API_VERSION);
+		return -1;
+	}
+	if (ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_IMMEDIATE_EXIT) <= 0) {
+		snprintf(err, errlen, "/dev/kvm: KVM_CAP_IMMEDIATE_EXIT missing (Linux >= 4.11 needed)");
+		return -1;
+	}
+	return 0;
+}
+
+static int create_vcpus(struct vm *vm, char *err, size_t errlen)
+{
+	int mmap_size = ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+
+	if (mmap_size <= 0) {
+		snprintf(err, errlen, "KVM_GET_VCPU_MMAP_SIZE: %s", strerror(errno));
+		return -1;
+	}
+	vm->vcpus = calloc(vm->nvcpus, sizeof(*vm->vcpus));
+	if (!vm->vcpus) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	for (unsigned int i = 0; i < vm->nvcpus; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+
+		v->vm = vm;
+		v->id = i;
+		v->run = MAP_FAILED;
+		v->fd = ioctl(vm->vm_fd, KVM_CREATE_VCPU, i);
+		if (v->fd < 0) {
+			snprintf(err, errlen, "KVM_CREATE_VCPU %u: %s", i, strerror(errno));
+			return -1;
+		}
+		v->run_size = mmap_size;
+		v->run = mmap(NULL, mmap_size, PROT_READ | PROT_WRITE, MAP_SHARED, v->fd, 0);
+		if (v->run == MAP_FAILED) {
+			snprintf(err, errlen, "mmap of vCPU %u kvm_run: %s", i, strerror(errno));
+			return -1;
+		}
+		if (channel_init(v) || boot_setup_vcpu(v, err, errlen))
+			return -1;
+	}
+	return 0;
+}
+
+static int setup_memory(struct vm *vm, char *err, size_t errlen)
+{
+	struct kvm_userspace_memory_region region;
+
+	vm->ram = mmap(NULL, vm->ram_size, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (vm->ram == MAP_FAILED) {
+		vm->ram = NULL;
+		snprintf(err, errlen, "cannot map %llu MiB of guest RAM: %s",
+			 (unsigned long long)(vm->ram_size / MIB), strerror(errno));
+		return -1;
+	}
+	region = (struct kvm_userspace_memory_region){
+		.slot = 0, .guest_phys_addr = 0, .memory_size = vm->ram_size,
+		.userspace_addr = (uintptr_t)vm->ram,
+	};
+	if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &region)) {
+		snprintf(err, errlen, "KVM_SET_USER_MEMORY_REGION: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+enum vmm_status vm_create(const struct vmm_config *cfg, struct vm **out, char *err, size_t errlen)
+{
+	uint64_t chan_size;
+	struct vm *vm;
+
+	*out = NULL;
+	if (cfg->mem_bytes < 4 * MIB || cfg->mem_bytes % (2 * MIB) ||
+	    cfg->mem_bytes > PW_MAX_MEM_GIB * GIB) {
+		snprintf(err, errlen, "guest RAM must be a multiple of 2 MiB from 4 MiB to %llu GiB",
+			 PW_MAX_MEM_GIB);
+		return VMM_BAD_INPUT;
+	}
+	if (cfg->ncpus != 1) {
+		snprintf(err, errlen, "only 1 vCPU is supported so far");
+		return VMM_BAD_INPUT;
+	}
+	vm = calloc(1, sizeof(*vm));
+	if (!vm) {
+		snprintf(err, errlen, "out of memory");
+		return VMM_INTERNAL;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &vm->t0);
+	vm->cfg = *cfg;
+	vm->kvm_fd = vm->vm_fd = -1;
+	vm->ram_size = cfg->mem_bytes;
+	vm->nvcpus = cfg->ncpus;
+	vm->chan_stride = PW_RING_HDR_SIZE + PW_RING_CAPACITY * sizeof(struct pw_event);
+	chan_size = vm->chan_stride * vm->nvcpus;
+	vm->chan_base = vm->ram_size - chan_size;
+	vm->rsv[vm->nrsv++] = (struct region){ "boot area", PW_BOOT_AREA_START,
+					       PW_BOOT_AREA_END - PW_BOOT_AREA_START };
+	vm->rsv[vm->nrsv++] = (struct region){ "channel", vm->chan_base, chan_size };
+
+	if (open_kvm(vm, err, errlen))
+		return create_fail(vm, VMM_NO_KVM);
+	vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
+	if (vm->vm_fd < 0) {
+		snprintf(err, errlen, "KVM_CREATE_VM: %s", strerror(errno));
+		return create_fail(vm, VMM_NO_KVM);
+	}
+	if (setup_memory(vm, err, errlen))
+		return create_fail(vm, VMM_INTERNAL);
+	if (elf_load(cfg->guest, vm->ram, vm->ram_size, vm->rsv, vm->nrsv, &vm->img, err, errlen))
+		return create_fail(vm, VMM_BAD_INPUT);
+	if (boot_setup_memory(vm, err, errlen) ||
+	    fdt_build(vm, vm->ram + PW_BOOT_FDT, PW_BOOT_FDT_MAX, err, errlen) ||
+	    devices_init(vm))
+		return create_fail(vm, VMM_INTERNAL);
+	if (create_vcpus(vm, err, errlen))
+		return create_fail(vm, VMM_INTERNAL);
+	*out = vm;
+	return VMM_OK;
+}
+
+void vm_destroy(struct vm *vm)
+{
+	if (!vm)
+		return;
+	for (unsigned int i = 0; vm->vcpus && i < vm->nvcpus; i++) {
+		if (vm->vcpus[i].run && vm->vcpus[i].run != MAP_FAILED)
+			munmap(vm->vcpus[i].run, vm->vcpus[i].run_size);
+		if (vm->vcpus[i].fd > 0)
+			close(vm->vcpus[i].fd);
+	}
+	free(vm->vcpus);
+	if (vm->ram)
+		munmap(vm->ram, vm->ram_size);
+	if (vm->vm_fd >= 0)
+		close(vm->vm_fd);
+	if (vm->kvm_fd >= 0)
+		close(vm->kvm_fd);
+	symbols_free(&vm->img);
+	free(vm->events);
+	free(vm);
+}
+
+static void finish(struct vm *vm)
+{
+	if (vm->stopped && !vm->stats.wall_ns) {
+		vm->stats.wall_ns = elapsed_ns(&vm->t0);
+		report_json_summary(vm);
+	}
+}
+
+enum vmm_status vm_run(struct vm *vm)
+{
+	static const uint64_t exit_ok[6] = { PW_GUEST_EXIT_OK };
+	struct vcpu *vcpu = &vm->vcpus[0];
+
+	while (!vm->stopped) {
+		vcpu_run(vcpu);
+		if (vcpu->state == VCPU_WAIT_OP) {
+			if (vcpu->chan.req_seq && channel_op_result(vcpu, NULL, NULL))
+				break;
+			/* Nobody drives this guest: its next op is to exit. */
+			channel_post_op(vcpu, PW_OP_EXIT, exit_ok);
+		}
+	}
+	finish(vm);
+	return vm->status;
+}
+
+enum vmm_status vm_op(struct vm *vm, unsigned int cpu, enum pw_op op, const uint64_t args[6],
+		      int64_t *result, uint64_t out[4])
+{
+	struct vcpu *vcpu;
+
+	if (cpu >= vm->nvcpus)
+		return vm_stop(vm, VMM_BAD_INPUT, "vm_op: no cpu %u", cpu);
+	vcpu = &vm->vcpus[cpu];
+	if (vcpu->state == VCPU_RUNNABLE)
+		vcpu_run(vcpu);		/* boot it up to its first WAIT_OP */
+	if (vcpu->state == VCPU_WAIT_OP) {
+		channel_post_op(vcpu, op, args);
+		vcpu_run(vcpu);
+		if (vcpu->state == VCPU_WAIT_OP && channel_op_result(vcpu, result, out) == 0)
+			return VMM_OK;
+	}
+	if (!vm->stopped)
+		vm_stop(vm, VMM_GUEST_ERROR, "cpu %u did not come back for its next op", cpu);
+	finish(vm);
+	/* Stopping cleanly is only success when stopping was the op. */
+	return vm->status == VMM_OK && op != PW_OP_EXIT ? VMM_GUEST_ERROR : vm->status;
+}
+
+const char *vm_message(const struct vm *vm)
+{
+	return vm->msg;
+}
+
+bool vm_guest_exited(const struct vm *vm)
+{
+	return vm->guest_exited;
+}
+
+uint32_t vm_guest_status(const struct vm *vm)
+{
+	return vm->guest_status;
+}
+
+const struct vmm_stats *vm_stats(const struct vm *vm)
+{
+	return &vm->stats;
+}
+
+const struct pw_event *vm_events(const struct vm *vm, size_t *n)
+{
+	*n = vm->nevents;
+	return vm->events;
+}
+
+const char *vm_symbolise(const struct vm *vm, uint64_t addr, char *buf, size_t len)
+{
+	return symbolise(&vm->img, addr, buf, len);
+}
+
+int vm_read_phys(const struct vm *vm, uint64_t gpa, void *buf, size_t len)
+{
+	if (gpa >= vm->ram_size || len > vm->ram_size - gpa)
+		return -1;
+	memcpy(buf, vm->ram + gpa, len);
+	return 0;
+}
