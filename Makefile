@@ -15,14 +15,15 @@ HOST_LIBS := -lelf -lfdt
 # The guest: freestanding, kernel code model, linked at 0xffffffff80200000.
 GUEST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -MMD -MP \
 	-ffreestanding -fno-pic -fno-pie -mcmodel=kernel -mno-red-zone \
-	-mgeneral-regs-only -fstack-protector-strong -fno-omit-frame-pointer \
+	-mgeneral-regs-only -fstack-protector-strong \
+	-mstack-protector-guard=tls -mstack-protector-guard-reg=fs -mstack-protector-guard-offset=40 -fno-omit-frame-pointer \
 	-fno-asynchronous-unwind-tables -Iguest/include -Ishared
 GUEST_LDFLAGS := -nostdlib -static -no-pie -Wl,--build-id=none \
 	-Wl,-z,max-page-size=4096 -Wl,-z,noexecstack -Wl,--no-warn-rwx-segments
 LIBFDT_A := /usr/lib/x86_64-linux-gnu/libfdt.a
 
 LIBVMM_SRCS := $(wildcard vmm/lib/*.c)
-GUEST_SRCS := $(wildcard guest/arch/*.S guest/arch/*.c guest/kernel/*.c guest/lib/*.c)
+GUEST_SRCS := $(wildcard guest/arch/*.S guest/arch/*.c guest/kernel/*.c guest/mm/*.c guest/lib/*.c)
 TEST_SRCS := $(wildcard tests/*.c)
 TEST_GUESTS := $(patsubst tests/guests/%.S,$(O)/tests/guests/%.elf,$(wildcard tests/guests/*.S))
 
@@ -83,5 +84,8 @@ $(O)/tests/guests/%.elf: tests/guests/%.S
 	@mkdir -p $(@D)
 	$(CC) -nostdlib -static -no-pie -Wl,--build-id=none -Wl,-Ttext-segment=0x100000 \
 		-Wl,-z,noexecstack -o $@ $<
+
+# Flags live here: objects follow them.
+$(LIBVMM_OBJS) $(O)/obj/vmm/main.o $(GUEST_OBJS) $(TEST_OBJS): Makefile
 
 -include $(shell find $(O) -name '*.d' 2>/dev/null)

@@ -63,6 +63,18 @@ static uint8_t ist_stacks[IST_COUNT][IST_STACK_SIZE] __attribute__((aligned(16))
 
 extern const uint64_t exception_stub_table[32];
 
+/* A 64-bit interrupt gate (IF cleared on entry), present. */
+static struct gate_desc gate(uint64_t addr, unsigned int ist, unsigned int dpl)
+{
+	return (struct gate_desc){
+		.offset_low = addr & 0xffff,
+		.segment = __KERNEL_CS,
+		.bits = ist | (0xeU << 8) | (dpl << 13) | (1U << 15),
+		.offset_middle = (addr >> 16) & 0xffff,
+		.offset_high = addr >> 32,
+	};
+}
+
 static void set_tss_desc(void)
 {
 	uint64_t base = (uint64_t)&tss, limit = sizeof(tss) - 1;
@@ -95,18 +107,8 @@ void trap_init(void)
 	tss.io_bitmap_base = sizeof(tss);	/* no I/O bitmap: ring 3 gets no ports */
 	set_tss_desc();
 
-	for (unsigned int v = 0; v < ARRAY_SIZE(idt); v++) {
-		uint64_t addr = exception_stub_table[v];
-
-		idt[v] = (struct gate_desc){
-			.offset_low = addr & 0xffff,
-			.segment = __KERNEL_CS,
-			/* P, DPL0, 64-bit interrupt gate (IF cleared on entry) */
-			.bits = ist_for_vector(v) | (0xeU << 8) | (1U << 15),
-			.offset_middle = (addr >> 16) & 0xffff,
-			.offset_high = addr >> 32,
-		};
-	}
+	for (unsigned int v = 0; v < ARRAY_SIZE(idt); v++)
+		idt[v] = gate(exception_stub_table[v], ist_for_vector(v), 0);
 
 	asm volatile("lgdt %0" : : "m"(gdtr));
 	/* Reload CS with a far return, then the data segments and TR. FS base

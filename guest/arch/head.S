@@ -2,7 +2,6 @@
  * Entry from the VMM: 64-bit long mode, ring 0, interrupts off, on the
  * VMM's boot page tables; RDI = guest-physical address of the FDT.
  */
-#include <pagewalk/layout.h>
 
 #define MSR_FS_BASE 0xc0000100
 
@@ -13,7 +12,15 @@ _start:
 	leaq	boot_stack_top(%rip), %rsp
 	movq	%rdi, %r12
 
-	/* %fs:0x28 is the stack-protector canary libfdt.a and our own code read. */
+	/*
+	 * %fs:0x28 is the stack-protector canary libfdt.a and our own code read
+	 * (-mstack-protector-guard-reg=fs).  The selector is nulled first, so
+	 * that an iretq to ring 3 has no DPL-0 selector to null, and the base
+	 * is the MSR.
+	 */
+	xorl	%eax, %eax
+	movl	%eax, %fs
+	movl	%eax, %gs
 	leaq	boot_percpu(%rip), %rax
 	movq	%rax, %rdx
 	shrq	$32, %rdx

@@ -1,22 +1,23 @@
-/* Exception dispatch (arch/x86/kernel/traps.c) and the #PF entry of arch/x86/mm/fault.c. */
+/* Exception dispatch (arch/x86/kernel/traps.c) and the exception table. */
 #include "asm.h"
 #include "kernel.h"
 #include "ptrace.h"
+#include "task.h"
+#include "traps.h"
 
 #define X86_TRAP_DE	0
 #define X86_TRAP_BP	3
 #define X86_TRAP_UD	6
+#define X86_TRAP_GP	13
 #define X86_TRAP_PF	14
 
-/* An __ex_table entry: a faulting instruction and where to resume. */
-struct exception_table_entry {
-	uint64_t insn;
-	uint64_t fixup;
-};
+#define SIGILL	4
+#define SIGTRAP	5
+#define SIGFPE	8
 
 extern const struct exception_table_entry __start___ex_table[], __stop___ex_table[];
 
-static const struct exception_table_entry *search_exception_tables(uint64_t ip)
+const struct exception_table_entry *search_exception_tables(uint64_t ip)
 {
 	for (const struct exception_table_entry *e = __start___ex_table; e < __stop___ex_table; e++)
 		if (e->insn == ip)
@@ -24,8 +25,8 @@ static const struct exception_table_entry *search_exception_tables(uint64_t ip)
 	return NULL;
 }
 
-/* Unexpected exception: report it over the channel and stop the guest. */
-static __attribute__((noreturn)) void die(struct pt_regs *regs, uint64_t cr2)
+/* An oops: report the exception over the channel and stop the guest. */
+__attribute__((noreturn)) void die(struct pt_regs *regs, uint64_t cr2)
 {
 	emit(PW_EV_EXCEPTION, regs->vector, regs->error_code, regs->ip, cr2, regs->sp);
 	printk("unexpected exception %lu error_code=%#lx rip=%#lx cr2=%#lx\n",
@@ -34,28 +35,36 @@ static __attribute__((noreturn)) void die(struct pt_regs *regs, uint64_t cr2)
 	pw_exit(PW_GUEST_EXIT_PANIC);
 }
 
-/*
- * Models exc_page_fault() -> kernelmode_fixup_or_oops(): a kernel access
- * that faults at an instruction listed in __ex_table resumes at its fixup.
- * Anything else is, for now, an oops.
- */
-static void exc_page_fault(struct pt_regs *regs)
+/* The signal a user-mode exception sends (do_trap()/do_error_trap()); it ends the task. */
+static int trap_signal(uint64_t vector)
 {
-	uint64_t address = read_cr2();
-	const struct exception_table_entry *e = search_exception_tables(regs->ip);
-
-	if (!e)
-		die(regs, address);
-	emit(PW_EV_FAULT, address, regs->error_code, regs->ip, PW_FAULT_FIXUP, 0);
-	regs->ip = e->fixup;
+	switch (vector) {
+	case X86_TRAP_DE: return SIGFPE;
+	case X86_TRAP_BP: return SIGTRAP;
+	case X86_TRAP_UD: return SIGILL;
+	default:	  return SIGSEGV;
+	}
 }
 
 void do_trap(struct pt_regs *regs)
 {
-	if (regs->vector == X86_TRAP_PF)
+	const struct exception_table_entry *e;
+
+	if (regs->vector == X86_TRAP_PF) {
 		exc_page_fault(regs);
-	else
+		return;
+	}
+	if (user_mode(regs) && regs->vector == X86_TRAP_UD && regs->ip == trampoline_addr(user_ret))
+		return_to_kernel(regs->ax, 0);
+	if (user_mode(regs)) {
+		emit(PW_EV_EXCEPTION, regs->vector, regs->error_code, regs->ip, 0, regs->sp);
+		return_to_kernel(0, TASK_KILLED(trap_signal(regs->vector)));
+	}
+	/* exc_general_protection(): a non-canonical address in a probe is fixed up too. */
+	e = regs->vector == X86_TRAP_GP ? search_exception_tables(regs->ip) : NULL;
+	if (!e)
 		die(regs, read_cr2());
+	regs->ip = e->fixup;
 }
 
 /* copy_from_kernel_nofault() for one quadword: 0, or -EFAULT after a #PF. */

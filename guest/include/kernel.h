@@ -24,6 +24,11 @@ struct boot_params {
 	uint32_t chan_capacity;
 	uint32_t chan_threshold;
 	uint16_t doorbell_port;
+	unsigned int split_ptlock_cpus;	/* /chosen pagewalk,split-ptlock-cpus */
+	unsigned int nr_reserved;	/* /reserved-memory children */
+	struct {
+		uint64_t start, size;
+	} reserved[8];
 };
 
 extern struct boot_params boot_params;

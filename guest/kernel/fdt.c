@@ -32,7 +32,7 @@ int parse_boot_fdt(uint64_t fdt_pa, struct boot_params *bp)
 	const void *fdt = __va(fdt_pa);
 	uint64_t base, size;
 	uint32_t v;
-	int node, len;
+	int node, sub, len;
 	const char *s;
 
 	if (fdt_check_header(fdt))
@@ -57,6 +57,22 @@ int parse_boot_fdt(uint64_t fdt_pa, struct boot_params *bp)
 	if (!s || len < 1 || (size_t)len > sizeof(bp->workload) || s[len - 1])
 		return -5;
 	memcpy(bp->workload, s, len);
+
+	bp->split_ptlock_cpus = 4;	/* CONFIG_SPLIT_PTLOCK_CPUS default */
+	if (!prop_u32(fdt, node, "pagewalk,split-ptlock-cpus", &v))
+		bp->split_ptlock_cpus = v;
+
+	node = fdt_path_offset(fdt, "/reserved-memory");
+	if (node < 0)
+		return -8;
+	bp->nr_reserved = 0;
+	fdt_for_each_subnode(sub, fdt, node) {
+		if (bp->nr_reserved == ARRAY_SIZE(bp->reserved) ||
+		    prop_reg(fdt, sub, &bp->reserved[bp->nr_reserved].start,
+			     &bp->reserved[bp->nr_reserved].size))
+			return -8;
+		bp->nr_reserved++;
+	}
 
 	node = fdt_path_offset(fdt, "/channel");
 	if (node < 0 || prop_reg(fdt, node, &bp->chan_base, &size) ||

@@ -1,6 +1,7 @@
 /* start_kernel: from the VMM's hand-off to the selected workload. */
 #include "asm.h"
 #include "kernel.h"
+#include "mm.h"
 
 struct boot_params boot_params;
 
@@ -18,6 +19,10 @@ __attribute__((noreturn)) void start_kernel(uint64_t fdt_pa)
 	boot_params.paging_levels = (read_cr4() & X86_CR4_LA57) ? 5 : 4;
 	if (channel_init(0))
 		panic("bad channel description in the FDT");
+
+	page_alloc_init();
+	pgtable_init(boot_params.ncpus, boot_params.split_ptlock_cpus);
+	mmap_init();
 
 	emit(PW_EV_BOOT, boot_params.ram_bytes, boot_params.ncpus, boot_params.paging_levels,
 	     (uintptr_t)_text - PW_START_KERNEL_MAP, (uintptr_t)_end - PW_START_KERNEL_MAP);

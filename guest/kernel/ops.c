@@ -1,6 +1,8 @@
 /* The op loop: the host drives the guest one op at a time through the mailbox. */
 #include "asm.h"
 #include "kernel.h"
+#include "mm.h"
+#include "task.h"
 
 static int64_t op_emit(uint64_t n)
 {
@@ -14,9 +16,54 @@ static int64_t op_probe(uint64_t addr, uint64_t write, uint64_t val, uint64_t *o
 	return write ? probe_kernel_write(addr, val) : probe_kernel_read(addr, out);
 }
 
+/* Ops on one task's mm. */
+static int64_t do_task_op(uint32_t op, struct task_struct *t, const uint64_t *args, uint64_t *out)
+{
+	struct mm_struct *mm = t->mm;
+
+	switch (op) {
+	case PW_OP_MMAP:
+		return do_mmap(mm, args[1], args[2], args[3]);
+	case PW_OP_MUNMAP:
+		return do_munmap(mm, args[1], args[2]);
+	case PW_OP_MPROTECT:
+		return do_mprotect(mm, args[1], args[2], args[3]);
+	case PW_OP_TOUCH:
+		return task_touch(t, args[1], args[2], args[3], args[4], &out[0]);
+	case PW_OP_TASK_EXIT:
+		task_exit(t, 0);
+		return 0;
+	case PW_OP_MM_INFO:
+		out[0] = mm->nr_tables[PT_PUD];
+		out[1] = mm->nr_tables[PT_PMD];
+		out[2] = mm->nr_tables[PT_PTE];
+		out[3] = mm->nr_anon;
+		return mm->pgtables_bytes;
+	}
+	return -PW_ENOSYS;
+}
+
 static int64_t do_op(uint32_t op, const uint64_t *args, uint64_t *out)
 {
+	struct task_struct *t;
+
 	switch (op) {
+	case PW_OP_TASK_CREATE:
+		return task_create();
+	case PW_OP_MMAP:
+	case PW_OP_MUNMAP:
+	case PW_OP_MPROTECT:
+	case PW_OP_TOUCH:
+	case PW_OP_TASK_EXIT:
+	case PW_OP_MM_INFO:
+		t = find_task(args[0]);
+		return t ? do_task_op(op, t, args, out) : -PW_ESRCH;
+	case PW_OP_MEMINFO:
+		out[0] = mm_counters.free;
+		out[1] = mm_counters.pgtable;
+		out[2] = mm_counters.anon;
+		out[3] = mm_counters.slab;
+		return mm_counters.total;
 	case PW_OP_ECHO:
 		return args[0] + args[1];
 	case PW_OP_EMIT:

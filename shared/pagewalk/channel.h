@@ -71,17 +71,43 @@ enum pw_doorbell {
 /*
  * Event types, defined once.  Each field spec is "name:kind" for args[0..]:
  * u unsigned, d signed, x hex, a guest address (symbolised by the host),
- * o op code, k fault outcome, p event count.  The host decodes, traces and
- * writes JSON from this table alone.
+ * o op code, k fault outcome, l page-table level, m page-map kind.  The
+ * host decodes, traces and writes JSON from this table alone.
+ *
+ * FAULT: one per #PF the guest handles; `tables` is how many page tables
+ *   that fault installed (races lost not counted).
+ * PGTABLE_ALLOC/FREE: a page-table page of `level` at physical `phys` for
+ *   mm `mm` (0 = init_mm); ALLOC also when the table then loses a race.
+ * RACE_LOST: another CPU populated the entry first; the table at `phys` is
+ *   freed (a PGTABLE_FREE follows).
+ * MAP: a PTE now maps `phys` at `addr` in mm `mm`, for the reason `kind`.
+ * TASK_EXIT: task `task` ended, `signal` 0 for exit or 11 for SIGSEGV.
  */
 #define PW_EVENT_TYPES(X)						\
 	X(CONSOLE,   1, "console",   "")				\
 	X(BOOT,      2, "boot",	     "ram_bytes:u ncpus:u paging_levels:u kernel_start:x kernel_end:x") \
 	X(EXCEPTION, 3, "exception", "vector:u error_code:x rip:a cr2:a rsp:x") \
-	X(FAULT,     4, "fault",     "addr:a error_code:x rip:a outcome:k") \
+	X(FAULT,     4, "fault",     "addr:a error_code:x rip:a outcome:k tables:u") \
 	X(OP,        5, "op",	     "op:o result:d arg0:x arg1:x")	\
 	X(SEQ,       6, "seq",	     "index:u total:u")			\
-	X(EXIT,      7, "exit",	     "status:u")
+	X(EXIT,      7, "exit",	     "status:u")			\
+	X(PGTABLE_ALLOC, 8, "pgtable_alloc", "level:l phys:x mm:u addr:x") \
+	X(PGTABLE_FREE,  9, "pgtable_free",  "level:l phys:x mm:u")	\
+	X(RACE_LOST, 10, "race_lost", "level:l phys:x mm:u")		\
+	X(MAP,       11, "map",	     "mm:u addr:x phys:x kind:m")	\
+	X(TASK_EXIT, 12, "task_exit", "task:u signal:u")
+
+/* Page-table levels, as the guest's enum pt_level numbers them. */
+#define PW_LEVELS(X)							\
+	X(PTE, 1, "pte") X(PMD, 2, "pmd") X(PUD, 3, "pud") X(P4D, 4, "p4d") X(PGD, 5, "pgd")
+
+/* Why a PTE was set (PW_EV_MAP kind). */
+#define PW_MAP_KINDS(X)							\
+	X(ZERO,    1, "zero")	 /* read fault: the shared zero page, read-only */ \
+	X(ANON,    2, "anon")	 /* write fault: a new zeroed private page */ \
+	X(WP_COPY, 3, "wp_copy") /* write to a shared/zero page: private copy */ \
+	X(WP_REUSE, 4, "wp_reuse") /* write to a page we hold alone: made writable */ \
+	X(SPECIAL, 5, "special") /* a kernel page mapped for user space */
 
 enum pw_event_type {
 #define PW_EV_ENUM(name, id, str, fields) PW_EV_##name = id,
@@ -90,9 +116,25 @@ enum pw_event_type {
 	PW_EV_MAX
 };
 
+enum pw_level {
+#define PW_LEVEL_ENUM(name, id, str) PW_LEVEL_##name = id,
+	PW_LEVELS(PW_LEVEL_ENUM)
+#undef PW_LEVEL_ENUM
+};
+
+enum pw_map_kind {
+#define PW_MAP_ENUM(name, id, str) PW_MAP_##name = id,
+	PW_MAP_KINDS(PW_MAP_ENUM)
+#undef PW_MAP_ENUM
+};
+
 /* How the guest disposed of a #PF (PW_EV_FAULT outcome). */
 #define PW_FAULT_OUTCOMES(X)						\
-	X(FIXUP, 1, "fixup")	/* kernel access with an exception-table fixup */
+	X(FIXUP, 1, "fixup")	/* kernel access failed; exception-table fixup */ \
+	X(MAPPED, 2, "mapped")	/* handle_mm_fault() made the access possible */ \
+	X(SEGV_MAPERR, 3, "segv_maperr") /* no VMA (or a kernel address): SIGSEGV */ \
+	X(SEGV_ACCERR, 4, "segv_accerr") /* VMA forbids the access: SIGSEGV */ \
+	X(OOM, 5, "oom")	/* a table or page could not be allocated */
 
 enum pw_fault_outcome {
 #define PW_FO_ENUM(name, id, str) PW_FAULT_##name = id,
@@ -109,7 +151,15 @@ enum pw_fault_outcome {
 	X(EMIT,  2, "emit")	/* emit args[0] SEQ events; result = args[0] */	\
 	X(PROBE, 3, "probe")	/* kernel access args[0], write if args[1]; -EFAULT on #PF, out[0] = value */ \
 	X(RAISE, 4, "raise")	/* raise exception vector args[0] unhandled (0, 3, 6, 14) */ \
-	X(EXIT,  5, "exit")	/* guest exits with status args[0] */
+	X(EXIT,  5, "exit")	/* guest exits with status args[0] */	\
+	X(TASK_CREATE, 6, "task_create") /* new task with an empty mm; result = task id */ \
+	X(MMAP,  7, "mmap")	/* task, addr, len, PW_PROT_*: fixed, private, anonymous */ \
+	X(MUNMAP, 8, "munmap")	/* task, addr, len */			\
+	X(MPROTECT, 9, "mprotect") /* task, addr, len, PW_PROT_* */	\
+	X(TOUCH, 10, "touch")	/* task, addr, PW_ACCESS_*, user?, value: one access */ \
+	X(TASK_EXIT, 11, "task_exit") /* task: exit_mmap and free everything */ \
+	X(MM_INFO, 12, "mm_info") /* task: result pgtables_bytes; out = puds, pmds, ptes, anon pages */ \
+	X(MEMINFO, 13, "meminfo") /* result total pages; out = free, pgtable, anon, slab pages */
 
 enum pw_op {
 #define PW_OP_ENUM(name, id, str) PW_OP_##name = id,
@@ -117,7 +167,22 @@ enum pw_op {
 #undef PW_OP_ENUM
 };
 
+#define PW_PROT_READ	1	/* PROT_* values of Linux */
+#define PW_PROT_WRITE	2
+#define PW_PROT_EXEC	4
+
+#define PW_ACCESS_READ	0	/* TOUCH: load 8 bytes, out[0] = value */
+#define PW_ACCESS_WRITE	1	/* TOUCH: store the 8-byte value */
+#define PW_ACCESS_FETCH	2	/* TOUCH: jump there (user only); the code must return */
+
+/* Where every task sees the user trampoline (a VM_SPECIAL page): the last page
+ * below TASK_SIZE_MAX, which itself is the guard page Linux keeps unmapped. */
+#define PW_USER_TRAMPOLINE	0x00007fffffffe000ULL
+
+#define PW_ESRCH	3
 #define PW_EFAULT	14
+#define PW_EEXIST	17
+#define PW_ENOMEM	12
 #define PW_EINVAL	22
 #define PW_ENOSYS	38
 

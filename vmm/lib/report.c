@@ -17,22 +17,32 @@ static const struct event_desc event_descs[PW_EV_MAX] = {
 #undef PW_EV_DESC
 };
 
-static const char *op_name(uint64_t op)
+/* Names for the enumerated field kinds of the event table. */
+static const char *enum_name(char kind, uint64_t v)
 {
-	switch (op) {
-#define PW_OP_NAME(name, id, str) case id: return str;
-	PW_OPS(PW_OP_NAME)
-#undef PW_OP_NAME
-	}
-	return "?";
-}
-
-static const char *outcome_name(uint64_t o)
-{
-	switch (o) {
-#define PW_FO_NAME(name, id, str) case id: return str;
-	PW_FAULT_OUTCOMES(PW_FO_NAME)
-#undef PW_FO_NAME
+	switch (kind) {
+	case 'o':
+		switch (v) {
+#define PW_NAME(name, id, str) case id: return str;
+		PW_OPS(PW_NAME)
+		}
+		break;
+	case 'k':
+		switch (v) {
+		PW_FAULT_OUTCOMES(PW_NAME)
+		}
+		break;
+	case 'l':
+		switch (v) {
+		PW_LEVELS(PW_NAME)
+		}
+		break;
+	case 'm':
+		switch (v) {
+		PW_MAP_KINDS(PW_NAME)
+#undef PW_NAME
+		}
+		break;
 	}
 	return "?";
 }
@@ -91,8 +101,9 @@ static void trace_event(struct vm *vm, const struct pw_event *ev, FILE *f)
 		switch (kind) {
 		case 'd': fprintf(f, " %s=%ld", name, (long)v); break;
 		case 'x': fprintf(f, " %s=0x%lx", name, (unsigned long)v); break;
-		case 'o': fprintf(f, " %s=%s", name, op_name(v)); break;
-		case 'k': fprintf(f, " %s=%s", name, outcome_name(v)); break;
+		case 'o': case 'k': case 'l': case 'm':
+			fprintf(f, " %s=%s", name, enum_name(kind, v));
+			break;
 		case 'a':
 			vm_symbolise(vm, v, sym, sizeof(sym));
 			fprintf(f, " %s=%#lx%s%s", name, (unsigned long)v, *sym ? " " : "", sym);
@@ -121,8 +132,9 @@ static void json_event(struct vm *vm, const struct pw_event *ev, FILE *f)
 		switch (kind) {
 		case 'd': fprintf(f, ",\"%s\":%ld", name, (long)v); break;
 		case 'x': fprintf(f, ",\"%s\":\"0x%lx\"", name, (unsigned long)v); break;
-		case 'o': fprintf(f, ",\"%s\":\"%s\"", name, op_name(v)); break;
-		case 'k': fprintf(f, ",\"%s\":\"%s\"", name, outcome_name(v)); break;
+		case 'o': case 'k': case 'l': case 'm':
+			fprintf(f, ",\"%s\":\"%s\"", name, enum_name(kind, v));
+			break;
 		case 'a':
 			fprintf(f, ",\"%s\":\"%#lx\"", name, (unsigned long)v);
 			if (*vm_symbolise(vm, v, sym, sizeof(sym)))

@@ -1,0 +1,132 @@
+/* The #PF handler of arch/x86/mm/fault.c, down to handle_mm_fault(). */
+#include "asm.h"
+#include "kernel.h"
+#include "mm.h"
+#include "task.h"
+#include "traps.h"
+
+#define X86_PF_PROT	(1UL << 0)
+#define X86_PF_WRITE	(1UL << 1)
+#define X86_PF_USER	(1UL << 2)
+#define X86_PF_RSVD	(1UL << 3)
+#define X86_PF_INSTR	(1UL << 4)
+#define X86_PF_PK	(1UL << 5)
+
+static void report(struct pt_regs *regs, unsigned long address, enum pw_fault_outcome outcome)
+{
+	emit(PW_EV_FAULT, address, regs->error_code, regs->ip, outcome, fault_tables_installed);
+}
+
+/* kernelmode_fixup_or_oops(): a kernel access that may fault has an __ex_table entry. */
+static void kernelmode_fixup_or_oops(struct pt_regs *regs, unsigned long address,
+				     enum pw_fault_outcome outcome)
+{
+	const struct exception_table_entry *e = search_exception_tables(regs->ip);
+
+	if (!e)
+		die(regs, address);
+	report(regs, address, outcome);
+	regs->ip = e->fixup;
+}
+
+/*
+ * __bad_area_nosemaphore(): SIGSEGV for user mode, which here ends the
+ * task (no signal handlers), a fixup or an oops for kernel mode.
+ */
+static void bad_area(struct pt_regs *regs, unsigned long address, enum pw_fault_outcome si_code)
+{
+	if (!user_mode(regs)) {
+		kernelmode_fixup_or_oops(regs, address, PW_FAULT_FIXUP);
+		return;
+	}
+	report(regs, address, si_code);
+	return_to_kernel(0, TASK_KILLED_SEGV);
+}
+
+/* access_error(), in Linux's order (no PKU, SGX or shadow stacks on this CPU). */
+static bool access_error(unsigned long error_code, struct vm_area_struct *vma)
+{
+	if (error_code & X86_PF_PK)
+		return true;
+	if (error_code & X86_PF_WRITE)
+		return !(vma->vm_flags & VM_WRITE);
+	/* read, present: */
+	if (error_code & X86_PF_PROT)
+		return true;
+	/* read, not present: */
+	return !(vma->vm_flags & (VM_READ | VM_WRITE | VM_EXEC));	/* !vma_is_accessible() */
+}
+
+static void do_user_addr_fault(struct pt_regs *regs, unsigned long error_code,
+			       unsigned long address)
+{
+	struct mm_struct *mm = current_mm;
+	struct vm_area_struct *vma;
+	unsigned int flags = 0, fault;
+
+	if (error_code & X86_PF_RSVD)
+		die(regs, address);		/* pgtable_bad() */
+	/* The kernel executing user memory is an oops, never a fault to handle. */
+	if (!user_mode(regs) && (error_code & X86_PF_INSTR))
+		die(regs, address);
+	/* A kernel access to user memory is only allowed where it may fault. */
+	if (!user_mode(regs) && !search_exception_tables(regs->ip))
+		die(regs, address);
+	if (mm == &init_mm) {			/* no user mm: nothing to fault in */
+		bad_area(regs, address, PW_FAULT_SEGV_MAPERR);
+		return;
+	}
+
+	if (user_mode(regs))
+		flags |= FAULT_FLAG_USER;
+	if (error_code & X86_PF_WRITE)
+		flags |= FAULT_FLAG_WRITE;
+	if (error_code & X86_PF_INSTR)
+		flags |= FAULT_FLAG_INSTRUCTION;
+
+	vma = find_vma(mm, address);
+	if (!vma || vma->vm_start > address) {	/* no stack VMAs to expand */
+		bad_area(regs, address, PW_FAULT_SEGV_MAPERR);
+		return;
+	}
+	if (access_error(error_code, vma)) {
+		bad_area(regs, address, PW_FAULT_SEGV_ACCERR);
+		return;
+	}
+
+	fault = handle_mm_fault(vma, address, flags);
+	if (fault & VM_FAULT_OOM) {
+		/* mm_fault_error(): the OOM killer would pick a task; here it is this one. */
+		if (!user_mode(regs)) {
+			kernelmode_fixup_or_oops(regs, address, PW_FAULT_OOM);
+			return;
+		}
+		report(regs, address, PW_FAULT_OOM);
+		return_to_kernel(0, TASK_KILLED_OOM);
+	}
+	if (fault & VM_FAULT_SIGSEGV) {
+		bad_area(regs, address, PW_FAULT_SEGV_MAPERR);
+		return;
+	}
+	report(regs, address, PW_FAULT_MAPPED);
+}
+
+/*
+ * do_kern_addr_fault(): no vmalloc_fault() or spurious-fault check yet; a
+ * user access to a kernel address is SIGSEGV with SEGV_MAPERR, as in Linux.
+ */
+static void do_kern_addr_fault(struct pt_regs *regs, unsigned long address)
+{
+	bad_area(regs, address, PW_FAULT_SEGV_MAPERR);
+}
+
+void exc_page_fault(struct pt_regs *regs)
+{
+	unsigned long address = read_cr2();
+
+	fault_tables_installed = 0;
+	if (address >= TASK_SIZE_MAX)		/* fault_in_kernel_space() */
+		do_kern_addr_fault(regs, address);
+	else
+		do_user_addr_fault(regs, regs->error_code, address);
+}

@@ -1,0 +1,216 @@
+/* The guest's memory manager: struct page, mm_struct, VMAs (include/linux/mm_types.h). */
+#ifndef GUEST_MM_H
+#define GUEST_MM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pgtable.h"
+#include "spinlock.h"
+
+#include <pagewalk/channel.h>
+
+/* Page-table levels, numbered as the channel reports them. */
+enum pt_level {
+	PT_PTE = PW_LEVEL_PTE, PT_PMD = PW_LEVEL_PMD, PT_PUD = PW_LEVEL_PUD,
+	PT_P4D = PW_LEVEL_P4D, PT_PGD = PW_LEVEL_PGD,
+};
+
+#define PG_reserved	(1U << 0)
+#define PG_table	(1U << 1)
+#define PG_slab		(1U << 2)
+#define PG_anon		(1U << 3)
+
+struct kmem_cache;
+
+struct page {
+	uint32_t flags;
+	int32_t refcount;
+	union {
+		struct page *next_free;		/* on the free list */
+		struct {			/* PG_table */
+#if ALLOC_SPLIT_PTLOCKS
+			spinlock_t *ptl;
+#else
+			spinlock_t ptl;
+#endif
+			uint8_t pt_level;
+		};
+		struct {			/* PG_slab */
+			struct kmem_cache *slab_cache;
+			void *freelist;
+			uint32_t inuse;
+		};
+	};
+};
+
+struct vm_area_struct;
+
+struct mm_struct {
+	pgd_t *pgd;
+	spinlock_t page_table_lock;	/* p4d/pud installs; everything below split-lock threshold */
+	int64_t pgtables_bytes;		/* mm_inc_nr_ptes/pmds/puds */
+	uint64_t nr_tables[PT_PGD + 1];	/* installed tables per level, for reports */
+	uint64_t nr_anon;		/* MM_ANONPAGES */
+	struct vm_area_struct *mmap;	/* VMAs sorted by address */
+	unsigned int id;
+};
+
+#define VM_READ		0x1UL
+#define VM_WRITE	0x2UL
+#define VM_EXEC		0x4UL
+#define VM_SPECIAL	0x100UL	/* a fixed kernel page mapped into user space */
+
+struct vm_area_struct {
+	unsigned long vm_start, vm_end;
+	unsigned long vm_flags;
+	pgprot_t vm_page_prot;
+	uint64_t special_pfn;		/* VM_SPECIAL */
+	struct mm_struct *vm_mm;
+	struct vm_area_struct *vm_next, *vm_prev;
+};
+
+/* mm/page_alloc.c */
+struct mm_counters {
+	uint64_t total, free, pgtable, anon, slab, kernel;
+};
+
+extern struct page *mem_map;
+extern uint64_t max_pfn;
+extern struct mm_counters mm_counters;
+
+void page_alloc_init(void);
+struct page *alloc_page(uint32_t flags);	/* zeroed; NULL when out of memory */
+void __free_page(struct page *page);
+void get_page(struct page *page);
+void put_page(struct page *page);
+void clear_page(void *va);
+void copy_page(void *to, const void *from);
+
+static inline uint64_t page_to_pfn(const struct page *p) { return p - mem_map; }
+static inline struct page *pfn_to_page(uint64_t pfn) { return &mem_map[pfn]; }
+static inline void *page_address(const struct page *p) { return (void *)(uintptr_t)((page_to_pfn(p) << PAGE_SHIFT) + PW_PAGE_OFFSET); }
+static inline struct page *virt_to_page(const void *va) { return pfn_to_page(__pa(va) >> PAGE_SHIFT); }
+
+/* mm/slab.c: a minimal kmem_cache that hands empty pages back */
+struct kmem_cache {
+	const char *name;
+	uint32_t size;
+	uint64_t objects;		/* allocated now */
+	struct page *partial;		/* a page with free objects */
+};
+
+void kmem_cache_init(struct kmem_cache *c, const char *name, uint32_t size);
+void *kmem_cache_alloc(struct kmem_cache *c);	/* zeroed */
+void kmem_cache_free(struct kmem_cache *c, void *obj);
+
+/* mm/pgtable.c */
+extern struct mm_struct init_mm;
+extern unsigned int split_ptlock_cpus;
+extern bool use_split_ptlocks;
+extern struct kmem_cache *page_ptl_cachep;
+
+void pgtable_init(unsigned int ncpus, unsigned int split_cpus);
+pgd_t *pgd_alloc(struct mm_struct *mm);
+void pgd_free(struct mm_struct *mm, pgd_t *pgd);
+void *pgtable_alloc_one(struct mm_struct *mm, enum pt_level level, unsigned long addr);
+void pgtable_free(struct mm_struct *mm, void *table, enum pt_level level);
+spinlock_t *pte_lockptr(struct mm_struct *mm, pmd_t *pmd);
+spinlock_t *pmd_lockptr(struct mm_struct *mm, pmd_t *pmd);
+spinlock_t *pmd_lock(struct mm_struct *mm, pmd_t *pmd);
+spinlock_t *pud_lock(struct mm_struct *mm, pud_t *pud);
+void mm_inc_nr_tables(struct mm_struct *mm, enum pt_level level);
+void mm_dec_nr_tables(struct mm_struct *mm, enum pt_level level);
+
+/* mm/memory.c */
+#define VM_FAULT_OOM		0x0001
+#define VM_FAULT_SIGSEGV	0x0040
+#define FAULT_FLAG_WRITE	0x01
+#define FAULT_FLAG_USER		0x40
+#define FAULT_FLAG_INSTRUCTION	0x100
+
+extern unsigned int fault_tables_installed;	/* by the fault being handled */
+
+/* The p4d level is folded into the pgd: nothing to allocate (as include/linux/mm.h). */
+static inline int __p4d_alloc(struct mm_struct *mm, pgd_t *pgd, unsigned long address)
+{
+	(void)mm, (void)pgd, (void)address;
+	return 0;
+}
+
+int __pud_alloc(struct mm_struct *mm, p4d_t *p4d, unsigned long address);
+int __pmd_alloc(struct mm_struct *mm, pud_t *pud, unsigned long address);
+int __pte_alloc(struct mm_struct *mm, pmd_t *pmd);
+
+/* The inline fast paths of include/linux/mm.h. */
+static inline p4d_t *p4d_alloc(struct mm_struct *mm, pgd_t *pgd, unsigned long address)
+{
+	return (pgd_none(*pgd) && __p4d_alloc(mm, pgd, address)) ? NULL : p4d_offset(pgd, address);
+}
+
+static inline pud_t *pud_alloc(struct mm_struct *mm, p4d_t *p4d, unsigned long address)
+{
+	return (p4d_none(*p4d) && __pud_alloc(mm, p4d, address)) ? NULL : pud_offset(p4d, address);
+}
+
+static inline pmd_t *pmd_alloc(struct mm_struct *mm, pud_t *pud, unsigned long address)
+{
+	return (pud_none(*pud) && __pmd_alloc(mm, pud, address)) ? NULL : pmd_offset(pud, address);
+}
+
+static inline int pte_alloc(struct mm_struct *mm, pmd_t *pmd)
+{
+	return pmd_none(*pmd) && __pte_alloc(mm, pmd);
+}
+
+static inline pgd_t *pgd_offset(struct mm_struct *mm, unsigned long a)
+{
+	return mm->pgd + pgd_index(a);
+}
+
+/*
+ * mm/tlb.c: the mmu_gather of include/asm-generic/tlb.h.  Pages and tables
+ * unmapped under it are freed only after the TLB no longer maps them.
+ */
+struct mmu_gather {
+	struct mm_struct *mm;
+	unsigned long start, end;	/* range to flush; start >= end: nothing */
+	unsigned int nr;
+	struct {
+		void *ptr;		/* struct page * (level 0), or a table */
+		uint8_t level;
+	} batch[64];
+};
+
+void tlb_gather_mmu(struct mmu_gather *tlb, struct mm_struct *mm);
+void tlb_flush_range(struct mmu_gather *tlb, unsigned long start, unsigned long end);
+void tlb_remove_page(struct mmu_gather *tlb, struct page *page);
+void tlb_remove_table(struct mmu_gather *tlb, void *table, enum pt_level level);
+void tlb_finish_mmu(struct mmu_gather *tlb);
+
+extern char empty_zero_page[PAGE_SIZE];
+
+unsigned int handle_mm_fault(struct vm_area_struct *vma, unsigned long address, unsigned int flags);
+void unmap_vmas(struct mmu_gather *tlb, struct vm_area_struct *vma, unsigned long start,
+		unsigned long end);
+void free_pgtables(struct mmu_gather *tlb, struct vm_area_struct *vma, unsigned long floor,
+		   unsigned long ceiling);
+void change_protection(struct vm_area_struct *vma, unsigned long start, unsigned long end);
+
+/* mm/mmap.c */
+void mmap_init(void);
+struct mm_struct *mm_alloc(void);
+void mmput(struct mm_struct *mm);
+struct vm_area_struct *find_vma(struct mm_struct *mm, unsigned long addr);
+long do_mmap(struct mm_struct *mm, unsigned long addr, unsigned long len, unsigned long prot);
+long do_munmap(struct mm_struct *mm, unsigned long start, unsigned long len);
+long do_mprotect(struct mm_struct *mm, unsigned long start, unsigned long len, unsigned long prot);
+long install_special_mapping(struct mm_struct *mm, unsigned long addr, uint64_t pfn);
+pgprot_t vm_get_page_prot(unsigned long vm_flags);
+
+extern struct mm_struct *current_mm;	/* whose pgd CR3 holds */
+void switch_mm(struct mm_struct *next);
+void flush_tlb_mm_range(struct mm_struct *mm, unsigned long start, unsigned long end);
+
+#endif

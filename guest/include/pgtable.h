@@ -1,0 +1,125 @@
+/*
+ * x86-64 page-table entries and walkers, 4-level with the p4d level folded
+ * into the pgd as Linux folds it (include/asm-generic/pgtable-nop4d.h).
+ */
+#ifndef GUEST_PGTABLE_H
+#define GUEST_PGTABLE_H
+
+#include <stdint.h>
+
+#include <pagewalk/layout.h>
+
+#define PAGE_SHIFT	12
+#define PAGE_SIZE	(1UL << PAGE_SHIFT)
+#define PAGE_MASK	(~(PAGE_SIZE - 1))
+#define PMD_SHIFT	21
+#define PUD_SHIFT	30
+#define PGDIR_SHIFT	39
+#define P4D_SHIFT	PGDIR_SHIFT
+#define PMD_SIZE	(1UL << PMD_SHIFT)
+#define PUD_SIZE	(1UL << PUD_SHIFT)
+#define P4D_SIZE	(1UL << P4D_SHIFT)
+#define PGDIR_SIZE	(1UL << PGDIR_SHIFT)
+#define PMD_MASK	(~(PMD_SIZE - 1))
+#define PUD_MASK	(~(PUD_SIZE - 1))
+#define P4D_MASK	(~(P4D_SIZE - 1))
+#define PGDIR_MASK	(~(PGDIR_SIZE - 1))
+#define PTRS_PER_PTE	512
+#define PTRS_PER_PMD	512
+#define PTRS_PER_PUD	512
+#define PTRS_PER_PGD	512
+
+#define TASK_SIZE_MAX		((1UL << 47) - PAGE_SIZE)
+#define KERNEL_PGD_BOUNDARY	(PTRS_PER_PGD / 2)	/* pgd_index(PAGE_OFFSET) rounded, as x86-64 */
+#define FIRST_USER_ADDRESS	0UL
+#define USER_PGTABLES_CEILING	0UL
+
+#define _PAGE_PRESENT	(1UL << 0)
+#define _PAGE_RW	(1UL << 1)
+#define _PAGE_USER	(1UL << 2)
+#define _PAGE_PWT	(1UL << 3)
+#define _PAGE_PCD	(1UL << 4)
+#define _PAGE_ACCESSED	(1UL << 5)
+#define _PAGE_DIRTY	(1UL << 6)
+#define _PAGE_PSE	(1UL << 7)
+#define _PAGE_GLOBAL	(1UL << 8)
+#define _PAGE_SPECIAL	(1UL << 9)	/* software bit: no struct page refcount (zero page) */
+#define _PAGE_NX	(1UL << 63)
+#define PTE_PFN_MASK	0x000ffffffffff000UL
+
+/* Tables: _PAGE_TABLE grants everything, leaves restrict (arch/x86/include/asm/pgtable_types.h). */
+#define _KERNPG_TABLE	(_PAGE_PRESENT | _PAGE_RW | _PAGE_ACCESSED | _PAGE_DIRTY)
+#define _PAGE_TABLE	(_KERNPG_TABLE | _PAGE_USER)
+
+typedef struct { uint64_t pte; } pte_t;
+typedef struct { uint64_t pmd; } pmd_t;
+typedef struct { uint64_t pud; } pud_t;
+typedef struct { uint64_t p4d; } p4d_t;
+typedef struct { uint64_t pgd; } pgd_t;
+typedef uint64_t pgprot_t;
+
+#define __pa(va)	((uint64_t)(uintptr_t)(va) - PW_PAGE_OFFSET)
+#define __pa_symbol(x)	((uint64_t)(uintptr_t)(x) - PW_START_KERNEL_MAP)
+
+static inline void *table_va(uint64_t entry)
+{
+	return (void *)(uintptr_t)((entry & PTE_PFN_MASK) + PW_PAGE_OFFSET);
+}
+
+static inline unsigned long pgd_index(unsigned long a) { return (a >> PGDIR_SHIFT) & (PTRS_PER_PGD - 1); }
+static inline unsigned long pud_index(unsigned long a) { return (a >> PUD_SHIFT) & (PTRS_PER_PUD - 1); }
+static inline unsigned long pmd_index(unsigned long a) { return (a >> PMD_SHIFT) & (PTRS_PER_PMD - 1); }
+static inline unsigned long pte_index(unsigned long a) { return (a >> PAGE_SHIFT) & (PTRS_PER_PTE - 1); }
+
+/* The p4d level is folded: a p4d_t is the pgd entry, and is never "none". */
+static inline int pgd_none(pgd_t pgd) { (void)pgd; return 0; }
+static inline int pgd_present(pgd_t pgd) { (void)pgd; return 1; }
+static inline p4d_t *p4d_offset(pgd_t *pgd, unsigned long a) { (void)a; return (p4d_t *)pgd; }
+static inline int p4d_none(p4d_t p4d) { return !p4d.p4d; }
+static inline int p4d_present(p4d_t p4d) { return p4d.p4d & _PAGE_PRESENT; }
+static inline int pud_none(pud_t pud) { return !pud.pud; }
+static inline int pud_present(pud_t pud) { return pud.pud & _PAGE_PRESENT; }
+static inline int pmd_none(pmd_t pmd) { return !pmd.pmd; }
+static inline int pmd_present(pmd_t pmd) { return pmd.pmd & _PAGE_PRESENT; }
+static inline int pte_none(pte_t pte) { return !pte.pte; }
+static inline int pte_present(pte_t pte) { return pte.pte & _PAGE_PRESENT; }
+static inline int pte_write(pte_t pte) { return pte.pte & _PAGE_RW; }
+static inline int pte_special(pte_t pte) { return pte.pte & _PAGE_SPECIAL; }
+static inline uint64_t pte_pfn(pte_t pte) { return (pte.pte & PTE_PFN_MASK) >> PAGE_SHIFT; }
+
+static inline pud_t *pud_offset(p4d_t *p4d, unsigned long a) { return (pud_t *)table_va(p4d->p4d) + pud_index(a); }
+static inline pmd_t *pmd_offset(pud_t *pud, unsigned long a) { return (pmd_t *)table_va(pud->pud) + pmd_index(a); }
+static inline pte_t *pte_offset_kernel(pmd_t *pmd, unsigned long a) { return (pte_t *)table_va(pmd->pmd) + pte_index(a); }
+
+static inline unsigned long pgd_addr_end(unsigned long addr, unsigned long end)
+{
+	unsigned long b = (addr + PGDIR_SIZE) & PGDIR_MASK;
+
+	return b - 1 < end - 1 ? b : end;
+}
+#define p4d_addr_end(addr, end) (end)	/* folded */
+
+static inline unsigned long pud_addr_end(unsigned long addr, unsigned long end)
+{
+	unsigned long b = (addr + PUD_SIZE) & PUD_MASK;
+
+	return b - 1 < end - 1 ? b : end;
+}
+
+static inline unsigned long pmd_addr_end(unsigned long addr, unsigned long end)
+{
+	unsigned long b = (addr + PMD_SIZE) & PMD_MASK;
+
+	return b - 1 < end - 1 ? b : end;
+}
+
+/* Single-copy-atomic accesses: the MMU (or another CPU) may be walking the entry. */
+
+static inline pte_t ptep_get(pte_t *p) { return (pte_t){ __atomic_load_n(&p->pte, __ATOMIC_RELAXED) }; }
+static inline void set_pte(pte_t *p, pte_t v) { __atomic_store_n(&p->pte, v.pte, __ATOMIC_RELAXED); }
+static inline void pte_clear(pte_t *p) { set_pte(p, (pte_t){ 0 }); }
+static inline void pmd_clear(pmd_t *p) { __atomic_store_n(&p->pmd, 0, __ATOMIC_RELAXED); }
+static inline void pud_clear(pud_t *p) { __atomic_store_n(&p->pud, 0, __ATOMIC_RELAXED); }
+static inline void p4d_clear(p4d_t *p) { __atomic_store_n(&p->p4d, 0, __ATOMIC_RELAXED); }
+
+#endif

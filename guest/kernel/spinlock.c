@@ -1,0 +1,39 @@
+/* Test-and-test-and-set spinlocks; the debug build checks magic and owner like DEBUG_SPINLOCK. */
+#include "asm.h"
+#include "kernel.h"
+#include "spinlock.h"
+
+void spin_lock_init(spinlock_t *lock)
+{
+	*lock = (spinlock_t){ 0 };
+#ifdef CONFIG_DEBUG_SPINLOCK
+	lock->magic = SPINLOCK_MAGIC;
+	lock->owner_cpu = ~0U;
+#endif
+}
+
+void spin_lock(spinlock_t *lock)
+{
+#ifdef CONFIG_DEBUG_SPINLOCK
+	if (lock->magic != SPINLOCK_MAGIC)
+		panic("spin_lock: bad magic %#x on lock %p", lock->magic, lock);
+#endif
+	while (__atomic_exchange_n(&lock->locked, 1, __ATOMIC_ACQUIRE))
+		while (READ_ONCE(lock->locked))
+			asm volatile("pause");
+#ifdef CONFIG_DEBUG_SPINLOCK
+	lock->owner_cpu = 0;
+	lock->owner = __builtin_return_address(0);
+#endif
+}
+
+void spin_unlock(spinlock_t *lock)
+{
+#ifdef CONFIG_DEBUG_SPINLOCK
+	if (!lock->locked)
+		panic("spin_unlock: lock %p not held", lock);
+	lock->owner_cpu = ~0U;
+	lock->owner = NULL;
+#endif
+	__atomic_store_n(&lock->locked, 0, __ATOMIC_RELEASE);
+}

@@ -1,0 +1,569 @@
+/*
+ * Page-table allocation, the generic fault path and teardown, modelled on
+ * mm/memory.c.  Differences from Linux are named where they occur.
+ */
+#include "asm.h"
+#include "kernel.h"
+#include "mm.h"
+
+char empty_zero_page[PAGE_SIZE] __attribute__((aligned(PAGE_SIZE)));
+unsigned int fault_tables_installed;
+
+#define smp_wmb() barrier()	/* x86 stores are ordered; the compiler must not reorder */
+
+static void race_lost(struct mm_struct *mm, void *table, enum pt_level level)
+{
+	emit(PW_EV_RACE_LOST, level, __pa(table), mm->id, 0, 0);
+	pgtable_free(mm, table, level);
+}
+
+/* __pud_alloc(): allocate first (may sleep), then install under page_table_lock. */
+int __pud_alloc(struct mm_struct *mm, p4d_t *p4d, unsigned long address)
+{
+	pud_t *new = pgtable_alloc_one(mm, PT_PUD, address);
+
+	if (!new)
+		return -PW_ENOMEM;
+	spin_lock(&mm->page_table_lock);
+	if (!p4d_present(*p4d)) {
+		mm_inc_nr_tables(mm, PT_PUD);
+		smp_wmb();	/* the zeroed table before the entry that publishes it */
+		__atomic_store_n(&p4d->p4d, __pa(new) | _PAGE_TABLE, __ATOMIC_RELAXED);
+	} else {		/* another CPU populated it */
+		race_lost(mm, new, PT_PUD);
+	}
+	spin_unlock(&mm->page_table_lock);
+	return 0;
+}
+
+/* __pmd_alloc(): the PMD table is installed under pud_lock (page_table_lock on x86). */
+int __pmd_alloc(struct mm_struct *mm, pud_t *pud, unsigned long address)
+{
+	pmd_t *new = pgtable_alloc_one(mm, PT_PMD, address);
+	spinlock_t *ptl;
+
+	if (!new)
+		return -PW_ENOMEM;
+	ptl = pud_lock(mm, pud);
+	if (!pud_present(*pud)) {
+		mm_inc_nr_tables(mm, PT_PMD);
+		smp_wmb();
+		__atomic_store_n(&pud->pud, __pa(new) | _PAGE_TABLE, __ATOMIC_RELAXED);
+	} else {
+		race_lost(mm, new, PT_PMD);
+	}
+	spin_unlock(ptl);
+	return 0;
+}
+
+/* pmd_install(): under the split lock of the PMD page; *pte = NULL once consumed. */
+static void pmd_install(struct mm_struct *mm, pmd_t *pmd, pte_t **pte)
+{
+	spinlock_t *ptl = pmd_lock(mm, pmd);
+
+	if (pmd_none(*pmd)) {	/* has another populated it? */
+		mm_inc_nr_tables(mm, PT_PTE);
+		/*
+		 * Ensure all pte setup (eg. pte page lock and page clearing) are
+		 * visible before the pte is made visible to other CPUs by being
+		 * put into page tables.
+		 */
+		smp_wmb();
+		__atomic_store_n(&pmd->pmd, __pa(*pte) | _PAGE_TABLE, __ATOMIC_RELAXED);
+		*pte = NULL;
+	}
+	spin_unlock(ptl);
+}
+
+int __pte_alloc(struct mm_struct *mm, pmd_t *pmd)
+{
+	pte_t *new = pgtable_alloc_one(mm, PT_PTE, 0);
+
+	if (!new)
+		return -PW_ENOMEM;
+	pmd_install(mm, pmd, &new);
+	if (new)
+		race_lost(mm, new, PT_PTE);
+	return 0;
+}
+
+struct vm_fault {
+	struct vm_area_struct *vma;
+	unsigned long address;		/* page-aligned */
+	unsigned int flags;		/* FAULT_FLAG_* */
+	pmd_t *pmd;
+	pte_t *pte;
+	pte_t orig_pte;
+	spinlock_t *ptl;
+};
+
+static pte_t *pte_offset_map_lock(struct mm_struct *mm, pmd_t *pmd, unsigned long addr,
+				  spinlock_t **ptlp)
+{
+	*ptlp = pte_lockptr(mm, pmd);
+	spin_lock(*ptlp);
+	return pte_offset_kernel(pmd, addr);
+}
+
+static void flush_tlb_page(struct vm_area_struct *vma, unsigned long addr)
+{
+	flush_tlb_mm_range(vma->vm_mm, addr, addr + PAGE_SIZE);
+}
+
+static pte_t mk_pte(uint64_t phys, pgprot_t prot)
+{
+	return (pte_t){ (phys & PTE_PFN_MASK) | prot };
+}
+
+/* maybe_mkwrite(pte_mkdirty()): writable only where the VMA allows writes. */
+static pte_t mkwrite_dirty(pte_t pte, struct vm_area_struct *vma)
+{
+	if (vma->vm_flags & VM_WRITE)
+		pte.pte |= _PAGE_RW | _PAGE_DIRTY;
+	return pte;
+}
+
+static void report_map(struct vm_fault *vmf, pte_t pte, enum pw_map_kind kind)
+{
+	emit(PW_EV_MAP, vmf->vma->vm_mm->id, vmf->address, pte.pte & PTE_PFN_MASK, kind, 0);
+}
+
+/* do_anonymous_page(): the zero page for reads, a new zeroed page for writes. */
+static unsigned int do_anonymous_page(struct vm_fault *vmf)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	struct mm_struct *mm = vma->vm_mm;
+	struct page *page = NULL;
+	enum pw_map_kind kind;
+	pte_t entry;
+
+	if (pte_alloc(mm, vmf->pmd))
+		return VM_FAULT_OOM;
+
+	if (!(vmf->flags & FAULT_FLAG_WRITE)) {
+		entry = mk_pte(__pa_symbol(empty_zero_page), vma->vm_page_prot | _PAGE_SPECIAL);
+		kind = PW_MAP_ZERO;
+	} else {
+		page = alloc_page(PG_anon);
+		if (!page)
+			return VM_FAULT_OOM;
+		smp_wmb();	/* __folio_mark_uptodate(): zeroing before the PTE */
+		entry = mkwrite_dirty(mk_pte(page_to_pfn(page) << PAGE_SHIFT, vma->vm_page_prot), vma);
+		kind = PW_MAP_ANON;
+	}
+
+	vmf->pte = pte_offset_map_lock(mm, vmf->pmd, vmf->address, &vmf->ptl);
+	if (!pte_none(ptep_get(vmf->pte))) {	/* another CPU got here first */
+		spin_unlock(vmf->ptl);
+		if (page)
+			put_page(page);
+		return 0;
+	}
+	if (page)
+		mm->nr_anon++;
+	set_pte(vmf->pte, entry);
+	spin_unlock(vmf->ptl);
+	report_map(vmf, entry, kind);
+	return 0;
+}
+
+/*
+ * A VM_SPECIAL VMA maps one fixed kernel page (the user trampoline), like
+ * special_mapping_fault() + finish_fault(); the page is not refcounted.
+ */
+static unsigned int do_special_fault(struct vm_fault *vmf)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	pte_t entry = mk_pte(vma->special_pfn << PAGE_SHIFT, vma->vm_page_prot | _PAGE_SPECIAL);
+
+	if (pte_alloc(vma->vm_mm, vmf->pmd))
+		return VM_FAULT_OOM;
+	vmf->pte = pte_offset_map_lock(vma->vm_mm, vmf->pmd, vmf->address, &vmf->ptl);
+	if (pte_none(ptep_get(vmf->pte))) {
+		set_pte(vmf->pte, entry);
+		report_map(vmf, entry, PW_MAP_SPECIAL);
+	}
+	spin_unlock(vmf->ptl);
+	return 0;
+}
+
+static unsigned int do_pte_missing(struct vm_fault *vmf)
+{
+	if (vmf->vma->vm_flags & VM_SPECIAL)
+		return do_special_fault(vmf);
+	return do_anonymous_page(vmf);
+}
+
+/* wp_page_copy(): a private copy (a zeroed page when the old one is the zero page). */
+static unsigned int wp_page_copy(struct vm_fault *vmf)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	struct mm_struct *mm = vma->vm_mm;
+	struct page *old = pte_special(vmf->orig_pte) ? NULL : pfn_to_page(pte_pfn(vmf->orig_pte));
+	struct page *new = alloc_page(PG_anon);
+	pte_t entry;
+
+	if (!new)
+		return VM_FAULT_OOM;
+	if (old)
+		copy_page(page_address(new), page_address(old));
+	smp_wmb();
+
+	vmf->pte = pte_offset_map_lock(mm, vmf->pmd, vmf->address, &vmf->ptl);
+	if (ptep_get(vmf->pte).pte != vmf->orig_pte.pte) {
+		spin_unlock(vmf->ptl);
+		put_page(new);
+		return 0;
+	}
+	entry = mkwrite_dirty(mk_pte(page_to_pfn(new) << PAGE_SHIFT, vma->vm_page_prot), vma);
+	/* ptep_clear_flush(): no CPU may keep the old translation once the new one is set. */
+	pte_clear(vmf->pte);
+	flush_tlb_page(vma, vmf->address);
+	set_pte(vmf->pte, entry);
+	if (old)
+		put_page(old);
+	else
+		mm->nr_anon++;
+	spin_unlock(vmf->ptl);
+	report_map(vmf, entry, PW_MAP_WP_COPY);
+	return 0;
+}
+
+/* do_wp_page(): entered with the PTE lock held; reuse the page if we hold it alone. */
+static unsigned int do_wp_page(struct vm_fault *vmf)
+{
+	pte_t pte = vmf->orig_pte;
+	struct page *page = pte_special(pte) ? NULL : pfn_to_page(pte_pfn(pte));
+
+	if (vmf->vma->vm_flags & VM_SPECIAL) {
+		spin_unlock(vmf->ptl);
+		return VM_FAULT_SIGSEGV;
+	}
+	if (page && __atomic_load_n(&page->refcount, __ATOMIC_ACQUIRE) == 1) {
+		/* wp_page_reuse() */
+		pte.pte |= _PAGE_RW | _PAGE_DIRTY | _PAGE_ACCESSED;
+		set_pte(vmf->pte, pte);
+		flush_tlb_page(vmf->vma, vmf->address);
+		spin_unlock(vmf->ptl);
+		report_map(vmf, pte, PW_MAP_WP_REUSE);
+		return 0;
+	}
+	spin_unlock(vmf->ptl);
+	return wp_page_copy(vmf);
+}
+
+static unsigned int handle_pte_fault(struct vm_fault *vmf)
+{
+	pte_t entry;
+
+	if (pmd_none(*vmf->pmd)) {
+		vmf->pte = NULL;
+	} else {
+		vmf->pte = pte_offset_kernel(vmf->pmd, vmf->address);
+		vmf->orig_pte = ptep_get(vmf->pte);
+		if (pte_none(vmf->orig_pte))
+			vmf->pte = NULL;
+	}
+	if (!vmf->pte)
+		return do_pte_missing(vmf);
+
+	vmf->ptl = pte_lockptr(vmf->vma->vm_mm, vmf->pmd);
+	spin_lock(vmf->ptl);
+	entry = vmf->orig_pte;
+	if (ptep_get(vmf->pte).pte != entry.pte)
+		goto unlock;		/* changed under us: let the access retry */
+	if (vmf->flags & FAULT_FLAG_WRITE) {
+		if (!pte_write(entry))
+			return do_wp_page(vmf);
+		entry.pte |= _PAGE_DIRTY;
+	}
+	entry.pte |= _PAGE_ACCESSED;
+	if (entry.pte != vmf->orig_pte.pte)
+		set_pte(vmf->pte, entry);	/* ptep_set_access_flags() */
+	else
+		flush_tlb_page(vmf->vma, vmf->address);	/* spurious: a stale TLB entry */
+unlock:
+	spin_unlock(vmf->ptl);
+	return 0;
+}
+
+/* __handle_mm_fault(): allocate the levels down to the PMD, then handle the PTE. */
+static unsigned int __handle_mm_fault(struct vm_area_struct *vma, unsigned long address,
+				      unsigned int flags)
+{
+	struct vm_fault vmf = {
+		.vma = vma,
+		.address = address & PAGE_MASK,
+		.flags = flags,
+	};
+	struct mm_struct *mm = vma->vm_mm;
+	pgd_t *pgd = pgd_offset(mm, address);
+	p4d_t *p4d;
+	pud_t *pud;
+
+	p4d = p4d_alloc(mm, pgd, address);
+	if (!p4d)
+		return VM_FAULT_OOM;
+	pud = pud_alloc(mm, p4d, address);
+	if (!pud)
+		return VM_FAULT_OOM;
+	vmf.pmd = pmd_alloc(mm, pud, address);
+	if (!vmf.pmd)
+		return VM_FAULT_OOM;
+	return handle_pte_fault(&vmf);
+}
+
+unsigned int handle_mm_fault(struct vm_area_struct *vma, unsigned long address, unsigned int flags)
+{
+	return __handle_mm_fault(vma, address, flags);
+}
+
+/* zap_pte_range() and up: clear the PTEs, give the pages to the mmu_gather. */
+static void zap_pte_range(struct mmu_gather *tlb, struct mm_struct *mm, pmd_t *pmd,
+			  unsigned long addr, unsigned long end)
+{
+	spinlock_t *ptl;
+	pte_t *pte = pte_offset_map_lock(mm, pmd, addr, &ptl);
+
+	for (; addr != end; pte++, addr += PAGE_SIZE) {
+		pte_t ptent = ptep_get(pte);
+
+		if (pte_none(ptent))
+			continue;
+		pte_clear(pte);
+		tlb_flush_range(tlb, addr, addr + PAGE_SIZE);
+		if (pte_special(ptent))
+			continue;	/* zero page, trampoline: no refcount (vm_normal_page() == NULL) */
+		mm->nr_anon--;
+		tlb_remove_page(tlb, pfn_to_page(pte_pfn(ptent)));
+	}
+	spin_unlock(ptl);
+}
+
+static void zap_pmd_range(struct mmu_gather *tlb, struct mm_struct *mm, pud_t *pud,
+			  unsigned long addr, unsigned long end)
+{
+	pmd_t *pmd = pmd_offset(pud, addr);
+	unsigned long next;
+
+	do {
+		next = pmd_addr_end(addr, end);
+		if (!pmd_none(*pmd))
+			zap_pte_range(tlb, mm, pmd, addr, next);
+	} while (pmd++, addr = next, addr != end);
+}
+
+static void zap_pud_range(struct mmu_gather *tlb, struct mm_struct *mm, p4d_t *p4d,
+			  unsigned long addr, unsigned long end)
+{
+	pud_t *pud = pud_offset(p4d, addr);
+	unsigned long next;
+
+	do {
+		next = pud_addr_end(addr, end);
+		if (!pud_none(*pud))
+			zap_pmd_range(tlb, mm, pud, addr, next);
+	} while (pud++, addr = next, addr != end);
+}
+
+static void unmap_page_range(struct mmu_gather *tlb, struct mm_struct *mm, unsigned long addr,
+			     unsigned long end)
+{
+	pgd_t *pgd = pgd_offset(mm, addr);
+	unsigned long next;
+
+	do {
+		p4d_t *p4d = p4d_offset(pgd, addr);
+
+		next = pgd_addr_end(addr, end);
+		if (!p4d_none(*p4d))
+			zap_pud_range(tlb, mm, p4d, addr, next);
+	} while (pgd++, addr = next, addr != end);
+}
+
+/* unmap_vmas(): the VMAs from `vma` on that intersect [start, end). */
+void unmap_vmas(struct mmu_gather *tlb, struct vm_area_struct *vma, unsigned long start,
+		unsigned long end)
+{
+	for (; vma && vma->vm_start < end; vma = vma->vm_next) {
+		unsigned long s = vma->vm_start > start ? vma->vm_start : start;
+		unsigned long e = vma->vm_end < end ? vma->vm_end : end;
+
+		if (s < e)
+			unmap_page_range(tlb, vma->vm_mm, s, e);
+	}
+}
+
+/*
+ * free_pgtables() and the free_*_range() family, with Linux's floor and
+ * ceiling rules: a table is freed only if no address it maps can belong to
+ * a VMA outside [floor, ceiling), the neighbours of what was unmapped.
+ */
+static void free_pte_range(struct mmu_gather *tlb, pmd_t *pmd, unsigned long addr)
+{
+	pte_t *table = table_va(pmd->pmd);
+
+	(void)addr;
+	pmd_clear(pmd);
+	tlb_remove_table(tlb, table, PT_PTE);
+	mm_dec_nr_tables(tlb->mm, PT_PTE);
+}
+
+static void free_pmd_range(struct mmu_gather *tlb, pud_t *pud, unsigned long addr,
+			   unsigned long end, unsigned long floor, unsigned long ceiling)
+{
+	unsigned long next, start = addr;
+	pmd_t *pmd = pmd_offset(pud, addr);
+
+	do {
+		next = pmd_addr_end(addr, end);
+		if (pmd_none(*pmd))
+			continue;
+		free_pte_range(tlb, pmd, addr);
+	} while (pmd++, addr = next, addr != end);
+
+	start &= PUD_MASK;
+	if (start < floor)
+		return;
+	if (ceiling) {
+		ceiling &= PUD_MASK;
+		if (!ceiling)
+			return;
+	}
+	if (end - 1 > ceiling - 1)
+		return;
+
+	pmd = pmd_offset(pud, start);
+	pud_clear(pud);
+	tlb_remove_table(tlb, pmd, PT_PMD);
+	mm_dec_nr_tables(tlb->mm, PT_PMD);
+}
+
+static void free_pud_range(struct mmu_gather *tlb, p4d_t *p4d, unsigned long addr,
+			   unsigned long end, unsigned long floor, unsigned long ceiling)
+{
+	unsigned long next, start = addr;
+	pud_t *pud = pud_offset(p4d, addr);
+
+	do {
+		next = pud_addr_end(addr, end);
+		if (pud_none(*pud))
+			continue;
+		free_pmd_range(tlb, pud, addr, next, floor, ceiling);
+	} while (pud++, addr = next, addr != end);
+
+	start &= P4D_MASK;
+	if (start < floor)
+		return;
+	if (ceiling) {
+		ceiling &= P4D_MASK;
+		if (!ceiling)
+			return;
+	}
+	if (end - 1 > ceiling - 1)
+		return;
+
+	pud = pud_offset(p4d, start);
+	p4d_clear(p4d);
+	tlb_remove_table(tlb, pud, PT_PUD);
+	mm_dec_nr_tables(tlb->mm, PT_PUD);
+}
+
+/* free_p4d_range(): with p4d folded there is one p4d per pgd entry and nothing to free. */
+static void free_p4d_range(struct mmu_gather *tlb, pgd_t *pgd, unsigned long addr,
+			   unsigned long end, unsigned long floor, unsigned long ceiling)
+{
+	p4d_t *p4d = p4d_offset(pgd, addr);
+
+	if (!p4d_none(*p4d))
+		free_pud_range(tlb, p4d, addr, end, floor, ceiling);
+}
+
+static void free_pgd_range(struct mmu_gather *tlb, unsigned long addr, unsigned long end,
+			   unsigned long floor, unsigned long ceiling)
+{
+	unsigned long next;
+	pgd_t *pgd;
+
+	/*
+	 * The next few lines have given us lots of grief...  (mm/memory.c):
+	 * round out to PMD_SIZE, since a PTE table may not be freed while
+	 * any part of it might be in use by a neighbouring VMA.
+	 */
+	addr &= PMD_MASK;
+	if (addr < floor) {
+		addr += PMD_SIZE;
+		if (!addr)
+			return;
+	}
+	if (ceiling) {
+		ceiling &= PMD_MASK;
+		if (!ceiling)
+			return;
+	}
+	if (end - 1 > ceiling - 1)
+		end -= PMD_SIZE;
+	if (addr > end - 1)
+		return;
+
+	pgd = pgd_offset(tlb->mm, addr);
+	do {
+		next = pgd_addr_end(addr, end);
+		if (pgd_none(*pgd))
+			continue;
+		free_p4d_range(tlb, pgd, addr, next, floor, ceiling);
+	} while (pgd++, addr = next, addr != end);
+}
+
+/* free_pgtables(): `vma` heads a list of VMAs already taken off the mm. */
+void free_pgtables(struct mmu_gather *tlb, struct vm_area_struct *vma, unsigned long floor,
+		   unsigned long ceiling)
+{
+	while (vma) {
+		struct vm_area_struct *next = vma->vm_next;
+		unsigned long addr = vma->vm_start;
+
+		/* Optimization: gather nearby vmas into one call down. */
+		while (next && next->vm_start <= vma->vm_end + PMD_SIZE) {
+			vma = next;
+			next = vma->vm_next;
+		}
+		free_pgd_range(tlb, addr, vma->vm_end, floor, next ? next->vm_start : ceiling);
+		vma = next;
+	}
+}
+
+/*
+ * change_protection(): present PTEs take the VMA's new protection bits.
+ * Unlike Linux no write upgrade is attempted (MM_CP_TRY_CHANGE_WRITABLE):
+ * private PTEs come back writable through a write fault (wp_page_reuse).
+ */
+void change_protection(struct vm_area_struct *vma, unsigned long start, unsigned long end)
+{
+	struct mm_struct *mm = vma->vm_mm;
+	const uint64_t keep = PTE_PFN_MASK | _PAGE_ACCESSED | _PAGE_DIRTY | _PAGE_SPECIAL;
+
+	for (unsigned long addr = start; addr < end; addr += PAGE_SIZE) {
+		pgd_t *pgd = pgd_offset(mm, addr);
+		p4d_t *p4d = p4d_offset(pgd, addr);
+		pud_t *pud;
+		pmd_t *pmd;
+		pte_t *pte, ptent;
+		spinlock_t *ptl;
+
+		if (p4d_none(*p4d))
+			continue;
+		pud = pud_offset(p4d, addr);
+		if (pud_none(*pud))
+			continue;
+		pmd = pmd_offset(pud, addr);
+		if (pmd_none(*pmd))
+			continue;
+		pte = pte_offset_map_lock(mm, pmd, addr, &ptl);
+		ptent = ptep_get(pte);
+		if (pte_present(ptent))
+			set_pte(pte, (pte_t){ (ptent.pte & keep) | vma->vm_page_prot });
+		spin_unlock(ptl);
+	}
+	flush_tlb_mm_range(mm, start, end);
+}

@@ -1,0 +1,261 @@
+/*
+ * mm_structs and their VMAs: fixed, private, anonymous mappings only
+ * (mm/mmap.c, mm/vma.c, mm/mprotect.c).  VMAs sit on a sorted list instead
+ * of a maple tree and are not merged; for page-table teardown that changes
+ * nothing, since munmap's floor and ceiling come from the neighbours.
+ */
+#include "asm.h"
+#include "kernel.h"
+#include "mm.h"
+
+static struct kmem_cache vma_cachep, mm_cachep;
+static unsigned int next_mm_id = 1;
+static uint64_t supported_pte_mask = ~_PAGE_NX;	/* NX only with EFER.NXE */
+
+void mmap_init(void)
+{
+	kmem_cache_init(&vma_cachep, "vm_area_struct", sizeof(struct vm_area_struct));
+	kmem_cache_init(&mm_cachep, "mm_struct", sizeof(struct mm_struct));
+	if (rdmsr(MSR_EFER) & EFER_NXE)
+		supported_pte_mask = ~0UL;
+}
+
+/* protection_map[] of arch/x86/mm/pgprot.c for private mappings: no RW until written. */
+pgprot_t vm_get_page_prot(unsigned long vm_flags)
+{
+	const pgprot_t base = _PAGE_PRESENT | _PAGE_USER | _PAGE_ACCESSED;
+
+	if (!(vm_flags & (VM_READ | VM_WRITE | VM_EXEC)))
+		return 0;				/* PAGE_NONE */
+	if (vm_flags & VM_EXEC)
+		return base;				/* PAGE_READONLY_EXEC, PAGE_COPY_EXEC */
+	return (base | _PAGE_NX) & supported_pte_mask;	/* PAGE_READONLY, PAGE_COPY */
+}
+
+struct mm_struct *mm_alloc(void)
+{
+	struct mm_struct *mm = kmem_cache_alloc(&mm_cachep);
+
+	if (!mm)
+		return NULL;
+	mm->id = next_mm_id++;
+	spin_lock_init(&mm->page_table_lock);
+	mm->pgd = pgd_alloc(mm);
+	if (!mm->pgd) {
+		kmem_cache_free(&mm_cachep, mm);
+		return NULL;
+	}
+	return mm;
+}
+
+/* find_vma(): the first VMA ending above addr. */
+struct vm_area_struct *find_vma(struct mm_struct *mm, unsigned long addr)
+{
+	for (struct vm_area_struct *v = mm->mmap; v; v = v->vm_next)
+		if (addr < v->vm_end)
+			return v;
+	return NULL;
+}
+
+static void link_vma(struct mm_struct *mm, struct vm_area_struct *vma)
+{
+	struct vm_area_struct *prev = NULL, *next = mm->mmap;
+
+	while (next && next->vm_start < vma->vm_start) {
+		prev = next;
+		next = next->vm_next;
+	}
+	vma->vm_prev = prev;
+	vma->vm_next = next;
+	if (prev)
+		prev->vm_next = vma;
+	else
+		mm->mmap = vma;
+	if (next)
+		next->vm_prev = vma;
+}
+
+static long new_vma(struct mm_struct *mm, unsigned long start, unsigned long end,
+		    unsigned long flags, uint64_t pfn)
+{
+	struct vm_area_struct *vma = kmem_cache_alloc(&vma_cachep);
+
+	if (!vma)
+		return -PW_ENOMEM;
+	vma->vm_start = start;
+	vma->vm_end = end;
+	vma->vm_flags = flags;
+	vma->vm_page_prot = vm_get_page_prot(flags);
+	vma->special_pfn = pfn;
+	vma->vm_mm = mm;
+	link_vma(mm, vma);
+	return start;
+}
+
+static bool range_ok(unsigned long addr, unsigned long len)
+{
+	return !(addr & ~PAGE_MASK) && len && len <= TASK_SIZE_MAX && addr <= TASK_SIZE_MAX - len;
+}
+
+/* do_mmap(MAP_FIXED_NOREPLACE | MAP_PRIVATE | MAP_ANONYMOUS). */
+long do_mmap(struct mm_struct *mm, unsigned long addr, unsigned long len, unsigned long prot)
+{
+	struct vm_area_struct *vma;
+
+	len = (len + PAGE_SIZE - 1) & PAGE_MASK;
+	if (!range_ok(addr, len) || (prot & ~(unsigned long)(PW_PROT_READ | PW_PROT_WRITE | PW_PROT_EXEC)))
+		return -PW_EINVAL;
+	vma = find_vma(mm, addr);
+	if (vma && vma->vm_start < addr + len)
+		return -PW_EEXIST;
+	/* PROT_* and VM_READ/WRITE/EXEC share their values, as in Linux. */
+	return new_vma(mm, addr, addr + len, prot, 0);
+}
+
+long install_special_mapping(struct mm_struct *mm, unsigned long addr, uint64_t pfn)
+{
+	return new_vma(mm, addr, addr + PAGE_SIZE, VM_READ | VM_EXEC | VM_SPECIAL, pfn);
+}
+
+/* split_vma(): vma keeps [vm_start, addr), a new VMA takes [addr, vm_end). */
+static int split_vma(struct vm_area_struct *vma, unsigned long addr)
+{
+	long err = new_vma(vma->vm_mm, addr, vma->vm_end, vma->vm_flags, vma->special_pfn);
+
+	if (err < 0)
+		return err;
+	vma->vm_end = addr;
+	return 0;
+}
+
+/* The VMAs exactly covering [start, end) after splitting, or NULL if none intersect. */
+static struct vm_area_struct *isolate_range(struct mm_struct *mm, unsigned long start,
+					    unsigned long end, struct vm_area_struct **last,
+					    long *err)
+{
+	struct vm_area_struct *vma = find_vma(mm, start), *v;
+
+	*err = 0;
+	if (!vma || vma->vm_start >= end)
+		return NULL;
+	if (vma->vm_start < start) {
+		*err = split_vma(vma, start);
+		if (*err)
+			return NULL;
+		vma = vma->vm_next;
+	}
+	for (v = vma; v->vm_next && v->vm_next->vm_start < end; v = v->vm_next)
+		;
+	if (v->vm_end > end) {
+		*err = split_vma(v, end);
+		if (*err)
+			return NULL;
+	}
+	*last = v;
+	return vma;
+}
+
+/* do_vmi_munmap() -> unmap_region(): zap, then free tables between the neighbours. */
+long do_munmap(struct mm_struct *mm, unsigned long start, unsigned long len)
+{
+	struct vm_area_struct *vma, *last, *prev, *next;
+	struct mmu_gather tlb;
+	unsigned long end;
+	long err;
+
+	len = (len + PAGE_SIZE - 1) & PAGE_MASK;
+	if (!range_ok(start, len))
+		return -PW_EINVAL;
+	end = start + len;
+	vma = isolate_range(mm, start, end, &last, &err);
+	if (!vma)
+		return err;
+
+	/* Detach [vma, last] from the mm. */
+	prev = vma->vm_prev;
+	next = last->vm_next;
+	if (prev)
+		prev->vm_next = next;
+	else
+		mm->mmap = next;
+	if (next)
+		next->vm_prev = prev;
+	vma->vm_prev = NULL;
+	last->vm_next = NULL;
+
+	tlb_gather_mmu(&tlb, mm);
+	unmap_vmas(&tlb, vma, start, end);
+	free_pgtables(&tlb, vma, prev ? prev->vm_end : FIRST_USER_ADDRESS,
+		      next ? next->vm_start : USER_PGTABLES_CEILING);
+	tlb_finish_mmu(&tlb);
+
+	while (vma) {
+		struct vm_area_struct *n = vma->vm_next;
+
+		kmem_cache_free(&vma_cachep, vma);
+		vma = n;
+	}
+	return 0;
+}
+
+/* do_mprotect_pkey(): every page of the range must be mapped (else -ENOMEM). */
+long do_mprotect(struct mm_struct *mm, unsigned long start, unsigned long len, unsigned long prot)
+{
+	struct vm_area_struct *vma, *last;
+	unsigned long end, expect = start;
+	long err;
+
+	len = (len + PAGE_SIZE - 1) & PAGE_MASK;
+	if (!range_ok(start, len) || (prot & ~(unsigned long)(PW_PROT_READ | PW_PROT_WRITE | PW_PROT_EXEC)))
+		return -PW_EINVAL;
+	end = start + len;
+	for (vma = find_vma(mm, start); vma && vma->vm_start < end; vma = vma->vm_next) {
+		if (vma->vm_start != expect)
+			return -PW_ENOMEM;
+		if (vma->vm_flags & VM_SPECIAL)
+			return -PW_EINVAL;
+		expect = vma->vm_end;
+	}
+	if (expect < end)
+		return -PW_ENOMEM;
+
+	vma = isolate_range(mm, start, end, &last, &err);
+	if (!vma)
+		return err;
+	for (;; vma = vma->vm_next) {
+		/* mprotect_fixup() */
+		vma->vm_flags = (vma->vm_flags & ~(VM_READ | VM_WRITE | VM_EXEC)) | prot;
+		vma->vm_page_prot = vm_get_page_prot(vma->vm_flags);
+		change_protection(vma, vma->vm_start, vma->vm_end);
+		if (vma == last)
+			break;
+	}
+	return 0;
+}
+
+/* exit_mmap() then __mmdrop(): every VMA, every table, then the pgd and the mm. */
+void mmput(struct mm_struct *mm)
+{
+	struct mmu_gather tlb;
+	struct vm_area_struct *vma = mm->mmap;
+
+	if (current_mm == mm)
+		switch_mm(&init_mm);
+	tlb_gather_mmu(&tlb, mm);
+	unmap_vmas(&tlb, vma, 0, ~0UL);
+	free_pgtables(&tlb, vma, FIRST_USER_ADDRESS, USER_PGTABLES_CEILING);
+	tlb_finish_mmu(&tlb);
+	while (vma) {
+		struct vm_area_struct *n = vma->vm_next;
+
+		kmem_cache_free(&vma_cachep, vma);
+		vma = n;
+	}
+	mm->mmap = NULL;
+	/* check_mm() */
+	if (mm->pgtables_bytes || mm->nr_anon)
+		printk("BUG: mm %u freed with pgtables_bytes %ld, %lu anon pages\n", mm->id,
+		       (long)mm->pgtables_bytes, (unsigned long)mm->nr_anon);
+	pgd_free(mm, mm->pgd);
+	kmem_cache_free(&mm_cachep, mm);
+}

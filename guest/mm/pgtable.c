@@ -1,0 +1,178 @@
+/*
+ * Page-table pages: allocation with their constructors (split ptlocks),
+ * per-level accounting, the pgd with its kernel half, and the locks that
+ * guard each level (arch/x86/mm/pgtable.c, include/linux/mm.h).
+ */
+#include "asm.h"
+#include "kernel.h"
+#include "mm.h"
+
+struct mm_struct init_mm;
+unsigned int split_ptlock_cpus;
+bool use_split_ptlocks;
+static struct kmem_cache ptl_cache;
+struct kmem_cache *page_ptl_cachep;
+
+static const char *const level_names[] = {
+#define PT_NAME(name, id, str) [id] = str,
+	PW_LEVELS(PT_NAME)
+#undef PT_NAME
+};
+
+/*
+ * USE_SPLIT_PTE_PTLOCKS is NR_CPUS >= CONFIG_SPLIT_PTLOCK_CPUS in Linux, a
+ * build-time choice; here NR_CPUS is the CPU count of the FDT, decided at boot.
+ */
+void pgtable_init(unsigned int ncpus, unsigned int split_cpus)
+{
+	split_ptlock_cpus = split_cpus;
+	use_split_ptlocks = ncpus >= split_cpus;
+	/* ptlock_cache_init(): only needed when the lock does not fit in struct page. */
+	if (use_split_ptlocks && ALLOC_SPLIT_PTLOCKS) {
+		kmem_cache_init(&ptl_cache, "page->ptl", sizeof(spinlock_t));
+		page_ptl_cachep = &ptl_cache;
+	}
+	init_mm.pgd = __va(read_cr3() & PTE_PFN_MASK);
+	spin_lock_init(&init_mm.page_table_lock);
+}
+
+/* ptlock_alloc()/ptlock_init(): the split lock of one page-table page. */
+static bool ptlock_init(struct page *page)
+{
+#if ALLOC_SPLIT_PTLOCKS
+	page->ptl = kmem_cache_alloc(page_ptl_cachep);
+	if (!page->ptl)
+		return false;
+	spin_lock_init(page->ptl);
+#else
+	spin_lock_init(&page->ptl);
+#endif
+	return true;
+}
+
+static void ptlock_free(struct page *page)
+{
+#if ALLOC_SPLIT_PTLOCKS
+	kmem_cache_free(page_ptl_cachep, page->ptl);
+	page->ptl = NULL;
+#else
+	(void)page;
+#endif
+}
+
+static spinlock_t *ptlock_ptr(struct page *page)
+{
+#if ALLOC_SPLIT_PTLOCKS
+	return page->ptl;
+#else
+	return &page->ptl;
+#endif
+}
+
+/* Split locks cover PTE and PMD pages; PUD and above stay under page_table_lock. */
+static bool has_split_lock(enum pt_level level)
+{
+	return use_split_ptlocks && (level == PT_PTE || level == PT_PMD);
+}
+
+/*
+ * pte_alloc_one()/pmd_alloc_one()/pud_alloc_one(): a zeroed page, with
+ * pagetable_pte_ctor()/pagetable_pmd_ctor() when split locks are in use.
+ */
+void *pgtable_alloc_one(struct mm_struct *mm, enum pt_level level, unsigned long addr)
+{
+	struct page *page = alloc_page(PG_table);
+
+	(void)addr;
+	if (!page)
+		return NULL;
+	page->pt_level = level;
+	if (has_split_lock(level) && !ptlock_init(page)) {
+		__free_page(page);
+		return NULL;
+	}
+	emit(PW_EV_PGTABLE_ALLOC, level, page_to_pfn(page) << PAGE_SHIFT, mm->id, addr, 0);
+	return page_address(page);
+}
+
+/* pte_free()/pmd_free()/pud_free() with their destructors. */
+void pgtable_free(struct mm_struct *mm, void *table, enum pt_level level)
+{
+	struct page *page = virt_to_page(table);
+
+	if (!(page->flags & PG_table) || page->pt_level != level)
+		panic("freeing %p as a %s table", table, level_names[level]);
+	if (has_split_lock(level))
+		ptlock_free(page);
+	emit(PW_EV_PGTABLE_FREE, level, page_to_pfn(page) << PAGE_SHIFT, mm->id, 0, 0);
+	__free_page(page);
+}
+
+/* mm_inc_nr_ptes/pmds/puds: folded levels (p4d) are not accounted, as in Linux. */
+void mm_inc_nr_tables(struct mm_struct *mm, enum pt_level level)
+{
+	mm->nr_tables[level]++;
+	if (level <= PT_PUD)
+		mm->pgtables_bytes += PAGE_SIZE;
+	fault_tables_installed++;
+}
+
+void mm_dec_nr_tables(struct mm_struct *mm, enum pt_level level)
+{
+	mm->nr_tables[level]--;
+	if (level <= PT_PUD)
+		mm->pgtables_bytes -= PAGE_SIZE;
+}
+
+/* pte_lockptr(): the PTE page's split lock, or page_table_lock below the threshold. */
+spinlock_t *pte_lockptr(struct mm_struct *mm, pmd_t *pmd)
+{
+	if (!use_split_ptlocks)
+		return &mm->page_table_lock;
+	return ptlock_ptr(pfn_to_page((pmd->pmd & PTE_PFN_MASK) >> PAGE_SHIFT));
+}
+
+/* pmd_lockptr(): the split lock of the page holding the PMD table. */
+spinlock_t *pmd_lockptr(struct mm_struct *mm, pmd_t *pmd)
+{
+	if (!use_split_ptlocks)
+		return &mm->page_table_lock;
+	return ptlock_ptr(virt_to_page(pmd));
+}
+
+spinlock_t *pmd_lock(struct mm_struct *mm, pmd_t *pmd)
+{
+	spinlock_t *ptl = pmd_lockptr(mm, pmd);
+
+	spin_lock(ptl);
+	return ptl;
+}
+
+/* pud_lock(): x86 has no split PUD lock. */
+spinlock_t *pud_lock(struct mm_struct *mm, pud_t *pud)
+{
+	(void)pud;
+	spin_lock(&mm->page_table_lock);
+	return &mm->page_table_lock;
+}
+
+/* pgd_alloc() -> pgd_ctor(): clone the kernel half from init_mm (clone_pgd_range). */
+pgd_t *pgd_alloc(struct mm_struct *mm)
+{
+	struct page *page = alloc_page(PG_table);
+	pgd_t *pgd;
+
+	if (!page)
+		return NULL;
+	page->pt_level = PT_PGD;
+	pgd = page_address(page);
+	memcpy(pgd + KERNEL_PGD_BOUNDARY, init_mm.pgd + KERNEL_PGD_BOUNDARY,
+	       (PTRS_PER_PGD - KERNEL_PGD_BOUNDARY) * sizeof(pgd_t));
+	emit(PW_EV_PGTABLE_ALLOC, PT_PGD, __pa(pgd), mm->id, 0, 0);
+	return pgd;
+}
+
+void pgd_free(struct mm_struct *mm, pgd_t *pgd)
+{
+	pgtable_free(mm, pgd, PT_PGD);
+}

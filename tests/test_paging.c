@@ -1,0 +1,460 @@
+/*
+ * The paging core: demand faults on the real MMU, table allocation per
+ * level, access errors, munmap's floor/ceiling rules and teardown.
+ *
+ * Geometry (4-level, p4d folded): a PTE table maps 2 MiB, a PMD table
+ * 1 GiB, a PUD table 512 GiB, and the pgd is allocated with the mm.  Every
+ * task also maps the user trampoline at PW_USER_TRAMPOLINE (pgd index 255),
+ * whose first use installs one PUD, one PMD and one PTE table of its own;
+ * warm_up() takes that cost before a test starts counting.
+ */
+#include <pagewalk/layout.h>
+
+#include "harness.h"
+
+#define MB (1ULL << 20)
+#define GB (1ULL << 30)
+#define RW (PW_PROT_READ | PW_PROT_WRITE)
+
+struct mm_info {
+	int64_t bytes;
+	uint64_t puds, pmds, ptes, anon;
+};
+
+static int64_t op(struct vm *vm, enum pw_op o, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3,
+		  uint64_t a4, uint64_t out[4])
+{
+	uint64_t args[6] = { a0, a1, a2, a3, a4 };
+	int64_t res;
+
+	cr_assert_eq(vm_op(vm, 0, o, args, &res, out), VMM_OK, "op %d: %s", o, vm_message(vm));
+	return res;
+}
+
+static uint64_t new_task(struct vm *vm)
+{
+	int64_t t = op(vm, PW_OP_TASK_CREATE, 0, 0, 0, 0, 0, NULL);
+
+	cr_assert_gt(t, 0, "task_create: %ld", (long)t);
+	return t;
+}
+
+static void map(struct vm *vm, uint64_t t, uint64_t addr, uint64_t len, uint64_t prot)
+{
+	cr_assert_eq(op(vm, PW_OP_MMAP, t, addr, len, prot, 0, NULL), (int64_t)addr);
+}
+
+static int64_t touch(struct vm *vm, uint64_t t, uint64_t addr, int access, bool user, uint64_t val,
+		     uint64_t *out)
+{
+	uint64_t o[4] = { 0 };
+	int64_t r = op(vm, PW_OP_TOUCH, t, addr, access, user, val, o);
+
+	if (out)
+		*out = o[0];
+	return r;
+}
+
+static struct mm_info mm_info(struct vm *vm, uint64_t t)
+{
+	uint64_t o[4];
+	struct mm_info mi;
+
+	mi.bytes = op(vm, PW_OP_MM_INFO, t, 0, 0, 0, 0, o);
+	mi.puds = o[0];
+	mi.pmds = o[1];
+	mi.ptes = o[2];
+	mi.anon = o[3];
+	/* pgtables_bytes counts PUD, PMD and PTE tables, a page each (mm_inc_nr_*). */
+	cr_assert_eq(mi.bytes, (int64_t)(4096 * (mi.puds + mi.pmds + mi.ptes)));
+	return mi;
+}
+
+/* Map the trampoline: reading it from ring 3 faults in its own 3 tables, nothing else. */
+static void warm_up(struct vm *vm, uint64_t t)
+{
+	struct mm_info mi;
+
+	cr_assert_eq(touch(vm, t, PW_USER_TRAMPOLINE, PW_ACCESS_READ, true, 0, NULL), 0);
+	mi = mm_info(vm, t);
+	cr_assert(mi.puds == 1 && mi.pmds == 1 && mi.ptes == 1 && mi.anon == 0,
+		  "trampoline: %lu/%lu/%lu tables", mi.puds, mi.pmds, mi.ptes);
+}
+
+/* FAULT events since event index `from`, in order. */
+static size_t faults_since(struct vm *vm, size_t from, const struct pw_event **out, size_t max)
+{
+	size_t n, k = 0;
+	const struct pw_event *ev = vm_events(vm, &n);
+
+	for (size_t i = from; i < n; i++)
+		if (ev[i].type == PW_EV_FAULT && k < max)
+			out[k++] = &ev[i];
+	return k;
+}
+
+static size_t nevents(struct vm *vm)
+{
+	size_t n;
+
+	vm_events(vm, &n);
+	return n;
+}
+
+Test(paging, first_write_allocates_one_table_per_level_and_one_page)
+{
+	const uint64_t a = 256 * MB;
+	const struct pw_event *f[4];
+	struct mm_info mi;
+	struct vm *vm;
+	uint64_t t, v, mem0[4], mem1[4];
+	size_t from;
+
+	require_kvm();
+	vm = boot_ops_guest(0);
+	t = new_task(vm);
+	map(vm, t, a, 4 * MB, RW);
+	warm_up(vm, t);
+	op(vm, PW_OP_MEMINFO, 0, 0, 0, 0, 0, mem0);
+
+	from = nevents(vm);
+	cr_assert_eq(touch(vm, t, a, PW_ACCESS_WRITE, true, 0x1234, NULL), 0);
+	/* pgd index 0 is empty: one PUD, one PMD, one PTE table, one zeroed page. */
+	cr_assert_eq(faults_since(vm, from, f, 4), 1);
+	cr_assert_eq(f[0]->args[0], a);
+	cr_assert_eq(f[0]->args[1], 0x6, "W|U, not present: %#lx", (unsigned long)f[0]->args[1]);
+	cr_assert_eq(f[0]->args[3], PW_FAULT_MAPPED);
+	cr_assert_eq(f[0]->args[4], 3, "tables installed by the fault");
+	mi = mm_info(vm, t);
+	cr_assert(mi.puds == 2 && mi.pmds == 2 && mi.ptes == 2 && mi.anon == 1);
+	op(vm, PW_OP_MEMINFO, 0, 0, 0, 0, 0, mem1);
+	cr_assert_eq(mem1[1] - mem0[1], 3, "page-table pages");
+	cr_assert_eq(mem1[2] - mem0[2], 1, "anonymous pages");
+
+	/* Same 2 MiB, next page: the tables exist, only the page is new. */
+	from = nevents(vm);
+	cr_assert_eq(touch(vm, t, a + 4096, PW_ACCESS_WRITE, true, 0x5678, NULL), 0);
+	cr_assert_eq(faults_since(vm, from, f, 4), 1);
+	cr_assert_eq(f[0]->args[4], 0);
+	mi = mm_info(vm, t);
+	cr_assert(mi.puds == 2 && mi.pmds == 2 && mi.ptes == 2 && mi.anon == 2);
+
+	/* Same page again: present and writable, so no fault at all. */
+	from = nevents(vm);
+	cr_assert_eq(touch(vm, t, a, PW_ACCESS_WRITE, true, 0x9abc, NULL), 0);
+	cr_assert_eq(faults_since(vm, from, f, 4), 0);
+	/* The kernel reads what ring 3 wrote, through the same tables. */
+	cr_assert_eq(touch(vm, t, a, PW_ACCESS_READ, false, 0, &v), 0);
+	cr_assert_eq(v, 0x9abc);
+	vm_destroy(vm);
+}
+
+/*
+ * One 8-byte write 4 bytes before boundary X touches pages X-4K and X, two
+ * faults in one instruction.  The tables the second page needs beyond the
+ * first's follow from which levels X crosses:
+ *   2 MiB:   a new PTE table                      -> PUD +1, PMD +1, PTE +2
+ *   1 GiB:   a new PMD and PTE table              -> PUD +1, PMD +2, PTE +2
+ *   512 GiB: a new pgd entry: PUD, PMD, PTE table -> PUD +2, PMD +2, PTE +2
+ */
+static void straddle(uint64_t x, uint64_t puds, uint64_t pmds, uint64_t ptes)
+{
+	const struct pw_event *f[4];
+	struct mm_info mi;
+	struct vm *vm;
+	uint64_t t, v;
+	size_t from;
+
+	vm = boot_ops_guest(0);
+	t = new_task(vm);
+	map(vm, t, x - 2 * MB, 4 * MB, RW);
+	warm_up(vm, t);
+	from = nevents(vm);
+	cr_assert_eq(touch(vm, t, x - 4, PW_ACCESS_WRITE, true, 0x1122334455667788ULL, NULL), 0);
+	cr_assert_eq(faults_since(vm, from, f, 4), 2, "two pages, two faults");
+	cr_assert_eq(f[0]->args[4] + f[1]->args[4], puds + pmds + ptes);
+	mi = mm_info(vm, t);
+	cr_assert(mi.puds == 1 + puds && mi.pmds == 1 + pmds && mi.ptes == 1 + ptes,
+		  "at %#lx: %lu/%lu/%lu tables", (unsigned long)x, mi.puds, mi.pmds, mi.ptes);
+	cr_assert_eq(mi.anon, 2);
+	cr_assert_eq(touch(vm, t, x - 4, PW_ACCESS_READ, true, 0, &v), 0);
+	cr_assert_eq(v, 0x1122334455667788ULL);
+	vm_destroy(vm);
+}
+
+Test(paging, write_straddling_2mib_boundary)
+{
+	require_kvm();
+	straddle(256 * MB + 2 * MB, 1, 1, 2);
+}
+
+Test(paging, write_straddling_1gib_boundary)
+{
+	require_kvm();
+	straddle(1 * GB, 1, 2, 2);
+}
+
+Test(paging, write_straddling_512gib_boundary)
+{
+	require_kvm();
+	straddle(512 * GB, 2, 2, 2);
+}
+
+static size_t maps_since(struct vm *vm, size_t from, const struct pw_event **out, size_t max)
+{
+	size_t n, k = 0;
+	const struct pw_event *ev = vm_events(vm, &n);
+
+	for (size_t i = from; i < n; i++)
+		if (ev[i].type == PW_EV_MAP && k < max)
+			out[k++] = &ev[i];
+	return k;
+}
+
+Test(paging, read_maps_zero_page_then_write_copies)
+{
+	const uint64_t a = 256 * MB;
+	const struct pw_event *f[4], *m[4];
+	uint64_t t, v = 1, zero_pa;
+	struct vm *vm;
+	size_t from;
+
+	require_kvm();
+	vm = boot_ops_guest(0);
+	t = new_task(vm);
+	map(vm, t, a, 2 * MB, RW);
+	warm_up(vm, t);
+
+	from = nevents(vm);
+	cr_assert_eq(touch(vm, t, a, PW_ACCESS_READ, true, 0, &v), 0);
+	cr_assert_eq(v, 0);
+	cr_assert_eq(faults_since(vm, from, f, 4), 1);
+	cr_assert_eq(f[0]->args[1], 0x4, "read, not present, user");
+	cr_assert_eq(maps_since(vm, from, m, 4), 1);
+	cr_assert_eq(m[0]->args[3], PW_MAP_ZERO);
+	zero_pa = m[0]->args[2];
+	cr_assert_eq(mm_info(vm, t).anon, 0, "the zero page is nobody's");
+	/* Another address reads the very same page. */
+	cr_assert_eq(touch(vm, t, a + 8192, PW_ACCESS_READ, true, 0, NULL), 0);
+	cr_assert_eq(maps_since(vm, from, m, 4), 2);
+	cr_assert_eq(m[1]->args[2], zero_pa);
+
+	from = nevents(vm);
+	cr_assert_eq(touch(vm, t, a, PW_ACCESS_WRITE, true, 77, NULL), 0);
+	cr_assert_eq(faults_since(vm, from, f, 4), 1);
+	cr_assert_eq(f[0]->args[1], 0x7, "write to the present read-only zero page: P|W|U");
+	cr_assert_eq(maps_since(vm, from, m, 4), 1);
+	cr_assert_eq(m[0]->args[3], PW_MAP_WP_COPY);
+	cr_assert_neq(m[0]->args[2], zero_pa);
+	cr_assert_eq(mm_info(vm, t).anon, 1);
+	cr_assert_eq(touch(vm, t, a, PW_ACCESS_READ, true, 0, &v), 0);
+	cr_assert_eq(v, 77);
+	cr_assert_eq(touch(vm, t, a + 8192, PW_ACCESS_READ, true, 0, &v), 0);
+	cr_assert_eq(v, 0, "the zero page stayed zero");
+	vm_destroy(vm);
+}
+
+/* One user access that must kill the task: which fault, which error code. */
+static void expect_segv(struct vm *vm, uint64_t t, uint64_t addr, int access, uint64_t error_code,
+			enum pw_fault_outcome outcome)
+{
+	const struct pw_event *f[4], *ex[2];
+	size_t from = nevents(vm), n;
+
+	cr_assert_eq(touch(vm, t, addr, access, true, 0, NULL), -PW_EFAULT);
+	n = faults_since(vm, from, f, 4);
+	cr_assert_geq(n, 1);
+	cr_assert_eq(f[n - 1]->args[0], addr);
+	cr_assert_eq(f[n - 1]->args[1], error_code, "error code %#lx, expected %#lx",
+		     (unsigned long)f[n - 1]->args[1], (unsigned long)error_code);
+	cr_assert_eq(f[n - 1]->args[3], outcome, "outcome %lu", (unsigned long)f[n - 1]->args[3]);
+	cr_assert_eq(events_of_type(vm, PW_EV_TASK_EXIT, ex, 2), 1);
+	cr_assert_eq(ex[0]->args[1], 11, "SIGSEGV");
+	/* The task is gone, the guest is not. */
+	cr_assert_eq(op(vm, PW_OP_MM_INFO, t, 0, 0, 0, 0, NULL), -PW_ESRCH);
+	cr_assert_eq(op(vm, PW_OP_ECHO, 1, 1, 0, 0, 0, NULL), 2);
+}
+
+Test(paging, access_outside_every_vma_is_maperr)
+{
+	struct vm *vm;
+	uint64_t t;
+
+	require_kvm();
+	vm = boot_ops_guest(0);
+	t = new_task(vm);
+	map(vm, t, 256 * MB, 2 * MB, RW);
+	expect_segv(vm, t, 512 * MB, PW_ACCESS_READ, 0x4, PW_FAULT_SEGV_MAPERR);
+	vm_destroy(vm);
+}
+
+Test(paging, write_to_readonly_vma_is_accerr)
+{
+	struct vm *vm;
+	uint64_t t;
+
+	require_kvm();
+	vm = boot_ops_guest(0);
+	t = new_task(vm);
+	map(vm, t, 256 * MB, 2 * MB, PW_PROT_READ);
+	/* Read first, so the zero page is present: the write fault is P|W|U. */
+	cr_assert_eq(touch(vm, t, 256 * MB, PW_ACCESS_READ, true, 0, NULL), 0);
+	expect_segv(vm, t, 256 * MB, PW_ACCESS_WRITE, 0x7, PW_FAULT_SEGV_ACCERR);
+	vm_destroy(vm);
+}
+
+/* The direct map is present but supervisor-only: P|U, and Linux says SEGV_MAPERR. */
+Test(paging, user_access_to_kernel_address)
+{
+	struct vm *vm;
+	uint64_t t;
+
+	require_kvm();
+	vm = boot_ops_guest(0);
+	t = new_task(vm);
+	expect_segv(vm, t, PW_PAGE_OFFSET + 16 * MB, PW_ACCESS_READ, 0x5, PW_FAULT_SEGV_MAPERR);
+	vm_destroy(vm);
+}
+
+/*
+ * Fetch from a page holding "jmp *%rsi" (ff e6), which jumps back into the
+ * trampoline and so to the kernel: it runs where the VMA is executable, and
+ * where it is not the NX bit makes it a P|U|I protection fault, SEGV_ACCERR.
+ */
+Test(paging, fetch_from_non_executable_vma_sets_the_i_bit)
+{
+	const uint64_t x = 256 * MB, nx = 258 * MB;
+	struct vm *vm;
+	uint64_t t;
+
+	require_kvm();
+	vm = boot_ops_guest(0);
+	t = new_task(vm);
+	map(vm, t, x, 4096, RW | PW_PROT_EXEC);
+	map(vm, t, nx, 4096, RW);
+	cr_assert_eq(touch(vm, t, x, PW_ACCESS_WRITE, true, 0xe6ff, NULL), 0);
+	cr_assert_eq(touch(vm, t, x, PW_ACCESS_FETCH, true, 0, NULL), 0, "executable: runs");
+	cr_assert_eq(touch(vm, t, nx, PW_ACCESS_WRITE, true, 0xe6ff, NULL), 0);
+	expect_segv(vm, t, nx, PW_ACCESS_FETCH, 0x15, PW_FAULT_SEGV_ACCERR);
+	vm_destroy(vm);
+}
+
+static void unmap(struct vm *vm, uint64_t t, uint64_t addr, uint64_t len)
+{
+	cr_assert_eq(op(vm, PW_OP_MUNMAP, t, addr, len, 0, 0, NULL), 0);
+}
+
+static void expect_tables(struct vm *vm, uint64_t t, uint64_t puds, uint64_t pmds, uint64_t ptes,
+			  uint64_t anon, const char *why)
+{
+	struct mm_info mi = mm_info(vm, t);
+
+	cr_assert(mi.puds == puds && mi.pmds == pmds && mi.ptes == ptes && mi.anon == anon,
+		  "%s: %lu/%lu/%lu tables, %lu pages; expected %lu/%lu/%lu, %lu", why, mi.puds,
+		  mi.pmds, mi.ptes, mi.anon, puds, pmds, ptes, anon);
+}
+
+/*
+ * free_pgtables() frees a table only when nothing outside the unmapped
+ * range, between the neighbouring VMAs (floor = prev->vm_end, ceiling =
+ * next->vm_start), can still need it.  Counts include the trampoline's
+ * 1/1/1 tables.
+ */
+Test(paging, munmap_frees_exactly_what_floor_and_ceiling_allow)
+{
+	const uint64_t a = 256 * MB;
+	uint64_t t, mem0[4], mem1[4];
+	struct vm *vm;
+
+	require_kvm();
+	vm = boot_ops_guest(0);
+	op(vm, PW_OP_MEMINFO, 0, 0, 0, 0, 0, mem0);
+	t = new_task(vm);
+	warm_up(vm, t);
+
+	/* Two VMAs in one 2 MiB: one PTE table for both. */
+	map(vm, t, a, 4096, RW);
+	map(vm, t, a + 8192, 4096, RW);
+	touch(vm, t, a, PW_ACCESS_WRITE, true, 1, NULL);
+	touch(vm, t, a + 8192, PW_ACCESS_WRITE, true, 1, NULL);
+	expect_tables(vm, t, 2, 2, 2, 2, "two VMAs, one PTE table");
+	/* ceiling = a+8K rounds down to a: the PTE table is shared, nothing freed. */
+	unmap(vm, t, a, 4096);
+	expect_tables(vm, t, 2, 2, 2, 1, "first of two VMAs sharing a PTE table");
+	/* Now floor 0, ceiling the trampoline: the PTE, PMD and PUD tables all go. */
+	unmap(vm, t, a + 8192, 4096);
+	expect_tables(vm, t, 1, 1, 1, 0, "last VMA under pgd entry 0");
+
+	/* Different 2 MiB, same 1 GiB: the PTE table goes, the shared PMD stays. */
+	map(vm, t, a, 4096, RW);
+	map(vm, t, a + 4 * MB, 4096, RW);
+	touch(vm, t, a, PW_ACCESS_WRITE, true, 1, NULL);
+	touch(vm, t, a + 4 * MB, PW_ACCESS_WRITE, true, 1, NULL);
+	expect_tables(vm, t, 2, 2, 3, 2, "two VMAs, two PTE tables");
+	unmap(vm, t, a, 4096);
+	expect_tables(vm, t, 2, 2, 2, 1, "VMA with its own PTE table, sharing the PMD");
+	unmap(vm, t, a + 4 * MB, 4096);
+	expect_tables(vm, t, 1, 1, 1, 0, "all gone again");
+
+	/* A hole punched in one VMA: floor and ceiling are the two halves. */
+	map(vm, t, a, 3 * 4096, RW);
+	for (int i = 0; i < 3; i++)
+		touch(vm, t, a + i * 4096, PW_ACCESS_WRITE, true, 1, NULL);
+	unmap(vm, t, a + 4096, 4096);
+	expect_tables(vm, t, 2, 2, 2, 2, "hole in the middle of a PTE table");
+
+	/* Exit: every table, page and slab object comes back. */
+	cr_assert_eq(op(vm, PW_OP_TASK_EXIT, t, 0, 0, 0, 0, NULL), 0);
+	op(vm, PW_OP_MEMINFO, 0, 0, 0, 0, 0, mem1);
+	cr_assert_eq(mem1[0], mem0[0], "free pages %lu, before the task %lu", mem1[0], mem0[0]);
+	cr_assert_eq(mem1[1], mem0[1], "page-table pages");
+	cr_assert_eq(mem1[2], mem0[2], "anonymous pages");
+	cr_assert_eq(mem1[3], mem0[3], "slab pages");
+	vm_destroy(vm);
+}
+
+/* Everything the paging core reports, minus timestamps, from one scenario. */
+static void scenario(struct pw_event **out, size_t *n)
+{
+	struct vm *vm = boot_ops_guest(0);
+	const struct pw_event *ev;
+	uint64_t t = new_task(vm);
+	size_t total, k = 0;
+
+	map(vm, t, 1 * GB - 2 * MB, 4 * MB, RW);
+	touch(vm, t, 1 * GB - 4, PW_ACCESS_WRITE, true, 5, NULL);
+	touch(vm, t, 1 * GB + 4096, PW_ACCESS_READ, true, 0, NULL);
+	unmap(vm, t, 1 * GB - 2 * MB, 2 * MB);
+	op(vm, PW_OP_TASK_EXIT, t, 0, 0, 0, 0, NULL);
+	ev = vm_events(vm, &total);
+	*out = calloc(total, sizeof(**out));
+	for (size_t i = 0; i < total; i++) {
+		if (ev[i].type == PW_EV_CONSOLE || ev[i].type == PW_EV_BOOT)
+			continue;
+		(*out)[k] = ev[i];
+		(*out)[k].tsc = 0;
+		k++;
+	}
+	*n = k;
+	vm_destroy(vm);
+}
+
+Test(paging, same_scenario_same_events)
+{
+	struct pw_event *a, *b;
+	size_t na, nb, tables = 0;
+
+	require_kvm();
+	scenario(&a, &na);
+	scenario(&b, &nb);
+	cr_assert_eq(na, nb);
+	for (size_t i = 0; i < na; i++) {
+		cr_assert_eq(memcmp(&a[i], &b[i], sizeof(a[i])), 0, "event %zu (type %u) differs", i,
+			     a[i].type);
+		tables += a[i].type == PW_EV_PGTABLE_ALLOC;
+	}
+	/* pgd + trampoline 3 + straddling 1 GiB (PUD, 2 PMD, 2 PTE): a non-trivial run. */
+	cr_assert_eq(tables, 9);
+	free(a);
+	free(b);
+}
