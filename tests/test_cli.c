@@ -99,6 +99,18 @@ Test(cli, watchdog_stops_a_spinning_guest)
 	cli_run_free(&r);
 }
 
+Test(cli, watchdog_stops_a_doorbell_storm)
+{
+	const char *argv[] = { VMM_BIN, "--timeout", "0.5", TEST_GUEST("doorbell_storm"), NULL };
+	struct cli_run r;
+
+	require_kvm();
+	run_vmm(&r, argv);
+	cr_assert_eq(r.status, VMM_WATCHDOG, "%s", r.err);
+	cr_assert(strstr(r.err, "ring_forever+0x"), "where it was: %s", r.err);
+	cli_run_free(&r);
+}
+
 static void expect_bad_option(const char *const argv[], const char *want)
 {
 	struct cli_run r;

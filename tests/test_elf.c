@@ -126,6 +126,18 @@ Test(elf, segment_over_reserved_boot_area)
 			NULL, "overlaps the VMM's boot area");
 }
 
+Test(elf, overlapping_segments)
+{
+	Elf64_Ehdr eh = read_ehdr(GUEST_ELF);
+	Elf64_Phdr ph;
+	unsigned int i = first_load(GUEST_ELF, &ph);
+
+	require_kvm();
+	/* The guest's second PT_LOAD (rodata) moved onto its first (text). */
+	expect_rejected(GUEST_ELF, phdr_off(&eh, i + 1, offsetof(Elf64_Phdr, p_paddr)), &ph.p_paddr, 8,
+			NULL, "overlaps an earlier one");
+}
+
 Test(elf, filesz_above_memsz)
 {
 	Elf64_Ehdr eh = read_ehdr(GUEST_ELF);

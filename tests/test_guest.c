@@ -58,6 +58,22 @@ Test(guest, op_round_trip)
 	vm_destroy(vm);
 }
 
+/* A caller's bad vCPU number is the caller's error: the guest runs on. */
+Test(guest, op_on_missing_cpu_is_refused)
+{
+	uint64_t args[6] = { 2, 3 };
+	struct vm *vm;
+	int64_t res = 0;
+
+	require_kvm();
+	vm = boot_ops_guest(0);
+	cr_assert_eq(vm_op(vm, 7, PW_OP_ECHO, args, &res, NULL), VMM_BAD_INPUT);
+	cr_assert(strstr(vm_message(vm), "no cpu 7"), "%s", vm_message(vm));
+	cr_assert_eq(vm_op(vm, 0, PW_OP_ECHO, args, &res, NULL), VMM_OK, "%s", vm_message(vm));
+	cr_assert_eq(res, 5);
+	vm_destroy(vm);
+}
+
 Test(guest, unknown_op_gets_an_error_and_the_guest_carries_on)
 {
 	uint64_t args[6] = { 1, 2 };

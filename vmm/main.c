@@ -96,7 +96,8 @@ int main(int argc, char **argv)
 			secs = strtod(optarg, &end);
 			if (errno || end == optarg || *end || secs < 0 || secs > 86400)
 				return bad_option("--timeout '%s': not a number of seconds (0 to 86400)", optarg);
-			cfg.timeout_ms = secs * 1000;
+			/* Any non-zero timeout arms the watchdog, however short. */
+			cfg.timeout_ms = secs > 0 && secs < 0.001 ? 1 : secs * 1000;
 			break;
 		case 'w':
 			if (strcmp(optarg, PW_WORKLOAD_DEFAULT) && strcmp(optarg, PW_WORKLOAD_OPS))

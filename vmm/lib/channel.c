@@ -26,8 +26,15 @@ int channel_init(struct vcpu *vcpu)
 	return 0;
 }
 
+/* 256 MiB of records: far past any test, short of a guest flooding the host. */
+#define MAX_RECORDED_EVENTS (4u << 20)
+
 static int record_event(struct vm *vm, const struct pw_event *ev)
 {
+	if (vm->nevents == MAX_RECORDED_EVENTS) {
+		vm_stop(vm, VMM_GUEST_ERROR, "channel: more than %u events to record", MAX_RECORDED_EVENTS);
+		return -1;
+	}
 	if (vm->nevents == vm->events_cap) {
 		size_t cap = vm->events_cap ? vm->events_cap * 2 : 1024;
 		struct pw_event *p = realloc(vm->events, cap * sizeof(*p));
@@ -84,7 +91,7 @@ int channel_drain(struct vcpu *vcpu)
 		report_event(vm, &ev);
 		if (vm->cfg.record && record_event(vm, &ev)) {
 			vm_stop(vm, VMM_INTERNAL, "out of memory recording events");
-			return -1;
+			return -1;	/* the first stop reason wins */
 		}
 	}
 	__atomic_store_n(&c->ring->tail, c->tail, __ATOMIC_RELEASE);

@@ -135,6 +135,14 @@ int elf_load(const char *path, uint8_t *ram, uint64_t ram_size, const struct reg
 				goto out;
 			}
 		}
+		for (unsigned int j = 0; j < img->nseg; j++) {
+			if (ph.p_paddr < img->seg[j].paddr + img->seg[j].memsz &&
+			    img->seg[j].paddr < ph.p_paddr + ph.p_memsz) {
+				fail(err, errlen, path, "segment %zu at guest-physical [%#lx, %#lx) overlaps an earlier one",
+				     i, (unsigned long)ph.p_paddr, (unsigned long)(ph.p_paddr + ph.p_memsz));
+				goto out;
+			}
+		}
 		if (img->nseg == sizeof(img->seg) / sizeof(img->seg[0])) {
 			fail(err, errlen, path, "more than %u PT_LOAD segments", img->nseg);
 			goto out;
@@ -142,6 +150,7 @@ int elf_load(const char *path, uint8_t *ram, uint64_t ram_size, const struct reg
 		memcpy(ram + ph.p_paddr, file + ph.p_offset, ph.p_filesz);
 		memset(ram + ph.p_paddr + ph.p_filesz, 0, ph.p_memsz - ph.p_filesz);
 		img->seg[img->nseg].vaddr = ph.p_vaddr;
+		img->seg[img->nseg].paddr = ph.p_paddr;
 		img->seg[img->nseg].memsz = ph.p_memsz;
 		img->nseg++;
 		if (eh.e_entry - ph.p_vaddr < ph.p_memsz) {

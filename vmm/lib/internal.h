@@ -29,7 +29,7 @@ struct symbol {
 struct guest_image {
 	uint64_t entry;
 	struct {
-		uint64_t vaddr, memsz;
+		uint64_t vaddr, paddr, memsz;
 	} seg[16];
 	unsigned int nseg;
 	struct symbol *syms;		/* sorted by addr */
@@ -93,8 +93,6 @@ struct vm {
 	unsigned int nioports;
 	struct vcpu *vcpus;
 	unsigned int nvcpus;
-	timer_t watchdog;
-	bool have_watchdog;
 
 	/* How it ended. */
 	bool stopped;
@@ -125,7 +123,8 @@ void channel_post_op(struct vcpu *vcpu, enum pw_op op, const uint64_t args[6]);
 int channel_op_result(struct vcpu *vcpu, int64_t *result, uint64_t out[4]);
 
 /* vcpu.c */
-int vcpu_run(struct vcpu *vcpu);	/* until WAIT_OP or stop; returns vm->status */
+uint64_t vcpu_deadline(const struct vm *vm);	/* now + timeout, 0 for none */
+int vcpu_run(struct vcpu *vcpu, uint64_t deadline);	/* until WAIT_OP or stop */
 void vcpu_report_registers(struct vcpu *vcpu, char *buf, size_t len, bool full);
 
 /* report.c: trace lines, JSON lines */

@@ -137,8 +137,10 @@ static void json_event(struct vm *vm, const struct pw_event *ev, FILE *f)
 			break;
 		case 'a':
 			fprintf(f, ",\"%s\":\"%#lx\"", name, (unsigned long)v);
-			if (*vm_symbolise(vm, v, sym, sizeof(sym)))
-				fprintf(f, ",\"%s_sym\":\"%s\"", name, sym);
+			if (*vm_symbolise(vm, v, sym, sizeof(sym))) {
+				fprintf(f, ",\"%s_sym\":", name);
+				json_string(f, sym, strlen(sym));
+			}
 			break;
 		default: fprintf(f, ",\"%s\":%lu", name, (unsigned long)v); break;
 		}

@@ -1,5 +1,6 @@
 /* The vCPU loop: KVM_RUN, drain the channel, dispatch the exit; and the watchdog. */
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -28,28 +29,52 @@ static uint64_t now_ns(void)
 	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
-static int watchdog_arm(struct vm *vm)
+/*
+ * The watchdog: a POSIX timer that signals this thread when the deadline
+ * passes.  The handler and an unblocked signal are in place only while the
+ * vCPU runs; the caller's own disposition and mask come back afterwards.
+ */
+struct watchdog {
+	timer_t timer;
+	struct sigaction old_action;
+	sigset_t old_mask;
+};
+
+static int watchdog_arm(struct watchdog *wd, uint64_t deadline)
 {
 	struct sigevent sev = { .sigev_notify = SIGEV_THREAD_ID, .sigev_signo = SIGRTMIN };
-	struct itimerspec its = { .it_value = {
-		.tv_sec = vm->cfg.timeout_ms / 1000,
-		.tv_nsec = (vm->cfg.timeout_ms % 1000) * 1000000L } };
 	struct sigaction sa = { .sa_handler = watchdog_signal };
+	uint64_t now = now_ns(), left = deadline > now ? deadline - now : 1;
+	struct itimerspec its = { .it_value = { .tv_sec = left / 1000000000ULL,
+						.tv_nsec = left % 1000000000ULL } };
+	sigset_t unblock;
 
-	if (!vm->cfg.timeout_ms)
-		return 0;
 	sev._sigev_un._tid = gettid();
-	if (sigaction(SIGRTMIN, &sa, NULL) || timer_create(CLOCK_MONOTONIC, &sev, &vm->watchdog))
+	if (sigaction(SIGRTMIN, &sa, &wd->old_action))
 		return -1;
-	vm->have_watchdog = true;
-	return timer_settime(vm->watchdog, 0, &its, NULL);
+	sigemptyset(&unblock);
+	sigaddset(&unblock, SIGRTMIN);
+	pthread_sigmask(SIG_UNBLOCK, &unblock, &wd->old_mask);
+	if (timer_create(CLOCK_MONOTONIC, &sev, &wd->timer)) {
+		pthread_sigmask(SIG_SETMASK, &wd->old_mask, NULL);
+		sigaction(SIGRTMIN, &wd->old_action, NULL);
+		return -1;
+	}
+	if (timer_settime(wd->timer, 0, &its, NULL)) {
+		timer_delete(wd->timer);
+		pthread_sigmask(SIG_SETMASK, &wd->old_mask, NULL);
+		sigaction(SIGRTMIN, &wd->old_action, NULL);
+		return -1;
+	}
+	return 0;
 }
 
-static void watchdog_disarm(struct vm *vm)
+/* The timer goes first: once it is deleted no new signal can be raised. */
+static void watchdog_disarm(struct watchdog *wd)
 {
-	if (vm->have_watchdog)
-		timer_delete(vm->watchdog);
-	vm->have_watchdog = false;
+	timer_delete(wd->timer);
+	pthread_sigmask(SIG_SETMASK, &wd->old_mask, NULL);
+	sigaction(SIGRTMIN, &wd->old_action, NULL);
 }
 
 void vcpu_report_registers(struct vcpu *vcpu, char *buf, size_t len, bool full)
@@ -148,17 +173,22 @@ static void watchdog_expired(struct vcpu *vcpu)
 		vcpu->vm->cfg.timeout_ms, regs);
 }
 
-int vcpu_run(struct vcpu *vcpu)
+uint64_t vcpu_deadline(const struct vm *vm)
+{
+	return vm->cfg.timeout_ms ? now_ns() + vm->cfg.timeout_ms * 1000000ULL : 0;
+}
+
+int vcpu_run(struct vcpu *vcpu, uint64_t deadline)
 {
 	struct vm *vm = vcpu->vm;
-	uint64_t deadline = vm->cfg.timeout_ms ? now_ns() + vm->cfg.timeout_ms * 1000000ULL : 0;
+	struct watchdog wd;
 
-	if (vcpu->state == VCPU_STOPPED)
+	if (vm->stopped || vcpu->state == VCPU_STOPPED)
 		return vm->status;
 	vcpu->state = VCPU_RUNNABLE;
 	running = vcpu->run;
 	vcpu->run->immediate_exit = 0;
-	if (watchdog_arm(vm)) {
+	if (deadline && watchdog_arm(&wd, deadline)) {
 		vm_stop(vm, VMM_INTERNAL, "cannot arm the watchdog timer: %s", strerror(errno));
 		vcpu->state = VCPU_STOPPED;
 		return vm->status;
@@ -188,7 +218,8 @@ int vcpu_run(struct vcpu *vcpu)
 		if (handle_exit(vcpu) || vcpu->state == VCPU_WAIT_OP)
 			break;
 	}
-	watchdog_disarm(vm);
+	if (deadline)
+		watchdog_disarm(&wd);
 	running = NULL;
 	if (vcpu->state != VCPU_WAIT_OP)
 		vcpu->state = VCPU_STOPPED;

@@ -223,6 +223,7 @@ void vm_destroy(struct vm *vm)
 	free(vm);
 }
 
+/* Record the end once: wall time, and the JSON summary. */
 static void finish(struct vm *vm)
 {
 	if (vm->stopped && !vm->stats.wall_ns) {
@@ -235,9 +236,10 @@ enum vmm_status vm_run(struct vm *vm)
 {
 	static const uint64_t exit_ok[6] = { PW_GUEST_EXIT_OK };
 	struct vcpu *vcpu = &vm->vcpus[0];
+	uint64_t deadline = vcpu_deadline(vm);
 
 	while (!vm->stopped) {
-		vcpu_run(vcpu);
+		vcpu_run(vcpu, deadline);
 		if (vcpu->state == VCPU_WAIT_OP) {
 			if (vcpu->chan.req_seq && channel_op_result(vcpu, NULL, NULL))
 				break;
@@ -252,24 +254,34 @@ enum vmm_status vm_run(struct vm *vm)
 enum vmm_status vm_op(struct vm *vm, unsigned int cpu, enum pw_op op, const uint64_t args[6],
 		      int64_t *result, uint64_t out[4])
 {
+	uint64_t deadline = vcpu_deadline(vm);
 	struct vcpu *vcpu;
 
-	if (cpu >= vm->nvcpus)
-		return vm_stop(vm, VMM_BAD_INPUT, "vm_op: no cpu %u", cpu);
+	if (cpu >= vm->nvcpus) {
+		/* The caller's mistake, not the guest's: the VM runs on. */
+		snprintf(vm->msg, sizeof(vm->msg), "vm_op: no cpu %u", cpu);
+		return VMM_BAD_INPUT;
+	}
 	vcpu = &vm->vcpus[cpu];
 	if (vcpu->state == VCPU_RUNNABLE)
-		vcpu_run(vcpu);		/* boot it up to its first WAIT_OP */
+		vcpu_run(vcpu, deadline);	/* boot it up to its first WAIT_OP */
 	if (vcpu->state == VCPU_WAIT_OP) {
 		channel_post_op(vcpu, op, args);
-		vcpu_run(vcpu);
+		vcpu_run(vcpu, deadline);
 		if (vcpu->state == VCPU_WAIT_OP && channel_op_result(vcpu, result, out) == 0)
 			return VMM_OK;
 	}
 	if (!vm->stopped)
 		vm_stop(vm, VMM_GUEST_ERROR, "cpu %u did not come back for its next op", cpu);
-	finish(vm);
 	/* Stopping cleanly is only success when stopping was the op. */
-	return vm->status == VMM_OK && op != PW_OP_EXIT ? VMM_GUEST_ERROR : vm->status;
+	if (vm->status == VMM_OK && op != PW_OP_EXIT) {
+		size_t n = strlen(vm->msg);
+
+		vm->status = VMM_GUEST_ERROR;
+		snprintf(vm->msg + n, sizeof(vm->msg) - n, " (before finishing op %u)", op);
+	}
+	finish(vm);
+	return vm->status;
 }
 
 const char *vm_message(const struct vm *vm)
