@@ -17,7 +17,7 @@ static size_t count_lines_with(const char *text, const char *needle)
 	return n;
 }
 
-Test(cli, default_workload_takes_one_handled_page_fault)
+Test(cli, default_workload_faults_and_counts_tables)
 {
 	const char *argv[] = { VMM_BIN, GUEST_ELF, NULL };
 	struct cli_run r;
@@ -27,7 +27,16 @@ Test(cli, default_workload_takes_one_handled_page_fault)
 	cr_assert_eq(r.status, 0, "status %d: %s", r.status, r.err);
 	cr_assert(strstr(r.out, "256 MiB RAM, 1 CPU, 4-level paging"), "%s", r.out);
 	cr_assert(strstr(r.out, "deliberate #PF at 0xffffc90000000000: handled, -EFAULT"), "%s", r.out);
-	cr_assert(strstr(r.err, "fault=1"), "summary counts the fault: %s", r.err);
+	/*
+	 * Then a task's demand faults (guest/kernel/workload.c): 1 trampoline
+	 * fault + 4 touches, 2 PUD + 2 PMD + 3 PTE tables, 3 private pages.
+	 */
+	cr_assert(strstr(r.out, "task 1: 5 demand faults; tables pud=2 pmd=2 pte=3 "
+				"(pgtables_bytes 28672); 3 private pages"), "%s", r.out);
+	/* Exit returns the 7 tables and the pgd, and with them every page. */
+	cr_assert(strstr(r.out, "task 1 exited: page-table pages 8 -> 0,"), "%s", r.out);
+	/* 1 deliberate kernel #PF + 5 demand faults. */
+	cr_assert(strstr(r.err, "fault=6"), "summary counts the faults: %s", r.err);
 	cli_run_free(&r);
 }
 
@@ -39,7 +48,7 @@ Test(cli, trace_symbolises_the_fault)
 	require_kvm();
 	run_vmm(&r, argv);
 	cr_assert_eq(r.status, 0, "%s", r.err);
-	cr_assert_eq(count_lines_with(r.out, "] fault "), 1, "%s", r.out);
+	cr_assert_eq(count_lines_with(r.out, "] fault "), 6, "%s", r.out);
 	cr_assert(strstr(r.out, "addr=0xffffc90000000000 error_code=0x0 rip=0xffffffff8"), "%s", r.out);
 	cr_assert(strstr(r.out, " probe_kernel_read+0x"), "%s", r.out);
 	cli_run_free(&r);
@@ -58,7 +67,7 @@ Test(cli, json_lines_one_per_event_and_a_summary)
 	lines = count_lines_with(r.out, "");
 	cr_assert_eq(count_lines_with(r.out, "{\"type\":"), lines, "%s", r.out);
 	cr_assert_eq(count_lines_with(r.out, "{\"type\":\"summary\",\"status\":0,"), 1, "%s", r.out);
-	cr_assert_eq(count_lines_with(r.out, "{\"type\":\"fault\""), 1);
+	cr_assert_eq(count_lines_with(r.out, "{\"type\":\"fault\""), 6);
 	cr_assert(strstr(r.out, "\"addr\":\"0xffffc90000000000\",\"error_code\":\"0x0\""), "%s", r.out);
 	cr_assert(strstr(r.out, "\"rip_sym\":\"probe_kernel_read+0x"), "%s", r.out);
 	cr_assert(strstr(r.out, "\"type\":\"exit\""), "%s", r.out);

@@ -12,8 +12,11 @@
 #define X86_PF_INSTR	(1UL << 4)
 #define X86_PF_PK	(1UL << 5)
 
+uint64_t nr_faults[PW_FAULT_OOM + 1];	/* by outcome: count_vm_event(PGFAULT) */
+
 static void report(struct pt_regs *regs, unsigned long address, enum pw_fault_outcome outcome)
 {
+	nr_faults[outcome]++;
 	emit(PW_EV_FAULT, address, regs->error_code, regs->ip, outcome, fault_tables_installed);
 }
 

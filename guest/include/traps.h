@@ -11,6 +11,10 @@ struct exception_table_entry {
 	uint64_t fixup;		/* where it resumes if it does */
 };
 
+#include <pagewalk/channel.h>
+
+extern uint64_t nr_faults[PW_FAULT_OOM + 1];
+
 const struct exception_table_entry *search_exception_tables(uint64_t ip);
 __attribute__((noreturn)) void die(struct pt_regs *regs, uint64_t cr2);
 void exc_page_fault(struct pt_regs *regs);
