@@ -137,6 +137,7 @@ Test(cli, bad_options)
 	const char *mem_huge[] = { VMM_BIN, "--mem", "65G", GUEST_ELF, NULL };
 	const char *timeout[] = { VMM_BIN, "--timeout", "-1", GUEST_ELF, NULL };
 	const char *workload[] = { VMM_BIN, "--workload", "nope", GUEST_ELF, NULL };
+	const char *split[] = { VMM_BIN, "--split-ptlock-cpus", "0", GUEST_ELF, NULL };
 	const char *unknown[] = { VMM_BIN, "--frobnicate", GUEST_ELF, NULL };
 	const char *no_guest[] = { VMM_BIN, NULL };
 
@@ -146,6 +147,7 @@ Test(cli, bad_options)
 	expect_bad_option(mem_huge, "64 GiB");
 	expect_bad_option(timeout, "--timeout '-1'");
 	expect_bad_option(workload, "--workload 'nope'");
+	expect_bad_option(split, "--split-ptlock-cpus '0'");
 	expect_bad_option(unknown, "usage: vmm");
 	expect_bad_option(no_guest, "usage: vmm");
 }

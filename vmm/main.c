@@ -19,6 +19,9 @@ static void usage(FILE *f)
 		"  --timeout SEC     watchdog: stop a guest still running after SEC seconds\n"
 		"                    (default 10, 0 = never)\n"
 		"  --workload NAME   built-in workload the pagewalk guest runs: default, ops\n"
+		"  --split-ptlock-cpus N\n"
+		"                    split page-table locks from N CPUs on (guest default 4,\n"
+		"                    as CONFIG_SPLIT_PTLOCK_CPUS); below, page_table_lock\n"
 		"  --trace           print every guest event as one line on stdout\n"
 		"  --json FILE       write JSON lines, one per event and a final summary\n"
 		"                    object, to FILE ('-' = stdout)\n"
@@ -70,6 +73,7 @@ int main(int argc, char **argv)
 		{ "mem", required_argument, NULL, 'm' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "workload", required_argument, NULL, 'w' },
+		{ "split-ptlock-cpus", required_argument, NULL, 's' },
 		{ "trace", no_argument, NULL, 'T' },
 		{ "json", required_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
@@ -103,6 +107,13 @@ int main(int argc, char **argv)
 			if (strcmp(optarg, PW_WORKLOAD_DEFAULT) && strcmp(optarg, PW_WORKLOAD_OPS))
 				return bad_option("--workload '%s': expected default or ops", optarg);
 			cfg.workload = optarg;
+			break;
+		case 's':
+			errno = 0;
+			cfg.split_ptlock_cpus = strtoul(optarg, &end, 10);
+			if (errno || end == optarg || *end || !cfg.split_ptlock_cpus ||
+			    cfg.split_ptlock_cpus > 999999)
+				return bad_option("--split-ptlock-cpus '%s': not a CPU count (1 to 999999)", optarg);
 			break;
 		case 'T':
 			cfg.trace = stdout;

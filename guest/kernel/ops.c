@@ -64,6 +64,12 @@ static int64_t do_op(uint32_t op, const uint64_t *args, uint64_t *out)
 		out[2] = mm_counters.anon;
 		out[3] = mm_counters.slab;
 		return mm_counters.total;
+	case PW_OP_PTLOCK_INFO:
+		out[0] = use_split_ptlocks;
+		out[1] = ALLOC_SPLIT_PTLOCKS;
+		out[2] = split_ptlock_cpus;
+		out[3] = sizeof(spinlock_t);
+		return page_ptl_cachep ? page_ptl_cachep->objects : 0;
 	case PW_OP_ECHO:
 		return args[0] + args[1];
 	case PW_OP_EMIT:

@@ -159,7 +159,9 @@ enum pw_fault_outcome {
 	X(TOUCH, 10, "touch")	/* task, addr, PW_ACCESS_*, user?, value: one access */ \
 	X(TASK_EXIT, 11, "task_exit") /* task: exit_mmap and free everything */ \
 	X(MM_INFO, 12, "mm_info") /* task: result pgtables_bytes; out = puds, pmds, ptes, anon pages */ \
-	X(MEMINFO, 13, "meminfo") /* result total pages; out = free, pgtable, anon, slab pages */
+	X(MEMINFO, 13, "meminfo") /* result total pages; out = free, pgtable, anon, slab pages */ \
+	X(PTLOCK_INFO, 14, "ptlock_info") /* result ptlocks in the ptlock cache; out = split locks on?, \
+					     ALLOC_SPLIT_PTLOCKS, SPLIT_PTLOCK_CPUS, sizeof(spinlock_t) */
 
 enum pw_op {
 #define PW_OP_ENUM(name, id, str) PW_OP_##name = id,

@@ -36,6 +36,7 @@ struct vmm_config {
 	uint64_t mem_bytes;		/* guest RAM, a multiple of 2 MiB */
 	unsigned int ncpus;		/* vCPUs described in the FDT (1 today) */
 	const char *workload;		/* /chosen pagewalk,workload */
+	unsigned int split_ptlock_cpus;	/* /chosen pagewalk,split-ptlock-cpus; 0 = guest default (4) */
 	unsigned int timeout_ms;	/* watchdog per vm_run()/vm_op() call; 0 = none */
 	FILE *console;			/* guest console text; NULL discards it */
 	FILE *trace;			/* one line per event; NULL = off */

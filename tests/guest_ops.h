@@ -1,0 +1,29 @@
+/* Ops on the pagewalk guest's tasks, each asserting that the op itself ran. */
+#ifndef PAGEWALK_TEST_GUEST_OPS_H
+#define PAGEWALK_TEST_GUEST_OPS_H
+
+#include <stdbool.h>
+
+#include "libvmm.h"
+
+#define MB (1ULL << 20)
+#define GB (1ULL << 30)
+#define RW (PW_PROT_READ | PW_PROT_WRITE)
+
+struct mm_info {
+	int64_t bytes;			/* pgtables_bytes */
+	uint64_t puds, pmds, ptes, anon;
+};
+
+/* vm_op on cpu 0 that must return VMM_OK; gives the op's result. */
+int64_t op(struct vm *vm, enum pw_op o, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3,
+	   uint64_t a4, uint64_t out[4]);
+uint64_t new_task(struct vm *vm);
+void map(struct vm *vm, uint64_t t, uint64_t addr, uint64_t len, uint64_t prot);
+void unmap(struct vm *vm, uint64_t t, uint64_t addr, uint64_t len);
+int64_t touch(struct vm *vm, uint64_t t, uint64_t addr, int access, bool user, uint64_t val,
+	      uint64_t *out);
+struct mm_info mm_info(struct vm *vm, uint64_t t);
+void warm_up(struct vm *vm, uint64_t t);
+
+#endif

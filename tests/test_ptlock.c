@@ -1,0 +1,129 @@
+/*
+ * Split page-table locks and the ptlock cache.  Split locks are used from
+ * SPLIT_PTLOCK_CPUS CPUs on (guest default 4); they cover PTE and PMD table
+ * pages.  A spinlock_t that fits in a word lives in struct page; with
+ * CONFIG_DEBUG_SPINLOCK it is 24 bytes and each PTE/PMD table gets one
+ * from the ptlock cache (ptlock_alloc), returned when the table is freed.
+ */
+#include <pagewalk/layout.h>
+
+#include "guest_ops.h"
+#include "harness.h"
+
+#define DEBUG_SPINLOCK_ELF PW_BUILD_DIR "/guest-debug-spinlock.elf"
+
+struct ptlock_info {
+	int64_t objects;
+	uint64_t split, alloc_split, split_cpus, lock_size;
+};
+
+static struct vm *boot(const char *guest, unsigned int split_cpus)
+{
+	struct vmm_config cfg;
+	struct vm *vm;
+	char err[512];
+
+	test_config(&cfg, guest, PW_WORKLOAD_OPS);
+	cfg.split_ptlock_cpus = split_cpus;
+	cr_assert_eq(vm_create(&cfg, &vm, err, sizeof(err)), VMM_OK, "%s", err);
+	return vm;
+}
+
+static struct ptlock_info ptlock_info(struct vm *vm)
+{
+	uint64_t o[4];
+	struct ptlock_info pi;
+
+	pi.objects = op(vm, PW_OP_PTLOCK_INFO, 0, 0, 0, 0, 0, o);
+	pi.split = o[0];
+	pi.alloc_split = o[1];
+	pi.split_cpus = o[2];
+	pi.lock_size = o[3];
+	return pi;
+}
+
+/* One task: trampoline, then a write at 256 MiB; returns the task. */
+static uint64_t fault_in(struct vm *vm)
+{
+	uint64_t t = new_task(vm);
+
+	map(vm, t, 256 * MB, 2 * MB, RW);
+	warm_up(vm, t);
+	cr_assert_eq(touch(vm, t, 256 * MB, PW_ACCESS_WRITE, true, 1, NULL), 0);
+	return t;
+}
+
+Test(ptlock, one_cpu_below_the_threshold_uses_page_table_lock)
+{
+	struct ptlock_info pi;
+	struct vm *vm;
+
+	require_kvm();
+	vm = boot(GUEST_ELF, 0);
+	fault_in(vm);
+	pi = ptlock_info(vm);
+	cr_assert_eq(pi.split_cpus, 4, "CONFIG_SPLIT_PTLOCK_CPUS default");
+	cr_assert_eq(pi.split, 0, "1 CPU < 4: everything under page_table_lock");
+	cr_assert_eq(pi.objects, 0);
+	vm_destroy(vm);
+}
+
+Test(ptlock, word_sized_lock_lives_in_struct_page)
+{
+	struct ptlock_info pi;
+	struct vm *vm;
+
+	require_kvm();
+	vm = boot(GUEST_ELF, 1);
+	fault_in(vm);
+	pi = ptlock_info(vm);
+	cr_assert_eq(pi.split, 1, "1 CPU >= SPLIT_PTLOCK_CPUS 1");
+	cr_assert_eq(pi.lock_size, 4);
+	cr_assert_eq(pi.alloc_split, 0);
+	cr_assert_eq(pi.objects, 0, "no cache needed");
+	vm_destroy(vm);
+}
+
+/*
+ * Debug spinlocks, split from 1 CPU: the trampoline's PMD and PTE tables
+ * take 2 ptlocks, the write at 256 MiB 2 more; unmapping that range frees
+ * its 3 tables (no neighbour below, the trampoline far above), 2 of them
+ * with ptlocks; exit frees the rest.
+ */
+Test(ptlock, debug_spinlock_allocates_from_the_ptlock_cache)
+{
+	uint64_t t, mem0[4], mem1[4];
+	struct ptlock_info pi;
+	struct vm *vm;
+
+	require_kvm();
+	vm = boot(DEBUG_SPINLOCK_ELF, 1);
+	op(vm, PW_OP_MEMINFO, 0, 0, 0, 0, 0, mem0);
+	t = fault_in(vm);
+	pi = ptlock_info(vm);
+	cr_assert_eq(pi.lock_size, 24);
+	cr_assert_eq(pi.alloc_split, 1);
+	cr_assert_eq(pi.objects, 4, "PMD+PTE tables: %ld ptlocks", (long)pi.objects);
+	unmap(vm, t, 256 * MB, 2 * MB);
+	cr_assert_eq(ptlock_info(vm).objects, 2);
+	cr_assert_eq(op(vm, PW_OP_TASK_EXIT, t, 0, 0, 0, 0, NULL), 0);
+	cr_assert_eq(ptlock_info(vm).objects, 0);
+	op(vm, PW_OP_MEMINFO, 0, 0, 0, 0, 0, mem1);
+	cr_assert_eq(mem1[0], mem0[0], "every page back, slab pages of the cache included");
+	vm_destroy(vm);
+}
+
+Test(ptlock, debug_spinlock_below_the_threshold_needs_no_cache)
+{
+	struct ptlock_info pi;
+	struct vm *vm;
+
+	require_kvm();
+	vm = boot(DEBUG_SPINLOCK_ELF, 0);
+	fault_in(vm);
+	pi = ptlock_info(vm);
+	cr_assert_eq(pi.alloc_split, 1);
+	cr_assert_eq(pi.split, 0);
+	cr_assert_eq(pi.objects, 0);
+	vm_destroy(vm);
+}
