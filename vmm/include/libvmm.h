@@ -98,6 +98,12 @@ int vm_read_phys(const struct vm *vm, uint64_t gpa, void *buf, size_t len);
 /* "sym+0xoff" for a guest virtual address inside the loaded image, else "". */
 const char *vm_symbolise(const struct vm *vm, uint64_t addr, char *buf, size_t len);
 
+/*
+ * Can this host run 5-level paging (LA57)?  Checks KVM's CPUID and that
+ * KVM_SET_SREGS really accepts CR4.LA57; `why` says what was found.
+ */
+bool vmm_probe_la57(char *why, size_t len);
+
 /* The human summary (counts by event type, exits, wall time) and the JSON one. */
 void vm_print_summary(const struct vm *vm, FILE *f);
 

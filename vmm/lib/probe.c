@@ -1,0 +1,73 @@
+/*
+ * Probing what the host can really run, not what CPUID says: on some KVM
+ * hosts CPUID advertises LA57 but KVM_SET_SREGS with CR4.LA57 fails.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#define X86_CR4_LA57	(1ULL << 12)
+
+static bool cpuid_has_la57(int kvm_fd)
+{
+	int nent = 256;
+	struct kvm_cpuid2 *c = calloc(1, sizeof(*c) + nent * sizeof(c->entries[0]));
+	bool la57 = false;
+
+	if (!c)
+		return false;
+	c->nent = nent;
+	if (!ioctl(kvm_fd, KVM_GET_SUPPORTED_CPUID, c))
+		for (unsigned int i = 0; i < c->nent; i++)
+			if (c->entries[i].function == 7 && c->entries[i].index == 0)
+				la57 = c->entries[i].ecx & (1u << 16);
+	free(c);
+	return la57;
+}
+
+bool vmm_probe_la57(char *why, size_t len)
+{
+	int kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC), vm = -1, cpu = -1;
+	struct kvm_sregs sregs;
+	bool ok = false;
+
+	if (kvm < 0) {
+		snprintf(why, len, "cannot open /dev/kvm: %s", strerror(errno));
+		return false;
+	}
+	if (!cpuid_has_la57(kvm)) {
+		snprintf(why, len, "KVM does not offer LA57 in CPUID leaf 7");
+		goto out;
+	}
+	vm = ioctl(kvm, KVM_CREATE_VM, 0);
+	cpu = vm < 0 ? -1 : ioctl(vm, KVM_CREATE_VCPU, 0);
+	if (cpu < 0 || ioctl(cpu, KVM_GET_SREGS, &sregs)) {
+		snprintf(why, len, "cannot create a probe vCPU: %s", strerror(errno));
+		goto out;
+	}
+	/* Long mode with 5-level paging, as a 5-level boot would start. */
+	sregs.cr0 |= 0x80000001;
+	sregs.cr4 |= 0x20 | X86_CR4_LA57;
+	sregs.efer |= 0x500;
+	sregs.cs.l = 1;
+	sregs.cs.db = 0;
+	if (ioctl(cpu, KVM_SET_SREGS, &sregs)) {
+		snprintf(why, len, "CPUID advertises LA57 but KVM_SET_SREGS with CR4.LA57 fails: %s",
+			 strerror(errno));
+		goto out;
+	}
+	snprintf(why, len, "KVM accepts CR4.LA57");
+	ok = true;
+out:
+	if (cpu >= 0)
+		close(cpu);
+	if (vm >= 0)
+		close(vm);
+	close(kvm);
+	return ok;
+}
