@@ -51,13 +51,13 @@ struct vm *boot_ops_guest(uint64_t mem_bytes)
 	return vm;
 }
 
-size_t events_of_type(struct vm *vm, enum pw_event_type type, const struct pw_event **out,
-		      size_t max)
+size_t events_since(struct vm *vm, size_t from, enum pw_event_type type,
+		    const struct pw_event **out, size_t max)
 {
 	size_t n, found = 0;
 	const struct pw_event *ev = vm_events(vm, &n);
 
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = from; i < n; i++) {
 		if (ev[i].type != type)
 			continue;
 		if (found < max)

@@ -37,9 +37,9 @@ void test_config(struct vmm_config *cfg, const char *guest, const char *workload
 /* Boot the pagewalk guest serving ops; the test owns the vm. */
 struct vm *boot_ops_guest(uint64_t mem_bytes);
 
-/* Events of one type, in order. */
-size_t events_of_type(struct vm *vm, enum pw_event_type type, const struct pw_event **out,
-		      size_t max);
+/* Events of one type from event index `from` on, in order; returns how many. */
+size_t events_since(struct vm *vm, size_t from, enum pw_event_type type,
+		    const struct pw_event **out, size_t max);
 
 /* build/vmm run as a child (posix_spawn) with its output captured. */
 struct cli_run {

@@ -10,7 +10,7 @@ static void assert_boot_facts(uint64_t mem)
 	int64_t res;
 
 	cr_assert_eq(vm_op(vm, 0, PW_OP_ECHO, NULL, &res, NULL), VMM_OK, "%s", vm_message(vm));
-	cr_assert_eq(events_of_type(vm, PW_EV_BOOT, boot, 2), 1, "exactly one BOOT event");
+	cr_assert_eq(events_since(vm, 0, PW_EV_BOOT, boot, 2), 1, "exactly one BOOT event");
 	/* The guest learnt these from /memory and /cpus of the FDT the VMM built. */
 	cr_assert_eq(boot[0]->args[0], mem, "RAM: guest says %#lx, FDT said %#lx",
 		     (unsigned long)boot[0]->args[0], (unsigned long)mem);
@@ -47,7 +47,7 @@ Test(guest, op_round_trip)
 	args[1] = 5;
 	cr_assert_eq(vm_op(vm, 0, PW_OP_ECHO, args, &res, NULL), VMM_OK);
 	cr_assert_eq(res, 4);
-	cr_assert_eq(events_of_type(vm, PW_EV_OP, ops, 4), 2, "one OP event per op");
+	cr_assert_eq(events_since(vm, 0, PW_EV_OP, ops, 4), 2, "one OP event per op");
 	cr_assert_eq(ops[1]->args[0], PW_OP_ECHO);
 	cr_assert_eq((int64_t)ops[1]->args[1], 4);
 
@@ -105,7 +105,7 @@ static void assert_probe_faults(bool write, uint64_t want_error_code)
 	vm = boot_ops_guest(0);
 	cr_assert_eq(vm_op(vm, 0, PW_OP_PROBE, args, &res, NULL), VMM_OK, "%s", vm_message(vm));
 	cr_assert_eq(res, -PW_EFAULT);
-	cr_assert_eq(events_of_type(vm, PW_EV_FAULT, faults, 2), 1, "exactly one #PF");
+	cr_assert_eq(events_since(vm, 0, PW_EV_FAULT, faults, 2), 1, "exactly one #PF");
 	cr_assert_eq(faults[0]->args[0], args[0], "CR2 %#lx", (unsigned long)faults[0]->args[0]);
 	cr_assert_eq(faults[0]->args[1], want_error_code, "error code %#lx",
 		     (unsigned long)faults[0]->args[1]);
@@ -165,7 +165,7 @@ static void assert_unexpected(unsigned int vector, uint64_t want_cr2)
 	cr_assert_eq(vm_op(vm, 0, PW_OP_RAISE, args, NULL, NULL), VMM_GUEST_FAILED,
 		     "%s", vm_message(vm));
 	cr_assert_eq(vm_guest_status(vm), PW_GUEST_EXIT_PANIC);
-	cr_assert_eq(events_of_type(vm, PW_EV_EXCEPTION, exc, 2), 1);
+	cr_assert_eq(events_since(vm, 0, PW_EV_EXCEPTION, exc, 2), 1);
 	cr_assert_eq(exc[0]->args[0], vector);
 	cr_assert_eq(exc[0]->args[1], 0, "error code");
 	vm_symbolise(vm, exc[0]->args[2], sym, sizeof(sym));

@@ -13,18 +13,6 @@
 #include "guest_ops.h"
 #include "harness.h"
 
-/* FAULT events since event index `from`, in order. */
-static size_t faults_since(struct vm *vm, size_t from, const struct pw_event **out, size_t max)
-{
-	size_t n, k = 0;
-	const struct pw_event *ev = vm_events(vm, &n);
-
-	for (size_t i = from; i < n; i++)
-		if (ev[i].type == PW_EV_FAULT && k < max)
-			out[k++] = &ev[i];
-	return k;
-}
-
 static size_t nevents(struct vm *vm)
 {
 	size_t n;
@@ -52,7 +40,7 @@ Test(paging, first_write_allocates_one_table_per_level_and_one_page)
 	from = nevents(vm);
 	cr_assert_eq(touch(vm, t, a, PW_ACCESS_WRITE, true, 0x1234, NULL), 0);
 	/* pgd index 0 is empty: one PUD, one PMD, one PTE table, one zeroed page. */
-	cr_assert_eq(faults_since(vm, from, f, 4), 1);
+	cr_assert_eq(events_since(vm, from, PW_EV_FAULT, f, 4), 1);
 	cr_assert_eq(f[0]->args[0], a);
 	cr_assert_eq(f[0]->args[1], 0x6, "W|U, not present: %#lx", (unsigned long)f[0]->args[1]);
 	cr_assert_eq(f[0]->args[3], PW_FAULT_MAPPED);
@@ -66,7 +54,7 @@ Test(paging, first_write_allocates_one_table_per_level_and_one_page)
 	/* Same 2 MiB, next page: the tables exist, only the page is new. */
 	from = nevents(vm);
 	cr_assert_eq(touch(vm, t, a + 4096, PW_ACCESS_WRITE, true, 0x5678, NULL), 0);
-	cr_assert_eq(faults_since(vm, from, f, 4), 1);
+	cr_assert_eq(events_since(vm, from, PW_EV_FAULT, f, 4), 1);
 	cr_assert_eq(f[0]->args[4], 0);
 	mi = mm_info(vm, t);
 	cr_assert(mi.puds == 2 && mi.pmds == 2 && mi.ptes == 2 && mi.anon == 2);
@@ -74,7 +62,7 @@ Test(paging, first_write_allocates_one_table_per_level_and_one_page)
 	/* Same page again: present and writable, so no fault at all. */
 	from = nevents(vm);
 	cr_assert_eq(touch(vm, t, a, PW_ACCESS_WRITE, true, 0x9abc, NULL), 0);
-	cr_assert_eq(faults_since(vm, from, f, 4), 0);
+	cr_assert_eq(events_since(vm, from, PW_EV_FAULT, f, 4), 0);
 	/* The kernel reads what ring 3 wrote, through the same tables. */
 	cr_assert_eq(touch(vm, t, a, PW_ACCESS_READ, false, 0, &v), 0);
 	cr_assert_eq(v, 0x9abc);
@@ -103,7 +91,7 @@ static void straddle(uint64_t x, uint64_t puds, uint64_t pmds, uint64_t ptes)
 	warm_up(vm, t);
 	from = nevents(vm);
 	cr_assert_eq(touch(vm, t, x - 4, PW_ACCESS_WRITE, true, 0x1122334455667788ULL, NULL), 0);
-	cr_assert_eq(faults_since(vm, from, f, 4), 2, "two pages, two faults");
+	cr_assert_eq(events_since(vm, from, PW_EV_FAULT, f, 4), 2, "two pages, two faults");
 	cr_assert_eq(f[0]->args[4] + f[1]->args[4], puds + pmds + ptes);
 	mi = mm_info(vm, t);
 	cr_assert(mi.puds == 1 + puds && mi.pmds == 1 + pmds && mi.ptes == 1 + ptes,
@@ -132,17 +120,6 @@ Test(paging, write_straddling_512gib_boundary)
 	straddle(512 * GB, 2, 2, 2);
 }
 
-static size_t maps_since(struct vm *vm, size_t from, const struct pw_event **out, size_t max)
-{
-	size_t n, k = 0;
-	const struct pw_event *ev = vm_events(vm, &n);
-
-	for (size_t i = from; i < n; i++)
-		if (ev[i].type == PW_EV_MAP && k < max)
-			out[k++] = &ev[i];
-	return k;
-}
-
 Test(paging, read_maps_zero_page_then_write_copies)
 {
 	const uint64_t a = 256 * MB;
@@ -160,22 +137,22 @@ Test(paging, read_maps_zero_page_then_write_copies)
 	from = nevents(vm);
 	cr_assert_eq(touch(vm, t, a, PW_ACCESS_READ, true, 0, &v), 0);
 	cr_assert_eq(v, 0);
-	cr_assert_eq(faults_since(vm, from, f, 4), 1);
+	cr_assert_eq(events_since(vm, from, PW_EV_FAULT, f, 4), 1);
 	cr_assert_eq(f[0]->args[1], 0x4, "read, not present, user");
-	cr_assert_eq(maps_since(vm, from, m, 4), 1);
+	cr_assert_eq(events_since(vm, from, PW_EV_MAP, m, 4), 1);
 	cr_assert_eq(m[0]->args[3], PW_MAP_ZERO);
 	zero_pa = m[0]->args[2];
 	cr_assert_eq(mm_info(vm, t).anon, 0, "the zero page is nobody's");
 	/* Another address reads the very same page. */
 	cr_assert_eq(touch(vm, t, a + 8192, PW_ACCESS_READ, true, 0, NULL), 0);
-	cr_assert_eq(maps_since(vm, from, m, 4), 2);
+	cr_assert_eq(events_since(vm, from, PW_EV_MAP, m, 4), 2);
 	cr_assert_eq(m[1]->args[2], zero_pa);
 
 	from = nevents(vm);
 	cr_assert_eq(touch(vm, t, a, PW_ACCESS_WRITE, true, 77, NULL), 0);
-	cr_assert_eq(faults_since(vm, from, f, 4), 1);
+	cr_assert_eq(events_since(vm, from, PW_EV_FAULT, f, 4), 1);
 	cr_assert_eq(f[0]->args[1], 0x7, "write to the present read-only zero page: P|W|U");
-	cr_assert_eq(maps_since(vm, from, m, 4), 1);
+	cr_assert_eq(events_since(vm, from, PW_EV_MAP, m, 4), 1);
 	cr_assert_eq(m[0]->args[3], PW_MAP_WP_COPY);
 	cr_assert_neq(m[0]->args[2], zero_pa);
 	cr_assert_eq(mm_info(vm, t).anon, 1);
@@ -194,13 +171,13 @@ static void expect_segv(struct vm *vm, uint64_t t, uint64_t addr, int access, ui
 	size_t from = nevents(vm), n;
 
 	cr_assert_eq(touch(vm, t, addr, access, true, 0, NULL), -PW_EFAULT);
-	n = faults_since(vm, from, f, 4);
+	n = events_since(vm, from, PW_EV_FAULT, f, 4);
 	cr_assert_geq(n, 1);
 	cr_assert_eq(f[n - 1]->args[0], addr);
 	cr_assert_eq(f[n - 1]->args[1], error_code, "error code %#lx, expected %#lx",
 		     (unsigned long)f[n - 1]->args[1], (unsigned long)error_code);
 	cr_assert_eq(f[n - 1]->args[3], outcome, "outcome %lu", (unsigned long)f[n - 1]->args[3]);
-	cr_assert_eq(events_of_type(vm, PW_EV_TASK_EXIT, ex, 2), 1);
+	cr_assert_eq(events_since(vm, 0, PW_EV_TASK_EXIT, ex, 2), 1);
 	cr_assert_eq(ex[0]->args[1], 11, "SIGSEGV");
 	/* The task is gone, the guest is not. */
 	cr_assert_eq(op(vm, PW_OP_MM_INFO, t, 0, 0, 0, 0, NULL), -PW_ESRCH);
