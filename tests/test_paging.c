@@ -355,7 +355,7 @@ Test(paging, same_scenario_same_events)
 	for (size_t i = 0; i < na; i++) {
 		cr_assert_eq(memcmp(&a[i], &b[i], sizeof(a[i])), 0, "event %zu (type %u) differs", i,
 			     a[i].type);
-		tables += a[i].type == PW_EV_PGTABLE_ALLOC;
+		tables += a[i].type == PW_EV_PGTABLE_ALLOC && a[i].args[2] != 0;	/* the task's, not init_mm's */
 	}
 	/* pgd + trampoline 3 + straddling 1 GiB (PUD, 2 PMD, 2 PTE): a non-trivial run. */
 	cr_assert_eq(tables, 9);
@@ -376,4 +376,51 @@ Test(paging, five_level_paging)
 	if (!vmm_probe_la57(why, sizeof(why)))
 		cr_skip_test("no 5-level paging on this host: %s", why);
 	cr_skip_test("%s, but pagewalk has no 5-level boot yet", why);
+}
+
+/* mprotect() may start inside a VMA: only holes make it fail (-ENOMEM). */
+Test(paging, mprotect_part_of_a_vma)
+{
+	const uint64_t a = 256 * MB;
+	struct vm *vm;
+	uint64_t t;
+
+	require_kvm();
+	vm = boot_ops_guest(0);
+	t = new_task(vm);
+	map(vm, t, a, 3 * 4096, RW);
+	cr_assert_eq(touch(vm, t, a + 4096, PW_ACCESS_WRITE, true, 5, NULL), 0);
+	cr_assert_eq(op(vm, PW_OP_MPROTECT, t, a + 4096, 4096, PW_PROT_READ, 0, NULL), 0);
+	/* The page stays mapped but read-only: a write is now P|W|U, SEGV_ACCERR. */
+	cr_assert_eq(touch(vm, t, a + 4096, PW_ACCESS_READ, true, 0, NULL), 0);
+	cr_assert_eq(op(vm, PW_OP_MPROTECT, t, a + 2 * 4096, 2 * 4096, PW_PROT_READ, 0, NULL),
+		     -PW_ENOMEM, "the range runs past the VMA into a hole");
+	expect_segv(vm, t, a + 4096, PW_ACCESS_WRITE, 0x7, PW_FAULT_SEGV_ACCERR);
+	vm_destroy(vm);
+}
+
+/*
+ * PROT_NONE keeps the page (the PTE is present to the kernel, not to the
+ * MMU: _PAGE_PROTNONE), so mprotect back to RW finds the data again.
+ */
+Test(paging, prot_none_and_back_keeps_the_page)
+{
+	const uint64_t a = 256 * MB;
+	struct vm *vm;
+	uint64_t t, v = 0;
+
+	require_kvm();
+	vm = boot_ops_guest(0);
+	t = new_task(vm);
+	map(vm, t, a, 4096, RW);
+	cr_assert_eq(touch(vm, t, a, PW_ACCESS_WRITE, true, 42, NULL), 0);
+	cr_assert_eq(op(vm, PW_OP_MPROTECT, t, a, 4096, 0, 0, NULL), 0);
+	cr_assert_eq(mm_info(vm, t).anon, 1, "PROT_NONE does not drop the page");
+	cr_assert_eq(op(vm, PW_OP_MPROTECT, t, a, 4096, RW, 0, NULL), 0);
+	cr_assert_eq(touch(vm, t, a, PW_ACCESS_READ, true, 0, &v), 0);
+	cr_assert_eq(v, 42);
+	/* And while PROT_NONE, any access is SEGV_ACCERR: the VMA is inaccessible. */
+	cr_assert_eq(op(vm, PW_OP_MPROTECT, t, a, 4096, 0, 0, NULL), 0);
+	expect_segv(vm, t, a, PW_ACCESS_READ, 0x4, PW_FAULT_SEGV_ACCERR);
+	vm_destroy(vm);
 }

@@ -19,6 +19,9 @@ static void usage(FILE *f)
 		"  --timeout SEC     watchdog: stop a guest still running after SEC seconds\n"
 		"                    (default 10, 0 = never)\n"
 		"  --workload NAME   built-in workload the pagewalk guest runs: default, ops\n"
+		"  --kernel-sync MODE how kernel mappings reach every pgd: prealloc (default;\n"
+		"                    preallocate_vmalloc_pages), fault (vmalloc_fault) or\n"
+		"                    eager (arch_sync_kernel_mappings over pgd_list)\n"
 		"  --split-ptlock-cpus N\n"
 		"                    split page-table locks from N CPUs on (guest default 4,\n"
 		"                    as CONFIG_SPLIT_PTLOCK_CPUS); below, page_table_lock\n"
@@ -74,6 +77,7 @@ int main(int argc, char **argv)
 		{ "timeout", required_argument, NULL, 't' },
 		{ "workload", required_argument, NULL, 'w' },
 		{ "split-ptlock-cpus", required_argument, NULL, 's' },
+		{ "kernel-sync", required_argument, NULL, 'k' },
 		{ "trace", no_argument, NULL, 'T' },
 		{ "json", required_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
@@ -107,6 +111,11 @@ int main(int argc, char **argv)
 			if (strcmp(optarg, PW_WORKLOAD_DEFAULT) && strcmp(optarg, PW_WORKLOAD_OPS))
 				return bad_option("--workload '%s': expected default or ops", optarg);
 			cfg.workload = optarg;
+			break;
+		case 'k':
+			if (strcmp(optarg, "prealloc") && strcmp(optarg, "fault") && strcmp(optarg, "eager"))
+				return bad_option("--kernel-sync '%s': expected prealloc, fault or eager", optarg);
+			cfg.kernel_sync = optarg;
 			break;
 		case 's':
 			errno = 0;

@@ -115,11 +115,55 @@ static void do_user_addr_fault(struct pt_regs *regs, unsigned long error_code,
 }
 
 /*
- * do_kern_addr_fault(): no vmalloc_fault() or spurious-fault check yet; a
- * user access to a kernel address is SIGSEGV with SEGV_MAPERR, as in Linux.
+ * vmalloc_fault() as x86-64 had it before preallocate_vmalloc_pages():
+ * vmalloc populated only init_mm, so a pgd may lack a top-level entry that
+ * init_mm has; copy it over (the p4d level, the pgd being folded), then
+ * check that the rest of the walk really maps the address.
  */
-static void do_kern_addr_fault(struct pt_regs *regs, unsigned long address)
+static int vmalloc_fault(unsigned long address)
 {
+	pgd_t *pgd, *pgd_k;
+	p4d_t *p4d, *p4d_k;
+	pud_t *pud;
+	pmd_t *pmd;
+
+	if (!(address >= VMALLOC_START && address < VMALLOC_END))
+		return -1;
+
+	pgd = (pgd_t *)__va(read_cr3() & PTE_PFN_MASK) + pgd_index(address);
+	pgd_k = pgd_offset_k(address);
+	p4d = p4d_offset(pgd, address);
+	p4d_k = p4d_offset(pgd_k, address);
+	if (p4d_none(*p4d_k))
+		return -1;
+	if (p4d_none(*p4d)) {
+		set_p4d(p4d, *p4d_k);
+		ksync_stats.vmalloc_faults++;
+		emit(PW_EV_VMALLOC_FAULT, current_mm->id, address, pgd_index(address), 0, 0);
+	} else if (p4d->p4d != p4d_k->p4d) {
+		panic("vmalloc_fault: pgd entry %lu differs from init_mm", pgd_index(address));
+	}
+
+	pud = pud_offset(p4d, address);
+	if (pud_none(*pud))
+		return -1;
+	pmd = pmd_offset(pud, address);
+	if (pmd_none(*pmd))
+		return -1;
+	return pte_present(*pte_offset_kernel(pmd, address)) ? 0 : -1;
+}
+
+/*
+ * do_kern_addr_fault(): a kernel-mode not-present fault may be a vmalloc
+ * area this pgd does not map yet; a user access to a kernel address is
+ * SIGSEGV with SEGV_MAPERR, as in Linux.  No spurious-fault check yet.
+ */
+static void do_kern_addr_fault(struct pt_regs *regs, unsigned long hw_error_code,
+			       unsigned long address)
+{
+	if (!(hw_error_code & (X86_PF_RSVD | X86_PF_USER | X86_PF_PROT)) &&
+	    vmalloc_fault(address) >= 0)
+		return;
 	bad_area(regs, address, PW_FAULT_SEGV_MAPERR);
 }
 
@@ -129,7 +173,7 @@ void exc_page_fault(struct pt_regs *regs)
 
 	fault_tables_installed = 0;
 	if (address >= TASK_SIZE_MAX)		/* fault_in_kernel_space() */
-		do_kern_addr_fault(regs, address);
+		do_kern_addr_fault(regs, regs->error_code, address);
 	else
 		do_user_addr_fault(regs, regs->error_code, address);
 }

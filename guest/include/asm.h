@@ -12,6 +12,7 @@
 #define MSR_EFER	0xc0000080
 #define MSR_FS_BASE	0xc0000100
 #define EFER_NXE	(1ULL << 11)
+#define X86_CR4_PGE	(1ULL << 7)
 #define X86_CR4_LA57	(1ULL << 12)
 
 static inline void outb(uint8_t v, uint16_t port)
@@ -73,6 +74,11 @@ static inline uint64_t read_cr4(void)
 
 	asm volatile("mov %%cr4, %0" : "=r"(v));
 	return v;
+}
+
+static inline void write_cr4(uint64_t v)
+{
+	asm volatile("mov %0, %%cr4" : : "r"(v) : "memory");
 }
 
 static inline __attribute__((noreturn)) void halt_forever(void)

@@ -25,6 +25,7 @@ struct boot_params {
 	uint32_t chan_threshold;
 	uint16_t doorbell_port;
 	unsigned int split_ptlock_cpus;	/* /chosen pagewalk,split-ptlock-cpus */
+	enum pw_kernel_sync kernel_sync;	/* /chosen pagewalk,kernel-sync */
 	unsigned int nr_reserved;	/* /reserved-memory children */
 	struct {
 		uint64_t start, size;

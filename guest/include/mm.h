@@ -36,6 +36,8 @@ struct page {
 			spinlock_t ptl;
 #endif
 			uint8_t pt_level;
+			struct mm_struct *pt_mm;	/* pgd pages: the owner */
+			struct page *lru_next;		/* pgd pages: pgd_list */
 		};
 		struct {			/* PG_slab */
 			struct kmem_cache *slab_cache;
@@ -67,6 +69,7 @@ struct vm_area_struct {
 	unsigned long vm_flags;
 	pgprot_t vm_page_prot;
 	uint64_t special_pfn;		/* VM_SPECIAL */
+	bool anon_vma;			/* has private pages (anon_vma_prepare() was called) */
 	struct mm_struct *vm_mm;
 	struct vm_area_struct *vm_next, *vm_prev;
 };
@@ -81,6 +84,7 @@ extern uint64_t max_pfn;
 extern struct mm_counters mm_counters;
 
 void page_alloc_init(void);
+void free_reserved_area(uint64_t start, uint64_t end);	/* guest-physical, page-aligned */
 struct page *alloc_page(uint32_t flags);	/* zeroed; NULL when out of memory */
 void __free_page(struct page *page);
 void get_page(struct page *page);
@@ -96,6 +100,7 @@ static inline struct page *virt_to_page(const void *va) { return pfn_to_page(__p
 /* mm/slab.c: a minimal kmem_cache that hands empty pages back */
 struct kmem_cache {
 	const char *name;
+	spinlock_t lock;
 	uint32_t size;
 	uint64_t objects;		/* allocated now */
 	struct page *partial;		/* a page with free objects */
@@ -107,6 +112,9 @@ void kmem_cache_free(struct kmem_cache *c, void *obj);
 
 /* mm/pgtable.c */
 extern struct mm_struct init_mm;
+extern spinlock_t pgd_lock;
+extern struct page *pgd_list;		/* every pgd but swapper_pg_dir */
+extern unsigned int pgd_list_len;
 extern unsigned int split_ptlock_cpus;
 extern bool use_split_ptlocks;
 extern struct kmem_cache *page_ptl_cachep;
@@ -114,6 +122,36 @@ extern struct kmem_cache *page_ptl_cachep;
 void pgtable_init(unsigned int ncpus, unsigned int split_cpus);
 pgd_t *pgd_alloc(struct mm_struct *mm);
 void pgd_free(struct mm_struct *mm, pgd_t *pgd);
+
+/* mm/init.c: the kernel half of the address space */
+#define VMALLOC_START	PW_VMALLOC_START
+#define VMALLOC_END	(PW_VMALLOC_START + (32UL << 40) - 1)	/* 32 TiB, 4-level */
+#define PAGE_KERNEL	(_PAGE_PRESENT | _PAGE_RW | _PAGE_ACCESSED | _PAGE_DIRTY | _PAGE_GLOBAL | _PAGE_NX)
+
+struct ksync_stats {
+	uint64_t syncs, vmalloc_faults, preallocated;
+};
+
+extern struct ksync_stats ksync_stats;
+
+static inline pgd_t *swapper_pg_dir(void)
+{
+	return init_mm.pgd;
+}
+
+static inline pgd_t *pgd_offset_k(unsigned long a)
+{
+	return swapper_pg_dir() + pgd_index(a);
+}
+
+void paging_init(void);
+void sync_global_pgds(unsigned long start, unsigned long end);
+void flush_tlb_kernel_range(unsigned long start, unsigned long end);
+
+/* mm/vmalloc.c */
+void vmalloc_init(void);
+long vmalloc(unsigned long size, unsigned long hint);
+long vfree(unsigned long addr);
 void *pgtable_alloc_one(struct mm_struct *mm, enum pt_level level, unsigned long addr);
 void pgtable_free(struct mm_struct *mm, void *table, enum pt_level level);
 spinlock_t *pte_lockptr(struct mm_struct *mm, pmd_t *pmd);
@@ -142,6 +180,7 @@ static inline int __p4d_alloc(struct mm_struct *mm, pgd_t *pgd, unsigned long ad
 int __pud_alloc(struct mm_struct *mm, p4d_t *p4d, unsigned long address);
 int __pmd_alloc(struct mm_struct *mm, pud_t *pud, unsigned long address);
 int __pte_alloc(struct mm_struct *mm, pmd_t *pmd);
+int __pte_alloc_kernel(pmd_t *pmd);
 
 /* The inline fast paths of include/linux/mm.h. */
 static inline p4d_t *p4d_alloc(struct mm_struct *mm, pgd_t *pgd, unsigned long address)
@@ -162,6 +201,11 @@ static inline pmd_t *pmd_alloc(struct mm_struct *mm, pud_t *pud, unsigned long a
 static inline int pte_alloc(struct mm_struct *mm, pmd_t *pmd)
 {
 	return pmd_none(*pmd) && __pte_alloc(mm, pmd);
+}
+
+static inline int pte_alloc_kernel(pmd_t *pmd)
+{
+	return pmd_none(*pmd) && __pte_alloc_kernel(pmd);
 }
 
 static inline pgd_t *pgd_offset(struct mm_struct *mm, unsigned long a)
@@ -186,7 +230,7 @@ struct mmu_gather {
 void tlb_gather_mmu(struct mmu_gather *tlb, struct mm_struct *mm);
 void tlb_flush_range(struct mmu_gather *tlb, unsigned long start, unsigned long end);
 void tlb_remove_page(struct mmu_gather *tlb, struct page *page);
-void tlb_remove_table(struct mmu_gather *tlb, void *table, enum pt_level level);
+void tlb_remove_table(struct mmu_gather *tlb, void *table, enum pt_level level, unsigned long addr);
 void tlb_finish_mmu(struct mmu_gather *tlb);
 
 extern char empty_zero_page[PAGE_SIZE];
@@ -197,11 +241,13 @@ void unmap_vmas(struct mmu_gather *tlb, struct vm_area_struct *vma, unsigned lon
 void free_pgtables(struct mmu_gather *tlb, struct vm_area_struct *vma, unsigned long floor,
 		   unsigned long ceiling);
 void change_protection(struct vm_area_struct *vma, unsigned long start, unsigned long end);
+int copy_page_range(struct vm_area_struct *dst_vma, struct vm_area_struct *src_vma);
 
 /* mm/mmap.c */
 void mmap_init(void);
 struct mm_struct *mm_alloc(void);
 void mmput(struct mm_struct *mm);
+struct mm_struct *dup_mm(struct mm_struct *oldmm);
 struct vm_area_struct *find_vma(struct mm_struct *mm, unsigned long addr);
 long do_mmap(struct mm_struct *mm, unsigned long addr, unsigned long len, unsigned long prot);
 long do_munmap(struct mm_struct *mm, unsigned long start, unsigned long len);

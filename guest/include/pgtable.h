@@ -30,7 +30,7 @@
 #define PTRS_PER_PGD	512
 
 #define TASK_SIZE_MAX		((1UL << 47) - PAGE_SIZE)
-#define KERNEL_PGD_BOUNDARY	(PTRS_PER_PGD / 2)	/* pgd_index(PAGE_OFFSET) rounded, as x86-64 */
+#define KERNEL_PGD_BOUNDARY	((PW_PAGE_OFFSET >> PGDIR_SHIFT) & (PTRS_PER_PGD - 1))	/* pgd_index(PAGE_OFFSET) */
 #define FIRST_USER_ADDRESS	0UL
 #define USER_PGTABLES_CEILING	0UL
 
@@ -43,6 +43,7 @@
 #define _PAGE_DIRTY	(1UL << 6)
 #define _PAGE_PSE	(1UL << 7)
 #define _PAGE_GLOBAL	(1UL << 8)
+#define _PAGE_PROTNONE	_PAGE_GLOBAL	/* user PTEs are never global: PROT_NONE, as x86 */
 #define _PAGE_SPECIAL	(1UL << 9)	/* software bit: no struct page refcount (zero page) */
 #define _PAGE_NX	(1UL << 63)
 #define PTE_PFN_MASK	0x000ffffffffff000UL
@@ -82,7 +83,8 @@ static inline int pud_present(pud_t pud) { return pud.pud & _PAGE_PRESENT; }
 static inline int pmd_none(pmd_t pmd) { return !pmd.pmd; }
 static inline int pmd_present(pmd_t pmd) { return pmd.pmd & _PAGE_PRESENT; }
 static inline int pte_none(pte_t pte) { return !pte.pte; }
-static inline int pte_present(pte_t pte) { return pte.pte & _PAGE_PRESENT; }
+/* A PROT_NONE PTE is present to the kernel, not to the MMU. */
+static inline int pte_present(pte_t pte) { return pte.pte & (_PAGE_PRESENT | _PAGE_PROTNONE); }
 static inline int pte_write(pte_t pte) { return pte.pte & _PAGE_RW; }
 static inline int pte_special(pte_t pte) { return pte.pte & _PAGE_SPECIAL; }
 static inline uint64_t pte_pfn(pte_t pte) { return (pte.pte & PTE_PFN_MASK) >> PAGE_SHIFT; }
@@ -117,9 +119,12 @@ static inline unsigned long pmd_addr_end(unsigned long addr, unsigned long end)
 
 static inline pte_t ptep_get(pte_t *p) { return (pte_t){ __atomic_load_n(&p->pte, __ATOMIC_RELAXED) }; }
 static inline void set_pte(pte_t *p, pte_t v) { __atomic_store_n(&p->pte, v.pte, __ATOMIC_RELAXED); }
+static inline void set_pmd(pmd_t *p, pmd_t v) { __atomic_store_n(&p->pmd, v.pmd, __ATOMIC_RELAXED); }
+static inline void set_pud(pud_t *p, pud_t v) { __atomic_store_n(&p->pud, v.pud, __ATOMIC_RELAXED); }
+static inline void set_p4d(p4d_t *p, p4d_t v) { __atomic_store_n(&p->p4d, v.p4d, __ATOMIC_RELAXED); }
 static inline void pte_clear(pte_t *p) { set_pte(p, (pte_t){ 0 }); }
-static inline void pmd_clear(pmd_t *p) { __atomic_store_n(&p->pmd, 0, __ATOMIC_RELAXED); }
-static inline void pud_clear(pud_t *p) { __atomic_store_n(&p->pud, 0, __ATOMIC_RELAXED); }
-static inline void p4d_clear(p4d_t *p) { __atomic_store_n(&p->p4d, 0, __ATOMIC_RELAXED); }
+static inline void pmd_clear(pmd_t *p) { set_pmd(p, (pmd_t){ 0 }); }
+static inline void pud_clear(pud_t *p) { set_pud(p, (pud_t){ 0 }); }
+static inline void p4d_clear(p4d_t *p) { set_p4d(p, (p4d_t){ 0 }); }
 
 #endif

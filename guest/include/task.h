@@ -36,6 +36,7 @@ static inline uint64_t trampoline_addr(const char *entry)
 }
 
 long task_create(void);
+long task_fork(struct task_struct *parent);
 struct task_struct *find_task(uint64_t id);
 long task_touch(struct task_struct *t, uint64_t addr, uint64_t access, bool user, uint64_t value,
 		uint64_t *out);

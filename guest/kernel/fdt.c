@@ -58,6 +58,16 @@ int parse_boot_fdt(uint64_t fdt_pa, struct boot_params *bp)
 		return -5;
 	memcpy(bp->workload, s, len);
 
+	s = fdt_getprop(fdt, node, "pagewalk,kernel-sync", &len);
+	bp->kernel_sync = 0;
+#define PW_SYNC_PARSE(name, id, str)				\
+	if (s && len == sizeof(str) && !memcmp(s, str, len))	\
+		bp->kernel_sync = id;
+	PW_KERNEL_SYNC_MODES(PW_SYNC_PARSE)
+#undef PW_SYNC_PARSE
+	if (!bp->kernel_sync)
+		return -9;
+
 	bp->split_ptlock_cpus = 4;	/* CONFIG_SPLIT_PTLOCK_CPUS default */
 	if (!prop_u32(fdt, node, "pagewalk,split-ptlock-cpus", &v))
 		bp->split_ptlock_cpus = v;

@@ -22,7 +22,9 @@ __attribute__((noreturn)) void start_kernel(uint64_t fdt_pa)
 
 	page_alloc_init();
 	pgtable_init(boot_params.ncpus, boot_params.split_ptlock_cpus);
+	paging_init();
 	mmap_init();
+	vmalloc_init();
 
 	emit(PW_EV_BOOT, boot_params.ram_bytes, boot_params.ncpus, boot_params.paging_levels,
 	     (uintptr_t)_text - PW_START_KERNEL_MAP, (uintptr_t)_end - PW_START_KERNEL_MAP);

@@ -33,6 +33,8 @@ static int64_t do_task_op(uint32_t op, struct task_struct *t, const uint64_t *ar
 	case PW_OP_TASK_EXIT:
 		task_exit(t, 0);
 		return 0;
+	case PW_OP_FORK:
+		return task_fork(t);
 	case PW_OP_MM_INFO:
 		out[0] = mm->nr_tables[PT_PUD];
 		out[1] = mm->nr_tables[PT_PMD];
@@ -55,6 +57,7 @@ static int64_t do_op(uint32_t op, const uint64_t *args, uint64_t *out)
 	case PW_OP_MPROTECT:
 	case PW_OP_TOUCH:
 	case PW_OP_TASK_EXIT:
+	case PW_OP_FORK:
 	case PW_OP_MM_INFO:
 		t = find_task(args[0]);
 		return t ? do_task_op(op, t, args, out) : -PW_ESRCH;
@@ -64,6 +67,16 @@ static int64_t do_op(uint32_t op, const uint64_t *args, uint64_t *out)
 		out[2] = mm_counters.anon;
 		out[3] = mm_counters.slab;
 		return mm_counters.total;
+	case PW_OP_VMALLOC:
+		return vmalloc(args[0], args[1]);
+	case PW_OP_VFREE:
+		return vfree(args[0]);
+	case PW_OP_KINFO:
+		out[0] = pgd_list_len;
+		out[1] = ksync_stats.syncs;
+		out[2] = ksync_stats.vmalloc_faults;
+		out[3] = ksync_stats.preallocated;
+		return __pa(swapper_pg_dir());
 	case PW_OP_PTLOCK_INFO:
 		out[0] = use_split_ptlocks;
 		out[1] = ALLOC_SPLIT_PTLOCKS;

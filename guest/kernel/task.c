@@ -6,29 +6,50 @@
 
 static struct task_struct tasks[64];
 
-long task_create(void)
+static struct task_struct *free_task_slot(void)
 {
 	for (unsigned int i = 0; i < ARRAY_SIZE(tasks); i++) {
-		struct task_struct *t = &tasks[i];
-		long err;
-
-		if (t->mm)
-			continue;
-		t->mm = mm_alloc();
-		if (!t->mm)
-			return -PW_ENOMEM;
-		/* Like the vDSO: a kernel page every task can execute. */
-		err = install_special_mapping(t->mm, PW_USER_TRAMPOLINE,
-					      __pa_symbol(__user_trampoline) >> PAGE_SHIFT);
-		if (err < 0) {
-			mmput(t->mm);
-			t->mm = NULL;
-			return err;
+		if (!tasks[i].mm) {
+			tasks[i].id = i + 1;
+			return &tasks[i];
 		}
-		t->id = i + 1;
-		return t->id;
 	}
-	return -PW_ENOMEM;
+	return NULL;
+}
+
+long task_create(void)
+{
+	struct task_struct *t = free_task_slot();
+	long err;
+
+	if (!t)
+		return -PW_ENOMEM;
+	t->mm = mm_alloc();
+	if (!t->mm)
+		return -PW_ENOMEM;
+	/* Like the vDSO: a kernel page every task can execute. */
+	err = install_special_mapping(t->mm, PW_USER_TRAMPOLINE,
+				      __pa_symbol(__user_trampoline) >> PAGE_SHIFT);
+	if (err < 0) {
+		mmput(t->mm);
+		t->mm = NULL;
+		return err;
+	}
+	return t->id;
+}
+
+/* fork() with copy-on-write: the child gets dup_mm() of the parent's mm. */
+long task_fork(struct task_struct *parent)
+{
+	struct task_struct *t = free_task_slot();
+
+	if (!t)
+		return -PW_ENOMEM;
+	t->mm = dup_mm(parent->mm);
+	if (!t->mm)
+		return -PW_ENOMEM;
+	emit(PW_EV_FORK, parent->id, t->id, 0, 0, 0);
+	return t->id;
 }
 
 struct task_struct *find_task(uint64_t id)

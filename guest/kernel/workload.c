@@ -24,7 +24,7 @@ static void demand_paging(void)
 		{ 4 * MB + 8192, PW_ACCESS_READ },
 		{ 6 * MB, PW_ACCESS_WRITE },
 	};
-	uint64_t faults0 = nr_faults[PW_FAULT_MAPPED], pgtables, v;
+	uint64_t faults0 = nr_faults[PW_FAULT_MAPPED], pgtables, anon, v;
 	struct task_struct *t;
 	struct mm_struct *mm;
 	long id = task_create();
@@ -44,11 +44,13 @@ static void demand_paging(void)
 	       (unsigned long)mm->nr_tables[PT_PUD], (unsigned long)mm->nr_tables[PT_PMD],
 	       (unsigned long)mm->nr_tables[PT_PTE], (long)mm->pgtables_bytes,
 	       (unsigned long)mm->nr_anon);
-	pgtables = mm_counters.pgtable;		/* the 7 above and the pgd */
+	pgtables = mm_counters.pgtable;
+	anon = mm_counters.anon;
 	task_exit(t, 0);
-	printk("task %ld exited: page-table pages %lu -> %lu, %lu of %lu pages free\n", id,
-	       (unsigned long)pgtables, (unsigned long)mm_counters.pgtable,
-	       (unsigned long)mm_counters.free, (unsigned long)mm_counters.total);
+	/* The 7 tables and the pgd, and the 3 pages. */
+	printk("task %ld exited: %lu page-table pages and %lu private pages freed\n", id,
+	       (unsigned long)(pgtables - mm_counters.pgtable),
+	       (unsigned long)(anon - mm_counters.anon));
 }
 
 __attribute__((noreturn)) void run_default_workload(void)

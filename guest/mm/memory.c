@@ -28,7 +28,7 @@ int __pud_alloc(struct mm_struct *mm, p4d_t *p4d, unsigned long address)
 	if (!p4d_present(*p4d)) {
 		mm_inc_nr_tables(mm, PT_PUD);
 		smp_wmb();	/* the zeroed table before the entry that publishes it */
-		__atomic_store_n(&p4d->p4d, __pa(new) | _PAGE_TABLE, __ATOMIC_RELAXED);
+		set_p4d(p4d, (p4d_t){ __pa(new) | _PAGE_TABLE });	/* p4d_populate() */
 	} else {		/* another CPU populated it */
 		race_lost(mm, new, PT_PUD);
 	}
@@ -48,7 +48,7 @@ int __pmd_alloc(struct mm_struct *mm, pud_t *pud, unsigned long address)
 	if (!pud_present(*pud)) {
 		mm_inc_nr_tables(mm, PT_PMD);
 		smp_wmb();
-		__atomic_store_n(&pud->pud, __pa(new) | _PAGE_TABLE, __ATOMIC_RELAXED);
+		set_pud(pud, (pud_t){ __pa(new) | _PAGE_TABLE });	/* pud_populate() */
 	} else {
 		race_lost(mm, new, PT_PMD);
 	}
@@ -69,7 +69,7 @@ static void pmd_install(struct mm_struct *mm, pmd_t *pmd, pte_t **pte)
 		 * put into page tables.
 		 */
 		smp_wmb();
-		__atomic_store_n(&pmd->pmd, __pa(*pte) | _PAGE_TABLE, __ATOMIC_RELAXED);
+		set_pmd(pmd, (pmd_t){ __pa(*pte) | _PAGE_TABLE });	/* pmd_populate() */
 		*pte = NULL;
 	}
 	spin_unlock(ptl);
@@ -84,6 +84,26 @@ int __pte_alloc(struct mm_struct *mm, pmd_t *pmd)
 	pmd_install(mm, pmd, &new);
 	if (new)
 		race_lost(mm, new, PT_PTE);
+	return 0;
+}
+
+/* __pte_alloc_kernel(): kernel PTE tables go in under init_mm.page_table_lock, unaccounted. */
+int __pte_alloc_kernel(pmd_t *pmd)
+{
+	pte_t *new = pgtable_alloc_one(&init_mm, PT_PTE, 0);
+
+	if (!new)
+		return -PW_ENOMEM;
+	spin_lock(&init_mm.page_table_lock);
+	if (pmd_none(*pmd)) {
+		init_mm.nr_tables[PT_PTE]++;
+		smp_wmb();	/* see pmd_install() */
+		set_pmd(pmd, (pmd_t){ __pa(new) | _KERNPG_TABLE });	/* pmd_populate_kernel() */
+		new = NULL;
+	}
+	spin_unlock(&init_mm.page_table_lock);
+	if (new)
+		race_lost(&init_mm, new, PT_PTE);
 	return 0;
 }
 
@@ -147,6 +167,7 @@ static unsigned int do_anonymous_page(struct vm_fault *vmf)
 		page = alloc_page(PG_anon);
 		if (!page)
 			return VM_FAULT_OOM;
+		vma->anon_vma = true;	/* vmf_anon_prepare() */
 		smp_wmb();	/* __folio_mark_uptodate(): zeroing before the PTE */
 		entry = mkwrite_dirty(mk_pte(page_to_pfn(page) << PAGE_SHIFT, vma->vm_page_prot), vma);
 		kind = PW_MAP_ANON;
@@ -194,17 +215,24 @@ static unsigned int do_pte_missing(struct vm_fault *vmf)
 	return do_anonymous_page(vmf);
 }
 
-/* wp_page_copy(): a private copy (a zeroed page when the old one is the zero page). */
-static unsigned int wp_page_copy(struct vm_fault *vmf)
+/*
+ * wp_page_copy(): a private copy (a zeroed page when the old one is the
+ * zero page).  The caller took a reference on `old` under the PTE lock, so
+ * it cannot be freed while we copy it.
+ */
+static unsigned int wp_page_copy(struct vm_fault *vmf, struct page *old)
 {
 	struct vm_area_struct *vma = vmf->vma;
 	struct mm_struct *mm = vma->vm_mm;
-	struct page *old = pte_special(vmf->orig_pte) ? NULL : pfn_to_page(pte_pfn(vmf->orig_pte));
 	struct page *new = alloc_page(PG_anon);
 	pte_t entry;
 
-	if (!new)
+	if (!new) {
+		if (old)
+			put_page(old);
 		return VM_FAULT_OOM;
+	}
+	vma->anon_vma = true;
 	if (old)
 		copy_page(page_address(new), page_address(old));
 	smp_wmb();
@@ -213,6 +241,8 @@ static unsigned int wp_page_copy(struct vm_fault *vmf)
 	if (ptep_get(vmf->pte).pte != vmf->orig_pte.pte) {
 		spin_unlock(vmf->ptl);
 		put_page(new);
+		if (old)
+			put_page(old);
 		return 0;
 	}
 	entry = mkwrite_dirty(mk_pte(page_to_pfn(new) << PAGE_SHIFT, vma->vm_page_prot), vma);
@@ -220,10 +250,12 @@ static unsigned int wp_page_copy(struct vm_fault *vmf)
 	pte_clear(vmf->pte);
 	flush_tlb_page(vma, vmf->address);
 	set_pte(vmf->pte, entry);
-	if (old)
-		put_page(old);
-	else
+	if (old) {
+		put_page(old);		/* the mapping's reference */
+		put_page(old);		/* ours */
+	} else {
 		mm->nr_anon++;
+	}
 	spin_unlock(vmf->ptl);
 	report_map(vmf, entry, PW_MAP_WP_COPY);
 	return 0;
@@ -240,16 +272,21 @@ static unsigned int do_wp_page(struct vm_fault *vmf)
 		return VM_FAULT_SIGSEGV;
 	}
 	if (page && __atomic_load_n(&page->refcount, __ATOMIC_ACQUIRE) == 1) {
-		/* wp_page_reuse() */
-		pte.pte |= _PAGE_RW | _PAGE_DIRTY | _PAGE_ACCESSED;
+		/*
+		 * wp_page_reuse(): an upgrade needs no flush on x86; a stale
+		 * read-only entry only costs a spurious fault.
+		 */
+		pte = mkwrite_dirty(pte, vmf->vma);
+		pte.pte |= _PAGE_ACCESSED;
 		set_pte(vmf->pte, pte);
-		flush_tlb_page(vmf->vma, vmf->address);
 		spin_unlock(vmf->ptl);
 		report_map(vmf, pte, PW_MAP_WP_REUSE);
 		return 0;
 	}
+	if (page)
+		get_page(page);		/* folio_get(): keep it while we copy */
 	spin_unlock(vmf->ptl);
-	return wp_page_copy(vmf);
+	return wp_page_copy(vmf, page);
 }
 
 static unsigned int handle_pte_fault(struct vm_fault *vmf)
@@ -266,6 +303,8 @@ static unsigned int handle_pte_fault(struct vm_fault *vmf)
 	}
 	if (!vmf->pte)
 		return do_pte_missing(vmf);
+	if (!(vmf->orig_pte.pte & _PAGE_PRESENT))
+		return VM_FAULT_SIGSEGV;	/* no swap entries, no NUMA hinting here */
 
 	vmf->ptl = pte_lockptr(vmf->vma->vm_mm, vmf->pmd);
 	spin_lock(vmf->ptl);
@@ -278,10 +317,12 @@ static unsigned int handle_pte_fault(struct vm_fault *vmf)
 		entry.pte |= _PAGE_DIRTY;
 	}
 	entry.pte |= _PAGE_ACCESSED;
+	/*
+	 * ptep_set_access_flags(); when nothing changed the fault was spurious
+	 * (a stale TLB entry), and the #PF itself dropped that entry on x86.
+	 */
 	if (entry.pte != vmf->orig_pte.pte)
-		set_pte(vmf->pte, entry);	/* ptep_set_access_flags() */
-	else
-		flush_tlb_page(vmf->vma, vmf->address);	/* spurious: a stale TLB entry */
+		set_pte(vmf->pte, entry);
 unlock:
 	spin_unlock(vmf->ptl);
 	return 0;
@@ -403,9 +444,8 @@ static void free_pte_range(struct mmu_gather *tlb, pmd_t *pmd, unsigned long add
 {
 	pte_t *table = table_va(pmd->pmd);
 
-	(void)addr;
 	pmd_clear(pmd);
-	tlb_remove_table(tlb, table, PT_PTE);
+	tlb_remove_table(tlb, table, PT_PTE, addr);
 	mm_dec_nr_tables(tlb->mm, PT_PTE);
 }
 
@@ -435,7 +475,7 @@ static void free_pmd_range(struct mmu_gather *tlb, pud_t *pud, unsigned long add
 
 	pmd = pmd_offset(pud, start);
 	pud_clear(pud);
-	tlb_remove_table(tlb, pmd, PT_PMD);
+	tlb_remove_table(tlb, pmd, PT_PMD, start);
 	mm_dec_nr_tables(tlb->mm, PT_PMD);
 }
 
@@ -465,7 +505,7 @@ static void free_pud_range(struct mmu_gather *tlb, p4d_t *p4d, unsigned long add
 
 	pud = pud_offset(p4d, start);
 	p4d_clear(p4d);
-	tlb_remove_table(tlb, pud, PT_PUD);
+	tlb_remove_table(tlb, pud, PT_PUD, start);
 	mm_dec_nr_tables(tlb->mm, PT_PUD);
 }
 
@@ -566,4 +606,106 @@ void change_protection(struct vm_area_struct *vma, unsigned long start, unsigned
 		spin_unlock(ptl);
 	}
 	flush_tlb_mm_range(mm, start, end);
+}
+
+/*
+ * copy_page_range() for fork: the child gets its own tables for every
+ * populated part of a VMA with private pages; private writable PTEs are
+ * write-protected in parent and child alike (copy-on-write), and each page
+ * gains a reference.  VMAs without private pages (the trampoline, ranges
+ * only ever read) are skipped: the child faults them in, as in Linux.
+ */
+static int copy_pte_range(struct vm_area_struct *dst_vma, struct vm_area_struct *src_vma,
+			  pmd_t *dst_pmd, pmd_t *src_pmd, unsigned long addr, unsigned long end)
+{
+	struct mm_struct *dst_mm = dst_vma->vm_mm, *src_mm = src_vma->vm_mm;
+	spinlock_t *src_ptl, *dst_ptl;
+	pte_t *src_pte, *dst_pte;
+
+	if (pte_alloc(dst_mm, dst_pmd))
+		return -PW_ENOMEM;
+	dst_pte = pte_offset_map_lock(dst_mm, dst_pmd, addr, &dst_ptl);
+	src_ptl = pte_lockptr(src_mm, src_pmd);
+	if (src_ptl != dst_ptl)
+		spin_lock(src_ptl);
+	src_pte = pte_offset_kernel(src_pmd, addr);
+	for (; addr != end; addr += PAGE_SIZE, src_pte++, dst_pte++) {
+		pte_t pte = ptep_get(src_pte);
+
+		if (pte_none(pte))
+			continue;
+		if (!pte_special(pte)) {
+			get_page(pfn_to_page(pte_pfn(pte)));
+			dst_mm->nr_anon++;
+		}
+		if (pte_write(pte)) {	/* is_cow_mapping(): private mappings only here */
+			pte.pte &= ~_PAGE_RW;
+			set_pte(src_pte, pte);
+		}
+		pte.pte &= ~_PAGE_ACCESSED;	/* pte_mkold() for the child */
+		set_pte(dst_pte, pte);
+	}
+	if (src_ptl != dst_ptl)
+		spin_unlock(src_ptl);
+	spin_unlock(dst_ptl);
+	return 0;
+}
+
+static int copy_pmd_range(struct vm_area_struct *dst_vma, struct vm_area_struct *src_vma,
+			  pud_t *dst_pud, pud_t *src_pud, unsigned long addr, unsigned long end)
+{
+	pmd_t *src_pmd = pmd_offset(src_pud, addr), *dst_pmd;
+	unsigned long next;
+
+	dst_pmd = pmd_alloc(dst_vma->vm_mm, dst_pud, addr);
+	if (!dst_pmd)
+		return -PW_ENOMEM;
+	do {
+		next = pmd_addr_end(addr, end);
+		if (pmd_none(*src_pmd))
+			continue;
+		if (copy_pte_range(dst_vma, src_vma, dst_pmd, src_pmd, addr, next))
+			return -PW_ENOMEM;
+	} while (dst_pmd++, src_pmd++, addr = next, addr != end);
+	return 0;
+}
+
+static int copy_pud_range(struct vm_area_struct *dst_vma, struct vm_area_struct *src_vma,
+			  p4d_t *dst_p4d, p4d_t *src_p4d, unsigned long addr, unsigned long end)
+{
+	pud_t *src_pud = pud_offset(src_p4d, addr), *dst_pud;
+	unsigned long next;
+
+	dst_pud = pud_alloc(dst_vma->vm_mm, dst_p4d, addr);
+	if (!dst_pud)
+		return -PW_ENOMEM;
+	do {
+		next = pud_addr_end(addr, end);
+		if (pud_none(*src_pud))
+			continue;
+		if (copy_pmd_range(dst_vma, src_vma, dst_pud, src_pud, addr, next))
+			return -PW_ENOMEM;
+	} while (dst_pud++, src_pud++, addr = next, addr != end);
+	return 0;
+}
+
+int copy_page_range(struct vm_area_struct *dst_vma, struct vm_area_struct *src_vma)
+{
+	unsigned long addr = src_vma->vm_start, end = src_vma->vm_end, next;
+	pgd_t *src_pgd, *dst_pgd;
+
+	if (!src_vma->anon_vma)
+		return 0;
+	src_pgd = pgd_offset(src_vma->vm_mm, addr);
+	dst_pgd = pgd_offset(dst_vma->vm_mm, addr);
+	do {
+		p4d_t *src_p4d = p4d_offset(src_pgd, addr);
+
+		next = pgd_addr_end(addr, end);
+		if (p4d_none(*src_p4d))
+			continue;
+		if (copy_pud_range(dst_vma, src_vma, p4d_offset(dst_pgd, addr), src_p4d, addr, next))
+			return -PW_ENOMEM;
+	} while (dst_pgd++, src_pgd++, addr = next, addr != end);
+	return 0;
 }

@@ -26,7 +26,7 @@ pgprot_t vm_get_page_prot(unsigned long vm_flags)
 	const pgprot_t base = _PAGE_PRESENT | _PAGE_USER | _PAGE_ACCESSED;
 
 	if (!(vm_flags & (VM_READ | VM_WRITE | VM_EXEC)))
-		return 0;				/* PAGE_NONE */
+		return _PAGE_PROTNONE | _PAGE_ACCESSED;	/* PAGE_NONE */
 	if (vm_flags & VM_EXEC)
 		return base;				/* PAGE_READONLY_EXEC, PAGE_COPY_EXEC */
 	return (base | _PAGE_NX) & supported_pte_mask;	/* PAGE_READONLY, PAGE_COPY */
@@ -210,7 +210,7 @@ long do_mprotect(struct mm_struct *mm, unsigned long start, unsigned long len, u
 		return -PW_EINVAL;
 	end = start + len;
 	for (vma = find_vma(mm, start); vma && vma->vm_start < end; vma = vma->vm_next) {
-		if (vma->vm_start != expect)
+		if (vma->vm_start > expect)	/* a hole */
 			return -PW_ENOMEM;
 		if (vma->vm_flags & VM_SPECIAL)
 			return -PW_EINVAL;
@@ -231,6 +231,34 @@ long do_mprotect(struct mm_struct *mm, unsigned long start, unsigned long len, u
 			break;
 	}
 	return 0;
+}
+
+/*
+ * dup_mm() -> dup_mmap(): a new mm with copies of every VMA and, through
+ * copy_page_range(), of the populated tables of those with private pages.
+ */
+struct mm_struct *dup_mm(struct mm_struct *oldmm)
+{
+	struct mm_struct *mm = mm_alloc();
+
+	if (!mm)
+		return NULL;
+	for (struct vm_area_struct *v = oldmm->mmap; v; v = v->vm_next) {
+		struct vm_area_struct *tmp;
+
+		if (new_vma(mm, v->vm_start, v->vm_end, v->vm_flags, v->special_pfn) < 0)
+			goto fail;
+		tmp = find_vma(mm, v->vm_start);
+		tmp->anon_vma = v->anon_vma;	/* anon_vma_fork() */
+		if (copy_page_range(tmp, v))
+			goto fail;
+	}
+	/* The parent's PTEs lost their write bit: no CPU may keep a writable TLB entry. */
+	flush_tlb_mm_range(oldmm, 0, TASK_SIZE_MAX);
+	return mm;
+fail:
+	mmput(mm);
+	return NULL;
 }
 
 /* exit_mmap() then __mmdrop(): every VMA, every table, then the pgd and the mm. */

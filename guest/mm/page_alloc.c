@@ -53,7 +53,9 @@ void page_alloc_init(void)
 
 	spin_lock_init(&zone_lock);
 	max_pfn = boot_params.ram_bytes >> PAGE_SHIFT;
-	ranges[0].start = 0x100000 >> PAGE_SHIFT;	/* low 1 MiB stays out, as on x86 */
+	/* pfn 0 is never handed out: a table entry naming it is a bug, and
+	 * the direct map leaves it unmapped to catch the dereference. */
+	ranges[0].start = 1;
 	ranges[0].end = max_pfn;
 	nr_ranges = 1;
 	for (unsigned int i = 0; i < boot_params.nr_reserved; i++)
@@ -164,4 +166,19 @@ void put_page(struct page *page)
 		panic("put_page: refcount %d on pfn %#lx", ref, (unsigned long)page_to_pfn(page));
 	if (ref == 0)
 		__free_page(page);
+}
+
+/* free_reserved_area(): pages the VMM reserved and we no longer need join the allocator. */
+void free_reserved_area(uint64_t start, uint64_t end)
+{
+	spin_lock(&zone_lock);
+	for (uint64_t pfn = start >> PAGE_SHIFT; pfn < end >> PAGE_SHIFT; pfn++) {
+		struct page *page = pfn_to_page(pfn);
+
+		*page = (struct page){ .next_free = free_list };
+		free_list = page;
+		mm_counters.total++;
+		mm_counters.free++;
+	}
+	spin_unlock(&zone_lock);
 }

@@ -8,6 +8,9 @@
 #include "mm.h"
 
 struct mm_struct init_mm;
+spinlock_t pgd_lock;
+struct page *pgd_list;
+unsigned int pgd_list_len;
 unsigned int split_ptlock_cpus;
 bool use_split_ptlocks;
 static struct kmem_cache ptl_cache;
@@ -32,8 +35,8 @@ void pgtable_init(unsigned int ncpus, unsigned int split_cpus)
 		kmem_cache_init(&ptl_cache, "page->ptl", sizeof(spinlock_t));
 		page_ptl_cachep = &ptl_cache;
 	}
-	init_mm.pgd = __va(read_cr3() & PTE_PFN_MASK);
 	spin_lock_init(&init_mm.page_table_lock);
+	spin_lock_init(&pgd_lock);
 }
 
 /* ptlock_alloc()/ptlock_init(): the split lock of one page-table page. */
@@ -69,10 +72,14 @@ static spinlock_t *ptlock_ptr(struct page *page)
 #endif
 }
 
-/* Split locks cover PTE and PMD pages; PUD and above stay under page_table_lock. */
-static bool has_split_lock(enum pt_level level)
+/*
+ * Split locks cover PTE and PMD pages; PUD and above stay under
+ * page_table_lock.  Kernel PTE tables (pte_alloc_one_kernel()) have no
+ * constructor: init_mm.page_table_lock guards them.
+ */
+static bool has_split_lock(struct mm_struct *mm, enum pt_level level)
 {
-	return use_split_ptlocks && (level == PT_PTE || level == PT_PMD);
+	return use_split_ptlocks && (level == PT_PMD || (level == PT_PTE && mm != &init_mm));
 }
 
 /*
@@ -87,7 +94,7 @@ void *pgtable_alloc_one(struct mm_struct *mm, enum pt_level level, unsigned long
 	if (!page)
 		return NULL;
 	page->pt_level = level;
-	if (has_split_lock(level) && !ptlock_init(page)) {
+	if (has_split_lock(mm, level) && !ptlock_init(page)) {
 		__free_page(page);
 		return NULL;
 	}
@@ -102,7 +109,7 @@ void pgtable_free(struct mm_struct *mm, void *table, enum pt_level level)
 
 	if (!(page->flags & PG_table) || page->pt_level != level)
 		panic("freeing %p as a %s table", table, level_names[level]);
-	if (has_split_lock(level))
+	if (has_split_lock(mm, level))
 		ptlock_free(page);
 	emit(PW_EV_PGTABLE_FREE, level, page_to_pfn(page) << PAGE_SHIFT, mm->id, 0, 0);
 	__free_page(page);
@@ -127,7 +134,7 @@ void mm_dec_nr_tables(struct mm_struct *mm, enum pt_level level)
 /* pte_lockptr(): the PTE page's split lock, or page_table_lock below the threshold. */
 spinlock_t *pte_lockptr(struct mm_struct *mm, pmd_t *pmd)
 {
-	if (!use_split_ptlocks)
+	if (!use_split_ptlocks || mm == &init_mm)
 		return &mm->page_table_lock;
 	return ptlock_ptr(pfn_to_page((pmd->pmd & PTE_PFN_MASK) >> PAGE_SHIFT));
 }
@@ -156,23 +163,66 @@ spinlock_t *pud_lock(struct mm_struct *mm, pud_t *pud)
 	return &mm->page_table_lock;
 }
 
-/* pgd_alloc() -> pgd_ctor(): clone the kernel half from init_mm (clone_pgd_range). */
+static void pgd_list_add(pgd_t *pgd, struct mm_struct *mm)
+{
+	struct page *page = virt_to_page(pgd);
+
+	page->pt_mm = mm;
+	page->lru_next = pgd_list;
+	pgd_list = page;
+	pgd_list_len++;
+}
+
+static void pgd_list_del(pgd_t *pgd)
+{
+	struct page *page = virt_to_page(pgd);
+
+	for (struct page **p = &pgd_list; *p; p = &(*p)->lru_next) {
+		if (*p == page) {
+			*p = page->lru_next;
+			pgd_list_len--;
+			return;
+		}
+	}
+	panic("pgd %p is not on pgd_list", pgd);
+}
+
+/*
+ * pgd_alloc() -> pgd_ctor(): the kernel half is cloned from swapper_pg_dir
+ * and the pgd joins pgd_list in one pgd_lock section, so that a concurrent
+ * sync_global_pgds() either finds it on the list or had already updated
+ * the entries it clones.
+ */
 pgd_t *pgd_alloc(struct mm_struct *mm)
 {
 	struct page *page = alloc_page(PG_table);
+	unsigned int len;
 	pgd_t *pgd;
 
 	if (!page)
 		return NULL;
 	page->pt_level = PT_PGD;
 	pgd = page_address(page);
-	memcpy(pgd + KERNEL_PGD_BOUNDARY, init_mm.pgd + KERNEL_PGD_BOUNDARY,
-	       (PTRS_PER_PGD - KERNEL_PGD_BOUNDARY) * sizeof(pgd_t));
 	emit(PW_EV_PGTABLE_ALLOC, PT_PGD, __pa(pgd), mm->id, 0, 0);
+	spin_lock(&pgd_lock);
+	memcpy(pgd + KERNEL_PGD_BOUNDARY, swapper_pg_dir() + KERNEL_PGD_BOUNDARY,
+	       (PTRS_PER_PGD - KERNEL_PGD_BOUNDARY) * sizeof(pgd_t));	/* clone_pgd_range() */
+	pgd_list_add(pgd, mm);
+	len = pgd_list_len;
+	spin_unlock(&pgd_lock);
+	emit(PW_EV_PGD_CTOR, mm->id, __pa(pgd), len, 0, 0);
 	return pgd;
 }
 
+/* pgd_free() -> pgd_dtor(). */
 void pgd_free(struct mm_struct *mm, pgd_t *pgd)
 {
+	unsigned int len;
+
+	spin_lock(&pgd_lock);
+	pgd_list_del(pgd);
+	len = pgd_list_len;
+	spin_unlock(&pgd_lock);
+	emit(PW_EV_PGD_DTOR, mm->id, __pa(pgd), len, 0, 0);
 	pgtable_free(mm, pgd, PT_PGD);
 }

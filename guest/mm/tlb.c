@@ -28,6 +28,24 @@ void flush_tlb_mm_range(struct mm_struct *mm, unsigned long start, unsigned long
 		invlpg(a);
 }
 
+/*
+ * Kernel mappings are global: a CR3 write keeps them, so a large range is
+ * flushed by toggling CR4.PGE (__flush_tlb_all()).
+ */
+void flush_tlb_kernel_range(unsigned long start, unsigned long end)
+{
+	uint64_t cr4;
+
+	if ((end - start) >> PAGE_SHIFT <= TLB_SINGLE_PAGE_FLUSH_CEILING) {
+		for (unsigned long a = start & PAGE_MASK; a < end; a += PAGE_SIZE)
+			invlpg(a);
+		return;
+	}
+	cr4 = read_cr4();
+	write_cr4(cr4 & ~X86_CR4_PGE);
+	write_cr4(cr4);
+}
+
 void tlb_gather_mmu(struct mmu_gather *tlb, struct mm_struct *mm)
 {
 	tlb->mm = mm;
@@ -73,9 +91,15 @@ void tlb_remove_page(struct mmu_gather *tlb, struct page *page)
 	tlb_add(tlb, page, 0);
 }
 
-/* pte_free_tlb()/pmd_free_tlb()/pud_free_tlb(): paging-structure caches must forget it too. */
-void tlb_remove_table(struct mmu_gather *tlb, void *table, enum pt_level level)
+/*
+ * pte_free_tlb()/pmd_free_tlb()/pud_free_tlb(): paging-structure caches
+ * may still hold the table, so the flush must happen even when no PTE was
+ * cleared; widening the range by the page at `addr` guarantees it (INVLPG
+ * drops paging-structure cache entries for every address, not just that one).
+ */
+void tlb_remove_table(struct mmu_gather *tlb, void *table, enum pt_level level, unsigned long addr)
 {
+	tlb_flush_range(tlb, addr, addr + PAGE_SIZE);
 	tlb_add(tlb, table, level);
 }
 

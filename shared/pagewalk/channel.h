@@ -71,7 +71,8 @@ enum pw_doorbell {
 /*
  * Event types, defined once.  Each field spec is "name:kind" for args[0..]:
  * u unsigned, d signed, x hex, a guest address (symbolised by the host),
- * o op code, k fault outcome, l page-table level, m page-map kind.  The
+ * o op code, k fault outcome, l page-table level, m page-map kind, y
+ * kernel-sync mode.  The
  * host decodes, traces and writes JSON from this table alone.
  *
  * FAULT: one per #PF the guest handles; `tables` is how many page tables
@@ -82,6 +83,16 @@ enum pw_doorbell {
  *   freed (a PGTABLE_FREE follows).
  * MAP: a PTE now maps `phys` at `addr` in mm `mm`, for the reason `kind`.
  * TASK_EXIT: task `task` ended, `signal` 0 for exit or 11 for SIGSEGV.
+ * KERNEL_PGD: swapper_pg_dir at `phys` is init_mm's pgd; the kernel-mapping
+ *   sync mode; how many tables preallocate_vmalloc_pages() installed.
+ * PGD_CTOR/PGD_DTOR: mm's pgd at `phys` joined/left pgd_list, which now
+ *   has `pgd_list` entries.
+ * KERNEL_SYNC: a kernel top-level entry `index` copied from init_mm into
+ *   the pgd at `phys` of mm `mm` (eager sync or vmalloc_fault).
+ * VMALLOC_FAULT: a kernel access through mm's pgd found top-level entry
+ *   `index` missing and vmalloc_fault() copied it.
+ * VMALLOC/VFREE: a vmap area of `size` bytes at `addr`.
+ * FORK: task `child` is a copy of `parent` (dup_mm).
  */
 #define PW_EVENT_TYPES(X)						\
 	X(CONSOLE,   1, "console",   "")				\
@@ -95,11 +106,28 @@ enum pw_doorbell {
 	X(PGTABLE_FREE,  9, "pgtable_free",  "level:l phys:x mm:u")	\
 	X(RACE_LOST, 10, "race_lost", "level:l phys:x mm:u")		\
 	X(MAP,       11, "map",	     "mm:u addr:x phys:x kind:m")	\
-	X(TASK_EXIT, 12, "task_exit", "task:u signal:u")
+	X(TASK_EXIT, 12, "task_exit", "task:u signal:u")		\
+	X(KERNEL_PGD, 13, "kernel_pgd", "phys:x sync:y preallocated:u")	\
+	X(PGD_CTOR,  14, "pgd_ctor",  "mm:u phys:x pgd_list:u")		\
+	X(PGD_DTOR,  15, "pgd_dtor",  "mm:u phys:x pgd_list:u")		\
+	X(KERNEL_SYNC, 16, "kernel_sync", "sync:y phys:x index:u mm:u")	\
+	X(VMALLOC_FAULT, 17, "vmalloc_fault", "mm:u addr:x index:u")	\
+	X(VMALLOC,   18, "vmalloc",   "addr:x size:x")			\
+	X(VFREE,     19, "vfree",     "addr:x size:x")			\
+	X(FORK,      20, "fork",      "parent:u child:u")
 
 /* Page-table levels, as the guest's enum pt_level numbers them. */
 #define PW_LEVELS(X)							\
 	X(PTE, 1, "pte") X(PMD, 2, "pmd") X(PUD, 3, "pud") X(P4D, 4, "p4d") X(PGD, 5, "pgd")
+
+/*
+ * How kernel mappings reach every pgd (FDT /chosen pagewalk,kernel-sync):
+ * as x86-64 has done it over the years.
+ */
+#define PW_KERNEL_SYNC_MODES(X)						\
+	X(PREALLOC, 1, "prealloc") /* preallocate_vmalloc_pages(): top level never changes */ \
+	X(FAULT,    2, "fault")    /* vmalloc_fault() copies entries on first use */ \
+	X(EAGER,    3, "eager")    /* arch_sync_kernel_mappings() over pgd_list */
 
 /* Why a PTE was set (PW_EV_MAP kind). */
 #define PW_MAP_KINDS(X)							\
@@ -120,6 +148,12 @@ enum pw_level {
 #define PW_LEVEL_ENUM(name, id, str) PW_LEVEL_##name = id,
 	PW_LEVELS(PW_LEVEL_ENUM)
 #undef PW_LEVEL_ENUM
+};
+
+enum pw_kernel_sync {
+#define PW_SYNC_ENUM(name, id, str) PW_SYNC_##name = id,
+	PW_KERNEL_SYNC_MODES(PW_SYNC_ENUM)
+#undef PW_SYNC_ENUM
 };
 
 enum pw_map_kind {
@@ -161,7 +195,12 @@ enum pw_fault_outcome {
 	X(MM_INFO, 12, "mm_info") /* task: result pgtables_bytes; out = puds, pmds, ptes, anon pages */ \
 	X(MEMINFO, 13, "meminfo") /* result total pages; out = free, pgtable, anon, slab pages */ \
 	X(PTLOCK_INFO, 14, "ptlock_info") /* result ptlocks in the ptlock cache; out = split locks on?, \
-					     ALLOC_SPLIT_PTLOCKS, SPLIT_PTLOCK_CPUS, sizeof(spinlock_t) */
+					     ALLOC_SPLIT_PTLOCKS, SPLIT_PTLOCK_CPUS, sizeof(spinlock_t) */ \
+	X(VMALLOC, 15, "vmalloc") /* size, lowest address wanted (0: any); result = address */ \
+	X(VFREE, 16, "vfree")	/* address */					\
+	X(FORK,  17, "fork")	/* task; result = the child task */		\
+	X(KINFO, 18, "kinfo")	/* result swapper_pg_dir phys; out = pgd_list length, \
+				   kernel syncs, vmalloc faults, preallocated tables */
 
 enum pw_op {
 #define PW_OP_ENUM(name, id, str) PW_OP_##name = id,

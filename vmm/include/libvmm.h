@@ -37,6 +37,7 @@ struct vmm_config {
 	unsigned int ncpus;		/* vCPUs described in the FDT (1 today) */
 	const char *workload;		/* /chosen pagewalk,workload */
 	unsigned int split_ptlock_cpus;	/* /chosen pagewalk,split-ptlock-cpus; 0 = guest default (4) */
+	const char *kernel_sync;	/* /chosen pagewalk,kernel-sync: prealloc, fault, eager */
 	unsigned int timeout_ms;	/* watchdog per vm_run()/vm_op() call; 0 = none */
 	FILE *console;			/* guest console text; NULL discards it */
 	FILE *trace;			/* one line per event; NULL = off */

@@ -45,6 +45,7 @@ static int build(struct vm *vm, void *fdt, size_t size)
 
 	err = err ?: fdt_begin_node(fdt, "chosen");
 	err = err ?: fdt_property_string(fdt, "pagewalk,workload", vm->cfg.workload);
+	err = err ?: fdt_property_string(fdt, "pagewalk,kernel-sync", vm->cfg.kernel_sync);
 	if (vm->cfg.split_ptlock_cpus)
 		err = err ?: fdt_property_u32(fdt, "pagewalk,split-ptlock-cpus", vm->cfg.split_ptlock_cpus);
 	err = err ?: fdt_end_node(fdt);

@@ -40,6 +40,11 @@ static const char *enum_name(char kind, uint64_t v)
 	case 'm':
 		switch (v) {
 		PW_MAP_KINDS(PW_NAME)
+		}
+		break;
+	case 'y':
+		switch (v) {
+		PW_KERNEL_SYNC_MODES(PW_NAME)
 #undef PW_NAME
 		}
 		break;
@@ -101,7 +106,7 @@ static void trace_event(struct vm *vm, const struct pw_event *ev, FILE *f)
 		switch (kind) {
 		case 'd': fprintf(f, " %s=%ld", name, (long)v); break;
 		case 'x': fprintf(f, " %s=0x%lx", name, (unsigned long)v); break;
-		case 'o': case 'k': case 'l': case 'm':
+		case 'o': case 'k': case 'l': case 'm': case 'y':
 			fprintf(f, " %s=%s", name, enum_name(kind, v));
 			break;
 		case 'a':
@@ -132,7 +137,7 @@ static void json_event(struct vm *vm, const struct pw_event *ev, FILE *f)
 		switch (kind) {
 		case 'd': fprintf(f, ",\"%s\":%ld", name, (long)v); break;
 		case 'x': fprintf(f, ",\"%s\":\"0x%lx\"", name, (unsigned long)v); break;
-		case 'o': case 'k': case 'l': case 'm':
+		case 'o': case 'k': case 'l': case 'm': case 'y':
 			fprintf(f, ",\"%s\":\"%s\"", name, enum_name(kind, v));
 			break;
 		case 'a':

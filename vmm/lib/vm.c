@@ -34,6 +34,7 @@ void vmm_config_init(struct vmm_config *cfg, const char *guest)
 		.mem_bytes = VMM_DEFAULT_MEM,
 		.ncpus = 1,
 		.workload = PW_WORKLOAD_DEFAULT,
+		.kernel_sync = "prealloc",
 		.timeout_ms = VMM_DEFAULT_TIMEOUT_MS,
 		.console = stdout,
 	};

@@ -1,0 +1,150 @@
+/*
+ * The kernel half: swapper_pg_dir built by the paging core itself, the
+ * vmalloc top level preallocated or synced (arch/x86/mm/init_64.c).
+ */
+#include "asm.h"
+#include "kernel.h"
+#include "mm.h"
+
+extern char __start_rodata[], __end_rodata[];
+
+struct ksync_stats ksync_stats;
+
+/* An allocating walk of init_mm down to the PMD for a kernel address. */
+static pmd_t *kernel_pmd(unsigned long va)
+{
+	pgd_t *pgd = pgd_offset_k(va);
+	p4d_t *p4d = p4d_alloc(&init_mm, pgd, va);
+	pud_t *pud = p4d ? pud_alloc(&init_mm, p4d, va) : NULL;
+	pmd_t *pmd = pud ? pmd_alloc(&init_mm, pud, va) : NULL;
+
+	if (!pmd)
+		panic("out of memory for kernel page tables at %#lx", va);
+	return pmd;
+}
+
+static void kernel_map_page(unsigned long va, uint64_t pa, pgprot_t prot)
+{
+	pmd_t *pmd = kernel_pmd(va);
+
+	if (pte_alloc_kernel(pmd))
+		panic("out of memory for a kernel PTE table at %#lx", va);
+	set_pte(pte_offset_kernel(pmd, va), (pte_t){ pa | prot });
+}
+
+/*
+ * kernel_physical_mapping_init(): all RAM at PAGE_OFFSET, RW and NX, with
+ * 2 MiB pages except the first 2 MiB, mapped page by page so that pfn 0
+ * stays unmapped: a table entry that is empty reads as pfn 0, and
+ * following one (the bug "x86/mm/64: Do not dereference non-present PGD
+ * entries" fixed) then faults instead of reading RAM.
+ */
+static void kernel_physical_mapping_init(void)
+{
+	for (uint64_t pa = 0; pa < boot_params.ram_bytes; pa += PMD_SIZE) {
+		unsigned long va = PW_PAGE_OFFSET + pa;
+
+		if (pa) {
+			set_pmd(kernel_pmd(va), (pmd_t){ pa | PAGE_KERNEL | _PAGE_PSE });
+			continue;
+		}
+		for (uint64_t p = PAGE_SIZE; p < PMD_SIZE; p += PAGE_SIZE)
+			kernel_map_page(va + p, p, PAGE_KERNEL);
+	}
+}
+
+/* The image at __START_KERNEL_map: text RX, rodata R, data and bss RW, all NX but text. */
+static void map_kernel_image(void)
+{
+	for (char *va = _text; va < _end; va += PAGE_SIZE) {
+		pgprot_t prot = _PAGE_PRESENT | _PAGE_ACCESSED | _PAGE_GLOBAL;
+
+		if (va >= __start_rodata)
+			prot |= _PAGE_NX;
+		if (va >= __end_rodata)
+			prot |= _PAGE_RW | _PAGE_DIRTY;
+		kernel_map_page((unsigned long)va, __pa_symbol(va), prot);
+	}
+}
+
+/*
+ * preallocate_vmalloc_pages(): the PUD table under every top-level entry
+ * of the vmalloc area, so the top level never changes after boot and no
+ * pgd ever needs syncing.  p4d_alloc()/pud_alloc() look at the entry
+ * before following it.
+ */
+static void preallocate_vmalloc_pages(void)
+{
+	for (unsigned long addr = VMALLOC_START; addr <= VMALLOC_END;
+	     addr = (addr + PGDIR_SIZE) & PGDIR_MASK) {
+		pgd_t *pgd = pgd_offset_k(addr);
+		p4d_t *p4d = p4d_alloc(&init_mm, pgd, addr);
+
+		if (!p4d || !pud_alloc(&init_mm, p4d, addr))
+			panic("Failed to pre-allocate pud pages for vmalloc area");
+		ksync_stats.preallocated++;
+	}
+}
+
+/*
+ * sync_global_pgds() (the 4-level variant, p4d folded into the pgd): copy
+ * every present top-level kernel entry of [start, end] into each pgd on
+ * pgd_list that lacks it.  An empty entry of init_mm is skipped, never
+ * followed.
+ */
+void sync_global_pgds(unsigned long start, unsigned long end)
+{
+	for (unsigned long addr = start; addr <= end; addr = (addr + PGDIR_SIZE) & PGDIR_MASK) {
+		p4d_t *p4d_ref = p4d_offset(pgd_offset_k(addr), addr);
+
+		if (p4d_none(*p4d_ref))
+			continue;
+		spin_lock(&pgd_lock);
+		for (struct page *page = pgd_list; page; page = page->lru_next) {
+			pgd_t *pgd = (pgd_t *)page_address(page) + pgd_index(addr);
+			p4d_t *p4d = p4d_offset(pgd, addr);
+			spinlock_t *pgt_lock = &page->pt_mm->page_table_lock;
+
+			spin_lock(pgt_lock);
+			if (!p4d_none(*p4d) && p4d->p4d != p4d_ref->p4d)
+				panic("pgd %p: kernel entry %lu differs from init_mm", pgd, pgd_index(addr));
+			if (p4d_none(*p4d)) {
+				set_p4d(p4d, *p4d_ref);
+				ksync_stats.syncs++;
+				emit(PW_EV_KERNEL_SYNC, PW_SYNC_EAGER, __pa(pgd - pgd_index(addr)),
+				     pgd_index(addr), page->pt_mm->id, 0);
+			}
+			spin_unlock(pgt_lock);
+		}
+		spin_unlock(&pgd_lock);
+		if (addr + PGDIR_SIZE < addr)
+			break;		/* the last pgd entry */
+	}
+}
+
+/* paging_init(): build swapper_pg_dir, move onto it, give the VMM's boot tables back. */
+void paging_init(void)
+{
+	uint64_t boot_pml4 = read_cr3() & PTE_PFN_MASK;
+	uint64_t gib = (boot_params.ram_bytes + PUD_SIZE - 1) / PUD_SIZE;
+	struct page *page = alloc_page(PG_table);
+
+	if (!page)
+		panic("no page for swapper_pg_dir");
+	page->pt_level = PT_PGD;
+	init_mm.pgd = page_address(page);
+	emit(PW_EV_PGTABLE_ALLOC, PT_PGD, __pa(init_mm.pgd), 0, 0, 0);
+
+	kernel_physical_mapping_init();
+	map_kernel_image();
+	if (boot_params.kernel_sync == PW_SYNC_PREALLOC)
+		preallocate_vmalloc_pages();
+	write_cr3(__pa(init_mm.pgd));
+
+	/* The boot PML4, its two PDPTs and one PD per GiB (vmm/lib/boot.c). */
+	if (boot_pml4 != PW_BOOT_PML4)
+		panic("booted on unexpected page tables at %#lx", (unsigned long)boot_pml4);
+	free_reserved_area(PW_BOOT_PML4, PW_BOOT_PD + gib * PAGE_SIZE);
+	emit(PW_EV_KERNEL_PGD, __pa(init_mm.pgd), boot_params.kernel_sync,
+	     ksync_stats.preallocated, 0, 0);
+}

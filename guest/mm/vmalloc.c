@@ -1,0 +1,177 @@
+/*
+ * vmalloc()/vfree() (mm/vmalloc.c): vmap areas in the vmalloc range, a page
+ * each, mapped in init_mm only.  What makes other pgds see them depends on
+ * the kernel-sync mode: nothing to do (prealloc), arch_sync_kernel_mappings()
+ * when a top-level entry changed (eager), or vmalloc_fault() later (fault).
+ */
+#include "kernel.h"
+#include "mm.h"
+
+#define VMALLOC_MAX_PAGES	(PAGE_SIZE / sizeof(struct page *))
+
+struct vmap_area {
+	unsigned long addr, size;	/* size without the guard page */
+	struct page **pages;		/* one page of pointers */
+	struct vmap_area *next;		/* sorted by addr */
+};
+
+static struct kmem_cache vmap_area_cachep;
+static struct vmap_area *vmap_areas;
+static spinlock_t vmap_area_lock;
+
+void vmalloc_init(void)
+{
+	kmem_cache_init(&vmap_area_cachep, "vmap_area", sizeof(struct vmap_area));
+	spin_lock_init(&vmap_area_lock);
+}
+
+/* alloc_vmap_area(): first fit at or above `hint`, with a guard page after each area. */
+static struct vmap_area *alloc_vmap_area(unsigned long size, unsigned long hint)
+{
+	unsigned long addr = hint > VMALLOC_START ? hint & PAGE_MASK : VMALLOC_START;
+	struct vmap_area *va = kmem_cache_alloc(&vmap_area_cachep), **link;
+
+	if (!va)
+		return NULL;
+	spin_lock(&vmap_area_lock);
+	for (link = &vmap_areas; *link; link = &(*link)->next) {
+		if (addr + size + PAGE_SIZE <= (*link)->addr)
+			break;
+		if ((*link)->addr + (*link)->size + PAGE_SIZE > addr)
+			addr = (*link)->addr + (*link)->size + PAGE_SIZE;
+	}
+	if (addr + size - 1 > VMALLOC_END) {
+		spin_unlock(&vmap_area_lock);
+		kmem_cache_free(&vmap_area_cachep, va);
+		return NULL;
+	}
+	va->addr = addr;
+	va->size = size;
+	va->next = *link;
+	*link = va;
+	spin_unlock(&vmap_area_lock);
+	return va;
+}
+
+/*
+ * vmap_pages_range(): PTEs in init_mm.  Returns whether a top-level entry
+ * was populated on the way (PGTBL_P4D_MODIFIED), which is what
+ * ARCH_PAGE_TABLE_SYNC_MASK asks about on 4-level x86-64.
+ */
+static int vmap_pages_range(struct vmap_area *va, bool *top_modified)
+{
+	*top_modified = false;
+	for (unsigned long i = 0; i < va->size >> PAGE_SHIFT; i++) {
+		unsigned long addr = va->addr + i * PAGE_SIZE;
+		p4d_t *p4d = p4d_alloc(&init_mm, pgd_offset_k(addr), addr);
+		pud_t *pud;
+		pmd_t *pmd;
+
+		if (!p4d)
+			return -PW_ENOMEM;
+		if (p4d_none(*p4d))
+			*top_modified = true;
+		pud = pud_alloc(&init_mm, p4d, addr);
+		pmd = pud ? pmd_alloc(&init_mm, pud, addr) : NULL;
+		if (!pmd || pte_alloc_kernel(pmd))
+			return -PW_ENOMEM;
+		set_pte(pte_offset_kernel(pmd, addr),
+			(pte_t){ (page_to_pfn(va->pages[i]) << PAGE_SHIFT) | PAGE_KERNEL });
+	}
+	return 0;
+}
+
+/* vunmap_range(): the PTEs go, the kernel tables stay (as in Linux). */
+static void vunmap_range(struct vmap_area *va)
+{
+	for (unsigned long addr = va->addr; addr < va->addr + va->size; addr += PAGE_SIZE) {
+		p4d_t *p4d = p4d_offset(pgd_offset_k(addr), addr);
+		pud_t *pud;
+		pmd_t *pmd;
+
+		if (p4d_none(*p4d))
+			continue;
+		pud = pud_offset(p4d, addr);
+		if (pud_none(*pud))
+			continue;
+		pmd = pmd_offset(pud, addr);
+		if (!pmd_none(*pmd))
+			pte_clear(pte_offset_kernel(pmd, addr));
+	}
+	flush_tlb_kernel_range(va->addr, va->addr + va->size);
+}
+
+static void free_vmap_area(struct vmap_area *va)
+{
+	for (unsigned long i = 0; i < va->size >> PAGE_SHIFT; i++)
+		if (va->pages[i])
+			__free_page(va->pages[i]);
+	__free_page(virt_to_page(va->pages));
+	kmem_cache_free(&vmap_area_cachep, va);
+}
+
+static void unlink_vmap_area(struct vmap_area *va)
+{
+	spin_lock(&vmap_area_lock);
+	for (struct vmap_area **p = &vmap_areas; *p; p = &(*p)->next) {
+		if (*p == va) {
+			*p = va->next;
+			break;
+		}
+	}
+	spin_unlock(&vmap_area_lock);
+}
+
+/* __vmalloc_node_range() with a start hint: the address, or -ENOMEM/-EINVAL. */
+long vmalloc(unsigned long size, unsigned long hint)
+{
+	struct vmap_area *va;
+	struct page *array;
+	bool top_modified;
+
+	size = (size + PAGE_SIZE - 1) & PAGE_MASK;
+	if (!size || size / PAGE_SIZE > VMALLOC_MAX_PAGES)
+		return -PW_EINVAL;
+	array = alloc_page(0);
+	if (!array)
+		return -PW_ENOMEM;
+	va = alloc_vmap_area(size, hint);
+	if (!va) {
+		__free_page(array);
+		return -PW_ENOMEM;
+	}
+	va->pages = page_address(array);
+	for (unsigned long i = 0; i < size >> PAGE_SHIFT; i++) {
+		va->pages[i] = alloc_page(0);
+		if (!va->pages[i])
+			goto fail;
+	}
+	if (vmap_pages_range(va, &top_modified))
+		goto fail;
+	if (top_modified && boot_params.kernel_sync == PW_SYNC_EAGER)
+		sync_global_pgds(va->addr, va->addr + va->size - 1);	/* arch_sync_kernel_mappings() */
+	emit(PW_EV_VMALLOC, va->addr, va->size, 0, 0, 0);
+	return va->addr;
+fail:
+	vunmap_range(va);
+	unlink_vmap_area(va);
+	free_vmap_area(va);
+	return -PW_ENOMEM;
+}
+
+long vfree(unsigned long addr)
+{
+	struct vmap_area *va;
+
+	spin_lock(&vmap_area_lock);
+	for (va = vmap_areas; va && va->addr != addr; va = va->next)
+		;
+	spin_unlock(&vmap_area_lock);
+	if (!va)
+		return -PW_EINVAL;
+	emit(PW_EV_VFREE, va->addr, va->size, 0, 0, 0);
+	vunmap_range(va);
+	unlink_vmap_area(va);
+	free_vmap_area(va);
+	return 0;
+}
