@@ -41,13 +41,25 @@ struct vm *boot_ops_guest(uint64_t mem_bytes)
 	struct vmm_config cfg;
 	struct vm *vm;
 	char err[1024];
-	enum vmm_status s;
 
 	test_config(&cfg, GUEST_ELF, PW_WORKLOAD_OPS);
 	if (mem_bytes)
 		cfg.mem_bytes = mem_bytes;
-	s = vm_create(&cfg, &vm, err, sizeof(err));
-	cr_assert_eq(s, VMM_OK, "vm_create: %s", err);
+	cr_assert_eq(vm_create(&cfg, &vm, err, sizeof(err)), VMM_OK, "vm_create: %s", err);
+	return vm;
+}
+
+struct vm *boot_ops_guest_with(const char *guest, const char *kernel_sync, unsigned int split_cpus)
+{
+	struct vmm_config cfg;
+	struct vm *vm;
+	char err[1024];
+
+	test_config(&cfg, guest, PW_WORKLOAD_OPS);
+	if (kernel_sync)
+		cfg.kernel_sync = kernel_sync;
+	cfg.split_ptlock_cpus = split_cpus;
+	cr_assert_eq(vm_create(&cfg, &vm, err, sizeof(err)), VMM_OK, "vm_create: %s", err);
 	return vm;
 }
 

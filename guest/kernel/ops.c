@@ -71,6 +71,12 @@ static int64_t do_op(uint32_t op, const uint64_t *args, uint64_t *out)
 		return vmalloc(args[0], args[1]);
 	case PW_OP_VFREE:
 		return vfree(args[0]);
+	case PW_OP_VMALLOC_SYNC: {
+		uint64_t before = ksync_stats.syncs;
+
+		sync_global_pgds(VMALLOC_START, VMALLOC_END);
+		return ksync_stats.syncs - before;
+	}
 	case PW_OP_KINFO:
 		out[0] = pgd_list_len;
 		out[1] = ksync_stats.syncs;

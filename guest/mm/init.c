@@ -111,8 +111,8 @@ void sync_global_pgds(unsigned long start, unsigned long end)
 			if (p4d_none(*p4d)) {
 				set_p4d(p4d, *p4d_ref);
 				ksync_stats.syncs++;
-				emit(PW_EV_KERNEL_SYNC, PW_SYNC_EAGER, __pa(pgd - pgd_index(addr)),
-				     pgd_index(addr), page->pt_mm->id, 0);
+				emit(PW_EV_KERNEL_SYNC, boot_params.kernel_sync,
+				     __pa(pgd - pgd_index(addr)), pgd_index(addr), page->pt_mm->id, 0);
 			}
 			spin_unlock(pgt_lock);
 		}

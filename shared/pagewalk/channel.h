@@ -200,7 +200,9 @@ enum pw_fault_outcome {
 	X(VFREE, 16, "vfree")	/* address */					\
 	X(FORK,  17, "fork")	/* task; result = the child task */		\
 	X(KINFO, 18, "kinfo")	/* result swapper_pg_dir phys; out = pgd_list length, \
-				   kernel syncs, vmalloc faults, preallocated tables */
+				   kernel syncs, vmalloc faults, preallocated tables */ \
+	X(VMALLOC_SYNC, 19, "vmalloc_sync") /* vmalloc_sync_mappings(): sync the whole \
+					       vmalloc area into every pgd; result = entries copied */
 
 enum pw_op {
 #define PW_OP_ENUM(name, id, str) PW_OP_##name = id,

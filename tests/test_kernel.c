@@ -1,0 +1,333 @@
+/*
+ * The kernel half: swapper_pg_dir, pgd_list, vmalloc and the three ways
+ * kernel mappings reach every pgd; fork with copy-on-write.
+ *
+ * Geometry: the vmalloc area starts at 0xffffc90000000000, pgd index 402,
+ * and spans 32 TiB = 64 top-level entries of 512 GiB.  An area placed
+ * 8 KiB below VMALLOC_START + 512 GiB, 16 KiB long, has its first two
+ * pages under entry 402 and its last two under entry 403.
+ */
+#include <pagewalk/layout.h>
+
+#include "guest_ops.h"
+#include "harness.h"
+
+#define ENTRY_SPAN	(512 * GB)
+#define CROSSING	(PW_VMALLOC_START + ENTRY_SPAN - 8192)
+#define KERNEL_HALF	256		/* pgd entries 256-511 */
+
+struct kinfo {
+	uint64_t swapper, pgd_list, syncs, vmalloc_faults, preallocated;
+};
+
+static struct kinfo kinfo(struct vm *vm)
+{
+	uint64_t o[4];
+	struct kinfo k;
+
+	k.swapper = op(vm, PW_OP_KINFO, 0, 0, 0, 0, 0, o);
+	k.pgd_list = o[0];
+	k.syncs = o[1];
+	k.vmalloc_faults = o[2];
+	k.preallocated = o[3];
+	return k;
+}
+
+static uint64_t vmalloc_at(struct vm *vm, uint64_t size, uint64_t hint)
+{
+	int64_t va = op(vm, PW_OP_VMALLOC, size, hint, 0, 0, 0, NULL);
+
+	cr_assert_eq(va, (int64_t)hint, "vmalloc(%#lx) at %#lx", (unsigned long)size, (long)va);
+	return va;
+}
+
+/* A kernel read through task t's pgd: must succeed and see a zeroed vmalloc page. */
+static void kernel_reads(struct vm *vm, uint64_t t, uint64_t addr)
+{
+	uint64_t v = 1;
+
+	cr_assert_eq(touch(vm, t, addr, PW_ACCESS_READ, false, 0, &v), 0, "read %#lx", (unsigned long)addr);
+	cr_assert_eq(v, 0);
+}
+
+/* The pgd of mm `mm`, from its PGD_CTOR event. */
+static uint64_t pgd_of(struct vm *vm, uint64_t mm)
+{
+	const struct pw_event *ev[64];
+	size_t n = events_since(vm, 0, PW_EV_PGD_CTOR, ev, 64);
+
+	for (size_t i = 0; i < n; i++)
+		if (ev[i]->args[0] == mm)
+			return ev[i]->args[1];
+	cr_assert_fail("no pgd_ctor for mm %lu", (unsigned long)mm);
+	return 0;
+}
+
+/* The host's own check, from guest RAM: pgd's kernel half equals swapper_pg_dir's. */
+static void assert_kernel_half_shared(struct vm *vm, uint64_t pgd, uint64_t swapper)
+{
+	uint64_t mine[KERNEL_HALF], ref[KERNEL_HALF];
+
+	cr_assert_eq(vm_read_phys(vm, pgd + KERNEL_HALF * 8, mine, sizeof(mine)), 0);
+	cr_assert_eq(vm_read_phys(vm, swapper + KERNEL_HALF * 8, ref, sizeof(ref)), 0);
+	for (int i = 0; i < KERNEL_HALF; i++)
+		cr_assert_eq(mine[i], ref[i], "pgd %#lx entry %d: %#lx, swapper has %#lx",
+			     (unsigned long)pgd, KERNEL_HALF + i, (unsigned long)mine[i],
+			     (unsigned long)ref[i]);
+}
+
+/* preallocate_vmalloc_pages(): one PUD table under each of the 64 entries. */
+Test(kernel, prealloc_installs_64_pud_tables_at_boot)
+{
+	const struct pw_event *ev[512];
+	struct vm *vm;
+	size_t n, puds = 0;
+	struct kinfo k;
+
+	require_kvm();
+	vm = boot_ops_guest(0);
+	k = kinfo(vm);
+	cr_assert_eq(k.preallocated, 64);
+	n = events_since(vm, 0, PW_EV_PGTABLE_ALLOC, ev, 512);
+	for (size_t i = 0; i < n; i++)
+		puds += ev[i]->args[0] == PW_LEVEL_PUD && ev[i]->args[2] == 0 &&
+			ev[i]->args[3] >= PW_VMALLOC_START && ev[i]->args[3] < PW_VMALLOC_START + 64 * ENTRY_SPAN;
+	cr_assert_eq(puds, 64, "init_mm PUD tables in the vmalloc area: %zu", puds);
+	cr_assert_eq(events_since(vm, 0, PW_EV_KERNEL_PGD, ev, 2), 1);
+	cr_assert_eq(ev[0]->args[0], k.swapper);
+	cr_assert_eq(ev[0]->args[2], 64);
+	vm_destroy(vm);
+}
+
+/*
+ * prealloc: mms made before and after vmallocs that need new top-level
+ * entries (402/403, and 407) all see them at once: no fault, no sync, and
+ * every kernel half stays byte-identical to swapper_pg_dir.
+ */
+Test(kernel, prealloc_needs_no_fault_and_no_sync)
+{
+	uint64_t t[4], va1, va2;
+	struct vm *vm;
+	struct kinfo k;
+
+	require_kvm();
+	vm = boot_ops_guest(0);
+	t[0] = new_task(vm);
+	t[1] = new_task(vm);
+	va1 = vmalloc_at(vm, 16384, CROSSING);
+	t[2] = new_task(vm);
+	va2 = vmalloc_at(vm, 8192, PW_VMALLOC_START + 5 * ENTRY_SPAN);
+	t[3] = new_task(vm);
+	for (int i = 0; i < 4; i++) {
+		kernel_reads(vm, t[i], va1);
+		kernel_reads(vm, t[i], va1 + 8192);
+		kernel_reads(vm, t[i], va2);
+	}
+	k = kinfo(vm);
+	cr_assert_eq(k.vmalloc_faults, 0);
+	cr_assert_eq(k.syncs, 0);
+	cr_assert_eq(k.pgd_list, 4);
+	for (uint64_t mm = 1; mm <= 4; mm++)
+		assert_kernel_half_shared(vm, pgd_of(vm, mm), k.swapper);
+	vm_destroy(vm);
+}
+
+/*
+ * fault: vmalloc edits init_mm only.  An mm made before it takes one
+ * vmalloc_fault per top-level entry it then uses (402 and 403: two), and
+ * none after; an mm made after the vmalloc clones the entries and takes none.
+ */
+Test(kernel, fault_mode_faults_once_per_mm_and_entry)
+{
+	const struct pw_event *ev[8];
+	uint64_t t1, t2, va;
+	struct vm *vm;
+	struct kinfo k;
+
+	require_kvm();
+	vm = boot_ops_guest_with(GUEST_ELF, "fault", 0);
+	cr_assert_eq(kinfo(vm).preallocated, 0);
+	t1 = new_task(vm);
+	va = vmalloc_at(vm, 16384, CROSSING);
+	kernel_reads(vm, t1, va);
+	kernel_reads(vm, t1, va + 4096);	/* entry 402 again */
+	kernel_reads(vm, t1, va + 8192);	/* entry 403 */
+	kernel_reads(vm, t1, va + 12288);
+	cr_assert_eq(events_since(vm, 0, PW_EV_VMALLOC_FAULT, ev, 8), 2);
+	cr_assert_eq(ev[0]->args[2], 402);
+	cr_assert_eq(ev[1]->args[2], 403);
+
+	t2 = new_task(vm);
+	kernel_reads(vm, t2, va);
+	kernel_reads(vm, t2, va + 8192);
+	k = kinfo(vm);
+	cr_assert_eq(k.vmalloc_faults, 2, "the later mm faulted: %lu", (unsigned long)k.vmalloc_faults);
+	cr_assert_eq(k.syncs, 0);
+	vm_destroy(vm);
+}
+
+/*
+ * eager: the vmalloc that populates entries 402 and 403 copies each into
+ * every pgd on pgd_list at once: 2 entries x 3 pgds = 6 syncs, and no
+ * fault.  Another area under the same entries changes no top-level entry.
+ */
+Test(kernel, eager_mode_syncs_every_pgd_on_the_list)
+{
+	const struct pw_event *ev[16];
+	uint64_t t[3];
+	struct vm *vm;
+	struct kinfo k;
+	size_t n;
+
+	require_kvm();
+	vm = boot_ops_guest_with(GUEST_ELF, "eager", 0);
+	for (int i = 0; i < 3; i++)
+		t[i] = new_task(vm);
+	vmalloc_at(vm, 16384, CROSSING);
+	n = events_since(vm, 0, PW_EV_KERNEL_SYNC, ev, 16);
+	cr_assert_eq(n, 6, "%zu syncs", n);
+	for (size_t i = 0; i < n; i++) {
+		cr_assert_eq(ev[i]->args[0], PW_SYNC_EAGER);
+		cr_assert(ev[i]->args[2] == 402 || ev[i]->args[2] == 403);
+	}
+	vmalloc_at(vm, 4096, CROSSING + 16384 + 4096);	/* after the guard page */
+	for (int i = 0; i < 3; i++)
+		kernel_reads(vm, t[i], CROSSING + 8192);
+	k = kinfo(vm);
+	cr_assert_eq(k.syncs, 6);
+	cr_assert_eq(k.vmalloc_faults, 0);
+	for (uint64_t mm = 1; mm <= 3; mm++)
+		assert_kernel_half_shared(vm, pgd_of(vm, mm), k.swapper);
+	vm_destroy(vm);
+}
+
+/*
+ * Never follow an empty top-level entry: pfn 0 is unmapped in the direct
+ * map, so following one (an empty entry reads as pfn 0) would oops.  The
+ * tripwire is checked, then vmalloc_sync_mappings() walks all 64 vmalloc
+ * entries, 62 of them empty in init_mm, and copies only the 2 populated
+ * ones into the one pgd that lacks them.
+ */
+Test(kernel, sync_skips_empty_top_level_entries)
+{
+	uint64_t args[6] = { PW_PAGE_OFFSET, 0 }, t;
+	struct vm *vm;
+	int64_t res;
+
+	require_kvm();
+	vm = boot_ops_guest_with(GUEST_ELF, "fault", 0);
+	cr_assert_eq(vm_op(vm, 0, PW_OP_PROBE, args, &res, NULL), VMM_OK);
+	cr_assert_eq(res, -PW_EFAULT, "pfn 0 must be unmapped in the direct map");
+	args[0] = PW_PAGE_OFFSET + 4096;
+	cr_assert_eq(vm_op(vm, 0, PW_OP_PROBE, args, &res, NULL), VMM_OK);
+	cr_assert_eq(res, 0, "pfn 1 is mapped");
+
+	t = new_task(vm);
+	vmalloc_at(vm, 16384, CROSSING);
+	cr_assert_eq(op(vm, PW_OP_VMALLOC_SYNC, 0, 0, 0, 0, 0, NULL), 2);
+	cr_assert_eq(op(vm, PW_OP_VMALLOC_SYNC, 0, 0, 0, 0, 0, NULL), 0, "nothing left to copy");
+	kernel_reads(vm, t, CROSSING);
+	cr_assert_eq(kinfo(vm).vmalloc_faults, 0, "synced before use: no fault");
+	vm_destroy(vm);
+}
+
+Test(kernel, pgd_list_tracks_every_mm)
+{
+	const struct pw_event *ev[4];
+	uint64_t t[3];
+	struct vm *vm;
+
+	require_kvm();
+	vm = boot_ops_guest(0);
+	for (int i = 0; i < 3; i++)
+		t[i] = new_task(vm);
+	cr_assert_eq(kinfo(vm).pgd_list, 3);
+	cr_assert_eq(op(vm, PW_OP_TASK_EXIT, t[1], 0, 0, 0, 0, NULL), 0);
+	cr_assert_eq(kinfo(vm).pgd_list, 2);
+	cr_assert_eq(events_since(vm, 0, PW_EV_PGD_DTOR, ev, 4), 1);
+	cr_assert_eq(ev[0]->args[2], 2, "pgd_list length after the dtor");
+	cr_assert_gt(op(vm, PW_OP_FORK, t[0], 0, 0, 0, 0, NULL), 0);
+	cr_assert_eq(kinfo(vm).pgd_list, 3);
+	vm_destroy(vm);
+}
+
+static uint64_t anon_pages(struct vm *vm)
+{
+	uint64_t o[4];
+
+	op(vm, PW_OP_MEMINFO, 0, 0, 0, 0, 0, o);
+	return o[2];
+}
+
+/* One user write that must take exactly one fault and set a PTE of `kind`. */
+static void cow_write(struct vm *vm, uint64_t t, uint64_t addr, uint64_t val, enum pw_map_kind kind)
+{
+	const struct pw_event *f[4], *m[4];
+	size_t from;
+
+	vm_events(vm, &from);
+	cr_assert_eq(touch(vm, t, addr, PW_ACCESS_WRITE, true, val, NULL), 0);
+	cr_assert_eq(events_since(vm, from, PW_EV_FAULT, f, 4), 1, "one COW fault");
+	cr_assert_eq(f[0]->args[1], 0x7, "write to a present read-only PTE: P|W|U");
+	cr_assert_eq(events_since(vm, from, PW_EV_MAP, m, 4), 1);
+	cr_assert_eq(m[0]->args[3], kind, "map kind %lu", (unsigned long)m[0]->args[3]);
+}
+
+static uint64_t user_read(struct vm *vm, uint64_t t, uint64_t addr)
+{
+	uint64_t v;
+
+	cr_assert_eq(touch(vm, t, addr, PW_ACCESS_READ, true, 0, &v), 0);
+	return v;
+}
+
+/*
+ * fork: the child gets tables for the parent's populated private range
+ * only (1 PUD, 1 PMD, 1 PTE: the trampoline VMA has no private pages and
+ * is faulted in again), both share the 2 pages read-only.  The first
+ * writer of a page copies it (one new page), the second finds itself the
+ * only user and reuses it (none).
+ */
+Test(kernel, fork_copy_on_write)
+{
+	const uint64_t a = 256 * MB, b = 256 * MB + 4096;
+	uint64_t p, c, mem0[4], mem1[4], anon;
+	struct mm_info mi;
+	struct vm *vm;
+
+	require_kvm();
+	vm = boot_ops_guest(0);
+	op(vm, PW_OP_MEMINFO, 0, 0, 0, 0, 0, mem0);
+	p = new_task(vm);
+	map(vm, p, a, 2 * 4096, RW);
+	warm_up(vm, p);
+	cr_assert_eq(touch(vm, p, a, PW_ACCESS_WRITE, true, 0x11, NULL), 0);
+	cr_assert_eq(touch(vm, p, b, PW_ACCESS_WRITE, true, 0x22, NULL), 0);
+
+	c = op(vm, PW_OP_FORK, p, 0, 0, 0, 0, NULL);
+	cr_assert_gt(c, 0);
+	mi = mm_info(vm, c);
+	cr_assert(mi.puds == 1 && mi.pmds == 1 && mi.ptes == 1 && mi.anon == 2,
+		  "child: %lu/%lu/%lu tables, %lu pages", mi.puds, mi.pmds, mi.ptes, mi.anon);
+	anon = anon_pages(vm);
+	cr_assert_eq(user_read(vm, c, a), 0x11);
+	cr_assert_eq(user_read(vm, p, a), 0x11);
+
+	cow_write(vm, p, a, 0x33, PW_MAP_WP_COPY);
+	cr_assert_eq(anon_pages(vm), anon + 1);
+	cr_assert_eq(user_read(vm, c, a), 0x11, "the child still sees the old data");
+	cow_write(vm, c, a, 0x44, PW_MAP_WP_REUSE);
+	cr_assert_eq(anon_pages(vm), anon + 1);
+
+	cow_write(vm, c, b, 0x55, PW_MAP_WP_COPY);
+	cow_write(vm, p, b, 0x66, PW_MAP_WP_REUSE);
+	cr_assert_eq(anon_pages(vm), anon + 2);
+
+	cr_assert_eq(op(vm, PW_OP_TASK_EXIT, c, 0, 0, 0, 0, NULL), 0);
+	cr_assert_eq(user_read(vm, p, a), 0x33, "the parent survives the child");
+	cr_assert_eq(user_read(vm, p, b), 0x66);
+	cr_assert_eq(op(vm, PW_OP_TASK_EXIT, p, 0, 0, 0, 0, NULL), 0);
+	op(vm, PW_OP_MEMINFO, 0, 0, 0, 0, 0, mem1);
+	cr_assert_eq(mem1[0], mem0[0], "every page back: %lu free, %lu before", mem1[0], mem0[0]);
+	vm_destroy(vm);
+}
