@@ -35,9 +35,45 @@ Test(cli, default_workload_faults_and_counts_tables)
 				"(pgtables_bytes 28672); 3 private pages"), "%s", r.out);
 	/* Exit returns the 7 tables and the pgd, and with them every page. */
 	cr_assert(strstr(r.out, "task 1 exited: 8 page-table pages and 3 private pages freed"), "%s", r.out);
-	/* 1 deliberate kernel #PF + 5 demand faults. */
-	cr_assert(strstr(r.err, "fault=6"), "summary counts the faults: %s", r.err);
+	/*
+	 * 1 deliberate kernel #PF + 5 demand faults; then pgd_sharing(): the
+	 * first task faults in its trampoline and its write (2), its child its
+	 * own trampoline (fork copies no VMA without private pages) and its COW
+	 * write (2); the kernel reads of the vmalloc area take none under
+	 * prealloc.  10 in all.
+	 */
+	cr_assert(strstr(r.err, "fault=10"), "summary counts the faults: %s", r.err);
 	cli_run_free(&r);
+}
+
+/*
+ * The PGD-sharing summary of the default workload (guest/kernel/workload.c):
+ * a task, its fork, a vmalloc needing top-level entries 402 and 403, a
+ * third task.  swapper_pg_dir's kernel half has the direct map (273), the
+ * kernel image (511) and, under prealloc, all 64 vmalloc entries: 66; else
+ * 273, 402, 403, 511: 4.  The two pgds made before the vmalloc each take 2
+ * vmalloc faults (fault) or 2 syncs (eager); the third clones them.
+ */
+static void expect_sharing(const char *mode, const char *want)
+{
+	const char *argv[] = { VMM_BIN, "--kernel-sync", mode, GUEST_ELF, NULL };
+	struct cli_run r;
+
+	run_vmm(&r, argv);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert(strstr(r.out, want), "--kernel-sync %s: %s", mode, r.out);
+	cli_run_free(&r);
+}
+
+Test(cli, default_workload_pgd_sharing)
+{
+	require_kvm();
+	expect_sharing("prealloc", "pgd_list: 3 PGDs; 66 present kernel entries in swapper_pg_dir, "
+				   "shared by 3 of 3; 0 syncs, 0 vmalloc faults (prealloc)");
+	expect_sharing("fault", "pgd_list: 3 PGDs; 4 present kernel entries in swapper_pg_dir, "
+				"shared by 3 of 3; 0 syncs, 4 vmalloc faults (fault)");
+	expect_sharing("eager", "pgd_list: 3 PGDs; 4 present kernel entries in swapper_pg_dir, "
+				"shared by 3 of 3; 4 syncs, 0 vmalloc faults (eager)");
 }
 
 Test(cli, trace_symbolises_the_fault)
@@ -48,7 +84,7 @@ Test(cli, trace_symbolises_the_fault)
 	require_kvm();
 	run_vmm(&r, argv);
 	cr_assert_eq(r.status, 0, "%s", r.err);
-	cr_assert_eq(count_lines_with(r.out, "] fault "), 6, "%s", r.out);
+	cr_assert_eq(count_lines_with(r.out, "] fault "), 10, "%s", r.out);
 	cr_assert(strstr(r.out, "addr=0xffffc90000000000 error_code=0x0 rip=0xffffffff8"), "%s", r.out);
 	cr_assert(strstr(r.out, " probe_kernel_read+0x"), "%s", r.out);
 	cli_run_free(&r);
@@ -67,7 +103,7 @@ Test(cli, json_lines_one_per_event_and_a_summary)
 	lines = count_lines_with(r.out, "");
 	cr_assert_eq(count_lines_with(r.out, "{\"type\":"), lines, "%s", r.out);
 	cr_assert_eq(count_lines_with(r.out, "{\"type\":\"summary\",\"status\":0,"), 1, "%s", r.out);
-	cr_assert_eq(count_lines_with(r.out, "{\"type\":\"fault\""), 6);
+	cr_assert_eq(count_lines_with(r.out, "{\"type\":\"fault\""), 10);
 	cr_assert(strstr(r.out, "\"addr\":\"0xffffc90000000000\",\"error_code\":\"0x0\""), "%s", r.out);
 	cr_assert(strstr(r.out, "\"rip_sym\":\"probe_kernel_read+0x"), "%s", r.out);
 	cr_assert(strstr(r.out, "\"type\":\"exit\""), "%s", r.out);
@@ -138,6 +174,7 @@ Test(cli, bad_options)
 	const char *timeout[] = { VMM_BIN, "--timeout", "-1", GUEST_ELF, NULL };
 	const char *workload[] = { VMM_BIN, "--workload", "nope", GUEST_ELF, NULL };
 	const char *split[] = { VMM_BIN, "--split-ptlock-cpus", "0", GUEST_ELF, NULL };
+	const char *sync[] = { VMM_BIN, "--kernel-sync", "lazy", GUEST_ELF, NULL };
 	const char *unknown[] = { VMM_BIN, "--frobnicate", GUEST_ELF, NULL };
 	const char *no_guest[] = { VMM_BIN, NULL };
 
@@ -148,6 +185,7 @@ Test(cli, bad_options)
 	expect_bad_option(timeout, "--timeout '-1'");
 	expect_bad_option(workload, "--workload 'nope'");
 	expect_bad_option(split, "--split-ptlock-cpus '0'");
+	expect_bad_option(sync, "--kernel-sync 'lazy'");
 	expect_bad_option(unknown, "usage: vmm");
 	expect_bad_option(no_guest, "usage: vmm");
 }

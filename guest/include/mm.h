@@ -150,8 +150,8 @@ void flush_tlb_kernel_range(unsigned long start, unsigned long end);
 
 /* mm/vmalloc.c */
 void vmalloc_init(void);
-long vmalloc(unsigned long size, unsigned long hint);
-long vfree(unsigned long addr);
+void *vmalloc(unsigned long size, unsigned long hint);
+long vfree(const void *addr);
 void *pgtable_alloc_one(struct mm_struct *mm, enum pt_level level, unsigned long addr);
 void pgtable_free(struct mm_struct *mm, void *table, enum pt_level level);
 spinlock_t *pte_lockptr(struct mm_struct *mm, pmd_t *pmd);

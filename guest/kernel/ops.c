@@ -67,10 +67,13 @@ static int64_t do_op(uint32_t op, const uint64_t *args, uint64_t *out)
 		out[2] = mm_counters.anon;
 		out[3] = mm_counters.slab;
 		return mm_counters.total;
-	case PW_OP_VMALLOC:
-		return vmalloc(args[0], args[1]);
+	case PW_OP_VMALLOC: {
+		void *va = vmalloc(args[0], args[1]);
+
+		return va ? (int64_t)(uintptr_t)va : -PW_ENOMEM;
+	}
 	case PW_OP_VFREE:
-		return vfree(args[0]);
+		return vfree((void *)(uintptr_t)args[0]);
 	case PW_OP_VMALLOC_SYNC: {
 		uint64_t before = ksync_stats.syncs;
 

@@ -53,6 +53,89 @@ static void demand_paging(void)
 	       (unsigned long)(anon - mm_counters.anon));
 }
 
+static const char *sync_mode_name(enum pw_kernel_sync mode)
+{
+	switch (mode) {
+#define PW_SYNC_NAME(name, id, str) case id: return str;
+	PW_KERNEL_SYNC_MODES(PW_SYNC_NAME)
+#undef PW_SYNC_NAME
+	}
+	return "?";
+}
+
+static struct task_struct *spawn(void)
+{
+	long id = task_create();
+
+	if (id < 0)
+		panic("task_create: %ld", id);
+	return find_task(id);
+}
+
+/* Present entries of the kernel half, and how many of them pgd has too. */
+static unsigned int kernel_entries_shared(const pgd_t *pgd, unsigned int *present)
+{
+	const pgd_t *ref = swapper_pg_dir();
+	unsigned int same = 0;
+
+	*present = 0;
+	for (unsigned int i = PTRS_PER_PGD / 2; i < PTRS_PER_PGD; i++) {
+		if (!ref[i].pgd)
+			continue;
+		(*present)++;
+		same += pgd[i].pgd == ref[i].pgd;
+	}
+	return same;
+}
+
+/*
+ * A few processes share the kernel half: a task, its fork, then a vmalloc
+ * needing two new top-level entries (402 and 403), then a third task;
+ * the kernel reads the vmalloc area through each of them.  With prealloc
+ * nothing is ever copied; with fault the two older pgds take a
+ * vmalloc_fault per entry (4); with eager the vmalloc syncs both entries
+ * into both older pgds (4).  Either way all pgds end up sharing every
+ * present kernel entry of swapper_pg_dir.
+ */
+static void pgd_sharing(void)
+{
+	const unsigned long va_hint = VMALLOC_START + PGDIR_SIZE - 2 * PAGE_SIZE;
+	struct task_struct *t[3];
+	unsigned int present = 0, shared = 0;
+	unsigned long va;
+	long child;
+	uint64_t v;
+
+	t[0] = spawn();
+	if (do_mmap(t[0]->mm, 4 * MB, 2 * MB, PW_PROT_READ | PW_PROT_WRITE) < 0 ||
+	    task_touch(t[0], 4 * MB, PW_ACCESS_WRITE, true, 1, &v))
+		panic("task setup failed");
+	child = task_fork(t[0]);
+	if (child < 0)
+		panic("fork: %ld", child);
+	t[1] = find_task(child);
+	va = (unsigned long)vmalloc(4 * PAGE_SIZE, va_hint);
+	if (!va)
+		panic("vmalloc failed");
+	t[2] = spawn();
+	for (unsigned int i = 0; i < ARRAY_SIZE(t); i++)
+		if (task_touch(t[i], va, PW_ACCESS_READ, false, 0, &v) ||
+		    task_touch(t[i], va + 2 * PAGE_SIZE, PW_ACCESS_READ, false, 0, &v))
+			panic("kernel read of vmalloc area failed");
+	if (task_touch(t[1], 4 * MB, PW_ACCESS_WRITE, true, 2, &v))	/* copy-on-write */
+		panic("child write failed");
+
+	for (struct page *p = pgd_list; p; p = p->lru_next)
+		shared += kernel_entries_shared(page_address(p), &present) == present;
+	printk("pgd_list: %u PGDs; %u present kernel entries in swapper_pg_dir, shared by %u of %u; "
+	       "%lu syncs, %lu vmalloc faults (%s)\n", pgd_list_len, present, shared, pgd_list_len,
+	       (unsigned long)ksync_stats.syncs, (unsigned long)ksync_stats.vmalloc_faults,
+	       sync_mode_name(boot_params.kernel_sync));
+	for (unsigned int i = 0; i < ARRAY_SIZE(t); i++)
+		task_exit(t[i], 0);
+	vfree((void *)va);
+}
+
 __attribute__((noreturn)) void run_default_workload(void)
 {
 	uint64_t v;
@@ -73,5 +156,6 @@ __attribute__((noreturn)) void run_default_workload(void)
 	if (err != -PW_EFAULT)
 		pw_exit(PW_GUEST_EXIT_PANIC);
 	demand_paging();
+	pgd_sharing();
 	pw_exit(PW_GUEST_EXIT_OK);
 }

@@ -122,8 +122,8 @@ static void unlink_vmap_area(struct vmap_area *va)
 	spin_unlock(&vmap_area_lock);
 }
 
-/* __vmalloc_node_range() with a start hint: the address, or -ENOMEM/-EINVAL. */
-long vmalloc(unsigned long size, unsigned long hint)
+/* __vmalloc_node_range() with a start hint; NULL when it cannot be had. */
+void *vmalloc(unsigned long size, unsigned long hint)
 {
 	struct vmap_area *va;
 	struct page *array;
@@ -131,14 +131,14 @@ long vmalloc(unsigned long size, unsigned long hint)
 
 	size = (size + PAGE_SIZE - 1) & PAGE_MASK;
 	if (!size || size / PAGE_SIZE > VMALLOC_MAX_PAGES)
-		return -PW_EINVAL;
+		return NULL;
 	array = alloc_page(0);
 	if (!array)
-		return -PW_ENOMEM;
+		return NULL;
 	va = alloc_vmap_area(size, hint);
 	if (!va) {
 		__free_page(array);
-		return -PW_ENOMEM;
+		return NULL;
 	}
 	va->pages = page_address(array);
 	for (unsigned long i = 0; i < size >> PAGE_SHIFT; i++) {
@@ -151,20 +151,20 @@ long vmalloc(unsigned long size, unsigned long hint)
 	if (top_modified && boot_params.kernel_sync == PW_SYNC_EAGER)
 		sync_global_pgds(va->addr, va->addr + va->size - 1);	/* arch_sync_kernel_mappings() */
 	emit(PW_EV_VMALLOC, va->addr, va->size, 0, 0, 0);
-	return va->addr;
+	return (void *)va->addr;
 fail:
 	vunmap_range(va);
 	unlink_vmap_area(va);
 	free_vmap_area(va);
-	return -PW_ENOMEM;
+	return NULL;
 }
 
-long vfree(unsigned long addr)
+long vfree(const void *addr)
 {
 	struct vmap_area *va;
 
 	spin_lock(&vmap_area_lock);
-	for (va = vmap_areas; va && va->addr != addr; va = va->next)
+	for (va = vmap_areas; va && va->addr != (unsigned long)addr; va = va->next)
 		;
 	spin_unlock(&vmap_area_lock);
 	if (!va)

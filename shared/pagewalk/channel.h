@@ -196,7 +196,8 @@ enum pw_fault_outcome {
 	X(MEMINFO, 13, "meminfo") /* result total pages; out = free, pgtable, anon, slab pages */ \
 	X(PTLOCK_INFO, 14, "ptlock_info") /* result ptlocks in the ptlock cache; out = split locks on?, \
 					     ALLOC_SPLIT_PTLOCKS, SPLIT_PTLOCK_CPUS, sizeof(spinlock_t) */ \
-	X(VMALLOC, 15, "vmalloc") /* size, lowest address wanted (0: any); result = address */ \
+	X(VMALLOC, 15, "vmalloc") /* size, lowest address wanted (0: any); result = address \
+				     (negative: it is a kernel address) or -ENOMEM */ \
 	X(VFREE, 16, "vfree")	/* address */					\
 	X(FORK,  17, "fork")	/* task; result = the child task */		\
 	X(KINFO, 18, "kinfo")	/* result swapper_pg_dir phys; out = pgd_list length, \
