@@ -53,50 +53,62 @@ clean:
 
 $(O)/obj/vmm/%.o: vmm/%.c
 	@mkdir -p $(@D)
-	$(CC) $(HOST_CFLAGS) -c $< -o $@
+	@echo "  CC      $@"
+	@$(CC) $(HOST_CFLAGS) -c $< -o $@
 
 $(O)/libvmm.a: $(LIBVMM_OBJS)
-	rm -f $@
-	ar rcs $@ $^
+	@echo "  AR      $@"
+	@rm -f $@
+	@ar rcs $@ $^
 
 $(O)/vmm: $(O)/obj/vmm/main.o $(O)/libvmm.a
-	$(CC) $(HOST_LDFLAGS) -o $@ $^ $(HOST_LIBS)
+	@echo "  LD      $@"
+	@$(CC) $(HOST_LDFLAGS) -o $@ $^ $(HOST_LIBS)
 
 $(O)/obj/guest/%.o: guest/%.c
 	@mkdir -p $(@D)
-	$(CC) $(GUEST_CFLAGS) -c $< -o $@
+	@echo "  CC      $@"
+	@$(CC) $(GUEST_CFLAGS) -c $< -o $@
 
 $(O)/obj/guest/%.o: guest/%.S
 	@mkdir -p $(@D)
-	$(CC) $(GUEST_CFLAGS) -c $< -o $@
+	@echo "  CC      $@"
+	@$(CC) $(GUEST_CFLAGS) -c $< -o $@
 
 $(O)/guest.elf: $(GUEST_OBJS) guest/guest.lds
-	$(CC) $(GUEST_LDFLAGS) -T guest/guest.lds -o $@ $(GUEST_OBJS) $(LIBFDT_A)
+	@echo "  LD      $@"
+	@$(CC) $(GUEST_LDFLAGS) -T guest/guest.lds -o $@ $(GUEST_OBJS) $(LIBFDT_A)
 
 $(O)/obj-debug-spinlock/guest/%.o: guest/%.c
 	@mkdir -p $(@D)
-	$(CC) $(GUEST_CFLAGS) -DCONFIG_DEBUG_SPINLOCK -c $< -o $@
+	@echo "  CC      $@"
+	@$(CC) $(GUEST_CFLAGS) -DCONFIG_DEBUG_SPINLOCK -c $< -o $@
 
 $(O)/obj-debug-spinlock/guest/%.o: guest/%.S
 	@mkdir -p $(@D)
-	$(CC) $(GUEST_CFLAGS) -DCONFIG_DEBUG_SPINLOCK -c $< -o $@
+	@echo "  CC      $@"
+	@$(CC) $(GUEST_CFLAGS) -DCONFIG_DEBUG_SPINLOCK -c $< -o $@
 
 $(O)/guest-debug-spinlock.elf: $(GUEST_DBG_OBJS) guest/guest.lds
-	$(CC) $(GUEST_LDFLAGS) -T guest/guest.lds -o $@ $(GUEST_DBG_OBJS) $(LIBFDT_A)
+	@echo "  LD      $@"
+	@$(CC) $(GUEST_LDFLAGS) -T guest/guest.lds -o $@ $(GUEST_DBG_OBJS) $(LIBFDT_A)
 
 # Tests find the build through PW_BUILD_DIR, so they run from any directory.
 $(O)/obj/tests/%.o: tests/%.c
 	@mkdir -p $(@D)
-	$(CC) $(HOST_CFLAGS) -DPW_BUILD_DIR='"$(abspath $(O))"' -c $< -o $@
+	@echo "  CC      $@"
+	@$(CC) $(HOST_CFLAGS) -DPW_BUILD_DIR='"$(abspath $(O))"' -c $< -o $@
 
 $(O)/tests/pagewalk-tests: $(TEST_OBJS) $(O)/libvmm.a
 	@mkdir -p $(@D)
-	$(CC) $(HOST_LDFLAGS) -o $@ $^ $(HOST_LIBS) -lcriterion
+	@echo "  LD      $@"
+	@$(CC) $(HOST_LDFLAGS) -o $@ $^ $(HOST_LIBS) -lcriterion
 
 # Foreign guests: a few lines of assembly each, linked low at 1 MiB.
 $(O)/tests/guests/%.elf: tests/guests/%.S
 	@mkdir -p $(@D)
-	$(CC) -nostdlib -static -no-pie -Wl,--build-id=none -Wl,-Ttext-segment=0x100000 \
+	@echo "  AS      $@"
+	@$(CC) -nostdlib -static -no-pie -Wl,--build-id=none -Wl,-Ttext-segment=0x100000 \
 		-Wl,-z,noexecstack -o $@ $<
 
 # Flags live here: objects follow them.

@@ -49,7 +49,8 @@ struct vm *boot_ops_guest(uint64_t mem_bytes)
 	return vm;
 }
 
-struct vm *boot_ops_guest_with(const char *guest, const char *kernel_sync, unsigned int split_cpus)
+struct vm *boot_ops_guest_with(const char *guest, const char *kernel_sync, unsigned int split_cpus,
+			       unsigned int ncpus)
 {
 	struct vmm_config cfg;
 	struct vm *vm;
@@ -59,6 +60,7 @@ struct vm *boot_ops_guest_with(const char *guest, const char *kernel_sync, unsig
 	if (kernel_sync)
 		cfg.kernel_sync = kernel_sync;
 	cfg.split_ptlock_cpus = split_cpus;
+	cfg.ncpus = ncpus;
 	cr_assert_eq(vm_create(&cfg, &vm, err, sizeof(err)), VMM_OK, "vm_create: %s", err);
 	return vm;
 }

@@ -37,8 +37,9 @@ void test_config(struct vmm_config *cfg, const char *guest, const char *workload
 /* Boot the pagewalk guest serving ops; the test owns the vm. */
 struct vm *boot_ops_guest(uint64_t mem_bytes);
 
-/* The same with another guest build, kernel-sync mode or split-ptlock threshold (0: default). */
-struct vm *boot_ops_guest_with(const char *guest, const char *kernel_sync, unsigned int split_cpus);
+/* The same with another guest build, kernel-sync mode, split-ptlock threshold (0: default), vCPUs. */
+struct vm *boot_ops_guest_with(const char *guest, const char *kernel_sync, unsigned int split_cpus,
+			       unsigned int ncpus);
 
 /* Events of one type from event index `from` on, in order; returns how many. */
 size_t events_since(struct vm *vm, size_t from, enum pw_event_type type,

@@ -145,7 +145,7 @@ Test(kernel, fault_mode_faults_once_per_mm_and_entry)
 	struct kinfo k;
 
 	require_kvm();
-	vm = boot_ops_guest_with(GUEST_ELF, "fault", 0);
+	vm = boot_ops_guest_with(GUEST_ELF, "fault", 0, 1);
 	cr_assert_eq(kinfo(vm).preallocated, 0);
 	t1 = new_task(vm);
 	va = vmalloc_at(vm, 16384, CROSSING);
@@ -180,7 +180,7 @@ Test(kernel, eager_mode_syncs_every_pgd_on_the_list)
 	size_t n;
 
 	require_kvm();
-	vm = boot_ops_guest_with(GUEST_ELF, "eager", 0);
+	vm = boot_ops_guest_with(GUEST_ELF, "eager", 0, 1);
 	for (int i = 0; i < 3; i++)
 		t[i] = new_task(vm);
 	vmalloc_at(vm, 16384, CROSSING);
@@ -215,7 +215,7 @@ Test(kernel, sync_skips_empty_top_level_entries)
 	int64_t res;
 
 	require_kvm();
-	vm = boot_ops_guest_with(GUEST_ELF, "fault", 0);
+	vm = boot_ops_guest_with(GUEST_ELF, "fault", 0, 1);
 	cr_assert_eq(vm_op(vm, 0, PW_OP_PROBE, args, &res, NULL), VMM_OK);
 	cr_assert_eq(res, -PW_EFAULT, "pfn 0 must be unmapped in the direct map");
 	args[0] = PW_PAGE_OFFSET + 4096;

@@ -47,7 +47,7 @@ Test(ptlock, one_cpu_below_the_threshold_uses_page_table_lock)
 	struct vm *vm;
 
 	require_kvm();
-	vm = boot_ops_guest_with(GUEST_ELF, NULL, 0);
+	vm = boot_ops_guest_with(GUEST_ELF, NULL, 0, 1);
 	fault_in(vm);
 	pi = ptlock_info(vm);
 	cr_assert_eq(pi.split_cpus, 4, "CONFIG_SPLIT_PTLOCK_CPUS default");
@@ -62,7 +62,7 @@ Test(ptlock, word_sized_lock_lives_in_struct_page)
 	struct vm *vm;
 
 	require_kvm();
-	vm = boot_ops_guest_with(GUEST_ELF, NULL, 1);
+	vm = boot_ops_guest_with(GUEST_ELF, NULL, 1, 1);
 	fault_in(vm);
 	pi = ptlock_info(vm);
 	cr_assert_eq(pi.split, 1, "1 CPU >= SPLIT_PTLOCK_CPUS 1");
@@ -88,7 +88,7 @@ Test(ptlock, debug_spinlock_allocates_from_the_ptlock_cache)
 	struct vm *vm;
 
 	require_kvm();
-	vm = boot_ops_guest_with(DEBUG_SPINLOCK_ELF, NULL, 1);
+	vm = boot_ops_guest_with(DEBUG_SPINLOCK_ELF, NULL, 1, 1);
 	op(vm, PW_OP_MEMINFO, 0, 0, 0, 0, 0, mem0);
 	cr_assert_eq(ptlock_info(vm).objects, 2, "init_mm's PMD tables");
 	t = fault_in(vm);
@@ -111,7 +111,7 @@ Test(ptlock, debug_spinlock_below_the_threshold_needs_no_cache)
 	struct vm *vm;
 
 	require_kvm();
-	vm = boot_ops_guest_with(DEBUG_SPINLOCK_ELF, NULL, 0);
+	vm = boot_ops_guest_with(DEBUG_SPINLOCK_ELF, NULL, 0, 1);
 	fault_in(vm);
 	pi = ptlock_info(vm);
 	cr_assert_eq(pi.alloc_split, 1);

@@ -16,6 +16,8 @@ static void usage(FILE *f)
 		"\n"
 		"options:\n"
 		"  --mem SIZE        guest RAM, K/M/G suffix, multiple of 2M (default 256M)\n"
+		"  --cpus N          vCPUs, 1 to 16 (default 1); the default workload runs on\n"
+		"                    the boot CPU, the others serve ops (libvmm vm_op)\n"
 		"  --timeout SEC     watchdog: stop a guest still running after SEC seconds\n"
 		"                    (default 10, 0 = never)\n"
 		"  --workload NAME   built-in workload the pagewalk guest runs: default, ops\n"
@@ -74,6 +76,7 @@ int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "mem", required_argument, NULL, 'm' },
+		{ "cpus", required_argument, NULL, 'c' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "workload", required_argument, NULL, 'w' },
 		{ "split-ptlock-cpus", required_argument, NULL, 's' },
@@ -98,6 +101,12 @@ int main(int argc, char **argv)
 			cfg.mem_bytes = parse_size(optarg);
 			if (!cfg.mem_bytes)
 				return bad_option("--mem '%s': not a size like 256M or 1G", optarg);
+			break;
+		case 'c':
+			errno = 0;
+			cfg.ncpus = strtoul(optarg, &end, 10);
+			if (errno || end == optarg || *end || cfg.ncpus < 1 || cfg.ncpus > 16)
+				return bad_option("--cpus '%s': from 1 to 16", optarg);
 			break;
 		case 't':
 			errno = 0;

@@ -2,6 +2,7 @@
 #include <stdint.h>
 
 #include "kernel.h"
+#include "percpu.h"
 
 /* Selectors as Linux numbers them (arch/x86/include/asm/segment.h). */
 #define GDT_ENTRY_KERNEL_CS	2
@@ -50,16 +51,18 @@ struct desc_ptr {
 	uint64_t address;
 } __attribute__((packed));
 
-static uint64_t gdt[GDT_ENTRIES] __attribute__((aligned(16))) = {
+static const uint64_t gdt_template[GDT_ENTRIES] = {
 	[GDT_ENTRY_KERNEL_CS]	= 0x00af9b000000ffffULL,	/* L, P, DPL0, code */
 	[GDT_ENTRY_KERNEL_DS]	= 0x00cf93000000ffffULL,
 	[GDT_ENTRY_USER32_CS]	= 0x00cffb000000ffffULL,
 	[GDT_ENTRY_USER_DS]	= 0x00cff3000000ffffULL,
 	[GDT_ENTRY_USER_CS]	= 0x00affb000000ffffULL,
 };
-static struct tss64 tss __attribute__((aligned(64)));
+/* cpu_init(): each CPU its own GDT (the TSS descriptor), TSS and IST stacks. */
+static uint64_t gdt[NR_CPUS][GDT_ENTRIES] __attribute__((aligned(16)));
+static struct tss64 tss[NR_CPUS] __attribute__((aligned(64)));
+static uint8_t ist_stacks[NR_CPUS][IST_COUNT][IST_STACK_SIZE] __attribute__((aligned(16)));
 static struct gate_desc idt[32] __attribute__((aligned(16)));
-static uint8_t ist_stacks[IST_COUNT][IST_STACK_SIZE] __attribute__((aligned(16)));
 
 extern const uint64_t exception_stub_table[32];
 
@@ -75,9 +78,9 @@ static struct gate_desc gate(uint64_t addr, unsigned int ist, unsigned int dpl)
 	};
 }
 
-static void set_tss_desc(void)
+static void set_tss_desc(uint64_t *gdt, const struct tss64 *tss)
 {
-	uint64_t base = (uint64_t)&tss, limit = sizeof(tss) - 1;
+	uint64_t base = (uint64_t)tss, limit = sizeof(*tss) - 1;
 
 	gdt[GDT_ENTRY_TSS] = (limit & 0xffff) | ((base & 0xffffff) << 16) |
 			     (0x89ULL << 40) |		/* P, available 64-bit TSS */
@@ -97,18 +100,24 @@ static unsigned int ist_for_vector(unsigned int v)
 	}
 }
 
+/* idt_setup_traps(): one IDT for every CPU, set up once by the boot CPU. */
 void trap_init(void)
 {
-	struct desc_ptr gdtr = { sizeof(gdt) - 1, (uint64_t)gdt };
-	struct desc_ptr idtr = { sizeof(idt) - 1, (uint64_t)idt };
-
-	for (unsigned int i = 0; i < IST_COUNT; i++)
-		tss.ist[i] = (uint64_t)&ist_stacks[i][IST_STACK_SIZE];
-	tss.io_bitmap_base = sizeof(tss);	/* no I/O bitmap: ring 3 gets no ports */
-	set_tss_desc();
-
 	for (unsigned int v = 0; v < ARRAY_SIZE(idt); v++)
 		idt[v] = gate(exception_stub_table[v], ist_for_vector(v), 0);
+}
+
+void cpu_init(unsigned int cpu)
+{
+	struct desc_ptr gdtr = { sizeof(gdt[cpu]) - 1, (uint64_t)gdt[cpu] };
+	struct desc_ptr idtr = { sizeof(idt) - 1, (uint64_t)idt };
+	struct tss64 *t = &tss[cpu];
+
+	memcpy(gdt[cpu], gdt_template, sizeof(gdt_template));
+	for (unsigned int i = 0; i < IST_COUNT; i++)
+		t->ist[i] = (uint64_t)&ist_stacks[cpu][i][IST_STACK_SIZE];
+	t->io_bitmap_base = sizeof(*t);		/* no I/O bitmap: ring 3 gets no ports */
+	set_tss_desc(gdt[cpu], t);
 
 	asm volatile("lgdt %0" : : "m"(gdtr));
 	/* Reload CS with a far return, then the data segments and TR. FS base

@@ -5,6 +5,8 @@
  * int $0x80 (#UD) and syscall (stays in ring 3) fail to reach ring 0 from
  * a guest that is not PVM-aware, while exceptions from ring 3 always do.
  */
+#include "percpu.h"
+
 #define __USER_DS	0x2b
 #define __USER_CS	0x33
 
@@ -20,7 +22,7 @@ enter_user:
 	pushq	%r14
 	pushq	%r15
 	pushq	%rcx			/* value */
-	movq	%rsp, kernel_resume_rsp(%rip)
+	movq	%rsp, %gs:PERCPU_RESUME_RSP
 
 	pushq	$__USER_DS		/* ss */
 	pushq	$0			/* rsp: the trampoline uses no stack */
@@ -47,7 +49,7 @@ enter_user:
 /* void return_to_kernel(uint64_t value, long status): back into enter_user's caller. */
 	.globl return_to_kernel
 return_to_kernel:
-	movq	kernel_resume_rsp(%rip), %rsp
+	movq	%gs:PERCPU_RESUME_RSP, %rsp
 	popq	%rcx
 	movq	%rdi, (%rcx)
 	movq	%rsi, %rax
@@ -58,11 +60,6 @@ return_to_kernel:
 	popq	%rbx
 	popq	%rbp
 	ret
-
-	.bss
-	.balign 8
-kernel_resume_rsp:
-	.quad	0
 
 	.section .user_trampoline, "ax"
 	.balign 4096

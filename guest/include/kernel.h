@@ -37,7 +37,7 @@ extern char _text[], _end[];
 
 int parse_boot_fdt(uint64_t fdt_pa, struct boot_params *bp);
 
-/* kernel/channel.c */
+/* kernel/channel.c: this CPU's ring */
 int channel_init(unsigned int cpu);
 void emit(enum pw_event_type type, uint64_t a0, uint64_t a1, uint64_t a2,
 	  uint64_t a3, uint64_t a4);
@@ -62,6 +62,7 @@ __attribute__((noreturn)) void run_default_workload(void);
 
 /* arch/ */
 void trap_init(void);
+void cpu_init(unsigned int cpu);
 int probe_kernel_read(uintptr_t addr, uint64_t *val);
 int probe_kernel_write(uintptr_t addr, uint64_t val);
 void raise_exception(unsigned int vector);

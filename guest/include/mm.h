@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "percpu.h"
 #include "pgtable.h"
 #include "spinlock.h"
 
@@ -145,6 +146,7 @@ static inline pgd_t *pgd_offset_k(unsigned long a)
 }
 
 void paging_init(void);
+void free_boot_tables(void);
 void sync_global_pgds(unsigned long start, unsigned long end);
 void flush_tlb_kernel_range(unsigned long start, unsigned long end);
 
@@ -168,7 +170,7 @@ void mm_dec_nr_tables(struct mm_struct *mm, enum pt_level level);
 #define FAULT_FLAG_USER		0x40
 #define FAULT_FLAG_INSTRUCTION	0x100
 
-extern unsigned int fault_tables_installed;	/* by the fault being handled */
+#define fault_tables_installed	(this_cpu()->fault_tables_installed)
 
 /* The p4d level is folded into the pgd: nothing to allocate (as include/linux/mm.h). */
 static inline int __p4d_alloc(struct mm_struct *mm, pgd_t *pgd, unsigned long address)
@@ -255,7 +257,7 @@ long do_mprotect(struct mm_struct *mm, unsigned long start, unsigned long len, u
 long install_special_mapping(struct mm_struct *mm, unsigned long addr, uint64_t pfn);
 pgprot_t vm_get_page_prot(unsigned long vm_flags);
 
-extern struct mm_struct *current_mm;	/* whose pgd CR3 holds */
+#define current_mm		(this_cpu()->loaded_mm)	/* whose pgd CR3 holds */
 void switch_mm(struct mm_struct *next);
 void flush_tlb_mm_range(struct mm_struct *mm, unsigned long start, unsigned long end);
 

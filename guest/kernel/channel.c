@@ -1,26 +1,26 @@
 /* The producer side of the event channel (shared/pagewalk/channel.h). */
 #include "asm.h"
 #include "kernel.h"
+#include "percpu.h"
 
-static struct pw_ring *ring;		/* NULL until channel_init() */
-static struct pw_event *records;
+/* The same for every CPU's ring; each CPU keeps its own ring in struct percpu. */
 static uint32_t capacity, threshold;
-static uint16_t cpu_id, doorbell_port;
+static uint16_t doorbell_port;
 
 int channel_init(unsigned int cpu)
 {
 	struct pw_ring *r = __va(boot_params.chan_base + cpu * boot_params.chan_stride);
+	uint32_t cap = boot_params.chan_capacity, thr = boot_params.chan_threshold;
 
-	capacity = boot_params.chan_capacity;
-	threshold = boot_params.chan_threshold;
-	if (r->magic != PW_RING_MAGIC || r->version != PW_RING_VERSION ||
-	    !capacity || (capacity & (capacity - 1)) || !threshold || threshold > capacity ||
-	    PW_RING_HDR_SIZE + (uint64_t)capacity * sizeof(struct pw_event) > boot_params.chan_stride)
+	if (cpu >= boot_params.ncpus || r->magic != PW_RING_MAGIC || r->version != PW_RING_VERSION ||
+	    !cap || (cap & (cap - 1)) || !thr || thr > cap ||
+	    PW_RING_HDR_SIZE + (uint64_t)cap * sizeof(struct pw_event) > boot_params.chan_stride)
 		return -1;
-	records = (struct pw_event *)((char *)r + PW_RING_HDR_SIZE);
-	cpu_id = cpu;
+	capacity = cap;
+	threshold = thr;
 	doorbell_port = boot_params.doorbell_port;
-	ring = r;
+	this_cpu()->records = (struct pw_event *)((char *)r + PW_RING_HDR_SIZE);
+	this_cpu()->ring = r;
 	return 0;
 }
 
@@ -31,10 +31,10 @@ void doorbell(enum pw_doorbell why)
 
 struct pw_mailbox *channel_mailbox(void)
 {
-	return &ring->mbox;
+	return &this_cpu()->ring->mbox;
 }
 
-static void ring_put(const struct pw_event *ev)
+static void ring_put(struct pw_ring *ring, struct pw_event *records, const struct pw_event *ev)
 {
 	uint64_t head = ring->head;
 	struct pw_event *slot;
@@ -55,25 +55,28 @@ static void ring_put(const struct pw_event *ev)
 void emit(enum pw_event_type type, uint64_t a0, uint64_t a1, uint64_t a2,
 	  uint64_t a3, uint64_t a4)
 {
+	struct percpu *pc = this_cpu();
 	struct pw_event ev = {
 		.type = type,
-		.cpu = cpu_id,
+		.cpu = pc->cpu,
 		.tsc = rdtsc(),
 		.args = { a0, a1, a2, a3, a4 },
 	};
 
-	if (ring)
-		ring_put(&ev);
+	if (pc->ring)
+		ring_put(pc->ring, pc->records, &ev);
 }
 
 /* Console text: on the channel once it is up, byte by byte to 0xe9 before. */
 void emit_text(const char *s, size_t len)
 {
+	struct percpu *pc = this_cpu();
+
 	while (len) {
-		struct pw_event ev = { .type = PW_EV_CONSOLE, .cpu = cpu_id };
+		struct pw_event ev = { .type = PW_EV_CONSOLE, .cpu = pc->cpu };
 		size_t n = len < PW_EVENT_TEXT_MAX ? len : PW_EVENT_TEXT_MAX;
 
-		if (!ring) {
+		if (!pc->ring) {
 			for (size_t i = 0; i < len; i++)
 				outb(s[i], PW_PORT_DEBUGCON);
 			return;
@@ -81,7 +84,7 @@ void emit_text(const char *s, size_t len)
 		ev.len = n;
 		ev.tsc = rdtsc();
 		memcpy(ev.args, s, n);
-		ring_put(&ev);
+		ring_put(pc->ring, pc->records, &ev);
 		s += n;
 		len -= n;
 	}

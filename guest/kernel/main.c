@@ -1,18 +1,47 @@
-/* start_kernel: from the VMM's hand-off to the selected workload. */
+/* start_kernel and start_secondary: from the VMM's hand-off to the op loop. */
 #include "asm.h"
 #include "kernel.h"
 #include "mm.h"
+#include "percpu.h"
 
 struct boot_params boot_params;
+struct percpu percpu[NR_CPUS];
+static int smp_boot_done;
+static unsigned int cpus_online;
 
-__attribute__((noreturn)) void start_kernel(uint64_t fdt_pa);
+__attribute__((noreturn)) void start_kernel(uint64_t fdt_pa, unsigned int cpu);
 
-__attribute__((noreturn)) void start_kernel(uint64_t fdt_pa)
+/* The last CPU to leave the VMM's boot page tables gives them back. */
+static void cpu_online(void)
+{
+	if (__atomic_add_fetch(&cpus_online, 1, __ATOMIC_ACQ_REL) == boot_params.ncpus)
+		free_boot_tables();
+}
+
+/* An AP: wait for the boot CPU, then the same per-CPU set-up and the op loop. */
+static __attribute__((noreturn)) void start_secondary(unsigned int cpu)
+{
+	while (!__atomic_load_n(&smp_boot_done, __ATOMIC_ACQUIRE))
+		asm volatile("pause");
+	cpu_init(cpu);
+	write_cr3(__pa(swapper_pg_dir()));
+	if (channel_init(cpu))
+		panic("cpu %u: no channel ring in the FDT", cpu);
+	cpu_online();
+	serve_ops();
+}
+
+__attribute__((noreturn)) void start_kernel(uint64_t fdt_pa, unsigned int cpu)
 {
 	int err;
 
-	trap_init();
+	this_cpu()->cpu = cpu;
+	current_mm = &init_mm;
+	if (cpu)
+		start_secondary(cpu);
 
+	trap_init();
+	cpu_init(0);
 	err = parse_boot_fdt(fdt_pa, &boot_params);
 	if (err)
 		panic("bad boot FDT at %#lx (step %d)", (unsigned long)fdt_pa, -err);
@@ -28,6 +57,8 @@ __attribute__((noreturn)) void start_kernel(uint64_t fdt_pa)
 
 	emit(PW_EV_BOOT, boot_params.ram_bytes, boot_params.ncpus, boot_params.paging_levels,
 	     (uintptr_t)_text - PW_START_KERNEL_MAP, (uintptr_t)_end - PW_START_KERNEL_MAP);
+	__atomic_store_n(&smp_boot_done, 1, __ATOMIC_RELEASE);
+	cpu_online();
 
 	if (!strcmp(boot_params.workload, PW_WORKLOAD_OPS))
 		serve_ops();

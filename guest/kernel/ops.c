@@ -2,6 +2,7 @@
 #include "asm.h"
 #include "kernel.h"
 #include "mm.h"
+#include "percpu.h"
 #include "task.h"
 
 static int64_t op_emit(uint64_t n)
@@ -93,6 +94,7 @@ static int64_t do_op(uint32_t op, const uint64_t *args, uint64_t *out)
 		out[3] = sizeof(spinlock_t);
 		return page_ptl_cachep ? page_ptl_cachep->objects : 0;
 	case PW_OP_ECHO:
+		out[0] = smp_processor_id();
 		return args[0] + args[1];
 	case PW_OP_EMIT:
 		return op_emit(args[0]);

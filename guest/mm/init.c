@@ -122,11 +122,18 @@ void sync_global_pgds(unsigned long start, unsigned long end)
 	}
 }
 
-/* paging_init(): build swapper_pg_dir, move onto it, give the VMM's boot tables back. */
+/* The boot PML4, its two PDPTs and one PD per GiB (vmm/lib/boot.c), once no CPU runs on them. */
+void free_boot_tables(void)
+{
+	uint64_t gib = (boot_params.ram_bytes + PUD_SIZE - 1) / PUD_SIZE;
+
+	free_reserved_area(PW_BOOT_PML4, PW_BOOT_PD + gib * PAGE_SIZE);
+}
+
+/* paging_init(): build swapper_pg_dir and move the boot CPU onto it. */
 void paging_init(void)
 {
 	uint64_t boot_pml4 = read_cr3() & PTE_PFN_MASK;
-	uint64_t gib = (boot_params.ram_bytes + PUD_SIZE - 1) / PUD_SIZE;
 	struct page *page = alloc_page(PG_table);
 
 	if (!page)
@@ -139,12 +146,9 @@ void paging_init(void)
 	map_kernel_image();
 	if (boot_params.kernel_sync == PW_SYNC_PREALLOC)
 		preallocate_vmalloc_pages();
-	write_cr3(__pa(init_mm.pgd));
-
-	/* The boot PML4, its two PDPTs and one PD per GiB (vmm/lib/boot.c). */
 	if (boot_pml4 != PW_BOOT_PML4)
 		panic("booted on unexpected page tables at %#lx", (unsigned long)boot_pml4);
-	free_reserved_area(PW_BOOT_PML4, PW_BOOT_PD + gib * PAGE_SIZE);
+	write_cr3(__pa(init_mm.pgd));
 	emit(PW_EV_KERNEL_PGD, __pa(init_mm.pgd), boot_params.kernel_sync,
 	     ksync_stats.preallocated, 0, 0);
 }

@@ -7,7 +7,6 @@
 #include "mm.h"
 
 char empty_zero_page[PAGE_SIZE] __attribute__((aligned(PAGE_SIZE)));
-unsigned int fault_tables_installed;
 
 #define smp_wmb() barrier()	/* x86 stores are ordered; the compiler must not reorder */
 

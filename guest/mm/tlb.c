@@ -3,8 +3,6 @@
 #include "kernel.h"
 #include "mm.h"
 
-struct mm_struct *current_mm = &init_mm;
-
 /* Past this many pages a full CR3 reload is cheaper (tlb_single_page_flush_ceiling). */
 #define TLB_SINGLE_PAGE_FLUSH_CEILING 33
 

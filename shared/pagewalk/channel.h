@@ -181,7 +181,8 @@ enum pw_fault_outcome {
  * from the list below.
  */
 #define PW_OPS(X)							\
-	X(ECHO,  1, "echo")	/* result = args[0] + args[1], computed by the guest */ \
+	X(ECHO,  1, "echo")	/* result = args[0] + args[1], computed by the guest; \
+				   out[0] = the CPU that did it */ \
 	X(EMIT,  2, "emit")	/* emit args[0] SEQ events; result = args[0] */	\
 	X(PROBE, 3, "probe")	/* kernel access args[0], write if args[1]; -EFAULT on #PF, out[0] = value */ \
 	X(RAISE, 4, "raise")	/* raise exception vector args[0] unhandled (0, 3, 6, 14) */ \

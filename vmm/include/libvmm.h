@@ -34,7 +34,7 @@ const char *vmm_status_name(enum vmm_status s);
 struct vmm_config {
 	const char *guest;		/* path of the ELF to boot */
 	uint64_t mem_bytes;		/* guest RAM, a multiple of 2 MiB */
-	unsigned int ncpus;		/* vCPUs described in the FDT (1 today) */
+	unsigned int ncpus;		/* vCPUs, 1 to 16 */
 	const char *workload;		/* /chosen pagewalk,workload */
 	unsigned int split_ptlock_cpus;	/* /chosen pagewalk,split-ptlock-cpus; 0 = guest default (4) */
 	const char *kernel_sync;	/* /chosen pagewalk,kernel-sync: prealloc, fault, eager */
@@ -80,12 +80,19 @@ enum vmm_status vm_run(struct vm *vm);
 
 /*
  * Post one op to vCPU `cpu`'s mailbox and run until the guest asks for the
- * next one.  Boots the guest first if needed.  `args` may be NULL (zeros),
- * `result` and `out` (4 words) may be NULL.  If the guest stops instead of
- * finishing the op, returns why.
+ * next one.  The first op boots every vCPU to its op loop.  `args` may be
+ * NULL (zeros), `result` and `out` (4 words) may be NULL.  If the guest
+ * stops instead of finishing the op, returns why.
  */
 enum vmm_status vm_op(struct vm *vm, unsigned int cpu, enum pw_op op, const uint64_t args[6],
 		      int64_t *result, uint64_t out[4]);
+
+/*
+ * The same, with the vCPU running on a thread of its own, so that ops on
+ * several vCPUs run at the same time: start it, then wait for its result.
+ */
+enum vmm_status vm_op_start(struct vm *vm, unsigned int cpu, enum pw_op op, const uint64_t args[6]);
+enum vmm_status vm_op_wait(struct vm *vm, unsigned int cpu, int64_t *result, uint64_t out[4]);
 
 const char *vm_message(const struct vm *vm);		/* why it stopped or failed */
 bool vm_guest_exited(const struct vm *vm);		/* wrote to port 0xf4 */

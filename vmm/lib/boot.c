@@ -175,9 +175,16 @@ int boot_setup_vcpu(struct vcpu *vcpu, char *err, size_t errlen)
 	regs.rip = vm->img.entry;
 	regs.rsp = PW_BOOT_STACK_TOP;
 	regs.rdi = PW_BOOT_FDT;
+	regs.rsi = vcpu->id;	/* which CPU this is: the guest picks its boot stack by it */
 	regs.rflags = 0x2;
 	if (ioctl(vcpu->fd, KVM_SET_REGS, &regs)) {
 		snprintf(err, errlen, "KVM_SET_REGS: %s", strerror(errno));
+		return -1;
+	}
+	/* With the in-kernel APIC, APs wait for INIT/SIPI: start them like the BSP instead. */
+	if (vcpu->id && ioctl(vcpu->fd, KVM_SET_MP_STATE,
+			      &(struct kvm_mp_state){ .mp_state = KVM_MP_STATE_RUNNABLE })) {
+		snprintf(err, errlen, "KVM_SET_MP_STATE: %s", strerror(errno));
 		return -1;
 	}
 	return 0;

@@ -59,12 +59,29 @@ static bool known_type(uint16_t type)
 	return false;
 }
 
+static int drain_locked(struct vcpu *vcpu, uint64_t head);
+
 /* Consume everything the guest published; -1 (VM stopped) on garbage. */
 int channel_drain(struct vcpu *vcpu)
 {
 	struct vm *vm = vcpu->vm;
 	struct channel *c = &vcpu->chan;
 	uint64_t head = __atomic_load_n(&c->ring->head, __ATOMIC_ACQUIRE);
+	int ret;
+
+	if (head == c->tail)
+		return 0;
+	/* One vCPU's batch at a time into the shared log and output streams. */
+	pthread_mutex_lock(&vm->lock);
+	ret = drain_locked(vcpu, head);
+	pthread_mutex_unlock(&vm->lock);
+	return ret;
+}
+
+static int drain_locked(struct vcpu *vcpu, uint64_t head)
+{
+	struct vm *vm = vcpu->vm;
+	struct channel *c = &vcpu->chan;
 
 	if (head < c->tail || head - c->tail > PW_RING_CAPACITY) {
 		vm_stop(vm, VMM_GUEST_ERROR,
@@ -83,8 +100,8 @@ int channel_drain(struct vcpu *vcpu)
 				(unsigned long)ev.seq, ev.len);
 			return -1;
 		}
-		vm->stats.events++;
-		vm->stats.events_by_type[ev.type]++;
+		STAT_INC(vm->stats.events);
+		STAT_INC(vm->stats.events_by_type[ev.type]);
 		/* With --trace the console text is in the trace lines already. */
 		if (ev.type == PW_EV_CONSOLE && vm->cfg.console && !vm->cfg.trace)
 			fwrite(ev.args, 1, ev.len, vm->cfg.console);

@@ -3,6 +3,7 @@
 #define LIBVMM_INTERNAL_H
 
 #include <linux/kvm.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <time.h>
 
@@ -13,6 +14,10 @@
 
 struct vm;
 struct vcpu;
+
+/* vCPU threads count exits and events concurrently. */
+#define STAT_INC(x)	__atomic_add_fetch(&(x), 1, __ATOMIC_RELAXED)
+#define MAX_VCPUS	16	/* the guest's NR_CPUS */
 
 /* A guest-physical range the VMM owns; ELF segments may not overlap one. */
 struct region {
@@ -70,6 +75,17 @@ enum vcpu_state {
 	VCPU_STOPPED,
 };
 
+/* An op run on its own thread (vm_op_start/vm_op_wait). */
+struct vcpu_op {
+	pthread_t thread;
+	bool started;
+	enum pw_op op;
+	uint64_t args[6];
+	int64_t result;
+	uint64_t out[4];
+	enum vmm_status status;
+};
+
 struct vcpu {
 	struct vm *vm;
 	unsigned int id;
@@ -78,6 +94,7 @@ struct vcpu {
 	size_t run_size;
 	enum vcpu_state state;
 	struct channel chan;
+	struct vcpu_op async;
 };
 
 struct vm {
@@ -93,6 +110,8 @@ struct vm {
 	unsigned int nioports;
 	struct vcpu *vcpus;
 	unsigned int nvcpus;
+	bool booted;			/* every vCPU has reached its op loop */
+	pthread_mutex_t lock;		/* how it ended, events, reports */
 
 	/* How it ended. */
 	bool stopped;

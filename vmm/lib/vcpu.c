@@ -117,10 +117,10 @@ static int handle_exit(struct vcpu *vcpu)
 
 	switch (run->exit_reason) {
 	case KVM_EXIT_IO:
-		vm->stats.exits_by_kind[VMM_EXIT_IO]++;
+		STAT_INC(vm->stats.exits_by_kind[VMM_EXIT_IO]);
 		return ioport_dispatch(vcpu, run);
 	case KVM_EXIT_MMIO:
-		vm->stats.exits_by_kind[VMM_EXIT_MMIO]++;
+		STAT_INC(vm->stats.exits_by_kind[VMM_EXIT_MMIO]);
 		vcpu_report_registers(vcpu, regs, sizeof(regs), false);
 		vm_stop(vm, VMM_GUEST_ERROR,
 			"guest %s %u bytes at guest-physical %#llx: no RAM or device there; %s",
@@ -130,7 +130,7 @@ static int handle_exit(struct vcpu *vcpu)
 	case KVM_EXIT_HLT: {
 		struct kvm_regs r;
 
-		vm->stats.exits_by_kind[VMM_EXIT_HLT]++;
+		STAT_INC(vm->stats.exits_by_kind[VMM_EXIT_HLT]);
 		vcpu_report_registers(vcpu, regs, sizeof(regs), false);
 		if (ioctl(vcpu->fd, KVM_GET_REGS, &r))
 			r.rflags = 0;
@@ -140,23 +140,23 @@ static int handle_exit(struct vcpu *vcpu)
 		return -1;
 	}
 	case KVM_EXIT_SHUTDOWN:
-		vm->stats.exits_by_kind[VMM_EXIT_SHUTDOWN]++;
+		STAT_INC(vm->stats.exits_by_kind[VMM_EXIT_SHUTDOWN]);
 		vcpu_report_registers(vcpu, regs, sizeof(regs), true);
 		vm_stop(vm, VMM_TRIPLE_FAULT, "guest triple fault (KVM_EXIT_SHUTDOWN) on %s", regs);
 		return -1;
 	case KVM_EXIT_FAIL_ENTRY:
-		vm->stats.exits_by_kind[VMM_EXIT_OTHER]++;
+		STAT_INC(vm->stats.exits_by_kind[VMM_EXIT_OTHER]);
 		vm_stop(vm, VMM_INTERNAL, "KVM_EXIT_FAIL_ENTRY, hardware reason %#llx",
 			(unsigned long long)run->fail_entry.hardware_entry_failure_reason);
 		return -1;
 	case KVM_EXIT_INTERNAL_ERROR:
-		vm->stats.exits_by_kind[VMM_EXIT_OTHER]++;
+		STAT_INC(vm->stats.exits_by_kind[VMM_EXIT_OTHER]);
 		vcpu_report_registers(vcpu, regs, sizeof(regs), true);
 		vm_stop(vm, VMM_GUEST_ERROR, "KVM internal error, suberror %u, on %s",
 			run->internal.suberror, regs);
 		return -1;
 	default:
-		vm->stats.exits_by_kind[VMM_EXIT_OTHER]++;
+		STAT_INC(vm->stats.exits_by_kind[VMM_EXIT_OTHER]);
 		vcpu_report_registers(vcpu, regs, sizeof(regs), false);
 		vm_stop(vm, VMM_GUEST_ERROR, "unhandled KVM exit reason %u at %s",
 			run->exit_reason, regs);
@@ -197,7 +197,7 @@ int vcpu_run(struct vcpu *vcpu, uint64_t deadline)
 		int ret = ioctl(vcpu->fd, KVM_RUN, 0);
 		int err = errno;
 
-		vm->stats.exits++;
+		STAT_INC(vm->stats.exits);
 		if (channel_drain(vcpu))
 			break;
 		if (ret < 0 && err != EINTR && err != EAGAIN) {
@@ -205,7 +205,7 @@ int vcpu_run(struct vcpu *vcpu, uint64_t deadline)
 			break;
 		}
 		if (ret < 0) {
-			vm->stats.exits_by_kind[VMM_EXIT_INTR]++;
+			STAT_INC(vm->stats.exits_by_kind[VMM_EXIT_INTR]);
 			vcpu->run->immediate_exit = 0;
 		}
 		/* Checked on every exit, so a doorbell storm cannot outrun it. */
@@ -217,6 +217,8 @@ int vcpu_run(struct vcpu *vcpu, uint64_t deadline)
 			continue;
 		if (handle_exit(vcpu) || vcpu->state == VCPU_WAIT_OP)
 			break;
+		if (__atomic_load_n(&vm->stopped, __ATOMIC_ACQUIRE))
+			break;		/* another vCPU ended the VM */
 	}
 	if (deadline)
 		watchdog_disarm(&wd);

@@ -44,13 +44,16 @@ enum vmm_status vm_stop(struct vm *vm, enum vmm_status status, const char *fmt, 
 {
 	va_list ap;
 
-	if (vm->stopped)
-		return vm->status;
-	vm->stopped = true;
-	vm->status = status;
-	va_start(ap, fmt);
-	vsnprintf(vm->msg, sizeof(vm->msg), fmt, ap);
-	va_end(ap);
+	pthread_mutex_lock(&vm->lock);
+	if (!vm->stopped) {
+		vm->status = status;
+		va_start(ap, fmt);
+		vsnprintf(vm->msg, sizeof(vm->msg), fmt, ap);
+		va_end(ap);
+		__atomic_store_n(&vm->stopped, true, __ATOMIC_RELEASE);
+	}
+	status = vm->status;
+	pthread_mutex_unlock(&vm->lock);
 	return status;
 }
 
@@ -60,6 +63,17 @@ static uint64_t elapsed_ns(const struct timespec *t0)
 
 	clock_gettime(CLOCK_MONOTONIC, &t);
 	return (t.tv_sec - t0->tv_sec) * 1000000000ULL + t.tv_nsec - t0->tv_nsec;
+}
+
+/* Recursive: vm_stop() is called from inside the locked channel drain. */
+static void init_lock(struct vm *vm)
+{
+	pthread_mutexattr_t a;
+
+	pthread_mutexattr_init(&a);
+	pthread_mutexattr_settype(&a, PTHREAD_MUTEX_RECURSIVE);
+	pthread_mutex_init(&vm->lock, &a);
+	pthread_mutexattr_destroy(&a);
 }
 
 static enum vmm_status create_fail(struct vm *vm, enum vmm_status s)
@@ -160,8 +174,8 @@ enum vmm_status vm_create(const struct vmm_config *cfg, struct vm **out, char *e
 			 PW_MAX_MEM_GIB);
 		return VMM_BAD_INPUT;
 	}
-	if (cfg->ncpus != 1) {
-		snprintf(err, errlen, "only 1 vCPU is supported so far");
+	if (cfg->ncpus < 1 || cfg->ncpus > MAX_VCPUS) {
+		snprintf(err, errlen, "%u vCPUs: from 1 to %u are supported", cfg->ncpus, MAX_VCPUS);
 		return VMM_BAD_INPUT;
 	}
 	vm = calloc(1, sizeof(*vm));
@@ -170,6 +184,7 @@ enum vmm_status vm_create(const struct vmm_config *cfg, struct vm **out, char *e
 		return VMM_INTERNAL;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &vm->t0);
+	init_lock(vm);
 	vm->cfg = *cfg;
 	vm->kvm_fd = vm->vm_fd = -1;
 	vm->ram_size = cfg->mem_bytes;
@@ -190,6 +205,11 @@ enum vmm_status vm_create(const struct vmm_config *cfg, struct vm **out, char *e
 	}
 	if (setup_memory(vm, err, errlen))
 		return create_fail(vm, VMM_INTERNAL);
+	/* IPIs between vCPUs need the in-kernel local APICs. */
+	if (vm->nvcpus > 1 && ioctl(vm->vm_fd, KVM_CREATE_IRQCHIP, 0)) {
+		snprintf(err, errlen, "KVM_CREATE_IRQCHIP: %s", strerror(errno));
+		return create_fail(vm, VMM_INTERNAL);
+	}
 	if (elf_load(cfg->guest, vm->ram, vm->ram_size, vm->rsv, vm->nrsv, &vm->img, err, errlen))
 		return create_fail(vm, VMM_BAD_INPUT);
 	if (boot_setup_memory(vm, err, errlen) ||
@@ -206,6 +226,9 @@ void vm_destroy(struct vm *vm)
 {
 	if (!vm)
 		return;
+	for (unsigned int i = 0; vm->vcpus && i < vm->nvcpus; i++)
+		if (vm->vcpus[i].async.started)
+			pthread_join(vm->vcpus[i].async.thread, NULL);
 	for (unsigned int i = 0; vm->vcpus && i < vm->nvcpus; i++) {
 		if (vm->vcpus[i].run && vm->vcpus[i].run != MAP_FAILED)
 			munmap(vm->vcpus[i].run, vm->vcpus[i].run_size);
@@ -221,6 +244,7 @@ void vm_destroy(struct vm *vm)
 		close(vm->kvm_fd);
 	symbols_free(&vm->img);
 	free(vm->events);
+	pthread_mutex_destroy(&vm->lock);
 	free(vm);
 }
 
@@ -252,37 +276,112 @@ enum vmm_status vm_run(struct vm *vm)
 	return vm->status;
 }
 
-enum vmm_status vm_op(struct vm *vm, unsigned int cpu, enum pw_op op, const uint64_t args[6],
-		      int64_t *result, uint64_t out[4])
+/*
+ * Bring every vCPU to its op loop, the boot CPU first: the others wait for
+ * it to finish booting, and it must not free the boot page tables they
+ * start on before they have left them.
+ */
+static enum vmm_status vm_boot(struct vm *vm)
 {
-	uint64_t deadline = vcpu_deadline(vm);
-	struct vcpu *vcpu;
+	for (unsigned int i = 0; i < vm->nvcpus && !vm->stopped; i++)
+		if (vm->vcpus[i].state == VCPU_RUNNABLE)
+			vcpu_run(&vm->vcpus[i], vcpu_deadline(vm));
+	for (unsigned int i = 0; i < vm->nvcpus; i++)
+		if (vm->vcpus[i].state != VCPU_WAIT_OP && !vm->stopped)
+			vm_stop(vm, VMM_GUEST_ERROR, "cpu %u did not reach its op loop", i);
+	vm->booted = !vm->stopped;
+	return vm->status;
+}
 
-	if (cpu >= vm->nvcpus) {
-		/* The caller's mistake, not the guest's: the VM runs on. */
-		snprintf(vm->msg, sizeof(vm->msg), "vm_op: no cpu %u", cpu);
-		return VMM_BAD_INPUT;
-	}
-	vcpu = &vm->vcpus[cpu];
-	if (vcpu->state == VCPU_RUNNABLE)
-		vcpu_run(vcpu, deadline);	/* boot it up to its first WAIT_OP */
+/* Post one op and run the vCPU until it asks for the next; the caller's thread runs it. */
+static enum vmm_status run_op(struct vcpu *vcpu, enum pw_op op, const uint64_t args[6],
+			      int64_t *result, uint64_t out[4])
+{
+	struct vm *vm = vcpu->vm;
+
 	if (vcpu->state == VCPU_WAIT_OP) {
 		channel_post_op(vcpu, op, args);
-		vcpu_run(vcpu, deadline);
+		vcpu_run(vcpu, vcpu_deadline(vm));
 		if (vcpu->state == VCPU_WAIT_OP && channel_op_result(vcpu, result, out) == 0)
 			return VMM_OK;
 	}
 	if (!vm->stopped)
-		vm_stop(vm, VMM_GUEST_ERROR, "cpu %u did not come back for its next op", cpu);
+		vm_stop(vm, VMM_GUEST_ERROR, "cpu %u did not come back for its next op", vcpu->id);
+	pthread_mutex_lock(&vm->lock);
 	/* Stopping cleanly is only success when stopping was the op. */
 	if (vm->status == VMM_OK && op != PW_OP_EXIT) {
 		size_t n = strlen(vm->msg);
 
 		vm->status = VMM_GUEST_ERROR;
-		snprintf(vm->msg + n, sizeof(vm->msg) - n, " (before finishing op %u)", op);
+		snprintf(vm->msg + n, sizeof(vm->msg) - n, " (before cpu %u finished op %u)",
+			 vcpu->id, op);
 	}
+	pthread_mutex_unlock(&vm->lock);
 	finish(vm);
 	return vm->status;
+}
+
+static enum vmm_status check_cpu(struct vm *vm, unsigned int cpu)
+{
+	if (cpu >= vm->nvcpus || vm->vcpus[cpu].async.started) {
+		/* The caller's mistake, not the guest's: the VM runs on. */
+		snprintf(vm->msg, sizeof(vm->msg), cpu >= vm->nvcpus ? "vm_op: no cpu %u" :
+			 "vm_op: cpu %u is busy with an op started before", cpu);
+		return VMM_BAD_INPUT;
+	}
+	return vm->booted ? VMM_OK : vm_boot(vm);
+}
+
+enum vmm_status vm_op(struct vm *vm, unsigned int cpu, enum pw_op op, const uint64_t args[6],
+		      int64_t *result, uint64_t out[4])
+{
+	enum vmm_status s = check_cpu(vm, cpu);
+
+	return s == VMM_OK ? run_op(&vm->vcpus[cpu], op, args, result, out) : s;
+}
+
+static void *async_op(void *arg)
+{
+	struct vcpu *vcpu = arg;
+	struct vcpu_op *a = &vcpu->async;
+
+	a->status = run_op(vcpu, a->op, a->args, &a->result, a->out);
+	return NULL;
+}
+
+enum vmm_status vm_op_start(struct vm *vm, unsigned int cpu, enum pw_op op, const uint64_t args[6])
+{
+	enum vmm_status s = check_cpu(vm, cpu);
+	struct vcpu_op *a;
+
+	if (s != VMM_OK)
+		return s;
+	a = &vm->vcpus[cpu].async;
+	a->op = op;
+	for (int i = 0; i < 6; i++)
+		a->args[i] = args ? args[i] : 0;
+	if (pthread_create(&a->thread, NULL, async_op, &vm->vcpus[cpu]))
+		return vm_stop(vm, VMM_INTERNAL, "cannot start a thread for cpu %u", cpu);
+	a->started = true;
+	return VMM_OK;
+}
+
+enum vmm_status vm_op_wait(struct vm *vm, unsigned int cpu, int64_t *result, uint64_t out[4])
+{
+	struct vcpu_op *a;
+
+	if (cpu >= vm->nvcpus || !vm->vcpus[cpu].async.started) {
+		snprintf(vm->msg, sizeof(vm->msg), "vm_op_wait: no op started on cpu %u", cpu);
+		return VMM_BAD_INPUT;
+	}
+	a = &vm->vcpus[cpu].async;
+	pthread_join(a->thread, NULL);
+	a->started = false;
+	if (result)
+		*result = a->result;
+	if (out)
+		memcpy(out, a->out, sizeof(a->out));
+	return a->status;
 }
 
 const char *vm_message(const struct vm *vm)

@@ -1,0 +1,60 @@
+/*
+ * Per-CPU data: one block per CPU, FS and GS bases both point at it.
+ * %fs:0x28 is the stack-protector canary (libfdt.a and our code are built
+ * with -mstack-protector-guard-reg=fs), %gs holds the rest as Linux's
+ * per-CPU area does.  Offsets used from assembly are checked below.
+ */
+#ifndef GUEST_PERCPU_H
+#define GUEST_PERCPU_H
+
+#define NR_CPUS			16
+#define PERCPU_SIZE		128
+#define PERCPU_SELF		0x00
+#define PERCPU_CANARY		0x28
+#define PERCPU_RESUME_RSP	0x30
+
+#ifndef __ASSEMBLER__
+#include <stdint.h>
+
+#include <pagewalk/channel.h>
+
+struct mm_struct;
+
+struct percpu {
+	struct percpu *self;
+	uint64_t pad[4];
+	uint64_t stack_canary;		/* PERCPU_CANARY */
+	uint64_t kernel_resume_rsp;	/* PERCPU_RESUME_RSP: enter_user()'s frame */
+	unsigned int cpu;
+	/* kernel/channel.c: this CPU's ring */
+	struct pw_ring *ring;
+	struct pw_event *records;
+	/* mm/tlb.c: whose pgd this CPU's CR3 holds */
+	struct mm_struct *loaded_mm;	/* cpu_tlbstate.loaded_mm */
+	/* mm/memory.c: tables installed by the fault being handled here */
+	unsigned int fault_tables_installed;
+} __attribute__((aligned(64)));
+
+_Static_assert(sizeof(struct percpu) == PERCPU_SIZE, "asm size");
+_Static_assert(__builtin_offsetof(struct percpu, self) == PERCPU_SELF, "asm offset");
+_Static_assert(__builtin_offsetof(struct percpu, stack_canary) == PERCPU_CANARY, "asm offset");
+_Static_assert(__builtin_offsetof(struct percpu, kernel_resume_rsp) == PERCPU_RESUME_RSP, "asm offset");
+
+extern struct percpu percpu[NR_CPUS];
+
+/* A CPU's block never changes, so the load needs no volatile. */
+static inline struct percpu *this_cpu(void)
+{
+	struct percpu *p;
+
+	asm("movq %%gs:0, %0" : "=r"(p));
+	return p;
+}
+
+static inline unsigned int smp_processor_id(void)
+{
+	return this_cpu()->cpu;
+}
+#endif
+
+#endif
