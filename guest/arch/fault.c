@@ -16,7 +16,7 @@ uint64_t nr_faults[PW_FAULT_OOM + 1];	/* by outcome: count_vm_event(PGFAULT) */
 
 static void report(struct pt_regs *regs, unsigned long address, enum pw_fault_outcome outcome)
 {
-	nr_faults[outcome]++;
+	__atomic_add_fetch(&nr_faults[outcome], 1, __ATOMIC_RELAXED);
 	emit(PW_EV_FAULT, address, regs->error_code, regs->ip, outcome, fault_tables_installed);
 }
 
@@ -87,17 +87,22 @@ static void do_user_addr_fault(struct pt_regs *regs, unsigned long error_code,
 	if (error_code & X86_PF_INSTR)
 		flags |= FAULT_FLAG_INSTRUCTION;
 
+	/* lock_mm_and_find_vma(); the lock is dropped before any bad_area(). */
+	read_lock(&mm->mmap_lock);
 	vma = find_vma(mm, address);
 	if (!vma || vma->vm_start > address) {	/* no stack VMAs to expand */
+		read_unlock(&mm->mmap_lock);
 		bad_area(regs, address, PW_FAULT_SEGV_MAPERR);
 		return;
 	}
 	if (access_error(error_code, vma)) {
+		read_unlock(&mm->mmap_lock);
 		bad_area(regs, address, PW_FAULT_SEGV_ACCERR);
 		return;
 	}
 
 	fault = handle_mm_fault(vma, address, flags);
+	read_unlock(&mm->mmap_lock);
 	if (fault & VM_FAULT_OOM) {
 		/* mm_fault_error(): the OOM killer would pick a task; here it is this one. */
 		if (!user_mode(regs)) {
@@ -138,7 +143,7 @@ static int vmalloc_fault(unsigned long address)
 		return -1;
 	if (p4d_none(*p4d)) {
 		set_p4d(p4d, *p4d_k);
-		ksync_stats.vmalloc_faults++;
+		__atomic_add_fetch(&ksync_stats.vmalloc_faults, 1, __ATOMIC_RELAXED);
 		emit(PW_EV_VMALLOC_FAULT, current_mm->id, address, pgd_index(address), 0, 0);
 	} else if (p4d->p4d != p4d_k->p4d) {
 		panic("vmalloc_fault: pgd entry %lu differs from init_mm", pgd_index(address));

@@ -50,15 +50,23 @@ struct page {
 
 struct vm_area_struct;
 
+/*
+ * The counters are updated under different split locks at once, so they
+ * are atomic, as Linux's pgtables_bytes (atomic_long_t) and rss_stat are.
+ */
 struct mm_struct {
 	pgd_t *pgd;
+	rwlock_t mmap_lock;		/* the VMA list: faults read, mmap/munmap/mprotect write */
 	spinlock_t page_table_lock;	/* p4d/pud installs; everything below split-lock threshold */
+	int32_t mm_users;		/* the task, and each CPU running in it */
 	int64_t pgtables_bytes;		/* mm_inc_nr_ptes/pmds/puds */
 	uint64_t nr_tables[PT_PGD + 1];	/* installed tables per level, for reports */
-	uint64_t nr_anon;		/* MM_ANONPAGES */
+	int64_t nr_anon;		/* MM_ANONPAGES */
 	struct vm_area_struct *mmap;	/* VMAs sorted by address */
 	unsigned int id;
 };
+
+#define mm_add(field, n)	__atomic_add_fetch(&(field), (n), __ATOMIC_RELAXED)
 
 #define VM_READ		0x1UL
 #define VM_WRITE	0x2UL
@@ -249,6 +257,7 @@ int copy_page_range(struct vm_area_struct *dst_vma, struct vm_area_struct *src_v
 void mmap_init(void);
 struct mm_struct *mm_alloc(void);
 void mmput(struct mm_struct *mm);
+void mmget(struct mm_struct *mm);
 struct mm_struct *dup_mm(struct mm_struct *oldmm);
 struct vm_area_struct *find_vma(struct mm_struct *mm, unsigned long addr);
 long do_mmap(struct mm_struct *mm, unsigned long addr, unsigned long len, unsigned long prot);

@@ -7,6 +7,7 @@
 #ifndef GUEST_SPINLOCK_H
 #define GUEST_SPINLOCK_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 typedef struct {
@@ -32,5 +33,20 @@ _Static_assert(sizeof(spinlock_t) == SPINLOCK_SIZE, "SPINLOCK_SIZE is sizeof(spi
 void spin_lock_init(spinlock_t *lock);
 void spin_lock(spinlock_t *lock);
 void spin_unlock(spinlock_t *lock);
+
+/*
+ * A reader-writer spinlock standing in for the mmap_lock rwsem: faults on
+ * several CPUs hold it for reading together (which is what lets them race
+ * to install the same table), VMA changes hold it alone.
+ */
+typedef struct {
+	int32_t count;		/* readers, or -1 for a writer */
+} rwlock_t;
+
+void rwlock_init(rwlock_t *lock);
+void read_lock(rwlock_t *lock);
+void read_unlock(rwlock_t *lock);
+void write_lock(rwlock_t *lock);
+void write_unlock(rwlock_t *lock);
 
 #endif

@@ -35,6 +35,7 @@ static inline uint64_t trampoline_addr(const char *entry)
 	return PW_USER_TRAMPOLINE + (entry - __user_trampoline);
 }
 
+void task_init(void);
 long task_create(void);
 long task_fork(struct task_struct *parent);
 struct task_struct *find_task(uint64_t id);

@@ -3,6 +3,7 @@
 #include "kernel.h"
 #include "mm.h"
 #include "percpu.h"
+#include "task.h"
 
 struct boot_params boot_params;
 struct percpu percpu[NR_CPUS];
@@ -54,6 +55,7 @@ __attribute__((noreturn)) void start_kernel(uint64_t fdt_pa, unsigned int cpu)
 	paging_init();
 	mmap_init();
 	vmalloc_init();
+	task_init();
 
 	emit(PW_EV_BOOT, boot_params.ram_bytes, boot_params.ncpus, boot_params.paging_levels,
 	     (uintptr_t)_text - PW_START_KERNEL_MAP, (uintptr_t)_end - PW_START_KERNEL_MAP);

@@ -37,3 +37,41 @@ void spin_unlock(spinlock_t *lock)
 #endif
 	__atomic_store_n(&lock->locked, 0, __ATOMIC_RELEASE);
 }
+
+void rwlock_init(rwlock_t *lock)
+{
+	lock->count = 0;
+}
+
+void read_lock(rwlock_t *lock)
+{
+	for (;;) {
+		int32_t c = READ_ONCE(lock->count);
+
+		if (c >= 0 && __atomic_compare_exchange_n(&lock->count, &c, c + 1, false,
+							  __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+			return;
+		asm volatile("pause");
+	}
+}
+
+void read_unlock(rwlock_t *lock)
+{
+	__atomic_sub_fetch(&lock->count, 1, __ATOMIC_RELEASE);
+}
+
+void write_lock(rwlock_t *lock)
+{
+	int32_t zero = 0;
+
+	while (!__atomic_compare_exchange_n(&lock->count, &zero, -1, false, __ATOMIC_ACQUIRE,
+					    __ATOMIC_RELAXED)) {
+		zero = 0;
+		asm volatile("pause");
+	}
+}
+
+void write_unlock(rwlock_t *lock)
+{
+	__atomic_store_n(&lock->count, 0, __ATOMIC_RELEASE);
+}

@@ -5,34 +5,48 @@
 #include "task.h"
 
 static struct task_struct tasks[64];
+static spinlock_t tasks_lock;	/* slots: a task's mm is set and cleared under it */
 
-static struct task_struct *free_task_slot(void)
+void task_init(void)
 {
-	for (unsigned int i = 0; i < ARRAY_SIZE(tasks); i++) {
+	spin_lock_init(&tasks_lock);
+}
+
+/* Claim a free slot with its new mm, or NULL. */
+static struct task_struct *task_install(struct mm_struct *mm)
+{
+	struct task_struct *t = NULL;
+
+	spin_lock(&tasks_lock);
+	for (unsigned int i = 0; i < ARRAY_SIZE(tasks) && !t; i++) {
 		if (!tasks[i].mm) {
-			tasks[i].id = i + 1;
-			return &tasks[i];
+			t = &tasks[i];
+			t->id = i + 1;
+			t->mm = mm;
 		}
 	}
-	return NULL;
+	spin_unlock(&tasks_lock);
+	if (!t)
+		mmput(mm);
+	return t;
 }
 
 long task_create(void)
 {
-	struct task_struct *t = free_task_slot();
+	struct mm_struct *mm = mm_alloc();
+	struct task_struct *t;
 	long err;
 
-	if (!t)
+	if (!mm)
 		return -PW_ENOMEM;
-	t->mm = mm_alloc();
-	if (!t->mm)
+	t = task_install(mm);
+	if (!t)
 		return -PW_ENOMEM;
 	/* Like the vDSO: a kernel page every task can execute. */
 	err = install_special_mapping(t->mm, PW_USER_TRAMPOLINE,
 				      __pa_symbol(__user_trampoline) >> PAGE_SHIFT);
 	if (err < 0) {
-		mmput(t->mm);
-		t->mm = NULL;
+		task_exit(t, 0);
 		return err;
 	}
 	return t->id;
@@ -41,12 +55,13 @@ long task_create(void)
 /* fork() with copy-on-write: the child gets dup_mm() of the parent's mm. */
 long task_fork(struct task_struct *parent)
 {
-	struct task_struct *t = free_task_slot();
+	struct mm_struct *mm = dup_mm(parent->mm);
+	struct task_struct *t;
 
-	if (!t)
+	if (!mm)
 		return -PW_ENOMEM;
-	t->mm = dup_mm(parent->mm);
-	if (!t->mm)
+	t = task_install(mm);
+	if (!t)
 		return -PW_ENOMEM;
 	emit(PW_EV_FORK, parent->id, t->id, 0, 0, 0);
 	return t->id;
@@ -54,17 +69,28 @@ long task_fork(struct task_struct *parent)
 
 struct task_struct *find_task(uint64_t id)
 {
-	if (id < 1 || id > ARRAY_SIZE(tasks) || !tasks[id - 1].mm)
+	if (id < 1 || id > ARRAY_SIZE(tasks) || !READ_ONCE(tasks[id - 1].mm))
 		return NULL;
 	return &tasks[id - 1];
 }
 
-/* do_exit() -> exit_mm() -> mmput(). */
+/*
+ * do_exit() -> exit_mm() -> mmput(): the task's reference goes; a CPU still
+ * running in the mm keeps it alive until its own mmput().  Only the first
+ * of several CPUs ending the same task does it.
+ */
 void task_exit(struct task_struct *t, int signal)
 {
-	emit(PW_EV_TASK_EXIT, t->id, signal, 0, 0, 0);
-	mmput(t->mm);
+	struct mm_struct *mm;
+
+	spin_lock(&tasks_lock);
+	mm = t->mm;
 	t->mm = NULL;
+	spin_unlock(&tasks_lock);
+	if (!mm)
+		return;
+	emit(PW_EV_TASK_EXIT, t->id, signal, 0, 0, 0);
+	mmput(mm);
 }
 
 /*
@@ -73,12 +99,8 @@ void task_exit(struct task_struct *t, int signal)
  * copy_from_user() would, there being no SMAP).  A user access that ends in
  * a signal ends the task.
  */
-long task_touch(struct task_struct *t, uint64_t addr, uint64_t access, bool user, uint64_t value,
-		uint64_t *out)
+static long touch(uint64_t addr, uint64_t access, bool user, uint64_t value, uint64_t *out)
 {
-	long status;
-
-	switch_mm(t->mm);
 	if (!user) {
 		if (access == PW_ACCESS_READ)
 			return probe_kernel_read(addr, out);
@@ -88,20 +110,40 @@ long task_touch(struct task_struct *t, uint64_t addr, uint64_t access, bool user
 	}
 	switch (access) {
 	case PW_ACCESS_READ:
-		status = enter_user(trampoline_addr(user_read), addr, 0, out);
-		break;
+		return enter_user(trampoline_addr(user_read), addr, 0, out);
 	case PW_ACCESS_WRITE:
-		status = enter_user(trampoline_addr(user_write), addr, value, out);
-		break;
+		return enter_user(trampoline_addr(user_write), addr, value, out);
 	case PW_ACCESS_FETCH:
-		status = enter_user(trampoline_addr(user_fetch), addr, trampoline_addr(user_ret), out);
-		break;
-	default:
-		return -PW_EINVAL;
+		return enter_user(trampoline_addr(user_fetch), addr, trampoline_addr(user_ret), out);
 	}
-	if (status) {
-		task_exit(t, status & 0xff);
+	return -PW_EINVAL;
+}
+
+/*
+ * The CPU runs in t's mm only for the access: it holds a reference
+ * meanwhile and switches back to init_mm after, so an idle CPU never has a
+ * user mm loaded (a lazy-TLB CPU that shootdowns may skip).
+ */
+long task_touch(struct task_struct *t, uint64_t addr, uint64_t access, bool user, uint64_t value,
+		uint64_t *out)
+{
+	struct mm_struct *mm;
+	long ret;
+
+	spin_lock(&tasks_lock);
+	mm = t->mm;
+	if (mm)
+		mmget(mm);
+	spin_unlock(&tasks_lock);
+	if (!mm)
+		return -PW_ESRCH;
+	switch_mm(mm);
+	ret = touch(addr, access, user, value, out);
+	switch_mm(&init_mm);
+	mmput(mm);
+	if (user && ret > 0) {		/* TASK_KILLED(signal) */
+		task_exit(t, ret & 0xff);
 		return -PW_EFAULT;
 	}
-	return 0;
+	return ret;
 }

@@ -110,7 +110,7 @@ void sync_global_pgds(unsigned long start, unsigned long end)
 				panic("pgd %p: kernel entry %lu differs from init_mm", pgd, pgd_index(addr));
 			if (p4d_none(*p4d)) {
 				set_p4d(p4d, *p4d_ref);
-				ksync_stats.syncs++;
+				__atomic_add_fetch(&ksync_stats.syncs, 1, __ATOMIC_RELAXED);
 				emit(PW_EV_KERNEL_SYNC, boot_params.kernel_sync,
 				     __pa(pgd - pgd_index(addr)), pgd_index(addr), page->pt_mm->id, 0);
 			}

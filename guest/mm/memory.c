@@ -95,7 +95,7 @@ int __pte_alloc_kernel(pmd_t *pmd)
 		return -PW_ENOMEM;
 	spin_lock(&init_mm.page_table_lock);
 	if (pmd_none(*pmd)) {
-		init_mm.nr_tables[PT_PTE]++;
+		mm_add(init_mm.nr_tables[PT_PTE], 1);
 		smp_wmb();	/* see pmd_install() */
 		set_pmd(pmd, (pmd_t){ __pa(new) | _KERNPG_TABLE });	/* pmd_populate_kernel() */
 		new = NULL;
@@ -180,7 +180,7 @@ static unsigned int do_anonymous_page(struct vm_fault *vmf)
 		return 0;
 	}
 	if (page)
-		mm->nr_anon++;
+		mm_add(mm->nr_anon, 1);
 	set_pte(vmf->pte, entry);
 	spin_unlock(vmf->ptl);
 	report_map(vmf, entry, kind);
@@ -253,7 +253,7 @@ static unsigned int wp_page_copy(struct vm_fault *vmf, struct page *old)
 		put_page(old);		/* the mapping's reference */
 		put_page(old);		/* ours */
 	} else {
-		mm->nr_anon++;
+		mm_add(mm->nr_anon, 1);
 	}
 	spin_unlock(vmf->ptl);
 	report_map(vmf, entry, PW_MAP_WP_COPY);
@@ -374,7 +374,7 @@ static void zap_pte_range(struct mmu_gather *tlb, struct mm_struct *mm, pmd_t *p
 		tlb_flush_range(tlb, addr, addr + PAGE_SIZE);
 		if (pte_special(ptent))
 			continue;	/* zero page, trampoline: no refcount (vm_normal_page() == NULL) */
-		mm->nr_anon--;
+		mm_add(mm->nr_anon, -1);
 		tlb_remove_page(tlb, pfn_to_page(pte_pfn(ptent)));
 	}
 	spin_unlock(ptl);
@@ -635,7 +635,7 @@ static int copy_pte_range(struct vm_area_struct *dst_vma, struct vm_area_struct 
 			continue;
 		if (!pte_special(pte)) {
 			get_page(pfn_to_page(pte_pfn(pte)));
-			dst_mm->nr_anon++;
+			mm_add(dst_mm->nr_anon, 1);
 		}
 		if (pte_write(pte)) {	/* is_cow_mapping(): private mappings only here */
 			pte.pte &= ~_PAGE_RW;

@@ -9,7 +9,7 @@
 #include "mm.h"
 
 static struct kmem_cache vma_cachep, mm_cachep;
-static unsigned int next_mm_id = 1;
+static unsigned int next_mm_id = 1;	/* 0 is init_mm */
 static uint64_t supported_pte_mask = ~_PAGE_NX;	/* NX only with EFER.NXE */
 
 void mmap_init(void)
@@ -38,7 +38,9 @@ struct mm_struct *mm_alloc(void)
 
 	if (!mm)
 		return NULL;
-	mm->id = next_mm_id++;
+	mm->id = __atomic_fetch_add(&next_mm_id, 1, __ATOMIC_RELAXED);
+	mm->mm_users = 1;
+	rwlock_init(&mm->mmap_lock);
 	spin_lock_init(&mm->page_table_lock);
 	mm->pgd = pgd_alloc(mm);
 	if (!mm->pgd) {
@@ -101,20 +103,29 @@ static bool range_ok(unsigned long addr, unsigned long len)
 long do_mmap(struct mm_struct *mm, unsigned long addr, unsigned long len, unsigned long prot)
 {
 	struct vm_area_struct *vma;
+	long ret;
 
 	len = (len + PAGE_SIZE - 1) & PAGE_MASK;
 	if (!range_ok(addr, len) || (prot & ~(unsigned long)(PW_PROT_READ | PW_PROT_WRITE | PW_PROT_EXEC)))
 		return -PW_EINVAL;
+	write_lock(&mm->mmap_lock);
 	vma = find_vma(mm, addr);
 	if (vma && vma->vm_start < addr + len)
-		return -PW_EEXIST;
-	/* PROT_* and VM_READ/WRITE/EXEC share their values, as in Linux. */
-	return new_vma(mm, addr, addr + len, prot, 0);
+		ret = -PW_EEXIST;
+	else	/* PROT_* and VM_READ/WRITE/EXEC share their values, as in Linux. */
+		ret = new_vma(mm, addr, addr + len, prot, 0);
+	write_unlock(&mm->mmap_lock);
+	return ret;
 }
 
 long install_special_mapping(struct mm_struct *mm, unsigned long addr, uint64_t pfn)
 {
-	return new_vma(mm, addr, addr + PAGE_SIZE, VM_READ | VM_EXEC | VM_SPECIAL, pfn);
+	long ret;
+
+	write_lock(&mm->mmap_lock);
+	ret = new_vma(mm, addr, addr + PAGE_SIZE, VM_READ | VM_EXEC | VM_SPECIAL, pfn);
+	write_unlock(&mm->mmap_lock);
+	return ret;
 }
 
 /* split_vma(): vma keeps [vm_start, addr), a new VMA takes [addr, vm_end). */
@@ -156,7 +167,7 @@ static struct vm_area_struct *isolate_range(struct mm_struct *mm, unsigned long 
 }
 
 /* do_vmi_munmap() -> unmap_region(): zap, then free tables between the neighbours. */
-long do_munmap(struct mm_struct *mm, unsigned long start, unsigned long len)
+static long __do_munmap(struct mm_struct *mm, unsigned long start, unsigned long len)
 {
 	struct vm_area_struct *vma, *last, *prev, *next;
 	struct mmu_gather tlb;
@@ -198,8 +209,19 @@ long do_munmap(struct mm_struct *mm, unsigned long start, unsigned long len)
 	return 0;
 }
 
+long do_munmap(struct mm_struct *mm, unsigned long start, unsigned long len)
+{
+	long ret;
+
+	write_lock(&mm->mmap_lock);
+	ret = __do_munmap(mm, start, len);
+	write_unlock(&mm->mmap_lock);
+	return ret;
+}
+
 /* do_mprotect_pkey(): every page of the range must be mapped (else -ENOMEM). */
-long do_mprotect(struct mm_struct *mm, unsigned long start, unsigned long len, unsigned long prot)
+static long __do_mprotect(struct mm_struct *mm, unsigned long start, unsigned long len,
+			  unsigned long prot)
 {
 	struct vm_area_struct *vma, *last;
 	unsigned long end, expect = start;
@@ -233,6 +255,16 @@ long do_mprotect(struct mm_struct *mm, unsigned long start, unsigned long len, u
 	return 0;
 }
 
+long do_mprotect(struct mm_struct *mm, unsigned long start, unsigned long len, unsigned long prot)
+{
+	long ret;
+
+	write_lock(&mm->mmap_lock);
+	ret = __do_mprotect(mm, start, len, prot);
+	write_unlock(&mm->mmap_lock);
+	return ret;
+}
+
 /*
  * dup_mm() -> dup_mmap(): a new mm with copies of every VMA and, through
  * copy_page_range(), of the populated tables of those with private pages.
@@ -243,6 +275,7 @@ struct mm_struct *dup_mm(struct mm_struct *oldmm)
 
 	if (!mm)
 		return NULL;
+	write_lock(&oldmm->mmap_lock);
 	for (struct vm_area_struct *v = oldmm->mmap; v; v = v->vm_next) {
 		struct vm_area_struct *tmp;
 
@@ -255,18 +288,31 @@ struct mm_struct *dup_mm(struct mm_struct *oldmm)
 	}
 	/* The parent's PTEs lost their write bit: no CPU may keep a writable TLB entry. */
 	flush_tlb_mm_range(oldmm, 0, TASK_SIZE_MAX);
+	write_unlock(&oldmm->mmap_lock);
 	return mm;
 fail:
+	write_unlock(&oldmm->mmap_lock);
 	mmput(mm);
 	return NULL;
 }
 
-/* exit_mmap() then __mmdrop(): every VMA, every table, then the pgd and the mm. */
+void mmget(struct mm_struct *mm)
+{
+	__atomic_add_fetch(&mm->mm_users, 1, __ATOMIC_RELAXED);
+}
+
+/*
+ * mmput(): the last user runs exit_mmap() then __mmdrop(): every VMA,
+ * every table, then the pgd and the mm.  No CPU has it loaded any more.
+ */
 void mmput(struct mm_struct *mm)
 {
 	struct mmu_gather tlb;
-	struct vm_area_struct *vma = mm->mmap;
+	struct vm_area_struct *vma;
 
+	if (__atomic_sub_fetch(&mm->mm_users, 1, __ATOMIC_ACQ_REL))
+		return;
+	vma = mm->mmap;
 	if (current_mm == mm)
 		switch_mm(&init_mm);
 	tlb_gather_mmu(&tlb, mm);

@@ -118,17 +118,17 @@ void pgtable_free(struct mm_struct *mm, void *table, enum pt_level level)
 /* mm_inc_nr_ptes/pmds/puds: folded levels (p4d) are not accounted, as in Linux. */
 void mm_inc_nr_tables(struct mm_struct *mm, enum pt_level level)
 {
-	mm->nr_tables[level]++;
+	mm_add(mm->nr_tables[level], 1);
 	if (level <= PT_PUD)
-		mm->pgtables_bytes += PAGE_SIZE;
+		mm_add(mm->pgtables_bytes, PAGE_SIZE);
 	fault_tables_installed++;
 }
 
 void mm_dec_nr_tables(struct mm_struct *mm, enum pt_level level)
 {
-	mm->nr_tables[level]--;
+	mm_add(mm->nr_tables[level], -1);
 	if (level <= PT_PUD)
-		mm->pgtables_bytes -= PAGE_SIZE;
+		mm_add(mm->pgtables_bytes, -(int64_t)PAGE_SIZE);
 }
 
 /* pte_lockptr(): the PTE page's split lock, or page_table_lock below the threshold. */
