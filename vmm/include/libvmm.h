@@ -150,6 +150,20 @@ enum vmm_status vm_walk(const struct vm *vm, const struct vm_paging *pg, uint64_
  */
 bool vm_walk_permits(const struct vm_paging *pg, const struct vm_walk *w, unsigned int access);
 
+/*
+ * Cross-check the walker with KVM_TRANSLATE under cpu's current control
+ * registers, on up to n_samples addresses: the loaded image, the direct map
+ * (and just past it), the start of vmalloc, the addresses of the most recent
+ * recorded MAP and FAULT events, then pages spread over the direct map.  Both
+ * must agree on whether each address translates and to what.  The report's
+ * first line reads "KVM_TRANSLATE agrees on A of N addresses (M mapped, U
+ * unmapped), CR3 0x...", then one line per disagreement.  VMM_INTERNAL if
+ * they disagree or an ioctl fails.  Like any walk, KVM's sets accessed bits
+ * in the guest's tables.
+ */
+enum vmm_status vm_check_translate(struct vm *vm, unsigned int cpu, unsigned int n_samples,
+				   char *report, size_t len);
+
 /* "sym+0xoff" for a guest virtual address inside the loaded image, else "". */
 const char *vm_symbolise(const struct vm *vm, uint64_t addr, char *buf, size_t len);
 
