@@ -164,6 +164,16 @@ bool vm_walk_permits(const struct vm_paging *pg, const struct vm_walk *w, unsign
 enum vmm_status vm_check_translate(struct vm *vm, unsigned int cpu, unsigned int n_samples,
 				   char *report, size_t len);
 
+/*
+ * The page tables under pg in the format of Linux's
+ * /sys/kernel/debug/page_tables/: address-space markers, then one line per
+ * run of entries with the same level and flags.  An entry with reserved
+ * bits set or pointing to a table outside guest RAM ends its line with
+ * "(reserved bits)" or "(table outside RAM)".  VMM_BAD_INPUT if pg is not
+ * long-mode paging, VMM_GUEST_ERROR (nothing printed) if CR3 is outside RAM.
+ */
+enum vmm_status vm_ptdump(const struct vm *vm, const struct vm_paging *pg, FILE *f);
+
 /* "sym+0xoff" for a guest virtual address inside the loaded image, else "". */
 const char *vm_symbolise(const struct vm *vm, uint64_t addr, char *buf, size_t len);
 
