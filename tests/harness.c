@@ -140,3 +140,22 @@ char *temp_copy(const char *src)
 	close(out);
 	return path;
 }
+
+void elf_loads(const char *path, Elf64_Phdr *out, size_t max)
+{
+	int fd = open(path, O_RDONLY);
+	size_t found = 0;
+	Elf64_Ehdr eh;
+
+	cr_assert(fd >= 0, "%s: %s", path, strerror(errno));
+	cr_assert_eq(pread(fd, &eh, sizeof(eh), 0), (ssize_t)sizeof(eh));
+	for (unsigned int i = 0; i < eh.e_phnum && found < max; i++) {
+		Elf64_Phdr ph;
+
+		cr_assert_eq(pread(fd, &ph, sizeof(ph), eh.e_phoff + i * sizeof(ph)), (ssize_t)sizeof(ph));
+		if (ph.p_type == PT_LOAD)
+			out[found++] = ph;
+	}
+	close(fd);
+	cr_assert_eq(found, max, "%s: %zu PT_LOADs, expected %zu", path, found, max);
+}

@@ -3,6 +3,7 @@
 #define PAGEWALK_TEST_HARNESS_H
 
 #include <criterion/criterion.h>
+#include <elf.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +54,9 @@ struct cli_run {
 
 void run_vmm(struct cli_run *r, const char *const argv[]);
 void cli_run_free(struct cli_run *r);
+
+/* The first `max` PT_LOAD program headers of an ELF64 file, in file order. */
+void elf_loads(const char *path, Elf64_Phdr *out, size_t max);
 
 /* A temporary copy of `src` the test may corrupt; free the path with free(). */
 char *temp_copy(const char *src);

@@ -30,6 +30,8 @@ static void usage(FILE *f)
 		"  --trace           print every guest event as one line on stdout\n"
 		"  --json FILE       write JSON lines, one per event and a final summary\n"
 		"                    object, to FILE ('-' = stdout)\n"
+		"  --ptdump          when the guest stops, print the page tables under cpu 0's\n"
+		"                    CR3 as Linux's /sys/kernel/debug/page_tables does\n"
 		"  -h, --help        this text\n"
 		"\n"
 		"exit status:\n"
@@ -72,6 +74,28 @@ static int bad_option(const char *fmt, const char *arg)
 	return VMM_BAD_INPUT;
 }
 
+/* After the console and before the summary, whatever stopped the guest. */
+static void dump_page_tables(struct vm *vm, FILE *f)
+{
+	struct vm_paging pg;
+
+	if (vm_cpu_paging(vm, 0, &pg) != VMM_OK) {
+		fprintf(stderr, "vmm: --ptdump: cannot read cpu 0's control registers\n");
+		return;
+	}
+	fprintf(f, "page tables of cpu 0, CR3 %#llx:\n", (unsigned long long)pg.cr3);
+	switch (vm_ptdump(vm, &pg, f)) {
+	case VMM_OK:
+		break;
+	case VMM_BAD_INPUT:
+		fprintf(stderr, "vmm: --ptdump: cpu 0 is not in long mode\n");
+		break;
+	default:
+		fprintf(stderr, "vmm: --ptdump: CR3 is outside guest RAM\n");
+		break;
+	}
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -83,11 +107,13 @@ int main(int argc, char **argv)
 		{ "kernel-sync", required_argument, NULL, 'k' },
 		{ "trace", no_argument, NULL, 'T' },
 		{ "json", required_argument, NULL, 'j' },
+		{ "ptdump", no_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
 	struct vmm_config cfg;
 	const char *json_path = NULL;
+	bool ptdump = false;
 	char err[1024], *end;
 	struct vm *vm;
 	enum vmm_status s;
@@ -139,6 +165,9 @@ int main(int argc, char **argv)
 		case 'j':
 			json_path = optarg;
 			break;
+		case 'p':
+			ptdump = true;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -169,6 +198,8 @@ int main(int argc, char **argv)
 		return s;
 	}
 	s = vm_run(vm);
+	if (ptdump)
+		dump_page_tables(vm, cfg.json == stdout ? stderr : stdout);
 	fflush(stdout);
 	vm_print_summary(vm, stderr);
 	vm_destroy(vm);

@@ -103,6 +103,85 @@ const struct pw_event *vm_events(const struct vm *vm, size_t *n);	/* if cfg.reco
 /* Copy guest-physical memory out; -1 if [gpa, gpa+len) is not all RAM. */
 int vm_read_phys(const struct vm *vm, uint64_t gpa, void *buf, size_t len);
 
+/*
+ * The host's own x86-64 page walker over guest RAM (4- and 5-level paging,
+ * 2 MiB and 1 GiB pages), independent of KVM and of the guest's code.  It
+ * reads only table pages that lie inside guest RAM.
+ */
+
+/* What a walk depends on, as KVM_GET_SREGS gives it. */
+struct vm_paging {
+	uint64_t cr0;		/* WP: supervisor writes obey R/W */
+	uint64_t cr3;		/* the top table, bits 51:12 */
+	uint64_t cr4;		/* LA57: 5 levels; SMEP, SMAP */
+	uint64_t efer;		/* LMA: long mode; NXE: bit 63 is XD, else reserved */
+};
+
+/* cpu's control registers now: VMM_BAD_INPUT for no such cpu, VMM_INTERNAL if KVM fails. */
+enum vmm_status vm_cpu_paging(const struct vm *vm, unsigned int cpu, struct vm_paging *pg);
+
+/*
+ * One linear address.  Levels are numbered as in the SDM: 1 = PTE, 2 = PDE,
+ * 3 = PDPTE, 4 = PML4E, 5 = PML5E (the guest's events call the top table
+ * "pgd" whatever its level).  A walk that does not reach a leaf says why:
+ * a clear P bit, a set reserved bit (the MMU's #PF with RSVD), or a table
+ * outside guest RAM; `level` is then where it stopped.
+ */
+struct vm_walk {
+	bool present;		/* a leaf maps va */
+	bool rsvd;		/* entries[level - 1] has a reserved bit set */
+	bool outside_ram;	/* the level-`level` table lies outside guest RAM */
+	unsigned int level;	/* leaf level: 1 = 4 KiB, 2 = 2 MiB, 3 = 1 GiB */
+	uint64_t phys;		/* va's guest-physical address */
+	bool user, writable, nx;	/* effective: U/S and R/W ANDed, XD ORed over all levels */
+	bool accessed, dirty;	/* the leaf's A and D bits */
+	uint64_t entries[5];	/* entries[l - 1]: the entry read at level l, else 0 */
+};
+
+/*
+ * Walk va under pg.  Returns VMM_BAD_INPUT if pg is not long-mode paging
+ * or va is not canonical (a #GP, not a walk); otherwise VMM_OK, with the
+ * result in *w.
+ */
+enum vmm_status vm_walk(const struct vm *vm, const struct vm_paging *pg, uint64_t va,
+			struct vm_walk *w);
+
+/* Accesses, as the W, U and I bits of a #PF error code. */
+#define VM_ACCESS_WRITE	(1u << 1)
+#define VM_ACCESS_USER	(1u << 2)
+#define VM_ACCESS_FETCH	(1u << 4)
+
+/*
+ * May the access `access` use w's translation, under the same pg as the
+ * walk?  CR0.WP, EFER.NXE, CR4.SMEP and CR4.SMAP (taking EFLAGS.AC as
+ * clear) apply; protection keys are not modelled.
+ */
+bool vm_walk_permits(const struct vm_paging *pg, const struct vm_walk *w, unsigned int access);
+
+/*
+ * Cross-check the walker with KVM_TRANSLATE under cpu's current control
+ * registers, on up to n_samples addresses: the loaded image, the direct map
+ * (and just past it), the start of vmalloc, the addresses of the most recent
+ * recorded MAP and FAULT events, then pages spread over the direct map.  Both
+ * must agree on whether each address translates and to what.  The report's
+ * first line reads "KVM_TRANSLATE agrees on A of N addresses (M mapped, U
+ * unmapped), CR3 0x...", then one line per disagreement.  VMM_INTERNAL if
+ * they disagree or an ioctl fails.  Like any walk, KVM's sets accessed bits
+ * in the guest's tables.
+ */
+enum vmm_status vm_check_translate(struct vm *vm, unsigned int cpu, unsigned int n_samples,
+				   char *report, size_t len);
+
+/*
+ * The page tables under pg in the format of Linux's
+ * /sys/kernel/debug/page_tables/: address-space markers, then one line per
+ * run of entries with the same level and flags.  An entry with reserved
+ * bits set or pointing to a table outside guest RAM ends its line with
+ * "(reserved bits)" or "(table outside RAM)".  VMM_BAD_INPUT if pg is not
+ * long-mode paging, VMM_GUEST_ERROR (nothing printed) if CR3 is outside RAM.
+ */
+enum vmm_status vm_ptdump(const struct vm *vm, const struct vm_paging *pg, FILE *f);
+
 /* "sym+0xoff" for a guest virtual address inside the loaded image, else "". */
 const char *vm_symbolise(const struct vm *vm, uint64_t addr, char *buf, size_t len);
 

@@ -122,11 +122,19 @@ static int setup_cpuid(struct vcpu *vcpu, bool *nx, char *err, size_t errlen)
 		nent *= 2;
 	}
 	*nx = false;
+	vcpu->vm->maxphyaddr = 36;	/* the SDM's value without leaf 0x80000008 */
 	for (unsigned int i = 0; i < cpuid->nent; i++) {
 		struct kvm_cpuid_entry2 *ent = &cpuid->entries[i];
 
-		if (ent->function == 0x80000001)
+		/* "Auth"enticAMD, "Hygo"nGenuine */
+		if (ent->function == 0)
+			vcpu->vm->amd = ent->ebx == 0x68747541 || ent->ebx == 0x6f677948;
+		if (ent->function == 0x80000001) {
 			*nx = ent->edx & (1u << 20);
+			vcpu->vm->gbpages = ent->edx & (1u << 26);
+		}
+		if (ent->function == 0x80000008)
+			vcpu->vm->maxphyaddr = ent->eax & 0xff;
 		/* LA57 is probed by whoever wants it; the boot tables are 4-level. */
 		if (ent->function == 1)
 			ent->ebx = (ent->ebx & 0x00ffffff) | (vcpu->id << 24);	/* initial APIC ID */

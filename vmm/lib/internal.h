@@ -113,6 +113,11 @@ struct vm {
 	bool booted;			/* every vCPU has reached its op loop */
 	pthread_mutex_t lock;		/* how it ended, events, reports */
 
+	/* From the CPUID the vCPUs run with: what their MMU treats as reserved. */
+	unsigned int maxphyaddr;	/* leaf 0x80000008 EAX[7:0] */
+	bool gbpages;			/* 1 GiB pages: leaf 0x80000001 EDX[26] */
+	bool amd;			/* AMD/Hygon: bit 8 of PML4Es and PML5Es is reserved */
+
 	/* How it ended. */
 	bool stopped;
 	enum vmm_status status;
@@ -145,6 +150,37 @@ int channel_op_result(struct vcpu *vcpu, int64_t *result, uint64_t out[4]);
 uint64_t vcpu_deadline(const struct vm *vm);	/* now + timeout, 0 for none */
 int vcpu_run(struct vcpu *vcpu, uint64_t deadline);	/* until WAIT_OP or stop */
 void vcpu_report_registers(struct vcpu *vcpu, char *buf, size_t len, bool full);
+
+/* walk.c: the page walker's pieces ptdump.c shares */
+#define PT_PRESENT	(1ULL << 0)
+#define PT_RW		(1ULL << 1)
+#define PT_USER		(1ULL << 2)
+#define PT_PWT		(1ULL << 3)
+#define PT_PCD		(1ULL << 4)
+#define PT_ACCESSED	(1ULL << 5)
+#define PT_DIRTY	(1ULL << 6)
+#define PT_PSE		(1ULL << 7)	/* PAT in a PTE */
+#define PT_GLOBAL	(1ULL << 8)
+#define PT_PAT_LARGE	(1ULL << 12)
+#define PT_NX		(1ULL << 63)
+#define PT_ADDR_MASK	0x000ffffffffff000ULL
+
+struct mmu {
+	unsigned int levels;		/* 4, or 5 with CR4.LA57 */
+	uint64_t rsvd[2][6];		/* [leaf?][level]: bits the MMU faults on */
+};
+
+enum pt_kind { PT_NONE, PT_TABLE, PT_LEAF, PT_RSVD };
+
+int mmu_init(const struct vm *vm, const struct vm_paging *pg, struct mmu *mmu);
+enum pt_kind pt_classify(const struct mmu *mmu, unsigned int level, uint64_t e);
+bool pt_read(const struct vm *vm, uint64_t table, unsigned int index, uint64_t *e);
+
+/* The lowest va bit of a level-`level` entry's index. */
+static inline unsigned int pt_shift(unsigned int level)
+{
+	return 12 + 9 * (level - 1);
+}
 
 /* report.c: trace lines, JSON lines */
 void report_event(struct vm *vm, const struct pw_event *ev);

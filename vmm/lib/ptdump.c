@@ -1,0 +1,148 @@
+/*
+ * Guest page tables in the format of Linux's ptdump
+ * (arch/x86/mm/dump_pagetables.c, /sys/kernel/debug/page_tables/): markers
+ * for the regions of the address space, then runs of entries merged while
+ * level and flags stay the same, each with its size, flags and level.
+ *
+ * The time taken is linear in the entries reachable, as for Linux's; a
+ * guest that aliases tables many times over makes it long, never unsafe.
+ */
+#include <pagewalk/layout.h>
+
+#include "internal.h"
+
+static const struct marker {
+	uint64_t start;
+	const char *name;
+} markers[] = {
+	{ 0, "User Space" },
+	{ 1ULL << 63, "Kernel Space" },
+	{ PW_PAGE_OFFSET, "Low Kernel Mapping" },
+	{ PW_VMALLOC_START, "vmalloc() Area" },
+	{ PW_START_KERNEL_MAP, "High Kernel Mapping" },
+	{ ~0ULL, NULL },
+};
+
+struct dump {
+	const struct vm *vm;
+	const struct mmu *mmu;
+	FILE *f;
+	const struct marker *marker;	/* the region being printed */
+	uint64_t start;			/* of the current run */
+	uint64_t flags;			/* its shown flags, 0 if not present */
+	unsigned int level;		/* 0 before the first entry */
+	const char *why;		/* what is wrong with its entries, or NULL */
+};
+
+/* The bits ptdump prints; bit 7 is PAT in a PTE, PS above, with PAT at bit 12. */
+static uint64_t shown_flags(unsigned int level, uint64_t e)
+{
+	uint64_t mask = PT_PRESENT | PT_RW | PT_USER | PT_PWT | PT_PCD | PT_PSE | PT_GLOBAL | PT_NX;
+
+	if (!(e & PT_PRESENT))
+		return 0;
+	if ((level == 2 || level == 3) && (e & PT_PSE))
+		mask |= PT_PAT_LARGE;
+	return e & mask;
+}
+
+/* The top table is the pgd whatever its level, as the guest's events say. */
+static const char *level_name(const struct dump *d, unsigned int level)
+{
+	static const char *const names[] = { "", "pte", "pmd", "pud", "p4d" };
+
+	return level == d->mmu->levels ? "pgd" : names[level];
+}
+
+/* One line: "0x<start>-0x<end>   <size> <flags> <level>", Linux's columns. */
+static void print_run(const struct dump *d, uint64_t end)
+{
+	static const char units[] = "BKMGTPE";
+	const char *unit = units;
+	uint64_t delta = end - d->start, fl = d->flags;
+	bool pat = d->level == 1 ? fl & PT_PSE : fl & PT_PAT_LARGE;
+
+	fprintf(d->f, "0x%016llx-0x%016llx   ", (unsigned long long)d->start,
+		(unsigned long long)end);
+	while (!(delta & 1023) && unit[1]) {
+		delta >>= 10;
+		unit++;
+	}
+	fprintf(d->f, "%9llu%c ", (unsigned long long)delta, *unit);
+	if (fl & PT_PRESENT)
+		fprintf(d->f, "%s%s%s%s%s%s%s%s", fl & PT_USER ? "USR " : "    ",
+			fl & PT_RW ? "RW " : "ro ", fl & PT_PWT ? "PWT " : "    ",
+			fl & PT_PCD ? "PCD " : "    ",
+			d->level > 1 && (fl & PT_PSE) ? "PSE " : "    ", pat ? "PAT " : "    ",
+			fl & PT_GLOBAL ? "GLB " : "    ", fl & PT_NX ? "NX " : "x  ");
+	else
+		fprintf(d->f, "%30s", "");
+	fprintf(d->f, "%s%s%s\n", level_name(d, d->level), d->why ? " " : "", d->why ? d->why : "");
+}
+
+/* Linux's note_page(): extend the current run, or print it and start another. */
+static void note(struct dump *d, uint64_t va, unsigned int level, uint64_t flags, const char *why)
+{
+	if (d->level == level && d->flags == flags && d->why == why && va < d->marker[1].start)
+		return;
+	if (d->level)
+		print_run(d, va);
+	while (va >= d->marker[1].start) {
+		d->marker++;
+		fprintf(d->f, "---[ %s ]---\n", d->marker->name);
+	}
+	d->start = va;
+	d->flags = flags;
+	d->level = level;
+	d->why = why;
+}
+
+/* The level-`level` table `entry` points to, covering from `base` on. */
+static void dump_table(struct dump *d, uint64_t entry, unsigned int level, uint64_t base)
+{
+	unsigned int unused = 64 - pt_shift(d->mmu->levels + 1);
+	uint64_t e;
+
+	if (!pt_read(d->vm, entry, 0, &e)) {
+		note(d, base, level + 1, shown_flags(level + 1, entry), "(table outside RAM)");
+		return;
+	}
+	for (unsigned int i = 0; i < 512; i++) {
+		uint64_t va = base + ((uint64_t)i << pt_shift(level));
+
+		/* The upper half of the top table is the kernel's: sign-extend. */
+		va = (uint64_t)((int64_t)(va << unused) >> unused);
+		pt_read(d->vm, entry, i, &e);	/* in RAM: index 0 was */
+		switch (pt_classify(d->mmu, level, e)) {
+		case PT_NONE:
+			note(d, va, level, 0, NULL);
+			break;
+		case PT_LEAF:
+			note(d, va, level, shown_flags(level, e), NULL);
+			break;
+		case PT_RSVD:
+			note(d, va, level, shown_flags(level, e), "(reserved bits)");
+			break;
+		case PT_TABLE:
+			dump_table(d, e, level - 1, va);
+			break;
+		}
+	}
+}
+
+enum vmm_status vm_ptdump(const struct vm *vm, const struct vm_paging *pg, FILE *f)
+{
+	struct mmu mmu;
+	struct dump d = { .vm = vm, .mmu = &mmu, .f = f, .marker = markers };
+	uint64_t e;
+
+	if (mmu_init(vm, pg, &mmu))
+		return VMM_BAD_INPUT;
+	if (!pt_read(vm, pg->cr3, 0, &e))
+		return VMM_GUEST_ERROR;
+	fprintf(f, "---[ %s ]---\n", markers[0].name);
+	dump_table(&d, pg->cr3, mmu.levels, 0);
+	/* The run that reaches the top of the address space ends at 0, as in Linux. */
+	print_run(&d, 0);
+	return VMM_OK;
+}

@@ -1,0 +1,151 @@
+/*
+ * The host's own page walker: what the MMU makes of a linear address in
+ * IA-32e paging (Intel SDM vol. 3A 4.5, AMD APM vol. 2 5.3), computed from
+ * guest RAM alone.  The tables are guest memory, so every table address is
+ * checked against RAM before it is read.
+ */
+#include <string.h>
+#include <sys/ioctl.h>
+
+#include "internal.h"
+
+#define X86_CR0_WP	(1ULL << 16)
+#define X86_CR0_PG	(1ULL << 31)
+#define X86_CR4_LA57	(1ULL << 12)
+#define X86_CR4_SMEP	(1ULL << 20)
+#define X86_CR4_SMAP	(1ULL << 21)
+#define EFER_LMA	(1ULL << 10)
+#define EFER_NXE	(1ULL << 11)
+
+/* Bits hi..lo set. */
+static uint64_t bits(unsigned int hi, unsigned int lo)
+{
+	return (~0ULL >> (63 - hi)) & (~0ULL << lo);
+}
+
+enum vmm_status vm_cpu_paging(const struct vm *vm, unsigned int cpu, struct vm_paging *pg)
+{
+	struct kvm_sregs s;
+
+	if (cpu >= vm->nvcpus)
+		return VMM_BAD_INPUT;
+	if (ioctl(vm->vcpus[cpu].fd, KVM_GET_SREGS, &s))
+		return VMM_INTERNAL;
+	*pg = (struct vm_paging){ .cr0 = s.cr0, .cr3 = s.cr3, .cr4 = s.cr4, .efer = s.efer };
+	return VMM_OK;
+}
+
+/*
+ * The reserved bits, as KVM's __reset_rsvds_bits_mask() has them for the
+ * CPUID the vCPUs got, so that walker and KVM_TRANSLATE judge alike.
+ */
+int mmu_init(const struct vm *vm, const struct vm_paging *pg, struct mmu *mmu)
+{
+	uint64_t high = vm->maxphyaddr < 52 ? bits(51, vm->maxphyaddr) : 0;
+
+	/* Legacy and PAE paging are not modelled: every guest boots in long mode. */
+	if (!(pg->cr0 & X86_CR0_PG) || !(pg->efer & EFER_LMA))
+		return -1;
+	if (!(pg->efer & EFER_NXE))
+		high |= PT_NX;
+	mmu->levels = pg->cr4 & X86_CR4_LA57 ? 5 : 4;
+	mmu->rsvd[1][1] = high;
+	mmu->rsvd[0][2] = mmu->rsvd[0][3] = high;
+	mmu->rsvd[1][2] = high | bits(20, 13);
+	mmu->rsvd[1][3] = high | bits(29, 13) | (vm->gbpages ? 0 : PT_PSE);
+	/* PML4Es and PML5Es never map: PS is reserved, and on AMD bit 8 too. */
+	mmu->rsvd[0][4] = mmu->rsvd[0][5] = high | PT_PSE | (vm->amd ? PT_GLOBAL : 0);
+	return 0;
+}
+
+/* Reserved bits count only in a present entry; PS makes a leaf below level 4. */
+enum pt_kind pt_classify(const struct mmu *mmu, unsigned int level, uint64_t e)
+{
+	bool leaf = level == 1 || (level <= 3 && (e & PT_PSE));
+
+	if (!(e & PT_PRESENT))
+		return PT_NONE;
+	if (e & mmu->rsvd[leaf][level])
+		return PT_RSVD;
+	return leaf ? PT_LEAF : PT_TABLE;
+}
+
+/* False if the table lies outside guest RAM, a whole number of pages. */
+bool pt_read(const struct vm *vm, uint64_t table, unsigned int index, uint64_t *e)
+{
+	table &= PT_ADDR_MASK;
+	if (table >= vm->ram_size)
+		return false;
+	/* Another vCPU may be writing it: one aligned load, as the MMU does. */
+	*e = __atomic_load_n((uint64_t *)(vm->ram + table) + index, __ATOMIC_RELAXED);
+	return true;
+}
+
+static bool canonical(const struct mmu *mmu, uint64_t va)
+{
+	unsigned int unused = 64 - pt_shift(mmu->levels + 1);
+
+	return (uint64_t)((int64_t)(va << unused) >> unused) == va;
+}
+
+enum vmm_status vm_walk(const struct vm *vm, const struct vm_paging *pg, uint64_t va,
+			struct vm_walk *w)
+{
+	bool user = true, writable = true, nx = false;
+	uint64_t table = pg->cr3, e, size;
+	enum pt_kind kind;
+	struct mmu mmu;
+	unsigned int level;
+
+	memset(w, 0, sizeof(*w));
+	if (mmu_init(vm, pg, &mmu) || !canonical(&mmu, va))
+		return VMM_BAD_INPUT;
+	for (level = mmu.levels;; level--) {
+		w->level = level;
+		if (!pt_read(vm, table, (va >> pt_shift(level)) & 511, &e)) {
+			w->outside_ram = true;
+			return VMM_OK;
+		}
+		w->entries[level - 1] = e;
+		kind = pt_classify(&mmu, level, e);
+		if (kind == PT_NONE)
+			return VMM_OK;
+		if (kind == PT_RSVD) {
+			w->rsvd = true;
+			return VMM_OK;
+		}
+		user &= !!(e & PT_USER);
+		writable &= !!(e & PT_RW);
+		nx |= !!(e & PT_NX);	/* without EFER.NXE a set bit 63 was reserved */
+		if (kind == PT_LEAF)
+			break;
+		table = e;
+	}
+	size = 1ULL << pt_shift(level);
+	w->present = true;
+	w->phys = (e & PT_ADDR_MASK & ~(size - 1)) | (va & (size - 1));
+	w->user = user;
+	w->writable = writable;
+	w->nx = nx;
+	w->accessed = e & PT_ACCESSED;
+	w->dirty = e & PT_DIRTY;
+	return VMM_OK;
+}
+
+/* SDM vol. 3A 4.6, "Access Rights". */
+bool vm_walk_permits(const struct vm_paging *pg, const struct vm_walk *w, unsigned int access)
+{
+	bool write = access & VM_ACCESS_WRITE, fetch = access & VM_ACCESS_FETCH;
+
+	if (!w->present)
+		return false;
+	if (fetch && w->nx)
+		return false;
+	if (access & VM_ACCESS_USER)
+		return w->user && (!write || w->writable);
+	if (fetch)
+		return !(w->user && (pg->cr4 & X86_CR4_SMEP));
+	if (w->user && (pg->cr4 & X86_CR4_SMAP))
+		return false;
+	return !write || w->writable || !(pg->cr0 & X86_CR0_WP);
+}
