@@ -75,6 +75,11 @@ static int64_t do_op(uint32_t op, const uint64_t *args, uint64_t *out)
 	}
 	case PW_OP_VFREE:
 		return vfree((void *)(uintptr_t)args[0]);
+	case PW_OP_RACE_DELAY:
+		for (unsigned int l = PT_PTE; l <= PT_PUD; l++)
+			if (args[0] & (1u << l))
+				WRITE_ONCE(race_delay_loops[l], args[1]);
+		return 0;
 	case PW_OP_VMALLOC_SYNC: {
 		uint64_t before = ksync_stats.syncs;
 

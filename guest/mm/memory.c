@@ -10,6 +10,19 @@ char empty_zero_page[PAGE_SIZE] __attribute__((aligned(PAGE_SIZE)));
 
 #define smp_wmb() barrier()	/* x86 stores are ordered; the compiler must not reorder */
 
+/*
+ * Fault injection: spin this many times between allocating a table and
+ * taking the lock that installs it, per level, so that CPUs faulting into
+ * the same empty range really do race (PW_OP_RACE_DELAY).
+ */
+uint64_t race_delay_loops[PT_PGD + 1];
+
+static void race_window(enum pt_level level)
+{
+	for (uint64_t i = READ_ONCE(race_delay_loops[level]); i; i--)
+		asm volatile("pause");
+}
+
 static void race_lost(struct mm_struct *mm, void *table, enum pt_level level)
 {
 	emit(PW_EV_RACE_LOST, level, __pa(table), mm->id, 0, 0);
@@ -23,6 +36,7 @@ int __pud_alloc(struct mm_struct *mm, p4d_t *p4d, unsigned long address)
 
 	if (!new)
 		return -PW_ENOMEM;
+	race_window(PT_PUD);
 	spin_lock(&mm->page_table_lock);
 	if (!p4d_present(*p4d)) {
 		mm_inc_nr_tables(mm, PT_PUD);
@@ -43,6 +57,7 @@ int __pmd_alloc(struct mm_struct *mm, pud_t *pud, unsigned long address)
 
 	if (!new)
 		return -PW_ENOMEM;
+	race_window(PT_PMD);
 	ptl = pud_lock(mm, pud);
 	if (!pud_present(*pud)) {
 		mm_inc_nr_tables(mm, PT_PMD);
@@ -80,6 +95,7 @@ int __pte_alloc(struct mm_struct *mm, pmd_t *pmd)
 
 	if (!new)
 		return -PW_ENOMEM;
+	race_window(PT_PTE);
 	pmd_install(mm, pmd, &new);
 	if (new)
 		race_lost(mm, new, PT_PTE);

@@ -204,7 +204,9 @@ enum pw_fault_outcome {
 	X(KINFO, 18, "kinfo")	/* result swapper_pg_dir phys; out = pgd_list length, \
 				   kernel syncs, vmalloc faults, preallocated tables */ \
 	X(VMALLOC_SYNC, 19, "vmalloc_sync") /* vmalloc_sync_mappings(): sync the whole \
-					       vmalloc area into every pgd; result = entries copied */
+					       vmalloc area into every pgd; result = entries copied */ \
+	X(RACE_DELAY, 20, "race_delay") /* levels (bit 1 << PW_LEVEL_*), loops: spin that long \
+					   between allocating a table and locking to install it */
 
 enum pw_op {
 #define PW_OP_ENUM(name, id, str) PW_OP_##name = id,
