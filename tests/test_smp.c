@@ -132,3 +132,76 @@ Test(smp, table_allocation_race_is_lost_cleanly, .timeout = 300)
 		cr_assert_gt(lost, 0, "%u CPUs never raced in %u rounds", n, rounds);
 	}
 }
+
+struct lock_counts {
+	uint64_t acq[3], contended[3];
+};
+
+static struct lock_counts lock_counts(struct vm *vm)
+{
+	struct lock_counts c;
+	uint64_t out[4];
+
+	for (int cls = 0; cls < 3; cls++) {
+		c.acq[cls] = op(vm, PW_OP_LOCK_STATS, cls, 0, 0, 0, 0, out);
+		c.contended[cls] = out[0];
+	}
+	return c;
+}
+
+/*
+ * n threads of one mm each write into a 2 MiB of its own, all under one
+ * PMD table that one sequential write set up first (and the trampoline
+ * already mapped), so the concurrent phase installs only PTE tables: each
+ * CPU takes the PMD page's lock once (pmd_install) and its new PTE table's
+ * once (do_anonymous_page), and page_table_lock never.  Below the split
+ * threshold the same 2n acquisitions all land on page_table_lock.  Split,
+ * the n PTE locks are n different locks: none can be contended.
+ */
+static struct lock_counts lock_run(unsigned int n, unsigned int split_cpus)
+{
+	const uint64_t base = 256 * MB;
+	struct vm *vm = boot_ops_guest_with(GUEST_ELF, NULL, split_cpus, n);
+	struct lock_counts before, after, d;
+	uint64_t t = new_task(vm);
+
+	map(vm, t, base, (n + 1) * 2 * MB, RW);
+	cr_assert_eq(touch(vm, t, base, PW_ACCESS_WRITE, true, 1, NULL), 0);
+	before = lock_counts(vm);
+	for (unsigned int cpu = 0; cpu < n; cpu++) {
+		uint64_t args[6] = { t, base + (cpu + 1) * 2 * MB, PW_ACCESS_WRITE, 1, cpu };
+
+		cr_assert_eq(vm_op_start(vm, cpu, PW_OP_TOUCH, args), VMM_OK, "%s", vm_message(vm));
+	}
+	for (unsigned int cpu = 0; cpu < n; cpu++) {
+		int64_t res;
+
+		cr_assert_eq(vm_op_wait(vm, cpu, &res, NULL), VMM_OK, "%s", vm_message(vm));
+		cr_assert_eq(res, 0);
+	}
+	after = lock_counts(vm);
+	for (int cls = 0; cls < 3; cls++) {
+		d.acq[cls] = after.acq[cls] - before.acq[cls];
+		d.contended[cls] = after.contended[cls] - before.contended[cls];
+	}
+	cr_log_info("%u CPUs, split from %u: page_table_lock %lu (%lu contended), pmd %lu (%lu), pte %lu (%lu)",
+		    n, split_cpus, d.acq[PW_PTL_MM], d.contended[PW_PTL_MM], d.acq[PW_PTL_PMD],
+		    d.contended[PW_PTL_PMD], d.acq[PW_PTL_PTE], d.contended[PW_PTL_PTE]);
+	vm_destroy(vm);
+	return d;
+}
+
+Test(smp, split_ptlocks_spread_what_page_table_lock_serialises, .timeout = 120)
+{
+	const unsigned int n = 4;
+	struct lock_counts split, whole;
+
+	require_kvm();
+	split = lock_run(n, 1);
+	whole = lock_run(n, 99);
+	cr_assert(split.acq[PW_PTL_MM] == 0 && split.acq[PW_PTL_PMD] == n && split.acq[PW_PTL_PTE] == n,
+		  "split: %lu/%lu/%lu", split.acq[PW_PTL_MM], split.acq[PW_PTL_PMD], split.acq[PW_PTL_PTE]);
+	cr_assert_eq(split.contended[PW_PTL_PTE], 0, "n PTE tables, n different locks");
+	cr_assert(whole.acq[PW_PTL_MM] == 2 * n && whole.acq[PW_PTL_PMD] == 0 && whole.acq[PW_PTL_PTE] == 0,
+		  "whole: %lu/%lu/%lu", whole.acq[PW_PTL_MM], whole.acq[PW_PTL_PMD], whole.acq[PW_PTL_PTE]);
+}

@@ -164,6 +164,20 @@ void *vmalloc(unsigned long size, unsigned long hint);
 long vfree(const void *addr);
 void *pgtable_alloc_one(struct mm_struct *mm, enum pt_level level, unsigned long addr);
 void pgtable_free(struct mm_struct *mm, void *table, enum pt_level level);
+/*
+ * Lock statistics per page-table lock class (lock_stat's acquisitions and
+ * contentions): every page-table lock is taken through ptl_acquire(), which
+ * files it under mm->page_table_lock or under the split class it would have.
+ */
+enum ptl_class { PTL_MM = PW_PTL_MM, PTL_PMD = PW_PTL_PMD, PTL_PTE = PW_PTL_PTE, PTL_CLASSES };
+
+struct lock_stats {
+	uint64_t acquisitions, contended;
+};
+
+extern struct lock_stats lock_stats[NR_CPUS][PTL_CLASSES];
+
+void ptl_acquire(struct mm_struct *mm, spinlock_t *ptl, enum ptl_class split_class);
 spinlock_t *pte_lockptr(struct mm_struct *mm, pmd_t *pmd);
 spinlock_t *pmd_lockptr(struct mm_struct *mm, pmd_t *pmd);
 spinlock_t *pmd_lock(struct mm_struct *mm, pmd_t *pmd);

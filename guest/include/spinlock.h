@@ -32,6 +32,7 @@ _Static_assert(sizeof(spinlock_t) == SPINLOCK_SIZE, "SPINLOCK_SIZE is sizeof(spi
 
 void spin_lock_init(spinlock_t *lock);
 void spin_lock(spinlock_t *lock);
+bool spin_trylock(spinlock_t *lock);
 void spin_unlock(spinlock_t *lock);
 
 /*

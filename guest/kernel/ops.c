@@ -75,6 +75,18 @@ static int64_t do_op(uint32_t op, const uint64_t *args, uint64_t *out)
 	}
 	case PW_OP_VFREE:
 		return vfree((void *)(uintptr_t)args[0]);
+	case PW_OP_LOCK_STATS: {
+		uint64_t acq = 0;
+
+		if (args[0] >= PTL_CLASSES)
+			return -PW_EINVAL;
+		out[0] = 0;
+		for (unsigned int cpu = 0; cpu < NR_CPUS; cpu++) {
+			acq += READ_ONCE(lock_stats[cpu][args[0]].acquisitions);
+			out[0] += READ_ONCE(lock_stats[cpu][args[0]].contended);
+		}
+		return acq;
+	}
 	case PW_OP_RACE_DELAY:
 		for (unsigned int l = PT_PTE; l <= PT_PUD; l++)
 			if (args[0] & (1u << l))

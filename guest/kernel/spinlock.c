@@ -27,6 +27,21 @@ void spin_lock(spinlock_t *lock)
 #endif
 }
 
+bool spin_trylock(spinlock_t *lock)
+{
+#ifdef CONFIG_DEBUG_SPINLOCK
+	if (lock->magic != SPINLOCK_MAGIC)
+		panic("spin_trylock: bad magic %#x on lock %p", lock->magic, lock);
+#endif
+	if (READ_ONCE(lock->locked) || __atomic_exchange_n(&lock->locked, 1, __ATOMIC_ACQUIRE))
+		return false;
+#ifdef CONFIG_DEBUG_SPINLOCK
+	lock->owner_cpu = 0;
+	lock->owner = __builtin_return_address(0);
+#endif
+	return true;
+}
+
 void spin_unlock(spinlock_t *lock)
 {
 #ifdef CONFIG_DEBUG_SPINLOCK

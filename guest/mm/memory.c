@@ -37,7 +37,7 @@ int __pud_alloc(struct mm_struct *mm, p4d_t *p4d, unsigned long address)
 	if (!new)
 		return -PW_ENOMEM;
 	race_window(PT_PUD);
-	spin_lock(&mm->page_table_lock);
+	ptl_acquire(mm, &mm->page_table_lock, PTL_MM);
 	if (!p4d_present(*p4d)) {
 		mm_inc_nr_tables(mm, PT_PUD);
 		smp_wmb();	/* the zeroed table before the entry that publishes it */
@@ -109,7 +109,7 @@ int __pte_alloc_kernel(pmd_t *pmd)
 
 	if (!new)
 		return -PW_ENOMEM;
-	spin_lock(&init_mm.page_table_lock);
+	ptl_acquire(&init_mm, &init_mm.page_table_lock, PTL_MM);
 	if (pmd_none(*pmd)) {
 		mm_add(init_mm.nr_tables[PT_PTE], 1);
 		smp_wmb();	/* see pmd_install() */
@@ -136,7 +136,7 @@ static pte_t *pte_offset_map_lock(struct mm_struct *mm, pmd_t *pmd, unsigned lon
 				  spinlock_t **ptlp)
 {
 	*ptlp = pte_lockptr(mm, pmd);
-	spin_lock(*ptlp);
+	ptl_acquire(mm, *ptlp, PTL_PTE);
 	return pte_offset_kernel(pmd, addr);
 }
 
@@ -322,7 +322,7 @@ static unsigned int handle_pte_fault(struct vm_fault *vmf)
 		return VM_FAULT_SIGSEGV;	/* no swap entries, no NUMA hinting here */
 
 	vmf->ptl = pte_lockptr(vmf->vma->vm_mm, vmf->pmd);
-	spin_lock(vmf->ptl);
+	ptl_acquire(vmf->vma->vm_mm, vmf->ptl, PTL_PTE);
 	entry = vmf->orig_pte;
 	if (ptep_get(vmf->pte).pte != entry.pte)
 		goto unlock;		/* changed under us: let the access retry */
@@ -642,7 +642,7 @@ static int copy_pte_range(struct vm_area_struct *dst_vma, struct vm_area_struct 
 	dst_pte = pte_offset_map_lock(dst_mm, dst_pmd, addr, &dst_ptl);
 	src_ptl = pte_lockptr(src_mm, src_pmd);
 	if (src_ptl != dst_ptl)
-		spin_lock(src_ptl);
+		ptl_acquire(src_mm, src_ptl, PTL_PTE);
 	src_pte = pte_offset_kernel(src_pmd, addr);
 	for (; addr != end; addr += PAGE_SIZE, src_pte++, dst_pte++) {
 		pte_t pte = ptep_get(src_pte);

@@ -131,6 +131,20 @@ void mm_dec_nr_tables(struct mm_struct *mm, enum pt_level level)
 		mm_add(mm->pgtables_bytes, -(int64_t)PAGE_SIZE);
 }
 
+struct lock_stats lock_stats[NR_CPUS][PTL_CLASSES];
+
+void ptl_acquire(struct mm_struct *mm, spinlock_t *ptl, enum ptl_class split_class)
+{
+	enum ptl_class c = ptl == &mm->page_table_lock ? PTL_MM : split_class;
+	struct lock_stats *s = &lock_stats[smp_processor_id()][c];
+
+	s->acquisitions++;
+	if (!spin_trylock(ptl)) {
+		s->contended++;
+		spin_lock(ptl);
+	}
+}
+
 /* pte_lockptr(): the PTE page's split lock, or page_table_lock below the threshold. */
 spinlock_t *pte_lockptr(struct mm_struct *mm, pmd_t *pmd)
 {
@@ -151,7 +165,7 @@ spinlock_t *pmd_lock(struct mm_struct *mm, pmd_t *pmd)
 {
 	spinlock_t *ptl = pmd_lockptr(mm, pmd);
 
-	spin_lock(ptl);
+	ptl_acquire(mm, ptl, PTL_PMD);
 	return ptl;
 }
 
@@ -159,7 +173,7 @@ spinlock_t *pmd_lock(struct mm_struct *mm, pmd_t *pmd)
 spinlock_t *pud_lock(struct mm_struct *mm, pud_t *pud)
 {
 	(void)pud;
-	spin_lock(&mm->page_table_lock);
+	ptl_acquire(mm, &mm->page_table_lock, PTL_MM);
 	return &mm->page_table_lock;
 }
 

@@ -206,13 +206,20 @@ enum pw_fault_outcome {
 	X(VMALLOC_SYNC, 19, "vmalloc_sync") /* vmalloc_sync_mappings(): sync the whole \
 					       vmalloc area into every pgd; result = entries copied */ \
 	X(RACE_DELAY, 20, "race_delay") /* levels (bit 1 << PW_LEVEL_*), loops: spin that long \
-					   between allocating a table and locking to install it */
+					   between allocating a table and locking to install it */ \
+	X(LOCK_STATS, 21, "lock_stats") /* class (PW_PTL_*): result = acquisitions, \
+					   out[0] = contended, over all CPUs */
 
 enum pw_op {
 #define PW_OP_ENUM(name, id, str) PW_OP_##name = id,
 	PW_OPS(PW_OP_ENUM)
 #undef PW_OP_ENUM
 };
+
+/* Page-table lock classes for PW_OP_LOCK_STATS. */
+#define PW_PTL_MM	0	/* mm->page_table_lock */
+#define PW_PTL_PMD	1	/* split locks of PMD table pages */
+#define PW_PTL_PTE	2	/* split locks of PTE table pages */
 
 #define PW_PROT_READ	1	/* PROT_* values of Linux */
 #define PW_PROT_WRITE	2
