@@ -5,6 +5,8 @@ set -uo pipefail
 bin=$1
 shift
 log=$(mktemp)
+# Leaks inside Criterion's own runner are its, not ours (scripts/lsan.supp).
+export LSAN_OPTIONS="suppressions=$(dirname "$0")/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 trap 'rm -f "$log"' EXIT
 "$bin" "$@" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}

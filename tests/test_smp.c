@@ -205,3 +205,64 @@ Test(smp, split_ptlocks_spread_what_page_table_lock_serialises, .timeout = 120)
 	cr_assert(whole.acq[PW_PTL_MM] == 2 * n && whole.acq[PW_PTL_PMD] == 0 && whole.acq[PW_PTL_PTE] == 0,
 		  "whole: %lu/%lu/%lu", whole.acq[PW_PTL_MM], whole.acq[PW_PTL_PMD], whole.acq[PW_PTL_PTE]);
 }
+
+/*
+ * TLB shootdown.  cpu 1 reads a page from ring 3 in an endless loop, so its
+ * TLB holds the translation; cpu 0 munmaps the page.  munmap may return
+ * only once cpu 1 can no longer use it: cpu 1's next read faults (no VMA:
+ * read, not present, user = 0x4, SEGV_MAPERR) and its task ends, where a
+ * stale entry would let it read the freed page until the watchdog.  The
+ * flush costs exactly one IPI: cpu 0 runs munmap from init_mm, cpus 2 and 3
+ * idle in no mm (lazy TLB), cpu 1 is the only other CPU with the mm loaded.
+ * (On a nested host with shadow paging, as PVM-based KVM, the host itself
+ * makes a guest PTE write visible to every vCPU, so there only the IPI
+ * count catches a missing shootdown; checked by removing it.)
+ */
+Test(smp, munmap_shoots_down_a_reader_on_another_cpu)
+{
+	const uint64_t a = 256 * MB;
+	uint64_t args[6], out[4], t, ipis;
+	const struct pw_event *f[16];
+	int64_t res;
+	struct vm *vm;
+	size_t from, n, cpu1_faults = 0;
+	int tries;
+
+	require_kvm();
+	vm = boot_ops_guest_with(GUEST_ELF, NULL, 0, 4);
+	t = new_task(vm);
+	map(vm, t, a, 4096, RW);
+	cr_assert_eq(touch(vm, t, a, PW_ACCESS_WRITE, true, 7, NULL), 0);
+
+	args[0] = t;
+	args[1] = a;
+	args[2] = PW_ACCESS_READ_LOOP;
+	args[3] = 1;
+	args[4] = 1ULL << 40;
+	cr_assert_eq(vm_op_start(vm, 1, PW_OP_TOUCH, args), VMM_OK, "%s", vm_message(vm));
+	for (tries = 0; tries < 10000; tries++) {
+		op(vm, PW_OP_TLB_INFO, t, 0, 0, 0, 0, out);
+		if (out[0] & 2)
+			break;
+	}
+	cr_assert_eq(out[0], 2, "cpu 1 alone has the mm loaded: cpumask %#lx", (unsigned long)out[0]);
+	ipis = op(vm, PW_OP_TLB_INFO, t, 0, 0, 0, 0, out);
+
+	vm_events(vm, &from);
+	cr_assert_eq(op(vm, PW_OP_MUNMAP, t, a, 4096, 0, 0, NULL), 0);
+	cr_assert_eq(op(vm, PW_OP_TLB_INFO, 0, 0, 0, 0, 0, out) - ipis, 1, "one shootdown IPI");
+
+	cr_assert_eq(vm_op_wait(vm, 1, &res, NULL), VMM_OK, "%s", vm_message(vm));
+	cr_assert_eq(res, -PW_EFAULT, "the reader must fault, not finish its loop");
+	n = events_since(vm, from, PW_EV_FAULT, f, 16);
+	for (size_t i = 0; i < n && i < 16; i++) {
+		if (f[i]->cpu != 1)
+			continue;
+		cpu1_faults++;
+		cr_assert_eq(f[i]->args[0], a);
+		cr_assert_eq(f[i]->args[1], 0x4, "error code %#lx", (unsigned long)f[i]->args[1]);
+		cr_assert_eq(f[i]->args[3], PW_FAULT_SEGV_MAPERR);
+	}
+	cr_assert_eq(cpu1_faults, 1);
+	vm_destroy(vm);
+}

@@ -1,6 +1,7 @@
 /* GDT, TSS and IDT: the descriptor tables of arch/x86/kernel/{cpu/common,idt}.c. */
 #include <stdint.h>
 
+#include "apic.h"
 #include "kernel.h"
 #include "percpu.h"
 
@@ -24,7 +25,7 @@
  * same IST stack, so the #PF path must not fault (it only touches the
  * direct map and the kernel image).
  */
-enum { IST_PF = 1, IST_DF, IST_NMI, IST_MC, IST_OTHER, IST_COUNT = IST_OTHER };
+enum { IST_PF = 1, IST_DF, IST_NMI, IST_MC, IST_IRQ, IST_OTHER, IST_COUNT = IST_OTHER };
 #define IST_STACK_SIZE 8192
 
 struct tss64 {
@@ -62,9 +63,10 @@ static const uint64_t gdt_template[GDT_ENTRIES] = {
 static uint64_t gdt[NR_CPUS][GDT_ENTRIES] __attribute__((aligned(16)));
 static struct tss64 tss[NR_CPUS] __attribute__((aligned(64)));
 static uint8_t ist_stacks[NR_CPUS][IST_COUNT][IST_STACK_SIZE] __attribute__((aligned(16)));
-static struct gate_desc idt[32] __attribute__((aligned(16)));
+static struct gate_desc idt[256] __attribute__((aligned(16)));
 
 extern const uint64_t exception_stub_table[32];
+extern const char tlb_ipi_entry[], spurious_entry[];
 
 /* A 64-bit interrupt gate (IF cleared on entry), present. */
 static struct gate_desc gate(uint64_t addr, unsigned int ist, unsigned int dpl)
@@ -103,8 +105,11 @@ static unsigned int ist_for_vector(unsigned int v)
 /* idt_setup_traps(): one IDT for every CPU, set up once by the boot CPU. */
 void trap_init(void)
 {
-	for (unsigned int v = 0; v < ARRAY_SIZE(idt); v++)
+	for (unsigned int v = 0; v < ARRAY_SIZE(exception_stub_table); v++)
 		idt[v] = gate(exception_stub_table[v], ist_for_vector(v), 0);
+	/* Interrupts have their own IST stack: they may arrive inside a #PF handler. */
+	idt[TLB_IPI_VECTOR] = gate((uint64_t)tlb_ipi_entry, IST_IRQ, 0);
+	idt[SPURIOUS_VECTOR] = gate((uint64_t)spurious_entry, IST_IRQ, 0);
 }
 
 void cpu_init(unsigned int cpu)

@@ -1,7 +1,10 @@
 /*
- * Exception entry for vectors 0-31.  Every vector runs on an IST stack (see
- * arch/desc.c), builds a struct pt_regs and calls do_trap().
+ * Exception entry for vectors 0-31 and the two interrupts.  Every vector
+ * runs on an IST stack (see arch/desc.c), builds a struct pt_regs and
+ * calls do_trap().
  */
+#include "apic.h"
+
 	.text
 
 
@@ -25,6 +28,18 @@ exception_stubs:
 	vector_stub %v
 	.set v, v + 1
 	.endr
+
+/* The two interrupt vectors the guest uses (arch/apic.c), through the same path. */
+	.balign 16
+	.globl tlb_ipi_entry, spurious_entry
+tlb_ipi_entry:
+	pushq	$0
+	pushq	$TLB_IPI_VECTOR
+	jmp	common_exception
+spurious_entry:
+	pushq	$0
+	pushq	$SPURIOUS_VECTOR
+	jmp	common_exception
 
 common_exception:
 	pushq	%rdi

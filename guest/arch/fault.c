@@ -79,6 +79,9 @@ static void do_user_addr_fault(struct pt_regs *regs, unsigned long error_code,
 		bad_area(regs, address, PW_FAULT_SEGV_MAPERR);
 		return;
 	}
+	/* As Linux: interrupts back on if the faulting context had them (shootdown IPIs). */
+	if (regs->flags & X86_EFLAGS_IF)
+		local_irq_enable();
 
 	if (user_mode(regs))
 		flags |= FAULT_FLAG_USER;

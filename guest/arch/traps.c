@@ -1,6 +1,8 @@
 /* Exception dispatch (arch/x86/kernel/traps.c) and the exception table. */
+#include "apic.h"
 #include "asm.h"
 #include "kernel.h"
+#include "mm.h"
 #include "ptrace.h"
 #include "task.h"
 #include "traps.h"
@@ -54,6 +56,12 @@ void do_trap(struct pt_regs *regs)
 		exc_page_fault(regs);
 		return;
 	}
+	if (regs->vector == TLB_IPI_VECTOR) {
+		flush_tlb_func();
+		return;
+	}
+	if (regs->vector == SPURIOUS_VECTOR)
+		return;		/* no EOI for a spurious interrupt */
 	if (user_mode(regs) && regs->vector == X86_TRAP_UD && regs->ip == trampoline_addr(user_ret))
 		return_to_kernel(regs->ax, 0);
 	if (user_mode(regs)) {

@@ -26,7 +26,7 @@ enter_user:
 
 	pushq	$__USER_DS		/* ss */
 	pushq	$0			/* rsp: the trampoline uses no stack */
-	pushq	$0x2			/* rflags: interrupts stay off */
+	pushq	$0x202			/* rflags: interrupts on, for shootdown IPIs */
 	pushq	$__USER_CS		/* cs */
 	pushq	%rdi			/* rip */
 	movq	%rsi, %rdi
@@ -49,6 +49,7 @@ enter_user:
 /* void return_to_kernel(uint64_t value, long status): back into enter_user's caller. */
 	.globl return_to_kernel
 return_to_kernel:
+	cli
 	movq	%gs:PERCPU_RESUME_RSP, %rsp
 	popq	%rcx
 	movq	%rdi, (%rcx)
@@ -63,7 +64,7 @@ return_to_kernel:
 
 	.section .user_trampoline, "ax"
 	.balign 4096
-	.globl __user_trampoline, user_read, user_write, user_fetch, user_ret
+	.globl __user_trampoline, user_read, user_write, user_fetch, user_read_loop, user_ret
 __user_trampoline:
 user_read:
 	movq	(%rdi), %rax
@@ -73,6 +74,11 @@ user_write:
 	jmp	user_ret
 user_fetch:				/* the code at %rdi jumps to %rsi = user_ret */
 	jmp	*%rdi
+user_read_loop:				/* read (%rdi) %rsi times */
+	movq	(%rdi), %rax
+	decq	%rsi
+	jnz	user_read_loop
+	jmp	user_ret
 user_ret:				/* do_trap() returns RAX to enter_user()'s caller */
 	ud2
 	.balign 4096

@@ -12,6 +12,7 @@
 #define MSR_EFER	0xc0000080
 #define MSR_FS_BASE	0xc0000100
 #define EFER_NXE	(1ULL << 11)
+#define X86_EFLAGS_IF	(1ULL << 9)
 #define X86_CR4_PGE	(1ULL << 7)
 #define X86_CR4_LA57	(1ULL << 12)
 
@@ -41,6 +42,21 @@ static inline uint64_t rdmsr(uint32_t msr)
 	return ((uint64_t)hi << 32) | lo;
 }
 
+
+static inline void wrmsr(uint32_t msr, uint64_t v)
+{
+	asm volatile("wrmsr" : : "c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)) : "memory");
+}
+
+static inline void local_irq_enable(void)
+{
+	asm volatile("sti" ::: "memory");
+}
+
+static inline void local_irq_disable(void)
+{
+	asm volatile("cli" ::: "memory");
+}
 
 static inline uint64_t read_cr2(void)
 {

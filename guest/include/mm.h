@@ -59,6 +59,7 @@ struct mm_struct {
 	rwlock_t mmap_lock;		/* the VMA list: faults read, mmap/munmap/mprotect write */
 	spinlock_t page_table_lock;	/* p4d/pud installs; everything below split-lock threshold */
 	int32_t mm_users;		/* the task, and each CPU running in it */
+	uint64_t cpumask;		/* mm_cpumask(): CPUs with this pgd in CR3 */
 	int64_t pgtables_bytes;		/* mm_inc_nr_ptes/pmds/puds */
 	uint64_t nr_tables[PT_PGD + 1];	/* installed tables per level, for reports */
 	int64_t nr_anon;		/* MM_ANONPAGES */
@@ -285,5 +286,8 @@ pgprot_t vm_get_page_prot(unsigned long vm_flags);
 #define current_mm		(this_cpu()->loaded_mm)	/* whose pgd CR3 holds */
 void switch_mm(struct mm_struct *next);
 void flush_tlb_mm_range(struct mm_struct *mm, unsigned long start, unsigned long end);
+void flush_tlb_func(void);		/* the TLB_IPI_VECTOR handler */
+void tlb_init(void);
+extern uint64_t tlb_ipis_sent, tlb_ipi_flushes;
 
 #endif

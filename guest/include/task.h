@@ -28,7 +28,8 @@ struct task_struct {
 long enter_user(uint64_t rip, uint64_t rdi, uint64_t rsi, uint64_t *value);
 __attribute__((noreturn)) void return_to_kernel(uint64_t value, long status);
 
-extern const char __user_trampoline[], user_read[], user_write[], user_fetch[], user_ret[];
+extern const char __user_trampoline[], user_read[], user_write[], user_fetch[], user_read_loop[],
+	user_ret[];
 
 static inline uint64_t trampoline_addr(const char *entry)
 {

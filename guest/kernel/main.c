@@ -1,4 +1,5 @@
 /* start_kernel and start_secondary: from the VMM's hand-off to the op loop. */
+#include "apic.h"
 #include "asm.h"
 #include "kernel.h"
 #include "mm.h"
@@ -25,6 +26,7 @@ static __attribute__((noreturn)) void start_secondary(unsigned int cpu)
 	while (!__atomic_load_n(&smp_boot_done, __ATOMIC_ACQUIRE))
 		asm volatile("pause");
 	cpu_init(cpu);
+	x2apic_enable();
 	write_cr3(__pa(swapper_pg_dir()));
 	if (channel_init(cpu))
 		panic("cpu %u: no channel ring in the FDT", cpu);
@@ -50,8 +52,11 @@ __attribute__((noreturn)) void start_kernel(uint64_t fdt_pa, unsigned int cpu)
 	if (channel_init(0))
 		panic("bad channel description in the FDT");
 
+	if (boot_params.ncpus > 1)
+		x2apic_enable();	/* the VMM made in-kernel APICs: IPIs for shootdowns */
 	page_alloc_init();
 	pgtable_init(boot_params.ncpus, boot_params.split_ptlock_cpus);
+	tlb_init();
 	paging_init();
 	mmap_init();
 	vmalloc_init();

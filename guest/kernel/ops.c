@@ -87,6 +87,11 @@ static int64_t do_op(uint32_t op, const uint64_t *args, uint64_t *out)
 		}
 		return acq;
 	}
+	case PW_OP_TLB_INFO:
+		t = find_task(args[0]);
+		out[0] = t ? __atomic_load_n(&t->mm->cpumask, __ATOMIC_ACQUIRE) : 0;
+		out[1] = tlb_ipi_flushes;
+		return tlb_ipis_sent;
 	case PW_OP_RACE_DELAY:
 		for (unsigned int l = PT_PTE; l <= PT_PUD; l++)
 			if (args[0] & (1u << l))

@@ -115,6 +115,8 @@ static long touch(uint64_t addr, uint64_t access, bool user, uint64_t value, uin
 		return enter_user(trampoline_addr(user_write), addr, value, out);
 	case PW_ACCESS_FETCH:
 		return enter_user(trampoline_addr(user_fetch), addr, trampoline_addr(user_ret), out);
+	case PW_ACCESS_READ_LOOP:
+		return value ? enter_user(trampoline_addr(user_read_loop), addr, value, out) : -PW_EINVAL;
 	}
 	return -PW_EINVAL;
 }
@@ -138,7 +140,9 @@ long task_touch(struct task_struct *t, uint64_t addr, uint64_t access, bool user
 	if (!mm)
 		return -PW_ESRCH;
 	switch_mm(mm);
+	local_irq_enable();	/* while in the mm, take its shootdowns */
 	ret = touch(addr, access, user, value, out);
+	local_irq_disable();
 	switch_mm(&init_mm);
 	mmput(mm);
 	if (user && ret > 0) {		/* TASK_KILLED(signal) */

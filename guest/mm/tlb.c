@@ -1,4 +1,5 @@
-/* TLB flushing and the mmu_gather (arch/x86/mm/tlb.c, mm/mmu_gather.c), one CPU for now. */
+/* TLB flushing, shootdowns and the mmu_gather (arch/x86/mm/tlb.c, mm/mmu_gather.c). */
+#include "apic.h"
 #include "asm.h"
 #include "kernel.h"
 #include "mm.h"
@@ -6,20 +7,30 @@
 /* Past this many pages a full CR3 reload is cheaper (tlb_single_page_flush_ceiling). */
 #define TLB_SINGLE_PAGE_FLUSH_CEILING 33
 
+/*
+ * switch_mm_irqs_off(): the CPU joins next's mm_cpumask before loading its
+ * CR3, so a shootdown that misses it started before this CR3 write, which
+ * flushes everything anyway (no PCID); it leaves prev's only after.
+ */
 void switch_mm(struct mm_struct *next)
 {
-	if (next == current_mm)
+	struct mm_struct *prev = current_mm;
+	uint64_t bit = 1ULL << smp_processor_id();
+
+	if (next == prev)
 		return;
-	current_mm = next;
+	if (next != &init_mm)
+		__atomic_or_fetch(&next->cpumask, bit, __ATOMIC_SEQ_CST);
 	write_cr3(__pa(next->pgd));
+	current_mm = next;
+	if (prev != &init_mm)
+		__atomic_and_fetch(&prev->cpumask, ~bit, __ATOMIC_SEQ_CST);
 }
 
-void flush_tlb_mm_range(struct mm_struct *mm, unsigned long start, unsigned long end)
+static void flush_tlb_local(unsigned long start, unsigned long end)
 {
-	if (mm != current_mm || start >= end)
-		return;		/* not loaded: the next CR3 write flushes it (no PCID) */
 	if ((end - start) >> PAGE_SHIFT > TLB_SINGLE_PAGE_FLUSH_CEILING) {
-		write_cr3(__pa(mm->pgd));
+		write_cr3(__pa(current_mm->pgd));
 		return;
 	}
 	for (unsigned long a = start & PAGE_MASK; a < end; a += PAGE_SIZE)
@@ -27,8 +38,81 @@ void flush_tlb_mm_range(struct mm_struct *mm, unsigned long start, unsigned long
 }
 
 /*
+ * One shootdown at a time (a simpler smp_call_function_many()): the request,
+ * then an IPI to every other CPU in the mm's cpumask, then wait until each
+ * has run flush_tlb_func() for this generation.  Targets take the IPI in
+ * ring 3 or in a fault handler, both with interrupts on; CPUs between ops
+ * are on init_mm and in no cpumask (lazy TLB).
+ */
+static spinlock_t flush_lock;
+static struct {
+	struct mm_struct *mm;
+	unsigned long start, end;
+	uint64_t gen;
+} flush_req;
+static uint64_t flush_done[NR_CPUS];
+uint64_t tlb_ipis_sent, tlb_ipi_flushes;
+
+static void flush_tlb_others(struct mm_struct *mm, unsigned long start, unsigned long end)
+{
+	unsigned int self = smp_processor_id();
+	uint64_t targets, gen;
+
+	spin_lock(&flush_lock);
+	targets = __atomic_load_n(&mm->cpumask, __ATOMIC_SEQ_CST) & ~(1ULL << self);
+	if (!targets) {
+		spin_unlock(&flush_lock);
+		return;
+	}
+	flush_req.mm = mm;
+	flush_req.start = start;
+	flush_req.end = end;
+	gen = ++flush_req.gen;
+	for (unsigned int cpu = 0; cpu < NR_CPUS; cpu++) {
+		if (!(targets & (1ULL << cpu)))
+			continue;
+		__atomic_add_fetch(&tlb_ipis_sent, 1, __ATOMIC_RELAXED);
+		send_ipi(cpu, TLB_IPI_VECTOR);
+	}
+	for (unsigned int cpu = 0; cpu < NR_CPUS; cpu++)
+		while ((targets & (1ULL << cpu)) && __atomic_load_n(&flush_done[cpu], __ATOMIC_ACQUIRE) != gen)
+			asm volatile("pause");
+	spin_unlock(&flush_lock);
+}
+
+void tlb_init(void)
+{
+	spin_lock_init(&flush_lock);
+}
+
+/* flush_tlb_func(): a CPU that left the mm meanwhile has nothing to flush. */
+void flush_tlb_func(void)
+{
+	unsigned int cpu = smp_processor_id();
+
+	if (current_mm == flush_req.mm) {
+		flush_tlb_local(flush_req.start, flush_req.end);
+		__atomic_add_fetch(&tlb_ipi_flushes, 1, __ATOMIC_RELAXED);
+	}
+	apic_eoi();
+	__atomic_store_n(&flush_done[cpu], flush_req.gen, __ATOMIC_RELEASE);
+}
+
+void flush_tlb_mm_range(struct mm_struct *mm, unsigned long start, unsigned long end)
+{
+	if (start >= end)
+		return;
+	if (mm == current_mm)
+		flush_tlb_local(start, end);
+	if (mm != &init_mm)
+		flush_tlb_others(mm, start, end);
+}
+
+/*
  * Kernel mappings are global: a CR3 write keeps them, so a large range is
- * flushed by toggling CR4.PGE (__flush_tlb_all()).
+ * flushed by toggling CR4.PGE (__flush_tlb_all()).  Unlike Linux this
+ * flushes the calling CPU only: CPUs parked between ops cannot take an
+ * IPI, and nothing here frees a vmalloc page another CPU is using.
  */
 void flush_tlb_kernel_range(unsigned long start, unsigned long end)
 {

@@ -208,7 +208,9 @@ enum pw_fault_outcome {
 	X(RACE_DELAY, 20, "race_delay") /* levels (bit 1 << PW_LEVEL_*), loops: spin that long \
 					   between allocating a table and locking to install it */ \
 	X(LOCK_STATS, 21, "lock_stats") /* class (PW_PTL_*): result = acquisitions, \
-					   out[0] = contended, over all CPUs */
+					   out[0] = contended, over all CPUs */ \
+	X(TLB_INFO, 22, "tlb_info") /* task or 0: result = shootdown IPIs sent; out[0] = the \
+				       task's mm_cpumask, out[1] = flushes done on IPI */
 
 enum pw_op {
 #define PW_OP_ENUM(name, id, str) PW_OP_##name = id,
@@ -228,6 +230,7 @@ enum pw_op {
 #define PW_ACCESS_READ	0	/* TOUCH: load 8 bytes, out[0] = value */
 #define PW_ACCESS_WRITE	1	/* TOUCH: store the 8-byte value */
 #define PW_ACCESS_FETCH	2	/* TOUCH: jump there (user only); the code must return */
+#define PW_ACCESS_READ_LOOP 3	/* TOUCH: read it `value` times from ring 3 */
 
 /* Where every task sees the user trampoline (a VM_SPECIAL page): the last page
  * below TASK_SIZE_MAX, which itself is the guard page Linux keeps unmapped. */
