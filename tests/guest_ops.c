@@ -67,3 +67,29 @@ void warm_up(struct vm *vm, uint64_t t)
 	cr_assert(mi.puds == 1 && mi.pmds == 1 && mi.ptes == 1 && mi.anon == 0,
 		  "trampoline: %lu/%lu/%lu tables", mi.puds, mi.pmds, mi.ptes);
 }
+
+uint64_t pgd_of(struct vm *vm, uint64_t mm)
+{
+	const struct pw_event *ev[64];
+	size_t n = events_since(vm, 0, PW_EV_PGD_CTOR, ev, 64);
+
+	for (size_t i = 0; i < n && i < 64; i++)
+		if (ev[i]->args[0] == mm)
+			return ev[i]->args[1];
+	cr_assert_fail("no pgd_ctor for mm %lu", (unsigned long)mm);
+	return 0;
+}
+
+void count_tables(struct vm *vm, uint64_t table, unsigned int level, unsigned int first,
+			 unsigned int last, unsigned int tables[5])
+{
+	for (unsigned int i = first; i <= last; i++) {
+		uint64_t e;
+
+		cr_assert_eq(vm_read_phys(vm, (table & PTE_ADDR_MASK) + i * 8, &e, 8), 0);
+		if (!(e & 1) || level == 1 || (e & 0x80))
+			continue;	/* not present, or a leaf */
+		tables[level - 1]++;
+		count_tables(vm, e, level - 1, 0, 511, tables);
+	}
+}

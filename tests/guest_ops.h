@@ -26,4 +26,16 @@ int64_t touch(struct vm *vm, uint64_t t, uint64_t addr, int access, bool user, u
 struct mm_info mm_info(struct vm *vm, uint64_t t);
 void warm_up(struct vm *vm, uint64_t t);
 
+#define PTE_ADDR_MASK	0x000ffffffffff000ULL
+
+/* The physical address of mm's pgd (mm ids count from 1; 0 is init_mm), from PGD_CTOR. */
+uint64_t pgd_of(struct vm *vm, uint64_t mm);
+
+/*
+ * The host's own count, from guest RAM: tables reachable from entries
+ * first..last of a level-`level` table; tables[l] counts level-l ones.
+ */
+void count_tables(struct vm *vm, uint64_t table, unsigned int level, unsigned int first,
+		  unsigned int last, unsigned int tables[5]);
+
 #endif

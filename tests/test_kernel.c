@@ -50,19 +50,6 @@ static void kernel_reads(struct vm *vm, uint64_t t, uint64_t addr)
 	cr_assert_eq(v, 0);
 }
 
-/* The pgd of mm `mm`, from its PGD_CTOR event. */
-static uint64_t pgd_of(struct vm *vm, uint64_t mm)
-{
-	const struct pw_event *ev[64];
-	size_t n = events_since(vm, 0, PW_EV_PGD_CTOR, ev, 64);
-
-	for (size_t i = 0; i < n; i++)
-		if (ev[i]->args[0] == mm)
-			return ev[i]->args[1];
-	cr_assert_fail("no pgd_ctor for mm %lu", (unsigned long)mm);
-	return 0;
-}
-
 /* The host's own check, from guest RAM: pgd's kernel half equals swapper_pg_dir's. */
 static void assert_kernel_half_shared(struct vm *vm, uint64_t pgd, uint64_t swapper)
 {

@@ -80,6 +80,7 @@ static size_t race_round(unsigned int n, uint64_t loops)
 	const uint64_t a = 256 * MB;
 	struct vm *vm = boot_ops_guest_with(GUEST_ELF, NULL, 0, n);
 	uint64_t t, mem0[4], mem1[4], v;
+	unsigned int tables[5] = { 0 };
 	struct mm_info mi;
 	size_t lost, from;
 	const uint64_t levels = (1u << PW_LEVEL_PUD) | (1u << PW_LEVEL_PMD) | (1u << PW_LEVEL_PTE);
@@ -105,6 +106,10 @@ static size_t race_round(unsigned int n, uint64_t loops)
 	cr_assert(mi.puds == 2 && mi.pmds == 2 && mi.ptes == 2,
 		  "one table per entry: %lu/%lu/%lu", mi.puds, mi.pmds, mi.ptes);
 	cr_assert_eq(mi.anon, n);
+	/* And in guest RAM, by the host's own walk of the task's user half. */
+	count_tables(vm, pgd_of(vm, 1), 4, 0, 255, tables);
+	cr_assert(tables[3] == 2 && tables[2] == 2 && tables[1] == 2, "in RAM: %u/%u/%u",
+		  tables[3], tables[2], tables[1]);
 	cr_assert_eq(count_for_mm(vm, from, PW_EV_PGTABLE_ALLOC, 1), 6 + lost);
 	cr_assert_eq(count_for_mm(vm, from, PW_EV_PGTABLE_FREE, 1), lost);
 	for (unsigned int cpu = 0; cpu < n; cpu++) {

@@ -71,21 +71,6 @@ static const struct pw_event *map_event(struct vm *vm, uint64_t addr)
 	return found;
 }
 
-/* The physical address of mm's pgd, from its PGTABLE_ALLOC event. */
-static uint64_t pgd_of(struct vm *vm, uint64_t mm)
-{
-	const struct pw_event *a[MAX_EVENTS];
-	size_t n = events_since(vm, 0, PW_EV_PGTABLE_ALLOC, a, MAX_EVENTS);
-	uint64_t pgd = 0;
-
-	cr_assert_leq(n, MAX_EVENTS);
-	for (size_t i = 0; i < n; i++)
-		if (a[i]->args[0] == PW_LEVEL_PGD && a[i]->args[2] == mm)
-			pgd = a[i]->args[1];
-	cr_assert_neq(pgd, 0, "no pgd allocated for mm %lu", (unsigned long)mm);
-	return pgd;
-}
-
 Test(walker, swapper_maps_the_kernel_image_and_the_direct_map)
 {
 	const uint64_t ram = VMM_DEFAULT_MEM;
@@ -192,21 +177,6 @@ Test(walker, user_pages_under_the_tasks_pgd)
 
 	check_translate(vm);
 	vm_destroy(vm);
-}
-
-/* Tables reachable from entries first..last of a level-`level` table: tables[l] counts level-l ones. */
-static void count_tables(struct vm *vm, uint64_t table, unsigned int level, unsigned int first,
-			 unsigned int last, unsigned int tables[5])
-{
-	for (unsigned int i = first; i <= last; i++) {
-		uint64_t e;
-
-		cr_assert_eq(vm_read_phys(vm, (table & ADDR_MASK) + i * 8, &e, 8), 0);
-		if (!(e & 1) || level == 1 || (e & 0x80))
-			continue;	/* not present, or a leaf */
-		tables[level - 1]++;
-		count_tables(vm, e, level - 1, 0, 511, tables);
-	}
 }
 
 /*
