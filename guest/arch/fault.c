@@ -179,6 +179,9 @@ void exc_page_fault(struct pt_regs *regs)
 {
 	unsigned long address = read_cr2();
 
+	if (bench_floor_fault(address))
+		return;
+
 	fault_tables_installed = 0;
 	if (address >= TASK_SIZE_MAX)		/* fault_in_kernel_space() */
 		do_kern_addr_fault(regs, regs->error_code, address);

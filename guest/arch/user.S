@@ -64,7 +64,8 @@ return_to_kernel:
 
 	.section .user_trampoline, "ax"
 	.balign 4096
-	.globl __user_trampoline, user_read, user_write, user_fetch, user_read_loop, user_ret
+	.globl __user_trampoline, user_read, user_write, user_fetch, user_read_loop, user_write_pages
+	.globl user_ret
 __user_trampoline:
 user_read:
 	movq	(%rdi), %rax
@@ -78,6 +79,12 @@ user_read_loop:				/* read (%rdi) %rsi times */
 	movq	(%rdi), %rax
 	decq	%rsi
 	jnz	user_read_loop
+	jmp	user_ret
+user_write_pages:			/* page_fault1: a byte into each of %rsi pages from %rdi */
+	movb	$1, (%rdi)
+	addq	$4096, %rdi
+	decq	%rsi
+	jnz	user_write_pages
 	jmp	user_ret
 user_ret:				/* do_trap() returns RAX to enter_user()'s caller */
 	ud2

@@ -29,7 +29,7 @@ long enter_user(uint64_t rip, uint64_t rdi, uint64_t rsi, uint64_t *value);
 __attribute__((noreturn)) void return_to_kernel(uint64_t value, long status);
 
 extern const char __user_trampoline[], user_read[], user_write[], user_fetch[], user_read_loop[],
-	user_ret[];
+	user_write_pages[], user_ret[];
 
 static inline uint64_t trampoline_addr(const char *entry)
 {
@@ -40,6 +40,11 @@ void task_init(void);
 long task_create(void);
 long task_fork(struct task_struct *parent);
 struct task_struct *find_task(uint64_t id);
+/* kernel/bench.c */
+bool bench_floor_fault(unsigned long address);
+long bench_faults(struct task_struct *t, unsigned long addr, unsigned long pages, bool bare,
+		  uint64_t *faults);
+
 long task_touch(struct task_struct *t, uint64_t addr, uint64_t access, bool user, uint64_t value,
 		uint64_t *out);
 void task_exit(struct task_struct *t, int signal);

@@ -36,6 +36,8 @@ static int64_t do_task_op(uint32_t op, struct task_struct *t, const uint64_t *ar
 		return 0;
 	case PW_OP_FORK:
 		return task_fork(t);
+	case PW_OP_BENCH_FAULTS:
+		return bench_faults(t, args[1], args[2], args[3], &out[0]);
 	case PW_OP_MM_INFO:
 		out[0] = mm->nr_tables[PT_PUD];
 		out[1] = mm->nr_tables[PT_PMD];
@@ -59,6 +61,7 @@ static int64_t do_op(uint32_t op, const uint64_t *args, uint64_t *out)
 	case PW_OP_TOUCH:
 	case PW_OP_TASK_EXIT:
 	case PW_OP_FORK:
+	case PW_OP_BENCH_FAULTS:
 	case PW_OP_MM_INFO:
 		t = find_task(args[0]);
 		return t ? do_task_op(op, t, args, out) : -PW_ESRCH;

@@ -117,6 +117,8 @@ static long touch(uint64_t addr, uint64_t access, bool user, uint64_t value, uin
 		return enter_user(trampoline_addr(user_fetch), addr, trampoline_addr(user_ret), out);
 	case PW_ACCESS_READ_LOOP:
 		return value ? enter_user(trampoline_addr(user_read_loop), addr, value, out) : -PW_EINVAL;
+	case PW_ACCESS_WRITE_PAGES:
+		return value ? enter_user(trampoline_addr(user_write_pages), addr, value, out) : -PW_EINVAL;
 	}
 	return -PW_EINVAL;
 }

@@ -210,7 +210,10 @@ enum pw_fault_outcome {
 	X(LOCK_STATS, 21, "lock_stats") /* class (PW_PTL_*): result = acquisitions, \
 					   out[0] = contended, over all CPUs */ \
 	X(TLB_INFO, 22, "tlb_info") /* task or 0: result = shootdown IPIs sent; out[0] = the \
-				       task's mm_cpumask, out[1] = flushes done on IPI */
+				       task's mm_cpumask, out[1] = flushes done on IPI */ \
+	X(BENCH_FAULTS, 23, "bench_faults") /* task, addr, pages, floor?: page_fault1 from \
+				       ring 3 over a mapped range; result = TSC cycles, \
+				       out[0] = faults the paging core handled */
 
 enum pw_op {
 #define PW_OP_ENUM(name, id, str) PW_OP_##name = id,
@@ -231,6 +234,7 @@ enum pw_op {
 #define PW_ACCESS_WRITE	1	/* TOUCH: store the 8-byte value */
 #define PW_ACCESS_FETCH	2	/* TOUCH: jump there (user only); the code must return */
 #define PW_ACCESS_READ_LOOP 3	/* TOUCH: read it `value` times from ring 3 */
+#define PW_ACCESS_WRITE_PAGES 4	/* TOUCH: write a byte to each of `value` pages from there, ring 3 */
 
 /* Where every task sees the user trampoline (a VM_SPECIAL page): the last page
  * below TASK_SIZE_MAX, which itself is the guard page Linux keeps unmapped. */

@@ -1,0 +1,81 @@
+/*
+ * The fault-path benchmark of `make bench`: page_fault1 (a byte written
+ * into every page of a fresh range from ring 3) through the full paging
+ * core, or against its floor: a bare #PF handler that only puts a
+ * pre-zeroed page into a pre-built PTE table.  Both run the same user
+ * loop, so the difference is the paging core's cost per fault.
+ */
+#include "asm.h"
+#include "kernel.h"
+#include "mm.h"
+#include "task.h"
+#include "traps.h"
+
+static struct {
+	struct mm_struct *mm;		/* NULL: the floor is off */
+	unsigned long start, end;
+	struct page **pool;
+	unsigned long next;
+} floor;
+
+/* The floor's whole #PF handler: true if it took the fault. */
+bool bench_floor_fault(unsigned long address)
+{
+	pgd_t *pgd;
+	pmd_t *pmd;
+	pte_t *pte;
+
+	if (!floor.mm || floor.mm != current_mm || address < floor.start || address >= floor.end)
+		return false;
+	pgd = pgd_offset(floor.mm, address);
+	pmd = pmd_offset(pud_offset(p4d_offset(pgd, address), address), address);
+	pte = pte_offset_kernel(pmd, address);
+	set_pte(pte, (pte_t){ (page_to_pfn(floor.pool[floor.next++]) << PAGE_SHIFT) |
+			      _PAGE_PRESENT | _PAGE_RW | _PAGE_USER | _PAGE_ACCESSED | _PAGE_DIRTY });
+	return true;
+}
+
+/* Everything the floor handler needs, made before the clock starts. */
+static long floor_prepare(struct mm_struct *mm, unsigned long addr, unsigned long pages)
+{
+	floor.pool = vmalloc(pages * sizeof(struct page *), 0);
+	if (!floor.pool)
+		return -PW_ENOMEM;
+	for (unsigned long i = 0; i < pages; i++) {
+		unsigned long a = addr + i * PAGE_SIZE;
+		pud_t *pud = pud_alloc(mm, p4d_alloc(mm, pgd_offset(mm, a), a), a);
+		pmd_t *pmd = pud ? pmd_alloc(mm, pud, a) : NULL;
+
+		floor.pool[i] = alloc_page(PG_anon);
+		if (!pmd || pte_alloc(mm, pmd) || !floor.pool[i])
+			return -PW_ENOMEM;
+	}
+	floor.start = addr;
+	floor.end = addr + pages * PAGE_SIZE;
+	floor.next = 0;
+	mm_add(mm->nr_anon, pages);	/* the pages will be the mm's, freed by exit_mmap() */
+	floor.mm = mm;
+	return 0;
+}
+
+long bench_faults(struct task_struct *t, unsigned long addr, unsigned long pages, bool bare,
+		  uint64_t *faults)
+{
+	uint64_t f0 = nr_faults[PW_FAULT_MAPPED], t0, t1, v;
+	long err;
+
+	if (bare) {
+		err = floor_prepare(t->mm, addr, pages);
+		if (err)
+			return err;
+	}
+	t0 = rdtsc();
+	err = task_touch(t, addr, PW_ACCESS_WRITE_PAGES, true, pages, &v);
+	t1 = rdtsc();
+	if (bare) {
+		floor.mm = NULL;
+		vfree(floor.pool);
+	}
+	*faults = nr_faults[PW_FAULT_MAPPED] - f0;
+	return err ? err : (long)(t1 - t0);
+}
