@@ -119,7 +119,7 @@ $(O)/tests/pagewalk-tests: $(TEST_OBJS) $(O)/libvmm.a
 	$(CC) $(HOST_LDFLAGS) -o $@ $^ $(HOST_LIBS) -lcriterion
 
 # Foreign guests: a few lines of assembly each, linked low at 1 MiB.
-$(O)/tests/guests/%.elf: tests/guests/%.S
+$(O)/tests/guests/%.elf: tests/guests/%.S tests/guests/ring.h
 	@mkdir -p $(@D)
 	$(CC) -nostdlib -static -no-pie -Wl,--build-id=none -Wl,-Ttext-segment=0x100000 \
 		-Wl,-z,noexecstack -o $@ $<

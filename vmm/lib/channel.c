@@ -59,6 +59,50 @@ static bool known_type(uint16_t type)
 	return false;
 }
 
+/*
+ * The guest owns only head in the ring header: anything else that changed
+ * is a wild write into the channel, worth naming before its effects (the
+ * producer's view of free space comes from tail) confuse everyone.
+ */
+static int header_intact(struct vcpu *vcpu)
+{
+	const struct pw_ring *r = vcpu->chan.ring;
+	const struct {
+		const char *name;
+		uint64_t is, host;
+	} f[] = {
+		{ "magic", r->magic, PW_RING_MAGIC },
+		{ "version", r->version, PW_RING_VERSION },
+		{ "capacity", r->capacity, PW_RING_CAPACITY },
+		{ "threshold", r->threshold, PW_RING_THRESHOLD },
+		{ "tail", __atomic_load_n(&r->tail, __ATOMIC_RELAXED), vcpu->chan.tail },
+	};
+
+	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
+		if (f[i].is != f[i].host) {
+			vm_stop(vcpu->vm, VMM_GUEST_ERROR,
+				"channel: cpu %u overwrote its ring header: %s is %#lx, the host wrote %#lx",
+				vcpu->id, f[i].name, (unsigned long)f[i].is, (unsigned long)f[i].host);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* What is wrong with the record the host expected to be number `seq`, or NULL. */
+static const char *bad_record(const struct pw_event *ev, uint64_t seq, unsigned int cpu)
+{
+	if (ev->seq != seq)
+		return "out of sequence";
+	if (ev->cpu != cpu)
+		return "from another cpu";
+	if (!known_type(ev->type))
+		return "unknown type";
+	if (ev->type == PW_EV_CONSOLE ? ev->len > PW_EVENT_TEXT_MAX : ev->len != 0)
+		return "bad length";
+	return NULL;
+}
+
 /* Consume everything the guest published; -1 (VM stopped) on garbage. */
 int channel_drain(struct vcpu *vcpu)
 {
@@ -66,6 +110,8 @@ int channel_drain(struct vcpu *vcpu)
 	struct channel *c = &vcpu->chan;
 	uint64_t head = __atomic_load_n(&c->ring->head, __ATOMIC_ACQUIRE);
 
+	if (header_intact(vcpu))
+		return -1;
 	if (head < c->tail || head - c->tail > PW_RING_CAPACITY) {
 		vm_stop(vm, VMM_GUEST_ERROR,
 			"channel: cpu %u ring head %lu is impossible (host tail %lu, capacity %u)",
@@ -74,12 +120,12 @@ int channel_drain(struct vcpu *vcpu)
 	}
 	for (; c->tail < head; c->tail++) {
 		struct pw_event ev = c->records[c->tail & (PW_RING_CAPACITY - 1)];
+		const char *why = bad_record(&ev, c->tail, vcpu->id);
 
-		if (ev.seq != c->tail || ev.cpu != vcpu->id || !known_type(ev.type) ||
-		    (ev.type == PW_EV_CONSOLE ? ev.len > PW_EVENT_TEXT_MAX : ev.len != 0)) {
+		if (why) {
 			vm_stop(vm, VMM_GUEST_ERROR,
-				"channel: cpu %u bad record at seq %lu (type %u, cpu %u, seq %lu, len %u)",
-				vcpu->id, (unsigned long)c->tail, ev.type, ev.cpu,
+				"channel: cpu %u bad record at seq %lu, %s (type %u, cpu %u, seq %lu, len %u)",
+				vcpu->id, (unsigned long)c->tail, why, ev.type, ev.cpu,
 				(unsigned long)ev.seq, ev.len);
 			return -1;
 		}
