@@ -72,3 +72,10 @@ Test(hostile, record_of_unknown_type)
 	expect_stop(TEST_GUEST("bad_record"), VMM_GUEST_ERROR,
 		    "channel: cpu 0 bad record at seq 0, unknown type (type 999, cpu 0, seq 0, len 0)", NULL);
 }
+
+Test(hostile, op_result_for_an_op_never_posted)
+{
+	require_kvm();
+	expect_stop(TEST_GUEST("op_never_posted"), VMM_GUEST_ERROR,
+		    "channel: cpu 0 reported a result for op 5, which the host never posted (last posted: 0)", NULL);
+}

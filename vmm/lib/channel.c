@@ -156,21 +156,32 @@ void channel_post_op(struct vcpu *vcpu, enum pw_op op, const uint64_t args[6])
 	__atomic_store_n(&mb->req_seq, ++vcpu->chan.req_seq, __ATOMIC_RELEASE);
 }
 
-/* The guest asked for its next op: it must have completed the one posted. */
-int channel_op_result(struct vcpu *vcpu, int64_t *result, uint64_t out[4])
+/* A WAIT_OP doorbell: the guest must have completed exactly the op posted last. */
+int channel_wait_op(struct vcpu *vcpu)
 {
-	struct pw_mailbox *mb = &vcpu->chan.ring->mbox;
-	uint64_t done = __atomic_load_n(&mb->done_seq, __ATOMIC_ACQUIRE);
+	uint64_t done = __atomic_load_n(&vcpu->chan.ring->mbox.done_seq, __ATOMIC_ACQUIRE);
+	uint64_t posted = vcpu->chan.req_seq;
 
-	if (done != vcpu->chan.req_seq) {
+	if (done == posted)
+		return 0;
+	if (done > posted)
+		vm_stop(vcpu->vm, VMM_GUEST_ERROR,
+			"channel: cpu %u reported a result for op %lu, which the host never posted "
+			"(last posted: %lu)", vcpu->id, (unsigned long)done, (unsigned long)posted);
+	else
 		vm_stop(vcpu->vm, VMM_GUEST_ERROR,
 			"channel: cpu %u asked for an op with op %lu unfinished (done_seq %lu)",
-			vcpu->id, (unsigned long)vcpu->chan.req_seq, (unsigned long)done);
-		return -1;
-	}
+			vcpu->id, (unsigned long)posted, (unsigned long)done);
+	return -1;
+}
+
+/* The result of the op the guest completed, after channel_wait_op() accepted it. */
+void channel_op_result(struct vcpu *vcpu, int64_t *result, uint64_t out[4])
+{
+	const struct pw_mailbox *mb = &vcpu->chan.ring->mbox;
+
 	if (result)
 		*result = mb->result;
 	if (out)
 		memcpy(out, mb->out, sizeof(mb->out));
-	return 0;
 }

@@ -124,7 +124,8 @@ int fdt_build(struct vm *vm, void *buf, size_t size, char *err, size_t errlen);
 int channel_init(struct vcpu *vcpu);
 int channel_drain(struct vcpu *vcpu);
 void channel_post_op(struct vcpu *vcpu, enum pw_op op, const uint64_t args[6]);
-int channel_op_result(struct vcpu *vcpu, int64_t *result, uint64_t out[4]);
+int channel_wait_op(struct vcpu *vcpu);
+void channel_op_result(struct vcpu *vcpu, int64_t *result, uint64_t out[4]);
 
 /* vcpu.c */
 uint64_t vcpu_deadline(const struct vm *vm);	/* now + timeout, 0 for none */

@@ -241,12 +241,9 @@ enum vmm_status vm_run(struct vm *vm)
 
 	while (!vm->stopped) {
 		vcpu_run(vcpu, deadline);
-		if (vcpu->state == VCPU_WAIT_OP) {
-			if (vcpu->chan.req_seq && channel_op_result(vcpu, NULL, NULL))
-				break;
-			/* Nobody drives this guest: its next op is to exit. */
+		/* Nobody drives this guest: its next op is to exit. */
+		if (vcpu->state == VCPU_WAIT_OP)
 			channel_post_op(vcpu, PW_OP_EXIT, exit_ok);
-		}
 	}
 	finish(vm);
 	return vm->status;
@@ -269,8 +266,10 @@ enum vmm_status vm_op(struct vm *vm, unsigned int cpu, enum pw_op op, const uint
 	if (vcpu->state == VCPU_WAIT_OP) {
 		channel_post_op(vcpu, op, args);
 		vcpu_run(vcpu, deadline);
-		if (vcpu->state == VCPU_WAIT_OP && channel_op_result(vcpu, result, out) == 0)
+		if (vcpu->state == VCPU_WAIT_OP) {
+			channel_op_result(vcpu, result, out);
 			return VMM_OK;
+		}
 	}
 	if (!vm->stopped)
 		vm_stop(vm, VMM_GUEST_ERROR, "cpu %u did not come back for its next op", cpu);
