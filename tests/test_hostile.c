@@ -79,3 +79,55 @@ Test(hostile, op_result_for_an_op_never_posted)
 	expect_stop(TEST_GUEST("op_never_posted"), VMM_GUEST_ERROR,
 		    "channel: cpu 0 reported a result for op 5, which the host never posted (last posted: 0)", NULL);
 }
+
+/* A copy of bad_port.elf that writes `port` instead of 0x80. */
+static char *bad_port_guest(uint16_t port)
+{
+	char *path = temp_copy(TEST_GUEST("bad_port"));
+	FILE *f = fopen(path, "r+");
+	char buf[16384], *marker;
+	size_t n;
+
+	cr_assert(f, "%s: %s", path, strerror(errno));
+	n = fread(buf, 1, sizeof(buf), f);
+	marker = memmem(buf, n, "PWPORT", 6);
+	cr_assert(marker, "no PWPORT marker in bad_port.elf");
+	cr_assert_eq(fseek(f, marker + 6 - buf, SEEK_SET), 0);
+	cr_assert_eq(fwrite(&port, sizeof(port), 1, f), 1);
+	cr_assert_eq(fclose(f), 0);
+	return path;
+}
+
+/*
+ * A port a guest may use (0xe9, 0xf4, 0x3f8-0x3ff, the doorbell) is
+ * handled; any other stops the VM.  Every unhandled port next to a handled
+ * range, the two ends of the port space, and the POST-code port 0x80.
+ */
+Test(hostile, writes_to_unhandled_ports)
+{
+	static const uint16_t ports[] = {
+		0x0000, 0x0080, PW_PORT_DEBUGCON - 1, PW_PORT_DEBUGCON + 1, PW_PORT_EXIT - 1,
+		PW_PORT_EXIT + 1, PW_PORT_COM1 - 1, PW_PORT_COM1 + 8, PW_PORT_DOORBELL - 1,
+		PW_PORT_DOORBELL + 1, 0xffff,
+	};
+	char want[128];
+
+	require_kvm();
+	for (size_t i = 0; i < sizeof(ports) / sizeof(ports[0]); i++) {
+		char *guest = bad_port_guest(ports[i]);
+
+		snprintf(want, sizeof(want), "guest wrote unhandled I/O port %#x (4 bytes) at rip=0x",
+			 ports[i]);
+		expect_stop(guest, VMM_GUEST_ERROR, want, " port_written+0x0");
+		unlink(guest);
+		free(guest);
+	}
+}
+
+Test(hostile, mmio_to_unbacked_memory)
+{
+	require_kvm();
+	expect_stop(TEST_GUEST("mmio_unbacked"), VMM_GUEST_ERROR,
+		    "guest wrote 4 bytes at guest-physical 0x1000000: no RAM or device there; rip=0x",
+		    " written_past_ram+0x0");
+}
