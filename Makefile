@@ -59,14 +59,17 @@ test: deps
 	@$(MAKE) --no-print-directory all $(O)/tests/pagewalk-tests $(TEST_GUESTS)
 	scripts/run-tests.sh $(O)/tests/pagewalk-tests $(TESTFLAGS)
 
-# Seeds: the guest ELFs we build, and rings dumped from real runs (needs
-# /dev/kvm).  New inputs go to $(FUZZ)/corpus/, crashes to $(FUZZ)/crash-*.
+# Seeds: the guest ELFs we build (the pagewalk guest without its DWARF,
+# which the loader never reads but the fuzzer would spend most mutations on)
+# and rings dumped from real runs (needs /dev/kvm).  New inputs go to
+# $(FUZZ)/corpus/, crashes to $(FUZZ)/crash-*.
 fuzz:
 	@scripts/install-deps.sh fuzz
 	@$(MAKE) --no-print-directory all $(TEST_GUESTS) $(FUZZERS) $(FUZZ)/ring_seed
 	rm -rf $(FUZZ)/seeds
 	mkdir -p $(FUZZ)/seeds/elf $(FUZZ)/seeds/channel $(FUZZ)/corpus/elf $(FUZZ)/corpus/channel
-	cp $(O)/guest.elf $(TEST_GUESTS) $(FUZZ)/seeds/elf/
+	strip --strip-debug -o $(FUZZ)/seeds/elf/guest.elf $(O)/guest.elf
+	cp $(TEST_GUESTS) $(FUZZ)/seeds/elf/
 	$(FUZZ)/ring_seed $(O)/guest.elf $(FUZZ)/seeds/channel
 	$(FUZZ)/fuzz_elf -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
 		-artifact_prefix=$(FUZZ)/crash-elf- $(FUZZ)/corpus/elf $(FUZZ)/seeds/elf

@@ -5,7 +5,6 @@
  * so under SANITIZE=1 these also show the host read no memory it should not.
  */
 #include <stddef.h>
-#include <sys/stat.h>
 
 #include <pagewalk/layout.h>
 
