@@ -1,6 +1,6 @@
 /*
  * Hostile guests (tests/guests/): each breaks the boot or channel protocol
- * in one way and must end in status 6 (or 4) with a report that names the
+ * in one way and must end in status 6 with a report that names the
  * problem.  run_vmm() fails the test on any sanitizer report from the vmm,
  * so under SANITIZE=1 these also show the host read no memory it should not.
  */
