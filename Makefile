@@ -1,5 +1,6 @@
-# pagewalk: `make` builds build/vmm and build/guest.elf; `make run` and
-# `make test` first install what is missing (scripts/install-deps.sh).
+# pagewalk: `make` builds build/vmm and build/guest.elf; `make run`,
+# `make test` and `make fuzz` first install what is missing
+# (scripts/install-deps.sh).
 O ?= build
 ifeq ($(SANITIZE),1)
 O := build/sanitize
@@ -34,7 +35,17 @@ GUEST_OBJS := $(patsubst %,$(O)/obj/%.o,$(basename $(GUEST_SRCS)))
 GUEST_DBG_OBJS := $(patsubst %,$(O)/obj-debug-spinlock/%.o,$(basename $(GUEST_SRCS)))
 TEST_OBJS := $(TEST_SRCS:%.c=$(O)/obj/%.o)
 
-.PHONY: all deps run test clean
+# libFuzzer harnesses (tests/fuzz/) over libvmm, built with clang, ASan and UBSan.
+FUZZ := build/fuzz
+FUZZ_SECONDS ?= 30
+FUZZ_CC ?= clang
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+FUZZ_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -D_GNU_SOURCE -MMD -MP \
+	-Ishared -Ivmm/include -Ivmm/lib -DPW_GUEST_ELF='"$(abspath $(O))/guest.elf"' $(FUZZ_SAN)
+FUZZ_LIBVMM_OBJS := $(LIBVMM_SRCS:%.c=$(FUZZ)/obj/%.o)
+FUZZERS := $(FUZZ)/fuzz_elf $(FUZZ)/fuzz_channel
+
+.PHONY: all deps run test fuzz clean
 all: $(O)/vmm $(O)/guest.elf $(O)/guest-debug-spinlock.elf
 
 deps:
@@ -47,6 +58,23 @@ run: deps
 test: deps
 	@$(MAKE) --no-print-directory all $(O)/tests/pagewalk-tests $(TEST_GUESTS)
 	scripts/run-tests.sh $(O)/tests/pagewalk-tests $(TESTFLAGS)
+
+# Seeds: the guest ELFs we build (the pagewalk guest without its DWARF,
+# which the loader never reads but the fuzzer would spend most mutations on)
+# and rings dumped from real runs (needs /dev/kvm).  New inputs go to
+# $(FUZZ)/corpus/, crashes to $(FUZZ)/crash-*.
+fuzz:
+	@scripts/install-deps.sh fuzz
+	@$(MAKE) --no-print-directory all $(TEST_GUESTS) $(FUZZERS) $(FUZZ)/ring_seed
+	rm -rf $(FUZZ)/seeds
+	mkdir -p $(FUZZ)/seeds/elf $(FUZZ)/seeds/channel $(FUZZ)/corpus/elf $(FUZZ)/corpus/channel
+	strip --strip-debug -o $(FUZZ)/seeds/elf/guest.elf $(O)/guest.elf
+	cp $(TEST_GUESTS) $(FUZZ)/seeds/elf/
+	$(FUZZ)/ring_seed $(O)/guest.elf $(FUZZ)/seeds/channel
+	$(FUZZ)/fuzz_elf -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+		-artifact_prefix=$(FUZZ)/crash-elf- $(FUZZ)/corpus/elf $(FUZZ)/seeds/elf
+	$(FUZZ)/fuzz_channel -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+		-artifact_prefix=$(FUZZ)/crash-channel- $(FUZZ)/corpus/channel $(FUZZ)/seeds/channel
 
 clean:
 	rm -rf build
@@ -105,13 +133,24 @@ $(O)/tests/pagewalk-tests: $(TEST_OBJS) $(O)/libvmm.a
 	@$(CC) $(HOST_LDFLAGS) -o $@ $^ $(HOST_LIBS) -lcriterion
 
 # Foreign guests: a few lines of assembly each, linked low at 1 MiB.
-$(O)/tests/guests/%.elf: tests/guests/%.S
+$(O)/tests/guests/%.elf: tests/guests/%.S tests/guests/ring.h
 	@mkdir -p $(@D)
 	@echo "  AS      $@"
 	@$(CC) -nostdlib -static -no-pie -Wl,--build-id=none -Wl,-Ttext-segment=0x100000 \
 		-Wl,-z,noexecstack -o $@ $<
 
+$(FUZZ)/obj/%.o: %.c
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+
+$(FUZZERS): $(FUZZ)/%: $(FUZZ)/obj/tests/fuzz/%.o $(FUZZ_LIBVMM_OBJS)
+	$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $^ $(HOST_LIBS)
+
+$(FUZZ)/ring_seed: $(FUZZ)/obj/tests/fuzz/ring_seed.o $(FUZZ_LIBVMM_OBJS)
+	$(FUZZ_CC) $(FUZZ_SAN) -o $@ $^ $(HOST_LIBS)
+
 # Flags live here: objects follow them.
 $(LIBVMM_OBJS) $(O)/obj/vmm/main.o $(GUEST_OBJS) $(GUEST_DBG_OBJS) $(TEST_OBJS): Makefile
+$(FUZZ)/obj/vmm/lib/%.o $(FUZZ)/obj/tests/fuzz/%.o: Makefile
 
 -include $(shell find $(O) -name '*.d' 2>/dev/null)

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Install the Debian packages pagewalk builds and tests with, if any are
-# missing. As root it runs apt-get; otherwise it says what to install.
+# missing; with "fuzz", also clang and its libFuzzer runtime for `make fuzz`.
+# As root it runs apt-get; otherwise it says what to install.
 set -euo pipefail
 
 packages=(gcc make libc6-dev libelf-dev libfdt-dev libcriterion-dev pkg-config)
+[ "${1:-}" = fuzz ] && packages+=(clang libclang-rt-dev)
 
 missing=()
 for p in "${packages[@]}"; do

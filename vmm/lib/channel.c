@@ -61,14 +61,61 @@ static bool known_type(uint16_t type)
 
 static int drain_locked(struct vcpu *vcpu, uint64_t head);
 
+/*
+ * The guest owns only head in the ring header: anything else that changed
+ * is a wild write into the channel, worth naming before its effects (the
+ * producer's view of free space comes from tail) confuse everyone.
+ */
+static int header_intact(struct vcpu *vcpu)
+{
+	const struct pw_ring *r = vcpu->chan.ring;
+	const struct {
+		const char *name;
+		uint64_t is, host;
+	} f[] = {
+		{ "magic", r->magic, PW_RING_MAGIC },
+		{ "version", r->version, PW_RING_VERSION },
+		{ "capacity", r->capacity, PW_RING_CAPACITY },
+		{ "threshold", r->threshold, PW_RING_THRESHOLD },
+		{ "tail", __atomic_load_n(&r->tail, __ATOMIC_RELAXED), vcpu->chan.tail },
+	};
+
+	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
+		if (f[i].is != f[i].host) {
+			vm_stop(vcpu->vm, VMM_GUEST_ERROR,
+				"channel: cpu %u overwrote its ring header: %s is %#lx, the host wrote %#lx",
+				vcpu->id, f[i].name, (unsigned long)f[i].is, (unsigned long)f[i].host);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* What is wrong with the record the host expected to be number `seq`, or NULL. */
+static const char *bad_record(const struct pw_event *ev, uint64_t seq, unsigned int cpu)
+{
+	if (ev->seq != seq)
+		return "out of sequence";
+	if (ev->cpu != cpu)
+		return "from another cpu";
+	if (!known_type(ev->type))
+		return "unknown type";
+	if (ev->type == PW_EV_CONSOLE ? ev->len > PW_EVENT_TEXT_MAX : ev->len != 0)
+		return "bad length";
+	return NULL;
+}
+
 /* Consume everything the guest published; -1 (VM stopped) on garbage. */
 int channel_drain(struct vcpu *vcpu)
 {
 	struct vm *vm = vcpu->vm;
 	struct channel *c = &vcpu->chan;
-	uint64_t head = __atomic_load_n(&c->ring->head, __ATOMIC_ACQUIRE);
+	uint64_t head;
 	int ret;
 
+	if (header_intact(vcpu))
+		return -1;
+	head = __atomic_load_n(&c->ring->head, __ATOMIC_ACQUIRE);
 	if (head == c->tail)
 		return 0;
 	/* One vCPU's batch at a time into the shared log and output streams. */
@@ -91,12 +138,12 @@ static int drain_locked(struct vcpu *vcpu, uint64_t head)
 	}
 	for (; c->tail < head; c->tail++) {
 		struct pw_event ev = c->records[c->tail & (PW_RING_CAPACITY - 1)];
+		const char *why = bad_record(&ev, c->tail, vcpu->id);
 
-		if (ev.seq != c->tail || ev.cpu != vcpu->id || !known_type(ev.type) ||
-		    (ev.type == PW_EV_CONSOLE ? ev.len > PW_EVENT_TEXT_MAX : ev.len != 0)) {
+		if (why) {
 			vm_stop(vm, VMM_GUEST_ERROR,
-				"channel: cpu %u bad record at seq %lu (type %u, cpu %u, seq %lu, len %u)",
-				vcpu->id, (unsigned long)c->tail, ev.type, ev.cpu,
+				"channel: cpu %u bad record at seq %lu, %s (type %u, cpu %u, seq %lu, len %u)",
+				vcpu->id, (unsigned long)c->tail, why, ev.type, ev.cpu,
 				(unsigned long)ev.seq, ev.len);
 			return -1;
 		}
@@ -127,21 +174,32 @@ void channel_post_op(struct vcpu *vcpu, enum pw_op op, const uint64_t args[6])
 	__atomic_store_n(&mb->req_seq, ++vcpu->chan.req_seq, __ATOMIC_RELEASE);
 }
 
-/* The guest asked for its next op: it must have completed the one posted. */
-int channel_op_result(struct vcpu *vcpu, int64_t *result, uint64_t out[4])
+/* A WAIT_OP doorbell: the guest must have completed exactly the op posted last. */
+int channel_wait_op(struct vcpu *vcpu)
 {
-	struct pw_mailbox *mb = &vcpu->chan.ring->mbox;
-	uint64_t done = __atomic_load_n(&mb->done_seq, __ATOMIC_ACQUIRE);
+	uint64_t done = __atomic_load_n(&vcpu->chan.ring->mbox.done_seq, __ATOMIC_ACQUIRE);
+	uint64_t posted = vcpu->chan.req_seq;
 
-	if (done != vcpu->chan.req_seq) {
+	if (done == posted)
+		return 0;
+	if (done > posted)
+		vm_stop(vcpu->vm, VMM_GUEST_ERROR,
+			"channel: cpu %u reported a result for op %lu, which the host never posted "
+			"(last posted: %lu)", vcpu->id, (unsigned long)done, (unsigned long)posted);
+	else
 		vm_stop(vcpu->vm, VMM_GUEST_ERROR,
 			"channel: cpu %u asked for an op with op %lu unfinished (done_seq %lu)",
-			vcpu->id, (unsigned long)vcpu->chan.req_seq, (unsigned long)done);
-		return -1;
-	}
+			vcpu->id, (unsigned long)posted, (unsigned long)done);
+	return -1;
+}
+
+/* The result of the op the guest completed, after channel_wait_op() accepted it. */
+void channel_op_result(struct vcpu *vcpu, int64_t *result, uint64_t out[4])
+{
+	const struct pw_mailbox *mb = &vcpu->chan.ring->mbox;
+
 	if (result)
 		*result = mb->result;
 	if (out)
 		memcpy(out, mb->out, sizeof(mb->out));
-	return 0;
 }

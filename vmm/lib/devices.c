@@ -76,8 +76,11 @@ static int doorbell_io(struct vcpu *vcpu, uint16_t port, bool is_write, uint8_t 
 		return -1;
 	}
 	/* The ring was drained on this exit already; WAIT_OP parks the vCPU. */
-	if (why == PW_DOORBELL_WAIT_OP)
+	if (why == PW_DOORBELL_WAIT_OP) {
+		if (channel_wait_op(vcpu))
+			return -1;
 		vcpu->state = VCPU_WAIT_OP;
+	}
 	return 0;
 }
 

@@ -61,15 +61,106 @@ static int check_header(Elf *e, GElf_Ehdr *eh, char *err, size_t errlen, const c
 	return 0;
 }
 
-int elf_load(const char *path, uint8_t *ram, uint64_t ram_size, const struct region *rsv,
-	     unsigned int nrsv, struct guest_image *img, char *err, size_t errlen)
+/*
+ * Check and load an ELF that libelf has opened (elf_begin or elf_memory);
+ * `path` only names it in errors.  On failure img may hold symbols already:
+ * the caller frees them with symbols_free().
+ */
+int elf_load_image(void *elf, const char *path, uint8_t *ram, uint64_t ram_size,
+		   const struct region *rsv, unsigned int nrsv, struct guest_image *img,
+		   char *err, size_t errlen)
 {
+	Elf *e = elf;
 	GElf_Ehdr eh;
 	size_t phnum, file_size;
 	const char *file;
 	bool entry_ok = false;
-	Elf *e = NULL;
-	int fd, ret = -1;
+
+	memset(img, 0, sizeof(*img));
+	if (!e)
+		return fail(err, errlen, path, "libelf cannot read it: %s", elf_errmsg(-1));
+	if (check_header(e, &eh, err, errlen, path))
+		return -1;
+	file = elf_rawfile(e, &file_size);
+	if (!file)
+		return fail(err, errlen, path, "cannot read file contents: %s", elf_errmsg(-1));
+	if (elf_getphdrnum(e, &phnum))
+		return fail(err, errlen, path, "corrupt program header count: %s", elf_errmsg(-1));
+	if (eh.e_phoff > file_size || phnum * (uint64_t)sizeof(Elf64_Phdr) > file_size - eh.e_phoff)
+		return fail(err, errlen, path, "truncated: program headers end past the file's %zu bytes",
+			    file_size);
+
+	for (size_t i = 0; i < phnum; i++) {
+		GElf_Phdr ph;
+
+		if (!gelf_getphdr(e, i, &ph))
+			return fail(err, errlen, path, "corrupt program header %zu: %s", i, elf_errmsg(-1));
+		if (ph.p_type != PT_LOAD || ph.p_memsz == 0)
+			continue;
+		if (ph.p_filesz > ph.p_memsz)
+			return fail(err, errlen, path, "segment %zu: p_filesz %#lx > p_memsz %#lx", i,
+				    (unsigned long)ph.p_filesz, (unsigned long)ph.p_memsz);
+		if (ph.p_offset > file_size || ph.p_filesz > file_size - ph.p_offset)
+			return fail(err, errlen, path,
+				    "truncated: segment %zu needs bytes up to %#lx, file has %#zx",
+				    i, (unsigned long)(ph.p_offset + ph.p_filesz), file_size);
+		if (ph.p_paddr >= ram_size || ph.p_memsz > ram_size - ph.p_paddr)
+			return fail(err, errlen, path,
+				    "segment %zu at guest-physical [%#lx, %#lx) is outside guest RAM (%#lx bytes; see --mem)",
+				    i, (unsigned long)ph.p_paddr, (unsigned long)(ph.p_paddr + ph.p_memsz),
+				    (unsigned long)ram_size);
+		for (unsigned int r = 0; r < nrsv; r++) {
+			if (ph.p_paddr < rsv[r].start + rsv[r].size &&
+			    rsv[r].start < ph.p_paddr + ph.p_memsz)
+				return fail(err, errlen, path,
+					    "segment %zu at guest-physical [%#lx, %#lx) overlaps the VMM's %s [%#lx, %#lx)",
+					    i, (unsigned long)ph.p_paddr,
+					    (unsigned long)(ph.p_paddr + ph.p_memsz), rsv[r].name,
+					    (unsigned long)rsv[r].start,
+					    (unsigned long)(rsv[r].start + rsv[r].size));
+		}
+		for (unsigned int j = 0; j < img->nseg; j++) {
+			if (ph.p_paddr < img->seg[j].paddr + img->seg[j].memsz &&
+			    img->seg[j].paddr < ph.p_paddr + ph.p_memsz)
+				return fail(err, errlen, path,
+					    "segment %zu at guest-physical [%#lx, %#lx) overlaps an earlier one",
+					    i, (unsigned long)ph.p_paddr,
+					    (unsigned long)(ph.p_paddr + ph.p_memsz));
+		}
+		if (img->nseg == sizeof(img->seg) / sizeof(img->seg[0]))
+			return fail(err, errlen, path, "more than %u PT_LOAD segments", img->nseg);
+		memcpy(ram + ph.p_paddr, file + ph.p_offset, ph.p_filesz);
+		memset(ram + ph.p_paddr + ph.p_filesz, 0, ph.p_memsz - ph.p_filesz);
+		img->seg[img->nseg].vaddr = ph.p_vaddr;
+		img->seg[img->nseg].paddr = ph.p_paddr;
+		img->seg[img->nseg].memsz = ph.p_memsz;
+		img->nseg++;
+		if (eh.e_entry - ph.p_vaddr < ph.p_memsz) {
+			if (!boot_mapped(ph.p_vaddr, ph.p_paddr, ph.p_memsz, ram_size))
+				return fail(err, errlen, path,
+					    "entry segment %zu (vaddr %#lx, paddr %#lx) is not reachable through the boot "
+					    "page tables (identity, direct map at %#llx, kernel map at %#llx below 1 GiB)",
+					    i, (unsigned long)ph.p_vaddr, (unsigned long)ph.p_paddr,
+					    PW_PAGE_OFFSET, PW_START_KERNEL_MAP);
+			entry_ok = true;
+		}
+	}
+	if (!img->nseg)
+		return fail(err, errlen, path, "no PT_LOAD segment to load");
+	if (!entry_ok)
+		return fail(err, errlen, path, "entry point %#lx is outside every loaded segment",
+			    (unsigned long)eh.e_entry);
+	img->entry = eh.e_entry;
+	if (symbols_load(img, e))
+		return fail(err, errlen, path, "corrupt symbol table: %s", elf_errmsg(-1));
+	return 0;
+}
+
+int elf_load(const char *path, uint8_t *ram, uint64_t ram_size, const struct region *rsv,
+	     unsigned int nrsv, struct guest_image *img, char *err, size_t errlen)
+{
+	Elf *e;
+	int fd, ret;
 
 	memset(img, 0, sizeof(*img));
 	if (elf_version(EV_CURRENT) == EV_NONE)
@@ -78,109 +169,7 @@ int elf_load(const char *path, uint8_t *ram, uint64_t ram_size, const struct reg
 	if (fd < 0)
 		return fail(err, errlen, path, "cannot open: %s", strerror(errno));
 	e = elf_begin(fd, ELF_C_READ, NULL);
-	if (!e) {
-		fail(err, errlen, path, "libelf cannot read it: %s", elf_errmsg(-1));
-		goto out;
-	}
-	if (check_header(e, &eh, err, errlen, path))
-		goto out;
-	file = elf_rawfile(e, &file_size);
-	if (!file) {
-		fail(err, errlen, path, "cannot read file contents: %s", elf_errmsg(-1));
-		goto out;
-	}
-	if (elf_getphdrnum(e, &phnum)) {
-		fail(err, errlen, path, "corrupt program header count: %s", elf_errmsg(-1));
-		goto out;
-	}
-	if (eh.e_phoff > file_size || phnum * (uint64_t)sizeof(Elf64_Phdr) > file_size - eh.e_phoff) {
-		fail(err, errlen, path, "truncated: program headers end past the file's %zu bytes", file_size);
-		goto out;
-	}
-
-	for (size_t i = 0; i < phnum; i++) {
-		GElf_Phdr ph;
-
-		if (!gelf_getphdr(e, i, &ph)) {
-			fail(err, errlen, path, "corrupt program header %zu: %s", i, elf_errmsg(-1));
-			goto out;
-		}
-		if (ph.p_type != PT_LOAD || ph.p_memsz == 0)
-			continue;
-		if (ph.p_filesz > ph.p_memsz) {
-			fail(err, errlen, path, "segment %zu: p_filesz %#lx > p_memsz %#lx", i,
-			     (unsigned long)ph.p_filesz, (unsigned long)ph.p_memsz);
-			goto out;
-		}
-		if (ph.p_offset > file_size || ph.p_filesz > file_size - ph.p_offset) {
-			fail(err, errlen, path, "truncated: segment %zu needs bytes up to %#lx, file has %#zx",
-			     i, (unsigned long)(ph.p_offset + ph.p_filesz), file_size);
-			goto out;
-		}
-		if (ph.p_paddr >= ram_size || ph.p_memsz > ram_size - ph.p_paddr) {
-			fail(err, errlen, path,
-			     "segment %zu at guest-physical [%#lx, %#lx) is outside guest RAM (%#lx bytes; see --mem)",
-			     i, (unsigned long)ph.p_paddr, (unsigned long)(ph.p_paddr + ph.p_memsz),
-			     (unsigned long)ram_size);
-			goto out;
-		}
-		for (unsigned int r = 0; r < nrsv; r++) {
-			if (ph.p_paddr < rsv[r].start + rsv[r].size &&
-			    rsv[r].start < ph.p_paddr + ph.p_memsz) {
-				fail(err, errlen, path,
-				     "segment %zu at guest-physical [%#lx, %#lx) overlaps the VMM's %s [%#lx, %#lx)",
-				     i, (unsigned long)ph.p_paddr, (unsigned long)(ph.p_paddr + ph.p_memsz),
-				     rsv[r].name, (unsigned long)rsv[r].start,
-				     (unsigned long)(rsv[r].start + rsv[r].size));
-				goto out;
-			}
-		}
-		for (unsigned int j = 0; j < img->nseg; j++) {
-			if (ph.p_paddr < img->seg[j].paddr + img->seg[j].memsz &&
-			    img->seg[j].paddr < ph.p_paddr + ph.p_memsz) {
-				fail(err, errlen, path, "segment %zu at guest-physical [%#lx, %#lx) overlaps an earlier one",
-				     i, (unsigned long)ph.p_paddr, (unsigned long)(ph.p_paddr + ph.p_memsz));
-				goto out;
-			}
-		}
-		if (img->nseg == sizeof(img->seg) / sizeof(img->seg[0])) {
-			fail(err, errlen, path, "more than %u PT_LOAD segments", img->nseg);
-			goto out;
-		}
-		memcpy(ram + ph.p_paddr, file + ph.p_offset, ph.p_filesz);
-		memset(ram + ph.p_paddr + ph.p_filesz, 0, ph.p_memsz - ph.p_filesz);
-		img->seg[img->nseg].vaddr = ph.p_vaddr;
-		img->seg[img->nseg].paddr = ph.p_paddr;
-		img->seg[img->nseg].memsz = ph.p_memsz;
-		img->nseg++;
-		if (eh.e_entry - ph.p_vaddr < ph.p_memsz) {
-			if (!boot_mapped(ph.p_vaddr, ph.p_paddr, ph.p_memsz, ram_size)) {
-				fail(err, errlen, path,
-				     "entry segment %zu (vaddr %#lx, paddr %#lx) is not reachable through the boot "
-				     "page tables (identity, direct map at %#llx, kernel map at %#llx below 1 GiB)",
-				     i, (unsigned long)ph.p_vaddr, (unsigned long)ph.p_paddr,
-				     PW_PAGE_OFFSET, PW_START_KERNEL_MAP);
-				goto out;
-			}
-			entry_ok = true;
-		}
-	}
-	if (!img->nseg) {
-		fail(err, errlen, path, "no PT_LOAD segment to load");
-		goto out;
-	}
-	if (!entry_ok) {
-		fail(err, errlen, path, "entry point %#lx is outside every loaded segment",
-		     (unsigned long)eh.e_entry);
-		goto out;
-	}
-	img->entry = eh.e_entry;
-	if (symbols_load(img, e)) {
-		fail(err, errlen, path, "corrupt symbol table: %s", elf_errmsg(-1));
-		goto out;
-	}
-	ret = 0;
-out:
+	ret = elf_load_image(e, path, ram, ram_size, rsv, nrsv, img, err, errlen);
 	elf_end(e);
 	close(fd);
 	return ret;

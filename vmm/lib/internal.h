@@ -43,6 +43,10 @@ struct guest_image {
 
 int elf_load(const char *path, uint8_t *ram, uint64_t ram_size, const struct region *rsv,
 	     unsigned int nrsv, struct guest_image *img, char *err, size_t errlen);
+/* The same from an Elf * already open, e.g. elf_memory() for the fuzzer. */
+int elf_load_image(void *elf, const char *path, uint8_t *ram, uint64_t ram_size,
+		   const struct region *rsv, unsigned int nrsv, struct guest_image *img,
+		   char *err, size_t errlen);	/* Elf * */
 int symbols_load(struct guest_image *img, void *elf);	/* Elf * */
 void symbols_free(struct guest_image *img);
 const char *symbolise(const struct guest_image *img, uint64_t addr, char *buf, size_t len);
@@ -131,6 +135,8 @@ struct vm {
 	size_t nevents, events_cap;
 };
 
+void vm_lock_init(struct vm *vm);
+
 /* The first error or stop wins; later ones keep the original message. */
 enum vmm_status vm_stop(struct vm *vm, enum vmm_status status, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -144,7 +150,8 @@ int fdt_build(struct vm *vm, void *buf, size_t size, char *err, size_t errlen);
 int channel_init(struct vcpu *vcpu);
 int channel_drain(struct vcpu *vcpu);
 void channel_post_op(struct vcpu *vcpu, enum pw_op op, const uint64_t args[6]);
-int channel_op_result(struct vcpu *vcpu, int64_t *result, uint64_t out[4]);
+int channel_wait_op(struct vcpu *vcpu);
+void channel_op_result(struct vcpu *vcpu, int64_t *result, uint64_t out[4]);
 
 /* vcpu.c */
 uint64_t vcpu_deadline(const struct vm *vm);	/* now + timeout, 0 for none */

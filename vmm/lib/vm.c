@@ -66,7 +66,7 @@ static uint64_t elapsed_ns(const struct timespec *t0)
 }
 
 /* Recursive: vm_stop() is called from inside the locked channel drain. */
-static void init_lock(struct vm *vm)
+void vm_lock_init(struct vm *vm)
 {
 	pthread_mutexattr_t a;
 
@@ -184,7 +184,7 @@ enum vmm_status vm_create(const struct vmm_config *cfg, struct vm **out, char *e
 		return VMM_INTERNAL;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &vm->t0);
-	init_lock(vm);
+	vm_lock_init(vm);
 	vm->cfg = *cfg;
 	vm->kvm_fd = vm->vm_fd = -1;
 	vm->ram_size = cfg->mem_bytes;
@@ -265,12 +265,9 @@ enum vmm_status vm_run(struct vm *vm)
 
 	while (!vm->stopped) {
 		vcpu_run(vcpu, deadline);
-		if (vcpu->state == VCPU_WAIT_OP) {
-			if (vcpu->chan.req_seq && channel_op_result(vcpu, NULL, NULL))
-				break;
-			/* Nobody drives this guest: its next op is to exit. */
+		/* Nobody drives this guest: its next op is to exit. */
+		if (vcpu->state == VCPU_WAIT_OP)
 			channel_post_op(vcpu, PW_OP_EXIT, exit_ok);
-		}
 	}
 	finish(vm);
 	return vm->status;
@@ -302,8 +299,10 @@ static enum vmm_status run_op(struct vcpu *vcpu, enum pw_op op, const uint64_t a
 	if (vcpu->state == VCPU_WAIT_OP) {
 		channel_post_op(vcpu, op, args);
 		vcpu_run(vcpu, vcpu_deadline(vm));
-		if (vcpu->state == VCPU_WAIT_OP && channel_op_result(vcpu, result, out) == 0)
+		if (vcpu->state == VCPU_WAIT_OP) {
+			channel_op_result(vcpu, result, out);
 			return VMM_OK;
+		}
 	}
 	if (!vm->stopped)
 		vm_stop(vm, VMM_GUEST_ERROR, "cpu %u did not come back for its next op", vcpu->id);
