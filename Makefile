@@ -45,7 +45,7 @@ FUZZ_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -D_GNU_SOURCE -MMD -MP \
 FUZZ_LIBVMM_OBJS := $(LIBVMM_SRCS:%.c=$(FUZZ)/obj/%.o)
 FUZZERS := $(FUZZ)/fuzz_elf $(FUZZ)/fuzz_channel
 
-.PHONY: all deps run test fuzz clean
+.PHONY: all deps run test fuzz bench clean
 all: $(O)/vmm $(O)/guest.elf $(O)/guest-debug-spinlock.elf
 
 deps:
@@ -75,6 +75,24 @@ fuzz:
 		-artifact_prefix=$(FUZZ)/crash-elf- $(FUZZ)/corpus/elf $(FUZZ)/seeds/elf
 	$(FUZZ)/fuzz_channel -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
 		-artifact_prefix=$(FUZZ)/crash-channel- $(FUZZ)/corpus/channel $(FUZZ)/seeds/channel
+
+# Reports, never asserts: see README, "Benchmarks".
+bench: deps
+	@$(MAKE) --no-print-directory all $(O)/bench $(O)/page_fault1 $(TEST_GUESTS)
+	scripts/bench.sh $(O)
+
+$(O)/bench: $(O)/obj/scripts/bench.o $(O)/libvmm.a
+	@echo "  LD      $@"
+	@$(CC) $(HOST_LDFLAGS) -o $@ $^ $(HOST_LIBS) -lpthread
+
+$(O)/page_fault1: scripts/page_fault1.c
+	@echo "  CC      $@"
+	@$(CC) $(HOST_CFLAGS) -o $@ $<
+
+$(O)/obj/scripts/%.o: scripts/%.c
+	@mkdir -p $(@D)
+	@echo "  CC      $@"
+	@$(CC) $(HOST_CFLAGS) -c $< -o $@
 
 clean:
 	rm -rf build
