@@ -271,3 +271,37 @@ Test(smp, munmap_shoots_down_a_reader_on_another_cpu)
 	cr_assert_eq(cpu1_faults, 1);
 	vm_destroy(vm);
 }
+
+/*
+ * When one vCPU ends the VM, the others are kicked out of the guest at
+ * once: cpu 1 reads in an endless ring-3 loop, with no watchdog at all,
+ * while cpu 0 takes an unexpected #UD (a guest panic).  Waiting for cpu 1
+ * must return with the panic's status; without the kick it never would.
+ */
+Test(smp, a_guest_panic_stops_every_vcpu, .timeout = 60)
+{
+	struct vmm_config cfg;
+	struct vm *vm;
+	char err[512];
+	uint64_t t, args[6];
+	int64_t res;
+
+	require_kvm();
+	test_config(&cfg, GUEST_ELF, PW_WORKLOAD_OPS);
+	cfg.ncpus = 2;
+	cfg.timeout_ms = 0;
+	cr_assert_eq(vm_create(&cfg, &vm, err, sizeof(err)), VMM_OK, "%s", err);
+	t = new_task(vm);
+	map(vm, t, 256 * MB, 4096, RW);
+	args[0] = t;
+	args[1] = 256 * MB;
+	args[2] = PW_ACCESS_READ_LOOP;
+	args[3] = 1;
+	args[4] = 1ULL << 50;
+	cr_assert_eq(vm_op_start(vm, 1, PW_OP_TOUCH, args), VMM_OK, "%s", vm_message(vm));
+	args[0] = 6;	/* #UD */
+	cr_assert_eq(vm_op(vm, 0, PW_OP_RAISE, args, &res, NULL), VMM_GUEST_FAILED, "%s", vm_message(vm));
+	cr_assert_eq(vm_op_wait(vm, 1, &res, NULL), VMM_GUEST_FAILED, "%s", vm_message(vm));
+	cr_assert_eq(vm_guest_status(vm), PW_GUEST_EXIT_PANIC);
+	vm_destroy(vm);
+}

@@ -158,6 +158,7 @@ void paging_init(void);
 void free_boot_tables(void);
 void sync_global_pgds(unsigned long start, unsigned long end);
 void flush_tlb_kernel_range(unsigned long start, unsigned long end);
+void flush_tlb_kernel_catch_up(void);	/* before each op: kernel flushes missed while parked */
 
 /* mm/vmalloc.c */
 void vmalloc_init(void);

@@ -33,6 +33,8 @@ struct percpu {
 	struct mm_struct *loaded_mm;	/* cpu_tlbstate.loaded_mm */
 	/* mm/memory.c: tables installed by the fault being handled here */
 	unsigned int fault_tables_installed;
+	/* mm/tlb.c: the kernel-range flushes this CPU has caught up with */
+	uint64_t kernel_flush_gen;
 } __attribute__((aligned(64)));
 
 _Static_assert(sizeof(struct percpu) == PERCPU_SIZE, "asm size");

@@ -58,14 +58,14 @@ static long floor_prepare(struct mm_struct *mm, unsigned long addr, unsigned lon
 	return 0;
 }
 
-long bench_faults(struct task_struct *t, unsigned long addr, unsigned long pages, bool bare,
-		  uint64_t *faults)
+long bench_faults(struct task_struct *t, struct mm_struct *mm, unsigned long addr,
+		  unsigned long pages, bool bare, uint64_t *faults)
 {
 	uint64_t f0 = nr_faults[PW_FAULT_MAPPED], t0, t1, v;
 	long err;
 
 	if (bare) {
-		err = floor_prepare(t->mm, addr, pages);
+		err = floor_prepare(mm, addr, pages);
 		if (err)
 			return err;
 	}

@@ -17,11 +17,10 @@ static int64_t op_probe(uint64_t addr, uint64_t write, uint64_t val, uint64_t *o
 	return write ? probe_kernel_write(addr, val) : probe_kernel_read(addr, out);
 }
 
-/* Ops on one task's mm. */
-static int64_t do_task_op(uint32_t op, struct task_struct *t, const uint64_t *args, uint64_t *out)
+/* Ops on one task's mm; the caller holds a reference to it. */
+static int64_t do_task_op(uint32_t op, struct task_struct *t, struct mm_struct *mm,
+			  const uint64_t *args, uint64_t *out)
 {
-	struct mm_struct *mm = t->mm;
-
 	switch (op) {
 	case PW_OP_MMAP:
 		return do_mmap(mm, args[1], args[2], args[3]);
@@ -37,7 +36,7 @@ static int64_t do_task_op(uint32_t op, struct task_struct *t, const uint64_t *ar
 	case PW_OP_FORK:
 		return task_fork(t);
 	case PW_OP_BENCH_FAULTS:
-		return bench_faults(t, args[1], args[2], args[3], &out[0]);
+		return bench_faults(t, mm, args[1], args[2], args[3], &out[0]);
 	case PW_OP_MM_INFO:
 		out[0] = mm->nr_tables[PT_PUD];
 		out[1] = mm->nr_tables[PT_PMD];
@@ -51,6 +50,8 @@ static int64_t do_task_op(uint32_t op, struct task_struct *t, const uint64_t *ar
 static int64_t do_op(uint32_t op, const uint64_t *args, uint64_t *out)
 {
 	struct task_struct *t;
+	struct mm_struct *mm;
+	int64_t ret;
 
 	switch (op) {
 	case PW_OP_TASK_CREATE:
@@ -64,7 +65,12 @@ static int64_t do_op(uint32_t op, const uint64_t *args, uint64_t *out)
 	case PW_OP_BENCH_FAULTS:
 	case PW_OP_MM_INFO:
 		t = find_task(args[0]);
-		return t ? do_task_op(op, t, args, out) : -PW_ESRCH;
+		mm = t ? get_task_mm(t) : NULL;
+		if (!mm)
+			return -PW_ESRCH;
+		ret = do_task_op(op, t, mm, args, out);
+		mmput(mm);
+		return ret;
 	case PW_OP_MEMINFO:
 		out[0] = mm_counters.free;
 		out[1] = mm_counters.pgtable;
@@ -92,8 +98,11 @@ static int64_t do_op(uint32_t op, const uint64_t *args, uint64_t *out)
 	}
 	case PW_OP_TLB_INFO:
 		t = find_task(args[0]);
-		out[0] = t ? __atomic_load_n(&t->mm->cpumask, __ATOMIC_ACQUIRE) : 0;
+		mm = t ? get_task_mm(t) : NULL;
+		out[0] = mm ? __atomic_load_n(&mm->cpumask, __ATOMIC_ACQUIRE) : 0;
 		out[1] = tlb_ipi_flushes;
+		if (mm)
+			mmput(mm);
 		return tlb_ipis_sent;
 	case PW_OP_RACE_DELAY:
 		for (unsigned int l = PT_PTE; l <= PT_PUD; l++)
@@ -156,6 +165,7 @@ __attribute__((noreturn)) void serve_ops(void)
 			continue;
 		op = READ_ONCE(mb->op);
 		memcpy(args, mb->args, sizeof(args));
+		flush_tlb_kernel_catch_up();
 
 		ret = do_op(op, args, out);
 

@@ -43,7 +43,7 @@ long task_create(void)
 	if (!t)
 		return -PW_ENOMEM;
 	/* Like the vDSO: a kernel page every task can execute. */
-	err = install_special_mapping(t->mm, PW_USER_TRAMPOLINE,
+	err = install_special_mapping(mm, PW_USER_TRAMPOLINE,
 				      __pa_symbol(__user_trampoline) >> PAGE_SHIFT);
 	if (err < 0) {
 		task_exit(t, 0);
@@ -55,9 +55,13 @@ long task_create(void)
 /* fork() with copy-on-write: the child gets dup_mm() of the parent's mm. */
 long task_fork(struct task_struct *parent)
 {
-	struct mm_struct *mm = dup_mm(parent->mm);
+	struct mm_struct *oldmm = get_task_mm(parent), *mm;
 	struct task_struct *t;
 
+	if (!oldmm)
+		return -PW_ESRCH;
+	mm = dup_mm(oldmm);
+	mmput(oldmm);
 	if (!mm)
 		return -PW_ENOMEM;
 	t = task_install(mm);
@@ -74,23 +78,42 @@ struct task_struct *find_task(uint64_t id)
 	return &tasks[id - 1];
 }
 
-/*
- * do_exit() -> exit_mm() -> mmput(): the task's reference goes; a CPU still
- * running in the mm keeps it alive until its own mmput().  Only the first
- * of several CPUs ending the same task does it.
- */
-void task_exit(struct task_struct *t, int signal)
+/* get_task_mm(): the task's mm with a reference for the caller, or NULL if it ended. */
+struct mm_struct *get_task_mm(struct task_struct *t)
 {
 	struct mm_struct *mm;
 
 	spin_lock(&tasks_lock);
 	mm = t->mm;
+	if (mm)
+		mmget(mm);
+	spin_unlock(&tasks_lock);
+	return mm;
+}
+
+/*
+ * do_exit() -> exit_mm() -> mmput(): the task's reference goes; a CPU still
+ * running in the mm keeps it alive until its own mmput().  Only the first
+ * of several CPUs ending the same task does it, and only while the slot
+ * still holds `mm` (NULL: whatever it holds), not a new task's.
+ */
+static void exit_task_mm(struct task_struct *t, struct mm_struct *mm, int signal)
+{
+	spin_lock(&tasks_lock);
+	if (!t->mm || (mm && t->mm != mm)) {
+		spin_unlock(&tasks_lock);
+		return;
+	}
+	mm = t->mm;
 	t->mm = NULL;
 	spin_unlock(&tasks_lock);
-	if (!mm)
-		return;
 	emit(PW_EV_TASK_EXIT, t->id, signal, 0, 0, 0);
 	mmput(mm);
+}
+
+void task_exit(struct task_struct *t, int signal)
+{
+	exit_task_mm(t, NULL, signal);
 }
 
 /*
@@ -131,14 +154,9 @@ static long touch(uint64_t addr, uint64_t access, bool user, uint64_t value, uin
 long task_touch(struct task_struct *t, uint64_t addr, uint64_t access, bool user, uint64_t value,
 		uint64_t *out)
 {
-	struct mm_struct *mm;
+	struct mm_struct *mm = get_task_mm(t);
 	long ret;
 
-	spin_lock(&tasks_lock);
-	mm = t->mm;
-	if (mm)
-		mmget(mm);
-	spin_unlock(&tasks_lock);
 	if (!mm)
 		return -PW_ESRCH;
 	switch_mm(mm);
@@ -146,10 +164,10 @@ long task_touch(struct task_struct *t, uint64_t addr, uint64_t access, bool user
 	ret = touch(addr, access, user, value, out);
 	local_irq_disable();
 	switch_mm(&init_mm);
-	mmput(mm);
 	if (user && ret > 0) {		/* TASK_KILLED(signal) */
-		task_exit(t, ret & 0xff);
-		return -PW_EFAULT;
+		exit_task_mm(t, mm, ret & 0xff);
+		ret = -PW_EFAULT;
 	}
+	mmput(mm);
 	return ret;
 }

@@ -312,20 +312,23 @@ void mmput(struct mm_struct *mm)
 
 	if (__atomic_sub_fetch(&mm->mm_users, 1, __ATOMIC_ACQ_REL))
 		return;
-	vma = mm->mmap;
 	if (current_mm == mm)
 		switch_mm(&init_mm);
+	/* exit_mmap() takes the lock for writing, as current Linux does. */
+	write_lock(&mm->mmap_lock);
+	vma = mm->mmap;
 	tlb_gather_mmu(&tlb, mm);
 	unmap_vmas(&tlb, vma, 0, ~0UL);
 	free_pgtables(&tlb, vma, FIRST_USER_ADDRESS, USER_PGTABLES_CEILING);
 	tlb_finish_mmu(&tlb);
+	mm->mmap = NULL;
+	write_unlock(&mm->mmap_lock);
 	while (vma) {
 		struct vm_area_struct *n = vma->vm_next;
 
 		kmem_cache_free(&vma_cachep, vma);
 		vma = n;
 	}
-	mm->mmap = NULL;
 	/* check_mm() */
 	if (mm->pgtables_bytes || mm->nr_anon)
 		printk("BUG: mm %u freed with pgtables_bytes %ld, %lu anon pages\n", mm->id,

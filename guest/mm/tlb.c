@@ -67,16 +67,26 @@ static void flush_tlb_others(struct mm_struct *mm, unsigned long start, unsigned
 	flush_req.mm = mm;
 	flush_req.start = start;
 	flush_req.end = end;
-	gen = ++flush_req.gen;
+	gen = flush_req.gen + 1;
+	__atomic_store_n(&flush_req.gen, gen, __ATOMIC_RELEASE);	/* the request, then its number */
 	for (unsigned int cpu = 0; cpu < NR_CPUS; cpu++) {
 		if (!(targets & (1ULL << cpu)))
 			continue;
 		__atomic_add_fetch(&tlb_ipis_sent, 1, __ATOMIC_RELAXED);
 		send_ipi(cpu, TLB_IPI_VECTOR);
 	}
-	for (unsigned int cpu = 0; cpu < NR_CPUS; cpu++)
-		while ((targets & (1ULL << cpu)) && __atomic_load_n(&flush_done[cpu], __ATOMIC_ACQUIRE) != gen)
+	/*
+	 * A CPU that left the mm since (its bit goes only after its CR3 write,
+	 * and there is no PCID) needs no flush and may be parked between ops,
+	 * its IPI pending: stop waiting for it.
+	 */
+	for (unsigned int cpu = 0; cpu < NR_CPUS; cpu++) {
+		uint64_t bit = 1ULL << cpu;
+
+		while ((targets & bit) && __atomic_load_n(&flush_done[cpu], __ATOMIC_ACQUIRE) != gen &&
+		       (__atomic_load_n(&mm->cpumask, __ATOMIC_ACQUIRE) & bit))
 			asm volatile("pause");
+	}
 	spin_unlock(&flush_lock);
 }
 
@@ -85,17 +95,21 @@ void tlb_init(void)
 	spin_lock_init(&flush_lock);
 }
 
-/* flush_tlb_func(): a CPU that left the mm meanwhile has nothing to flush. */
+/*
+ * flush_tlb_func(): a CPU that left the mm meanwhile has nothing to flush.
+ * A late IPI may find a newer request: it serves that one and acks its
+ * number, read before the request it numbers.
+ */
 void flush_tlb_func(void)
 {
-	unsigned int cpu = smp_processor_id();
+	uint64_t gen = __atomic_load_n(&flush_req.gen, __ATOMIC_ACQUIRE);
 
 	if (current_mm == flush_req.mm) {
 		flush_tlb_local(flush_req.start, flush_req.end);
 		__atomic_add_fetch(&tlb_ipi_flushes, 1, __ATOMIC_RELAXED);
 	}
 	apic_eoi();
-	__atomic_store_n(&flush_done[cpu], flush_req.gen, __ATOMIC_RELEASE);
+	__atomic_store_n(&flush_done[smp_processor_id()], gen, __ATOMIC_RELEASE);
 }
 
 void flush_tlb_mm_range(struct mm_struct *mm, unsigned long start, unsigned long end)
@@ -108,24 +122,43 @@ void flush_tlb_mm_range(struct mm_struct *mm, unsigned long start, unsigned long
 		flush_tlb_others(mm, start, end);
 }
 
+static uint64_t kernel_flush_gen;
+
+/* __flush_tlb_all(): global entries too, by toggling CR4.PGE. */
+static void flush_tlb_all_local(void)
+{
+	uint64_t cr4 = read_cr4();
+
+	write_cr4(cr4 & ~X86_CR4_PGE);
+	write_cr4(cr4);
+}
+
 /*
- * Kernel mappings are global: a CR3 write keeps them, so a large range is
- * flushed by toggling CR4.PGE (__flush_tlb_all()).  Unlike Linux this
- * flushes the calling CPU only: CPUs parked between ops cannot take an
- * IPI, and nothing here frees a vmalloc page another CPU is using.
+ * Kernel mappings are global and a CR3 write keeps them.  Unlike Linux's
+ * IPI to every CPU, the other CPUs catch up when they take their next op
+ * (flush_tlb_kernel_catch_up()): parked between ops a vCPU cannot take an
+ * IPI.  A CPU in the middle of an op keeps its entry until then; nothing
+ * here frees a vmalloc area while another CPU's op uses it.
  */
 void flush_tlb_kernel_range(unsigned long start, unsigned long end)
 {
-	uint64_t cr4;
-
 	if ((end - start) >> PAGE_SHIFT <= TLB_SINGLE_PAGE_FLUSH_CEILING) {
 		for (unsigned long a = start & PAGE_MASK; a < end; a += PAGE_SIZE)
 			invlpg(a);
-		return;
+	} else {
+		flush_tlb_all_local();
 	}
-	cr4 = read_cr4();
-	write_cr4(cr4 & ~X86_CR4_PGE);
-	write_cr4(cr4);
+	this_cpu()->kernel_flush_gen = __atomic_add_fetch(&kernel_flush_gen, 1, __ATOMIC_RELEASE);
+}
+
+void flush_tlb_kernel_catch_up(void)
+{
+	uint64_t gen = __atomic_load_n(&kernel_flush_gen, __ATOMIC_ACQUIRE);
+
+	if (this_cpu()->kernel_flush_gen == gen)
+		return;
+	flush_tlb_all_local();
+	this_cpu()->kernel_flush_gen = gen;
 }
 
 void tlb_gather_mmu(struct mmu_gather *tlb, struct mm_struct *mm)

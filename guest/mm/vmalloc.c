@@ -110,16 +110,21 @@ static void free_vmap_area(struct vmap_area *va)
 	kmem_cache_free(&vmap_area_cachep, va);
 }
 
-static void unlink_vmap_area(struct vmap_area *va)
+/* find_unlink_vmap_area(): one lock hold, so two vfree()s of one area cannot both win. */
+static struct vmap_area *find_unlink_vmap_area(unsigned long addr)
 {
+	struct vmap_area *va = NULL;
+
 	spin_lock(&vmap_area_lock);
 	for (struct vmap_area **p = &vmap_areas; *p; p = &(*p)->next) {
-		if (*p == va) {
+		if ((*p)->addr == addr) {
+			va = *p;
 			*p = va->next;
 			break;
 		}
 	}
 	spin_unlock(&vmap_area_lock);
+	return va;
 }
 
 /* __vmalloc_node_range() with a start hint; NULL when it cannot be had. */
@@ -154,24 +159,19 @@ void *vmalloc(unsigned long size, unsigned long hint)
 	return (void *)va->addr;
 fail:
 	vunmap_range(va);
-	unlink_vmap_area(va);
+	find_unlink_vmap_area(va->addr);
 	free_vmap_area(va);
 	return NULL;
 }
 
 long vfree(const void *addr)
 {
-	struct vmap_area *va;
+	struct vmap_area *va = find_unlink_vmap_area((unsigned long)addr);
 
-	spin_lock(&vmap_area_lock);
-	for (va = vmap_areas; va && va->addr != (unsigned long)addr; va = va->next)
-		;
-	spin_unlock(&vmap_area_lock);
 	if (!va)
 		return -PW_EINVAL;
 	emit(PW_EV_VFREE, va->addr, va->size, 0, 0, 0);
 	vunmap_range(va);
-	unlink_vmap_area(va);
 	free_vmap_area(va);
 	return 0;
 }

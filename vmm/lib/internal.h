@@ -99,6 +99,8 @@ struct vcpu {
 	enum vcpu_state state;
 	struct channel chan;
 	struct vcpu_op async;
+	pthread_t thread;	/* running it, while in_run (under vm->lock) */
+	bool in_run;
 };
 
 struct vm {
@@ -155,6 +157,7 @@ void channel_op_result(struct vcpu *vcpu, int64_t *result, uint64_t out[4]);
 
 /* vcpu.c */
 uint64_t vcpu_deadline(const struct vm *vm);	/* now + timeout, 0 for none */
+void vcpu_kick_others(struct vm *vm);
 int vcpu_run(struct vcpu *vcpu, uint64_t deadline);	/* until WAIT_OP or stop */
 void vcpu_report_registers(struct vcpu *vcpu, char *buf, size_t len, bool full);
 

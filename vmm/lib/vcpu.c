@@ -34,47 +34,80 @@ static uint64_t now_ns(void)
  * passes.  The handler and an unblocked signal are in place only while the
  * vCPU runs; the caller's own disposition and mask come back afterwards.
  */
+/*
+ * SIGRTMIN kicks a vCPU thread out of KVM_RUN, for its watchdog timer or
+ * because another vCPU stopped the VM.  libvmm installs its handler once,
+ * for the process, and keeps it: vCPU threads come and go concurrently, so
+ * no thread may put back what it found.  Each thread unblocks the signal
+ * only while it runs its vCPU.
+ */
+static pthread_once_t kick_once = PTHREAD_ONCE_INIT;
+
+static void install_kick_handler(void)
+{
+	struct sigaction sa = { .sa_handler = watchdog_signal };
+
+	sigaction(SIGRTMIN, &sa, NULL);
+}
+
 struct watchdog {
 	timer_t timer;
-	struct sigaction old_action;
+	bool armed;
 	sigset_t old_mask;
 };
 
 static int watchdog_arm(struct watchdog *wd, uint64_t deadline)
 {
 	struct sigevent sev = { .sigev_notify = SIGEV_THREAD_ID, .sigev_signo = SIGRTMIN };
-	struct sigaction sa = { .sa_handler = watchdog_signal };
 	uint64_t now = now_ns(), left = deadline > now ? deadline - now : 1;
 	struct itimerspec its = { .it_value = { .tv_sec = left / 1000000000ULL,
 						.tv_nsec = left % 1000000000ULL } };
 	sigset_t unblock;
 
-	sev._sigev_un._tid = gettid();
-	if (sigaction(SIGRTMIN, &sa, &wd->old_action))
-		return -1;
+	pthread_once(&kick_once, install_kick_handler);
 	sigemptyset(&unblock);
 	sigaddset(&unblock, SIGRTMIN);
 	pthread_sigmask(SIG_UNBLOCK, &unblock, &wd->old_mask);
+	wd->armed = false;
+	if (!deadline)
+		return 0;
+	sev._sigev_un._tid = gettid();
 	if (timer_create(CLOCK_MONOTONIC, &sev, &wd->timer)) {
 		pthread_sigmask(SIG_SETMASK, &wd->old_mask, NULL);
-		sigaction(SIGRTMIN, &wd->old_action, NULL);
 		return -1;
 	}
 	if (timer_settime(wd->timer, 0, &its, NULL)) {
 		timer_delete(wd->timer);
 		pthread_sigmask(SIG_SETMASK, &wd->old_mask, NULL);
-		sigaction(SIGRTMIN, &wd->old_action, NULL);
 		return -1;
 	}
+	wd->armed = true;
 	return 0;
 }
 
 /* The timer goes first: once it is deleted no new signal can be raised. */
 static void watchdog_disarm(struct watchdog *wd)
 {
-	timer_delete(wd->timer);
+	if (wd->armed)
+		timer_delete(wd->timer);
 	pthread_sigmask(SIG_SETMASK, &wd->old_mask, NULL);
-	sigaction(SIGRTMIN, &wd->old_action, NULL);
+}
+
+/*
+ * vm_stop() on one vCPU thread: the others may be deep in the guest, so
+ * each gets immediate_exit and a kick.  Called with vm->lock held, which
+ * vcpu_run() takes to enter and leave `in_run`.
+ */
+void vcpu_kick_others(struct vm *vm)
+{
+	for (unsigned int i = 0; vm->vcpus && i < vm->nvcpus; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+
+		if (!v->in_run || pthread_equal(v->thread, pthread_self()))
+			continue;
+		v->run->immediate_exit = 1;
+		pthread_kill(v->thread, SIGRTMIN);
+	}
 }
 
 void vcpu_report_registers(struct vcpu *vcpu, char *buf, size_t len, bool full)
@@ -188,11 +221,17 @@ int vcpu_run(struct vcpu *vcpu, uint64_t deadline)
 	vcpu->state = VCPU_RUNNABLE;
 	running = vcpu->run;
 	vcpu->run->immediate_exit = 0;
-	if (deadline && watchdog_arm(&wd, deadline)) {
+	if (watchdog_arm(&wd, deadline)) {
 		vm_stop(vm, VMM_INTERNAL, "cannot arm the watchdog timer: %s", strerror(errno));
 		vcpu->state = VCPU_STOPPED;
 		return vm->status;
 	}
+	pthread_mutex_lock(&vm->lock);
+	vcpu->thread = pthread_self();
+	vcpu->in_run = true;
+	if (vm->stopped)
+		vcpu->run->immediate_exit = 1;	/* stopped before we could be kicked */
+	pthread_mutex_unlock(&vm->lock);
 	for (;;) {
 		int ret = ioctl(vcpu->fd, KVM_RUN, 0);
 		int err = errno;
@@ -213,15 +252,15 @@ int vcpu_run(struct vcpu *vcpu, uint64_t deadline)
 			watchdog_expired(vcpu);
 			break;
 		}
-		if (ret < 0)
-			continue;
-		if (handle_exit(vcpu) || vcpu->state == VCPU_WAIT_OP)
+		if (ret >= 0 && (handle_exit(vcpu) || vcpu->state == VCPU_WAIT_OP))
 			break;
 		if (__atomic_load_n(&vm->stopped, __ATOMIC_ACQUIRE))
 			break;		/* another vCPU ended the VM */
 	}
-	if (deadline)
-		watchdog_disarm(&wd);
+	pthread_mutex_lock(&vm->lock);
+	vcpu->in_run = false;
+	pthread_mutex_unlock(&vm->lock);
+	watchdog_disarm(&wd);
 	running = NULL;
 	if (vcpu->state != VCPU_WAIT_OP)
 		vcpu->state = VCPU_STOPPED;

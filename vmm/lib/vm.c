@@ -51,6 +51,7 @@ enum vmm_status vm_stop(struct vm *vm, enum vmm_status status, const char *fmt, 
 		vsnprintf(vm->msg, sizeof(vm->msg), fmt, ap);
 		va_end(ap);
 		__atomic_store_n(&vm->stopped, true, __ATOMIC_RELEASE);
+		vcpu_kick_others(vm);
 	}
 	status = vm->status;
 	pthread_mutex_unlock(&vm->lock);
@@ -251,10 +252,12 @@ void vm_destroy(struct vm *vm)
 /* Record the end once: wall time, and the JSON summary. */
 static void finish(struct vm *vm)
 {
+	pthread_mutex_lock(&vm->lock);
 	if (vm->stopped && !vm->stats.wall_ns) {
 		vm->stats.wall_ns = elapsed_ns(&vm->t0);
 		report_json_summary(vm);
 	}
+	pthread_mutex_unlock(&vm->lock);
 }
 
 enum vmm_status vm_run(struct vm *vm)
