@@ -24,6 +24,14 @@ static void usage(FILE *f)
 		"  --kernel-sync MODE how kernel mappings reach every pgd: prealloc (default;\n"
 		"                    preallocate_vmalloc_pages), fault (vmalloc_fault) or\n"
 		"                    eager (arch_sync_kernel_mappings over pgd_list)\n"
+		"  --inject SPEC     arm a fault-injection site when the workload starts,\n"
+		"                    SITE[:key=value,...]: SITE pgtable_alloc, page_alloc,\n"
+		"                    ptlock_alloc, vmalloc, pgd_alloc; keys probability (%%,\n"
+		"                    default 100), interval, times (-1: no limit, default),\n"
+		"                    space, level=pud|pmd|pte; up to 8 (e.g.\n"
+		"                    'pgtable_alloc:level=pmd,interval=3,times=2')\n"
+		"  --fail-nth N      fail the N-th injectable call of the workload, any site\n"
+		"  --seed N          the guest's fault-injection PRNG: same seed, same run\n"
 		"  --split-ptlock-cpus N\n"
 		"                    split page-table locks from N CPUs on (guest default 4,\n"
 		"                    as CONFIG_SPLIT_PTLOCK_CPUS); below, page_table_lock\n"
@@ -105,6 +113,9 @@ int main(int argc, char **argv)
 		{ "workload", required_argument, NULL, 'w' },
 		{ "split-ptlock-cpus", required_argument, NULL, 's' },
 		{ "kernel-sync", required_argument, NULL, 'k' },
+		{ "inject", required_argument, NULL, 'i' },
+		{ "fail-nth", required_argument, NULL, 'n' },
+		{ "seed", required_argument, NULL, 'S' },
 		{ "trace", no_argument, NULL, 'T' },
 		{ "json", required_argument, NULL, 'j' },
 		{ "ptdump", no_argument, NULL, 'p' },
@@ -146,6 +157,24 @@ int main(int argc, char **argv)
 			if (strcmp(optarg, PW_WORKLOAD_DEFAULT) && strcmp(optarg, PW_WORKLOAD_OPS))
 				return bad_option("--workload '%s': expected default or ops", optarg);
 			cfg.workload = optarg;
+			break;
+		case 'i':
+			if (cfg.ninject == PW_INJECT_MAX_SPECS)
+				return bad_option("--inject '%s': at most 8 of them", optarg);
+			if (vmm_parse_inject(optarg, &cfg.inject[cfg.ninject++], err, sizeof(err)) != VMM_OK)
+				return bad_option("%s", err);
+			break;
+		case 'n':
+			errno = 0;
+			cfg.fail_nth = strtoul(optarg, &end, 10);
+			if (errno || end == optarg || *end || !cfg.fail_nth)
+				return bad_option("--fail-nth '%s': a call number from 1", optarg);
+			break;
+		case 'S':
+			errno = 0;
+			cfg.inject_seed = strtoull(optarg, &end, 0);
+			if (errno || end == optarg || *end)
+				return bad_option("--seed '%s': not a number", optarg);
 			break;
 		case 'k':
 			if (strcmp(optarg, "prealloc") && strcmp(optarg, "fault") && strcmp(optarg, "eager"))

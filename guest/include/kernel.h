@@ -26,6 +26,10 @@ struct boot_params {
 	uint16_t doorbell_port;
 	unsigned int split_ptlock_cpus;	/* /chosen pagewalk,split-ptlock-cpus */
 	enum pw_kernel_sync kernel_sync;	/* /chosen pagewalk,kernel-sync */
+	uint64_t inject_seed;			/* /chosen pagewalk,inject-seed */
+	uint32_t fail_nth;			/* /chosen pagewalk,fail-nth */
+	unsigned int nr_inject;			/* /chosen pagewalk,inject */
+	uint32_t inject[PW_INJECT_MAX_SPECS][PW_INJECT_CELLS];
 	unsigned int nr_reserved;	/* /reserved-memory children */
 	struct {
 		uint64_t start, size;

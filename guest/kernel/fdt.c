@@ -33,6 +33,8 @@ int parse_boot_fdt(uint64_t fdt_pa, struct boot_params *bp)
 	uint64_t base, size;
 	uint32_t v;
 	int node, sub, len;
+	const fdt64_t *p64;
+	const fdt32_t *p32;
 	const char *s;
 
 	if (fdt_check_header(fdt))
@@ -67,6 +69,18 @@ int parse_boot_fdt(uint64_t fdt_pa, struct boot_params *bp)
 #undef PW_SYNC_PARSE
 	if (!bp->kernel_sync)
 		return -9;
+
+	/* Fault injection, armed when the workload starts (kernel/main.c). */
+	p64 = fdt_getprop(fdt, node, "pagewalk,inject-seed", &len);
+	bp->inject_seed = p64 && len == sizeof(*p64) ? fdt64_to_cpu(*p64) : 0;
+	bp->fail_nth = 0;
+	prop_u32(fdt, node, "pagewalk,fail-nth", &bp->fail_nth);
+	p32 = fdt_getprop(fdt, node, "pagewalk,inject", &len);
+	if (p32 && (len % (PW_INJECT_CELLS * 4) || len / (PW_INJECT_CELLS * 4) > PW_INJECT_MAX_SPECS))
+		return -10;
+	bp->nr_inject = p32 ? len / (PW_INJECT_CELLS * 4) : 0;
+	for (unsigned int i = 0; i < bp->nr_inject * PW_INJECT_CELLS; i++)
+		bp->inject[i / PW_INJECT_CELLS][i % PW_INJECT_CELLS] = fdt32_to_cpu(p32[i]);
 
 	bp->split_ptlock_cpus = 4;	/* CONFIG_SPLIT_PTLOCK_CPUS default */
 	if (!prop_u32(fdt, node, "pagewalk,split-ptlock-cpus", &v))

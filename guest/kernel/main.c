@@ -1,6 +1,7 @@
 /* start_kernel and start_secondary: from the VMM's hand-off to the op loop. */
 #include "apic.h"
 #include "asm.h"
+#include "fault_inject.h"
 #include "kernel.h"
 #include "mm.h"
 #include "percpu.h"
@@ -12,6 +13,22 @@ static int smp_boot_done;
 static unsigned int cpus_online;
 
 __attribute__((noreturn)) void start_kernel(uint64_t fdt_pa, unsigned int cpu);
+
+/* The FDT's fault-injection specs, from the workload on (boot itself never fails). */
+static void arm_fault_injection(void)
+{
+	for (unsigned int i = 0; i < boot_params.nr_inject; i++) {
+		const uint32_t *c = boot_params.inject[i];
+		struct fault_attr attr = {
+			.levels = c[1], .probability = c[2], .interval = c[3],
+			.times = (int32_t)c[4], .space = c[5],
+		};
+
+		if (c[0] && c[0] < PW_INJECT_SITE_MAX)
+			fault_inject_set(c[0], &attr);
+	}
+	fault_inject_fail_nth(boot_params.fail_nth);
+}
 
 /* The last CPU to leave the VMM's boot page tables gives them back. */
 static void cpu_online(void)
@@ -62,10 +79,12 @@ __attribute__((noreturn)) void start_kernel(uint64_t fdt_pa, unsigned int cpu)
 	vmalloc_init();
 	task_init();
 
+	fault_inject_init(boot_params.inject_seed);
 	emit(PW_EV_BOOT, boot_params.ram_bytes, boot_params.ncpus, boot_params.paging_levels,
 	     (uintptr_t)_text - PW_START_KERNEL_MAP, (uintptr_t)_end - PW_START_KERNEL_MAP);
 	__atomic_store_n(&smp_boot_done, 1, __ATOMIC_RELEASE);
 	cpu_online();
+	arm_fault_injection();
 
 	if (!strcmp(boot_params.workload, PW_WORKLOAD_OPS))
 		serve_ops();

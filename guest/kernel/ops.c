@@ -1,5 +1,6 @@
 /* The op loop: the host drives the guest one op at a time through the mailbox. */
 #include "asm.h"
+#include "fault_inject.h"
 #include "kernel.h"
 #include "mm.h"
 #include "percpu.h"
@@ -104,6 +105,19 @@ static int64_t do_op(uint32_t op, const uint64_t *args, uint64_t *out)
 		if (mm)
 			mmput(mm);
 		return tlb_ipis_sent;
+	case PW_OP_INJECT: {
+		struct fault_attr attr = {
+			.levels = args[1], .probability = args[2], .interval = args[3],
+			.times = (int32_t)args[4], .space = args[5],
+		};
+
+		if (!args[0] || args[0] >= PW_INJECT_SITE_MAX || args[2] > 100)
+			return -PW_EINVAL;
+		fault_inject_set(args[0], &attr);
+		return 0;
+	}
+	case PW_OP_FAIL_NTH:
+		return fault_inject_fail_nth(args[0]);
 	case PW_OP_RACE_DELAY:
 		for (unsigned int l = PT_PTE; l <= PT_PUD; l++)
 			if (args[0] & (1u << l))

@@ -3,6 +3,7 @@
  * mm/memory.c.  Differences from Linux are named where they occur.
  */
 #include "asm.h"
+#include "fault_inject.h"
 #include "kernel.h"
 #include "mm.h"
 
@@ -122,6 +123,12 @@ int __pte_alloc_kernel(pmd_t *pmd)
 	return 0;
 }
 
+/* vma_alloc_folio() for one anonymous page, where page_alloc faults are injected. */
+static struct page *alloc_anon_page(void)
+{
+	return should_fail(PW_INJECT_PAGE_ALLOC, 0) ? NULL : alloc_page(PG_anon);
+}
+
 struct vm_fault {
 	struct vm_area_struct *vma;
 	unsigned long address;		/* page-aligned */
@@ -179,7 +186,7 @@ static unsigned int do_anonymous_page(struct vm_fault *vmf)
 		entry = mk_pte(__pa_symbol(empty_zero_page), vma->vm_page_prot | _PAGE_SPECIAL);
 		kind = PW_MAP_ZERO;
 	} else {
-		page = alloc_page(PG_anon);
+		page = alloc_anon_page();
 		if (!page)
 			return VM_FAULT_OOM;
 		vma->anon_vma = true;	/* vmf_anon_prepare() */
@@ -239,7 +246,7 @@ static unsigned int wp_page_copy(struct vm_fault *vmf, struct page *old)
 {
 	struct vm_area_struct *vma = vmf->vma;
 	struct mm_struct *mm = vma->vm_mm;
-	struct page *new = alloc_page(PG_anon);
+	struct page *new = alloc_anon_page();
 	pte_t entry;
 
 	if (!new) {

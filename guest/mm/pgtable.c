@@ -4,6 +4,7 @@
  * guard each level (arch/x86/mm/pgtable.c, include/linux/mm.h).
  */
 #include "asm.h"
+#include "fault_inject.h"
 #include "kernel.h"
 #include "mm.h"
 
@@ -43,6 +44,8 @@ void pgtable_init(unsigned int ncpus, unsigned int split_cpus)
 static bool ptlock_init(struct page *page)
 {
 #if ALLOC_SPLIT_PTLOCKS
+	if (should_fail(PW_INJECT_PTLOCK_ALLOC, page->pt_level))
+		return false;
 	page->ptl = kmem_cache_alloc(page_ptl_cachep);
 	if (!page->ptl)
 		return false;
@@ -88,9 +91,11 @@ static bool has_split_lock(struct mm_struct *mm, enum pt_level level)
  */
 void *pgtable_alloc_one(struct mm_struct *mm, enum pt_level level, unsigned long addr)
 {
-	struct page *page = alloc_page(PG_table);
+	struct page *page;
 
-	(void)addr;
+	if (should_fail(PW_INJECT_PGTABLE_ALLOC, level))
+		return NULL;
+	page = alloc_page(PG_table);
 	if (!page)
 		return NULL;
 	page->pt_level = level;
@@ -209,7 +214,7 @@ static void pgd_list_del(pgd_t *pgd)
  */
 pgd_t *pgd_alloc(struct mm_struct *mm)
 {
-	struct page *page = alloc_page(PG_table);
+	struct page *page = should_fail(PW_INJECT_PGD_ALLOC, PT_PGD) ? NULL : alloc_page(PG_table);
 	unsigned int len;
 	pgd_t *pgd;
 

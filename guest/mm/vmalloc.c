@@ -4,6 +4,7 @@
  * the kernel-sync mode: nothing to do (prealloc), arch_sync_kernel_mappings()
  * when a top-level entry changed (eager), or vmalloc_fault() later (fault).
  */
+#include "fault_inject.h"
 #include "kernel.h"
 #include "mm.h"
 
@@ -147,7 +148,7 @@ void *vmalloc(unsigned long size, unsigned long hint)
 	}
 	va->pages = page_address(array);
 	for (unsigned long i = 0; i < size >> PAGE_SHIFT; i++) {
-		va->pages[i] = alloc_page(0);
+		va->pages[i] = should_fail(PW_INJECT_VMALLOC, 0) ? NULL : alloc_page(0);
 		if (!va->pages[i])
 			goto fail;
 	}

@@ -72,7 +72,7 @@ enum pw_doorbell {
  * Event types, defined once.  Each field spec is "name:kind" for args[0..]:
  * u unsigned, d signed, x hex, a guest address (symbolised by the host),
  * o op code, k fault outcome, l page-table level, m page-map kind, y
- * kernel-sync mode.  The
+ * kernel-sync mode, s fault-injection site.  The
  * host decodes, traces and writes JSON from this table alone.
  *
  * FAULT: one per #PF the guest handles; `tables` is how many page tables
@@ -93,6 +93,8 @@ enum pw_doorbell {
  *   `index` missing and vmalloc_fault() copied it.
  * VMALLOC/VFREE: a vmap area of `size` bytes at `addr`.
  * FORK: task `child` is a copy of `parent` (dup_mm).
+ * INJECT: fault injection failed call number `call` of `site` (at `level`
+ *   for page tables); the caller then takes its real error path.
  */
 #define PW_EVENT_TYPES(X)						\
 	X(CONSOLE,   1, "console",   "")				\
@@ -114,7 +116,8 @@ enum pw_doorbell {
 	X(VMALLOC_FAULT, 17, "vmalloc_fault", "mm:u addr:x index:u")	\
 	X(VMALLOC,   18, "vmalloc",   "addr:x size:x")			\
 	X(VFREE,     19, "vfree",     "addr:x size:x")			\
-	X(FORK,      20, "fork",      "parent:u child:u")
+	X(FORK,      20, "fork",      "parent:u child:u")			\
+	X(INJECT,    21, "inject",    "site:s level:l call:u")
 
 /* Page-table levels, as the guest's enum pt_level numbers them. */
 #define PW_LEVELS(X)							\
@@ -128,6 +131,21 @@ enum pw_doorbell {
 	X(PREALLOC, 1, "prealloc") /* preallocate_vmalloc_pages(): top level never changes */ \
 	X(FAULT,    2, "fault")    /* vmalloc_fault() copies entries on first use */ \
 	X(EAGER,    3, "eager")    /* arch_sync_kernel_mappings() over pgd_list */
+
+/*
+ * Fault-injection sites, each with Linux's fault_attr (probability,
+ * interval, times, space) and counted for fail-nth.
+ */
+#define PW_INJECT_SITES(X)						\
+	X(PGTABLE_ALLOC, 1, "pgtable_alloc") /* a PUD/PMD/PTE table (filter: level) */ \
+	X(PAGE_ALLOC,    2, "page_alloc")    /* an anonymous data page */	\
+	X(PTLOCK_ALLOC,  3, "ptlock_alloc")  /* a split ptlock from the ptlock cache */ \
+	X(VMALLOC,       4, "vmalloc")       /* a vmalloc backing page */	\
+	X(PGD_ALLOC,     5, "pgd_alloc")     /* a new mm's pgd */
+
+#define PW_INJECT_MAX_SPECS	8
+#define PW_INJECT_CELLS		6	/* per spec in /chosen pagewalk,inject: site, levels,
+					   probability, interval, times (-1: no limit), space */
 
 /* Why a PTE was set (PW_EV_MAP kind). */
 #define PW_MAP_KINDS(X)							\
@@ -154,6 +172,13 @@ enum pw_kernel_sync {
 #define PW_SYNC_ENUM(name, id, str) PW_SYNC_##name = id,
 	PW_KERNEL_SYNC_MODES(PW_SYNC_ENUM)
 #undef PW_SYNC_ENUM
+};
+
+enum pw_inject_site {
+#define PW_INJECT_ENUM(name, id, str) PW_INJECT_##name = id,
+	PW_INJECT_SITES(PW_INJECT_ENUM)
+#undef PW_INJECT_ENUM
+	PW_INJECT_SITE_MAX
 };
 
 enum pw_map_kind {
@@ -213,7 +238,11 @@ enum pw_fault_outcome {
 				       task's mm_cpumask, out[1] = flushes done on IPI */ \
 	X(BENCH_FAULTS, 23, "bench_faults") /* task, addr, pages, floor?: page_fault1 from \
 				       ring 3 over a mapped range; result = TSC cycles, \
-				       out[0] = faults the paging core handled */
+				       out[0] = faults the paging core handled */ \
+	X(INJECT, 24, "inject")	/* site, levels (bit 1 << PW_LEVEL_*, 0: all), probability, \
+				   interval, times, space: arm one site (probability 0 disarms) */ \
+	X(FAIL_NTH, 25, "fail_nth") /* n: fail the n-th call of any site from now (0: off); \
+				       result = calls counted since the last fail_nth */
 
 enum pw_op {
 #define PW_OP_ENUM(name, id, str) PW_OP_##name = id,

@@ -31,6 +31,16 @@ enum vmm_status {
 
 const char *vmm_status_name(enum vmm_status s);
 
+/* One fault-injection site armed at boot (see vmm_parse_inject()). */
+struct vmm_inject {
+	enum pw_inject_site site;
+	uint32_t levels;		/* bit 1 << PW_LEVEL_*; 0: every level */
+	uint32_t probability;		/* percent */
+	uint32_t interval;
+	int32_t times;			/* -1: no limit */
+	uint32_t space;
+};
+
 struct vmm_config {
 	const char *guest;		/* path of the ELF to boot */
 	uint64_t mem_bytes;		/* guest RAM, a multiple of 2 MiB */
@@ -38,6 +48,10 @@ struct vmm_config {
 	const char *workload;		/* /chosen pagewalk,workload */
 	unsigned int split_ptlock_cpus;	/* /chosen pagewalk,split-ptlock-cpus; 0 = guest default (4) */
 	const char *kernel_sync;	/* /chosen pagewalk,kernel-sync: prealloc, fault, eager */
+	struct vmm_inject inject[PW_INJECT_MAX_SPECS];	/* armed when the workload starts */
+	unsigned int ninject;
+	uint32_t fail_nth;		/* fail the n-th injectable call (0: off) */
+	uint64_t inject_seed;		/* the guest's fault-injection PRNG: same seed, same run */
 	unsigned int timeout_ms;	/* watchdog per vm_run()/vm_op() call; 0 = none */
 	FILE *console;			/* guest console text; NULL discards it */
 	FILE *trace;			/* one line per event; NULL = off */
@@ -49,6 +63,15 @@ struct vmm_config {
 #define VMM_DEFAULT_TIMEOUT_MS	10000u
 
 void vmm_config_init(struct vmm_config *cfg, const char *guest);
+
+/*
+ * "SITE[:key=value,...]" as `vmm --inject` takes it: SITE is pgtable_alloc,
+ * page_alloc, ptlock_alloc, vmalloc or pgd_alloc; keys are probability
+ * (percent, default 100), interval (default 1), times (default -1, no
+ * limit), space (default 0) and, for pgtable_alloc, level=pud|pmd|pte.
+ * VMM_BAD_INPUT with the reason in err if it does not parse.
+ */
+enum vmm_status vmm_parse_inject(const char *spec, struct vmm_inject *out, char *err, size_t errlen);
 
 /* Counters the channel tests and `make bench` read. */
 enum vmm_exit_kind {

@@ -28,6 +28,32 @@ static int node_region(void *fdt, const struct region *r)
 	return err ?: fdt_end_node(fdt);
 }
 
+/* Fault injection: PW_INJECT_CELLS cells per armed site, the fail-nth count, the seed. */
+static int prop_inject(void *fdt, const struct vmm_config *cfg)
+{
+	fdt32_t cells[PW_INJECT_MAX_SPECS * PW_INJECT_CELLS];
+	int err = 0;
+
+	for (unsigned int i = 0; i < cfg->ninject; i++) {
+		const struct vmm_inject *in = &cfg->inject[i];
+		fdt32_t *c = &cells[i * PW_INJECT_CELLS];
+
+		c[0] = cpu_to_fdt32(in->site);
+		c[1] = cpu_to_fdt32(in->levels);
+		c[2] = cpu_to_fdt32(in->probability);
+		c[3] = cpu_to_fdt32(in->interval);
+		c[4] = cpu_to_fdt32((uint32_t)in->times);
+		c[5] = cpu_to_fdt32(in->space);
+	}
+	if (cfg->ninject)
+		err = fdt_property(fdt, "pagewalk,inject", cells, cfg->ninject * PW_INJECT_CELLS * 4);
+	if (cfg->fail_nth)
+		err = err ?: fdt_property_u32(fdt, "pagewalk,fail-nth", cfg->fail_nth);
+	if (cfg->inject_seed)
+		err = err ?: fdt_property_u64(fdt, "pagewalk,inject-seed", cfg->inject_seed);
+	return err;
+}
+
 static int build(struct vm *vm, void *fdt, size_t size)
 {
 	char name[32];
@@ -48,6 +74,7 @@ static int build(struct vm *vm, void *fdt, size_t size)
 	err = err ?: fdt_property_string(fdt, "pagewalk,kernel-sync", vm->cfg.kernel_sync);
 	if (vm->cfg.split_ptlock_cpus)
 		err = err ?: fdt_property_u32(fdt, "pagewalk,split-ptlock-cpus", vm->cfg.split_ptlock_cpus);
+	err = err ?: prop_inject(fdt, &vm->cfg);
 	err = err ?: fdt_end_node(fdt);
 
 	err = err ?: fdt_begin_node(fdt, "memory@0");

@@ -45,6 +45,11 @@ static const char *enum_name(char kind, uint64_t v)
 	case 'y':
 		switch (v) {
 		PW_KERNEL_SYNC_MODES(PW_NAME)
+		}
+		break;
+	case 's':
+		switch (v) {
+		PW_INJECT_SITES(PW_NAME)
 #undef PW_NAME
 		}
 		break;
@@ -106,7 +111,7 @@ static void trace_event(struct vm *vm, const struct pw_event *ev, FILE *f)
 		switch (kind) {
 		case 'd': fprintf(f, " %s=%ld", name, (long)v); break;
 		case 'x': fprintf(f, " %s=0x%lx", name, (unsigned long)v); break;
-		case 'o': case 'k': case 'l': case 'm': case 'y':
+		case 'o': case 'k': case 'l': case 'm': case 'y': case 's':
 			fprintf(f, " %s=%s", name, enum_name(kind, v));
 			break;
 		case 'a':
@@ -137,7 +142,7 @@ static void json_event(struct vm *vm, const struct pw_event *ev, FILE *f)
 		switch (kind) {
 		case 'd': fprintf(f, ",\"%s\":%ld", name, (long)v); break;
 		case 'x': fprintf(f, ",\"%s\":\"0x%lx\"", name, (unsigned long)v); break;
-		case 'o': case 'k': case 'l': case 'm': case 'y':
+		case 'o': case 'k': case 'l': case 'm': case 'y': case 's':
 			fprintf(f, ",\"%s\":\"%s\"", name, enum_name(kind, v));
 			break;
 		case 'a':

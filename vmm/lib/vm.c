@@ -175,6 +175,10 @@ enum vmm_status vm_create(const struct vmm_config *cfg, struct vm **out, char *e
 			 PW_MAX_MEM_GIB);
 		return VMM_BAD_INPUT;
 	}
+	if (cfg->ninject > PW_INJECT_MAX_SPECS) {
+		snprintf(err, errlen, "at most %u fault-injection specs", PW_INJECT_MAX_SPECS);
+		return VMM_BAD_INPUT;
+	}
 	if (cfg->ncpus < 1 || cfg->ncpus > MAX_VCPUS) {
 		snprintf(err, errlen, "%u vCPUs: from 1 to %u are supported", cfg->ncpus, MAX_VCPUS);
 		return VMM_BAD_INPUT;

@@ -1,0 +1,29 @@
+/*
+ * Fault injection, as Linux's lib/fault-inject.c: each site has a
+ * fault_attr, and every call that may fail asks should_fail() first; the
+ * per-CPU fail-nth counter plays the part of /proc/self/fail-nth.
+ */
+#ifndef GUEST_FAULT_INJECT_H
+#define GUEST_FAULT_INJECT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <pagewalk/channel.h>
+
+struct fault_attr {
+	uint32_t probability;	/* percent; 0: the site is off */
+	uint32_t interval;	/* only every interval-th call may fail */
+	int32_t times;		/* failures left; -1: no limit */
+	int64_t space;		/* calls that pass before any may fail */
+	uint32_t levels;	/* pgtable_alloc: bit 1 << level, 0: every level */
+	uint64_t count;		/* calls seen, for interval */
+	uint64_t calls;		/* every call that asked, for reports */
+};
+
+void fault_inject_init(uint64_t seed);
+void fault_inject_set(enum pw_inject_site site, const struct fault_attr *attr);
+uint64_t fault_inject_fail_nth(uint64_t n);	/* returns calls counted since the last */
+bool should_fail(enum pw_inject_site site, unsigned int level);
+
+#endif
