@@ -216,8 +216,10 @@ int vcpu_run(struct vcpu *vcpu, uint64_t deadline)
 	struct vm *vm = vcpu->vm;
 	struct watchdog wd;
 
-	if (vm->stopped || vcpu->state == VCPU_STOPPED)
+	if (vm->stopped || vcpu->state == VCPU_STOPPED) {
+		vcpu->state = VCPU_STOPPED;	/* an op posted now will never run */
 		return vm->status;
+	}
 	vcpu->state = VCPU_RUNNABLE;
 	running = vcpu->run;
 	vcpu->run->immediate_exit = 0;
