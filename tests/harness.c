@@ -36,33 +36,36 @@ void test_config(struct vmm_config *cfg, const char *guest, const char *workload
 	cfg->record = true;
 }
 
+static struct vm *create(const struct vmm_config *cfg)
+{
+	struct vm *vm;
+	char err[1024];
+
+	cr_assert_eq(vm_create(cfg, &vm, err, sizeof(err)), VMM_OK, "vm_create: %s", err);
+	return vm;
+}
+
 struct vm *boot_ops_guest(uint64_t mem_bytes)
 {
 	struct vmm_config cfg;
-	struct vm *vm;
-	char err[1024];
 
 	test_config(&cfg, GUEST_ELF, PW_WORKLOAD_OPS);
 	if (mem_bytes)
 		cfg.mem_bytes = mem_bytes;
-	cr_assert_eq(vm_create(&cfg, &vm, err, sizeof(err)), VMM_OK, "vm_create: %s", err);
-	return vm;
+	return create(&cfg);
 }
 
 struct vm *boot_ops_guest_with(const char *guest, const char *kernel_sync, unsigned int split_cpus,
 			       unsigned int ncpus)
 {
 	struct vmm_config cfg;
-	struct vm *vm;
-	char err[1024];
 
 	test_config(&cfg, guest, PW_WORKLOAD_OPS);
 	if (kernel_sync)
 		cfg.kernel_sync = kernel_sync;
 	cfg.split_ptlock_cpus = split_cpus;
 	cfg.ncpus = ncpus;
-	cr_assert_eq(vm_create(&cfg, &vm, err, sizeof(err)), VMM_OK, "vm_create: %s", err);
-	return vm;
+	return create(&cfg);
 }
 
 size_t events_since(struct vm *vm, size_t from, enum pw_event_type type,

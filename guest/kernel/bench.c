@@ -21,15 +21,11 @@ static struct {
 /* The floor's whole #PF handler: true if it took the fault. */
 bool bench_floor_fault(unsigned long address)
 {
-	pgd_t *pgd;
-	pmd_t *pmd;
 	pte_t *pte;
 
 	if (!floor.mm || floor.mm != current_mm || address < floor.start || address >= floor.end)
 		return false;
-	pgd = pgd_offset(floor.mm, address);
-	pmd = pmd_offset(pud_offset(p4d_offset(pgd, address), address), address);
-	pte = pte_offset_kernel(pmd, address);
+	pte = pte_offset_kernel(mm_find_pmd(floor.mm, address), address);	/* pre-built */
 	set_pte(pte, (pte_t){ (page_to_pfn(floor.pool[floor.next++]) << PAGE_SHIFT) |
 			      _PAGE_PRESENT | _PAGE_RW | _PAGE_USER | _PAGE_ACCESSED | _PAGE_DIRTY });
 	return true;

@@ -129,6 +129,22 @@ static struct page *alloc_anon_page(void)
 	return should_fail(PW_INJECT_PAGE_ALLOC, 0) ? NULL : alloc_page(PG_anon);
 }
 
+/* mm_find_pmd(): the PMD entry mapping addr, or NULL where a level above is empty. */
+pmd_t *mm_find_pmd(struct mm_struct *mm, unsigned long addr)
+{
+	p4d_t *p4d = p4d_offset(pgd_offset(mm, addr), addr);
+	pud_t *pud;
+	pmd_t *pmd;
+
+	if (p4d_none(*p4d))
+		return NULL;
+	pud = pud_offset(p4d, addr);
+	if (pud_none(*pud))
+		return NULL;
+	pmd = pmd_offset(pud, addr);
+	return pmd_none(*pmd) ? NULL : pmd;
+}
+
 struct vm_fault {
 	struct vm_area_struct *vma;
 	unsigned long address;		/* page-aligned */
@@ -606,20 +622,11 @@ void change_protection(struct vm_area_struct *vma, unsigned long start, unsigned
 	const uint64_t keep = PTE_PFN_MASK | _PAGE_ACCESSED | _PAGE_DIRTY | _PAGE_SPECIAL;
 
 	for (unsigned long addr = start; addr < end; addr += PAGE_SIZE) {
-		pgd_t *pgd = pgd_offset(mm, addr);
-		p4d_t *p4d = p4d_offset(pgd, addr);
-		pud_t *pud;
-		pmd_t *pmd;
+		pmd_t *pmd = mm_find_pmd(mm, addr);
 		pte_t *pte, ptent;
 		spinlock_t *ptl;
 
-		if (p4d_none(*p4d))
-			continue;
-		pud = pud_offset(p4d, addr);
-		if (pud_none(*pud))
-			continue;
-		pmd = pmd_offset(pud, addr);
-		if (pmd_none(*pmd))
+		if (!pmd)
 			continue;
 		pte = pte_offset_map_lock(mm, pmd, addr, &ptl);
 		ptent = ptep_get(pte);

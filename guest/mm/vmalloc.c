@@ -86,17 +86,9 @@ static int vmap_pages_range(struct vmap_area *va, bool *top_modified)
 static void vunmap_range(struct vmap_area *va)
 {
 	for (unsigned long addr = va->addr; addr < va->addr + va->size; addr += PAGE_SIZE) {
-		p4d_t *p4d = p4d_offset(pgd_offset_k(addr), addr);
-		pud_t *pud;
-		pmd_t *pmd;
+		pmd_t *pmd = mm_find_pmd(&init_mm, addr);
 
-		if (p4d_none(*p4d))
-			continue;
-		pud = pud_offset(p4d, addr);
-		if (pud_none(*pud))
-			continue;
-		pmd = pmd_offset(pud, addr);
-		if (!pmd_none(*pmd))
+		if (pmd)
 			pte_clear(pte_offset_kernel(pmd, addr));
 	}
 	flush_tlb_kernel_range(va->addr, va->addr + va->size);
