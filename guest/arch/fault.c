@@ -12,7 +12,7 @@
 #define X86_PF_INSTR	(1UL << 4)
 #define X86_PF_PK	(1UL << 5)
 
-uint64_t nr_faults[PW_FAULT_OOM + 1];	/* by outcome: count_vm_event(PGFAULT) */
+uint64_t nr_faults[PW_FAULT_OUTCOME_MAX];	/* by outcome: count_vm_event(PGFAULT) */
 
 static void report(struct pt_regs *regs, unsigned long address, enum pw_fault_outcome outcome)
 {
@@ -46,6 +46,50 @@ static void bad_area(struct pt_regs *regs, unsigned long address, enum pw_fault_
 	return_to_kernel(0, TASK_KILLED_SEGV);
 }
 
+/* pgtable_bad(): a reserved bit set in a paging-structure entry is an oops. */
+static __attribute__((noreturn)) void pgtable_bad(struct pt_regs *regs, unsigned long address)
+{
+	printk("pagewalk: Corrupted page table at address %lx\n", address);
+	die(regs, address);
+}
+
+/*
+ * spurious_kernel_fault(): a write or fetch fault on a kernel address
+ * whose tables allow it came from a stale TLB entry (or, here, from the
+ * host injecting one); nothing to fix.  Only W|P and I|P qualify.
+ */
+static bool spurious_kernel_fault(unsigned long error_code, unsigned long address)
+{
+	pgd_t *pgd = pgd_offset_k(address);
+	p4d_t *p4d = p4d_offset(pgd, address);
+	pud_t *pud;
+	pmd_t *pmd;
+	pte_t *pte;
+	uint64_t leaf;
+
+	if (error_code != (X86_PF_WRITE | X86_PF_PROT) && error_code != (X86_PF_INSTR | X86_PF_PROT))
+		return false;
+	if (!p4d_present(*p4d))
+		return false;
+	pud = pud_offset(p4d, address);
+	if (!pud_present(*pud))
+		return false;
+	pmd = pmd_offset(pud, address);
+	if (!pmd_present(*pmd))
+		return false;
+	if (pmd->pmd & _PAGE_PSE) {
+		leaf = pmd->pmd;
+	} else {
+		pte = pte_offset_kernel(pmd, address);
+		if (!(pte->pte & _PAGE_PRESENT))
+			return false;
+		leaf = pte->pte;
+	}
+	if ((error_code & X86_PF_WRITE) && !(leaf & _PAGE_RW))
+		return false;
+	return !((error_code & X86_PF_INSTR) && (leaf & _PAGE_NX));
+}
+
 /* access_error(), in Linux's order (no PKU, SGX or shadow stacks on this CPU). */
 static bool access_error(unsigned long error_code, struct vm_area_struct *vma)
 {
@@ -68,7 +112,7 @@ static void do_user_addr_fault(struct pt_regs *regs, unsigned long error_code,
 	unsigned int flags = 0, fault;
 
 	if (error_code & X86_PF_RSVD)
-		die(regs, address);		/* pgtable_bad() */
+		pgtable_bad(regs, address);
 	/* The kernel executing user memory is an oops, never a fault to handle. */
 	if (!user_mode(regs) && (error_code & X86_PF_INSTR))
 		die(regs, address);
@@ -119,6 +163,14 @@ static void do_user_addr_fault(struct pt_regs *regs, unsigned long error_code,
 		bad_area(regs, address, PW_FAULT_SEGV_MAPERR);
 		return;
 	}
+	if (fault & VM_FAULT_SIGBUS) {		/* do_sigbus() */
+		if (!user_mode(regs)) {
+			kernelmode_fixup_or_oops(regs, address, PW_FAULT_SIGBUS);
+			return;
+		}
+		report(regs, address, PW_FAULT_SIGBUS);
+		return_to_kernel(0, TASK_KILLED_BUS);
+	}
 	report(regs, address, PW_FAULT_MAPPED);
 }
 
@@ -163,8 +215,8 @@ static int vmalloc_fault(unsigned long address)
 
 /*
  * do_kern_addr_fault(): a kernel-mode not-present fault may be a vmalloc
- * area this pgd does not map yet; a user access to a kernel address is
- * SIGSEGV with SEGV_MAPERR, as in Linux.  No spurious-fault check yet.
+ * area this pgd does not map yet, a protection fault may be spurious; a
+ * user access to a kernel address is SIGSEGV with SEGV_MAPERR, as in Linux.
  */
 static void do_kern_addr_fault(struct pt_regs *regs, unsigned long hw_error_code,
 			       unsigned long address)
@@ -172,6 +224,10 @@ static void do_kern_addr_fault(struct pt_regs *regs, unsigned long hw_error_code
 	if (!(hw_error_code & (X86_PF_RSVD | X86_PF_USER | X86_PF_PROT)) &&
 	    vmalloc_fault(address) >= 0)
 		return;
+	if (spurious_kernel_fault(hw_error_code, address)) {
+		report(regs, address, PW_FAULT_SPURIOUS);
+		return;
+	}
 	bad_area(regs, address, PW_FAULT_SEGV_MAPERR);
 }
 

@@ -189,6 +189,7 @@ void mm_dec_nr_tables(struct mm_struct *mm, enum pt_level level);
 
 /* mm/memory.c */
 #define VM_FAULT_OOM		0x0001
+#define VM_FAULT_SIGBUS		0x0002
 #define VM_FAULT_SIGSEGV	0x0040
 #define FAULT_FLAG_WRITE	0x01
 #define FAULT_FLAG_USER		0x40

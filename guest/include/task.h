@@ -6,6 +6,7 @@
 
 #include "mm.h"
 
+#define SIGBUS	7
 #define SIGKILL	9
 #define SIGSEGV	11
 
@@ -13,6 +14,7 @@
 #define TASK_KILLED(sig)	(0x100 | (sig))
 #define TASK_KILLED_SEGV	TASK_KILLED(SIGSEGV)
 #define TASK_KILLED_OOM		TASK_KILLED(SIGKILL)
+#define TASK_KILLED_BUS		TASK_KILLED(SIGBUS)
 
 struct task_struct {
 	unsigned int id;

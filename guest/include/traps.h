@@ -13,7 +13,7 @@ struct exception_table_entry {
 
 #include <pagewalk/channel.h>
 
-extern uint64_t nr_faults[PW_FAULT_OOM + 1];
+extern uint64_t nr_faults[PW_FAULT_OUTCOME_MAX];
 
 const struct exception_table_entry *search_exception_tables(uint64_t ip);
 __attribute__((noreturn)) void die(struct pt_regs *regs, uint64_t cr2);

@@ -327,10 +327,26 @@ static unsigned int do_wp_page(struct vm_fault *vmf)
 	return wp_page_copy(vmf, page);
 }
 
+/*
+ * pmd_bad() -> pmd_clear_bad(): a PMD entry that is not a page-table entry
+ * (here: corrupted from outside) is reported and cleared, so the fault is
+ * retried on a fresh table; what it pointed to is lost, as in Linux.
+ */
+static bool pmd_clear_bad(pmd_t *pmd)
+{
+	if (pmd_none(*pmd) || (pmd->pmd & ~(PTE_PFN_MASK | _PAGE_USER)) == _KERNPG_TABLE)
+		return false;
+	printk("pagewalk: bad pmd %p(%016lx)\n", pmd, (unsigned long)pmd->pmd);
+	pmd_clear(pmd);
+	return true;
+}
+
 static unsigned int handle_pte_fault(struct vm_fault *vmf)
 {
 	pte_t entry;
 
+	if (pmd_clear_bad(vmf->pmd))
+		return 0;
 	if (pmd_none(*vmf->pmd)) {
 		vmf->pte = NULL;
 	} else {
@@ -341,8 +357,14 @@ static unsigned int handle_pte_fault(struct vm_fault *vmf)
 	}
 	if (!vmf->pte)
 		return do_pte_missing(vmf);
+	if (!pte_present(vmf->orig_pte)) {
+		/* No swap here: any non-present, non-none PTE is print_bad_pte()'s "Bad page map". */
+		printk("BUG: Bad page map: pte:%016lx at %#lx\n", (unsigned long)vmf->orig_pte.pte,
+		       vmf->address);
+		return VM_FAULT_SIGBUS;
+	}
 	if (!(vmf->orig_pte.pte & _PAGE_PRESENT))
-		return VM_FAULT_SIGSEGV;	/* no swap entries, no NUMA hinting here */
+		return VM_FAULT_SIGSEGV;	/* PROT_NONE in an accessible VMA: no NUMA hinting here */
 
 	vmf->ptl = pte_lockptr(vmf->vma->vm_mm, vmf->pmd);
 	ptl_acquire(vmf->vma->vm_mm, vmf->ptl, PTL_PTE);

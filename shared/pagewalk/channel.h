@@ -193,12 +193,15 @@ enum pw_map_kind {
 	X(MAPPED, 2, "mapped")	/* handle_mm_fault() made the access possible */ \
 	X(SEGV_MAPERR, 3, "segv_maperr") /* no VMA (or a kernel address): SIGSEGV */ \
 	X(SEGV_ACCERR, 4, "segv_accerr") /* VMA forbids the access: SIGSEGV */ \
-	X(OOM, 5, "oom")	/* a table or page could not be allocated */
+	X(OOM, 5, "oom")	/* a table or page could not be allocated */ \
+	X(SPURIOUS, 6, "spurious") /* the tables already allow it: a stale TLB entry */ \
+	X(SIGBUS, 7, "sigbus")	/* a non-present PTE that is not none: bad page map */
 
 enum pw_fault_outcome {
 #define PW_FO_ENUM(name, id, str) PW_FAULT_##name = id,
 	PW_FAULT_OUTCOMES(PW_FO_ENUM)
 #undef PW_FO_ENUM
+	PW_FAULT_OUTCOME_MAX
 };
 
 /*

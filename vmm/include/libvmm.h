@@ -205,6 +205,26 @@ enum vmm_status vm_check_translate(struct vm *vm, unsigned int cpu, unsigned int
  */
 enum vmm_status vm_ptdump(const struct vm *vm, const struct vm_paging *pg, FILE *f);
 
+/*
+ * Host-side fault injection, between ops (every vCPU parked, else
+ * VMM_BAD_INPUT).  vm_corrupt() edits the level-`level` entry (SDM
+ * numbering, 1 = PTE) on va's walk under pg: clear its P bit, set the
+ * first reserved bit above MAXPHYADDR, point it at guest-physical `arg`,
+ * or zero the whole table below it; *old gets the entry as it was.
+ * vm_inject_page_fault() makes cpu's next KVM_RUN deliver a #PF with that
+ * CR2 and error code, one the guest never caused.
+ */
+enum vm_corruption {
+	VM_CORRUPT_CLEAR_PRESENT,
+	VM_CORRUPT_SET_RESERVED,
+	VM_CORRUPT_REDIRECT_PFN,
+	VM_CORRUPT_ZERO_TABLE,
+};
+
+enum vmm_status vm_corrupt(struct vm *vm, const struct vm_paging *pg, uint64_t va, unsigned int level,
+			   enum vm_corruption kind, uint64_t arg, uint64_t *old);
+enum vmm_status vm_inject_page_fault(struct vm *vm, unsigned int cpu, uint64_t cr2, uint32_t error_code);
+
 /* "sym+0xoff" for a guest virtual address inside the loaded image, else "". */
 const char *vm_symbolise(const struct vm *vm, uint64_t addr, char *buf, size_t len);
 

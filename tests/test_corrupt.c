@@ -1,0 +1,233 @@
+/*
+ * Host-side fault injection between ops: page-table entries corrupted in
+ * guest RAM, and #PFs the guest never caused.  Each experiment ends in an
+ * outcome the test names: the guest survives (and says what it saw), a
+ * clean error kills the task, the guest panics with a reason, or only the
+ * host notices (the walker or the page counts).
+ */
+#include <pagewalk/layout.h>
+
+#include "guest_ops.h"
+#include "harness.h"
+
+#define A (256 * MB)
+
+static uint64_t free_pages(struct vm *vm)
+{
+	uint64_t o[4];
+
+	op(vm, PW_OP_MEMINFO, 0, 0, 0, 0, 0, o);
+	return o[0];
+}
+
+/* The paging state of task t's mm: the vCPU's, with CR3 = t's pgd. */
+static struct vm_paging task_paging(struct vm *vm, uint64_t mm)
+{
+	struct vm_paging pg;
+
+	cr_assert_eq(vm_cpu_paging(vm, 0, &pg), VMM_OK);
+	pg.cr3 = pgd_of(vm, mm);
+	return pg;
+}
+
+/* A task (mm 1) with 0x1234 written at A; baseline free pages taken before it. */
+static uint64_t setup(struct vm *vm, uint64_t *mem0)
+{
+	uint64_t t;
+
+	*mem0 = free_pages(vm);
+	t = new_task(vm);
+	map(vm, t, A, 2 * MB, RW);
+	cr_assert_eq(touch(vm, t, A, PW_ACCESS_WRITE, true, 0x1234, NULL), 0);
+	return t;
+}
+
+static const struct pw_event *last_fault(struct vm *vm)
+{
+	const struct pw_event *f[64];
+	size_t n = events_since(vm, 0, PW_EV_FAULT, f, 64);
+
+	cr_assert(n > 0 && n <= 64);
+	return f[n - 1];
+}
+
+/*
+ * P cleared in the PTE: not none, not present, and no swap here, so
+ * handle_pte_fault() finds a bad page map: SIGBUS ends the task (read, not
+ * present, user: error code 0x4).  Outcome: clean error.  Exit still frees
+ * the page the entry names.
+ */
+Test(corrupt, clear_present_in_a_pte_is_sigbus)
+{
+	const struct pw_event *ex[2];
+	struct vm_paging pg;
+	uint64_t t, mem0, old;
+	struct vm *vm;
+
+	require_kvm();
+	vm = boot_ops_guest(0);
+	t = setup(vm, &mem0);
+	pg = task_paging(vm, 1);
+	cr_assert_eq(vm_corrupt(vm, &pg, A, 1, VM_CORRUPT_CLEAR_PRESENT, 0, &old), VMM_OK, "%s", vm_message(vm));
+	cr_assert(old & 1);
+	cr_assert_eq(touch(vm, t, A, PW_ACCESS_READ, true, 0, NULL), -PW_EFAULT);
+	cr_assert_eq(last_fault(vm)->args[1], 0x4);
+	cr_assert_eq(last_fault(vm)->args[3], PW_FAULT_SIGBUS);
+	cr_assert_eq(events_since(vm, 0, PW_EV_TASK_EXIT, ex, 2), 1);
+	cr_assert_eq(ex[0]->args[1], 7, "SIGBUS");
+	cr_assert_eq(free_pages(vm), mem0, "every page back");
+	vm_destroy(vm);
+}
+
+/*
+ * A reserved bit (above MAXPHYADDR) in the PTE: the MMU faults with
+ * RSVD|U|P (0xd) and pgtable_bad() oopses.  Outcome: guest panic, with the
+ * reason on its console.
+ */
+Test(corrupt, reserved_bit_in_a_pte_is_pgtable_bad)
+{
+	uint64_t args[6] = { 0 }, t, mem0;
+	const struct pw_event *ex[2], *con[32];
+	struct vm_paging pg;
+	struct vm *vm;
+	bool said = false;
+	size_t n;
+
+	require_kvm();
+	vm = boot_ops_guest(0);
+	t = setup(vm, &mem0);
+	pg = task_paging(vm, 1);
+	cr_assert_eq(vm_corrupt(vm, &pg, A, 1, VM_CORRUPT_SET_RESERVED, 0, NULL), VMM_OK);
+	args[0] = t;
+	args[1] = A;
+	args[3] = 1;
+	cr_assert_eq(vm_op(vm, 0, PW_OP_TOUCH, args, NULL, NULL), VMM_GUEST_FAILED, "%s", vm_message(vm));
+	cr_assert_eq(vm_guest_status(vm), PW_GUEST_EXIT_PANIC);
+	cr_assert_eq(events_since(vm, 0, PW_EV_EXCEPTION, ex, 2), 1);
+	cr_assert(ex[0]->args[0] == 14 && ex[0]->args[1] == 0xd && ex[0]->args[3] == A,
+		  "vector %lu error %#lx cr2 %#lx", (unsigned long)ex[0]->args[0],
+		  (unsigned long)ex[0]->args[1], (unsigned long)ex[0]->args[3]);
+	n = events_since(vm, 0, PW_EV_CONSOLE, con, 32);
+	for (size_t i = 0; i < n && i < 32; i++)
+		said |= !!memmem(con[i]->args, con[i]->len, "Corrupted page", 14);
+	cr_assert(said, "the console names the corruption");
+	vm_destroy(vm);
+}
+
+/*
+ * Task 1's PTE redirected to task 2's page: task 1 reads task 2's data,
+ * and the guest cannot know.  Outcome: only the host notices, its walker
+ * finding the entry at a frame the guest never mapped there.
+ */
+Test(corrupt, redirected_pfn_is_caught_by_the_host_walker)
+{
+	const struct pw_event *m[16];
+	uint64_t t1, t2, mem0, v = 0, mine = 0, theirs = 0;
+	struct vm_paging pg;
+	struct vm_walk w;
+	struct vm *vm;
+	size_t n;
+
+	require_kvm();
+	vm = boot_ops_guest(0);
+	t1 = setup(vm, &mem0);
+	t2 = new_task(vm);
+	map(vm, t2, A, 2 * MB, RW);
+	cr_assert_eq(touch(vm, t2, A, PW_ACCESS_WRITE, true, 0x5678, NULL), 0);
+	n = events_since(vm, 0, PW_EV_MAP, m, 16);
+	for (size_t i = 0; i < n && i < 16; i++) {
+		if (m[i]->args[1] != A)
+			continue;
+		if (m[i]->args[0] == 1)
+			mine = m[i]->args[2];
+		else
+			theirs = m[i]->args[2];
+	}
+	cr_assert(mine && theirs && mine != theirs);
+	pg = task_paging(vm, 1);
+	cr_assert_eq(vm_corrupt(vm, &pg, A, 1, VM_CORRUPT_REDIRECT_PFN, theirs, NULL), VMM_OK);
+	cr_assert_eq(touch(vm, t1, A, PW_ACCESS_READ, true, 0, &v), 0);
+	cr_assert_eq(v, 0x5678, "task 1 reads task 2's page");
+	cr_assert_eq(vm_walk(vm, &pg, A, &w), VMM_OK);
+	cr_assert(w.present && w.phys == theirs && w.phys != mine,
+		  "the walker sees %#lx where the guest mapped %#lx", (unsigned long)w.phys,
+		  (unsigned long)mine);
+	vm_destroy(vm);
+}
+
+/*
+ * The PTE table under A zeroed: every entry none, so the read demand-
+ * faults the zero page (0x4, mapped) and the data is silently gone; the
+ * page that was there is leaked, which the host's page counts show after
+ * exit.  Outcome: the guest survives; the host notices.
+ */
+Test(corrupt, zeroed_pte_table_loses_data_and_leaks)
+{
+	uint64_t t, mem0, v = 1;
+	struct vm_paging pg;
+	struct vm *vm;
+
+	require_kvm();
+	vm = boot_ops_guest(0);
+	t = setup(vm, &mem0);
+	pg = task_paging(vm, 1);
+	cr_assert_eq(vm_corrupt(vm, &pg, A, 2, VM_CORRUPT_ZERO_TABLE, 0, NULL), VMM_OK);
+	cr_assert_eq(touch(vm, t, A, PW_ACCESS_READ, true, 0, &v), 0);
+	cr_assert_eq(v, 0, "the write is gone");
+	cr_assert_eq(last_fault(vm)->args[3], PW_FAULT_MAPPED);
+	cr_assert_eq(op(vm, PW_OP_TASK_EXIT, t, 0, 0, 0, 0, NULL), 0);
+	cr_assert_eq(mem0 - free_pages(vm), 1, "the lost page leaked");
+	vm_destroy(vm);
+}
+
+/*
+ * P cleared in the PMD entry: pmd_clear_bad() reports and clears it, the
+ * fault retries on a new PTE table and maps the zero page.  The old PTE
+ * table and its page are lost (as in Linux): 2 pages leaked after exit.
+ */
+Test(corrupt, clear_present_in_a_pmd_is_cleared_as_bad)
+{
+	uint64_t t, mem0, v = 1;
+	struct vm_paging pg;
+	struct vm *vm;
+
+	require_kvm();
+	vm = boot_ops_guest(0);
+	t = setup(vm, &mem0);
+	pg = task_paging(vm, 1);
+	cr_assert_eq(vm_corrupt(vm, &pg, A, 2, VM_CORRUPT_CLEAR_PRESENT, 0, NULL), VMM_OK);
+	cr_assert_eq(touch(vm, t, A, PW_ACCESS_READ, true, 0, &v), 0);
+	cr_assert_eq(v, 0);
+	cr_assert_eq(op(vm, PW_OP_TASK_EXIT, t, 0, 0, 0, 0, NULL), 0);
+	cr_assert_eq(mem0 - free_pages(vm), 2, "the old PTE table and its page");
+	vm_destroy(vm);
+}
+
+/*
+ * An injected #PF the guest never caused.  A write fault (W|P) on the
+ * direct map, which the tables allow, is spurious_kernel_fault(): reported
+ * and ignored, and the next op runs.  The same on vmalloc's start, which
+ * nothing maps, is an oops at whatever RIP the CPU was at.
+ */
+Test(corrupt, injected_page_faults)
+{
+	const uint64_t ok = PW_PAGE_OFFSET + 16 * MB;
+	struct vm *vm;
+	int64_t res;
+	uint64_t args[6] = { 2, 3 };
+
+	require_kvm();
+	vm = boot_ops_guest(0);
+	cr_assert_eq(vm_op(vm, 0, PW_OP_ECHO, args, &res, NULL), VMM_OK);
+	cr_assert_eq(vm_inject_page_fault(vm, 0, ok, 0x3), VMM_OK, "%s", vm_message(vm));
+	cr_assert_eq(vm_op(vm, 0, PW_OP_ECHO, args, &res, NULL), VMM_OK, "%s", vm_message(vm));
+	cr_assert_eq(res, 5);
+	cr_assert_eq(last_fault(vm)->args[0], ok);
+	cr_assert_eq(last_fault(vm)->args[1], 0x3);
+	cr_assert_eq(last_fault(vm)->args[3], PW_FAULT_SPURIOUS);
+
+	cr_assert_eq(vm_inject_page_fault(vm, 0, PW_VMALLOC_START, 0x3), VMM_OK);
+	cr_assert_eq(vm_op(vm, 0, PW_OP_ECHO, args, &res, NULL), VMM_GUEST_FAILED, "%s", vm_message(vm));
+	cr_assert_eq(vm_guest_status(vm), PW_GUEST_EXIT_PANIC);
+	vm_destroy(vm);
+}

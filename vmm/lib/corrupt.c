@@ -1,0 +1,129 @@
+/*
+ * Host-side fault injection at an op boundary, while every vCPU is parked
+ * between ops: edit one paging-structure entry in guest RAM, or make the
+ * next KVM_RUN deliver a #PF the guest never caused (KVM_SET_VCPU_EVENTS).
+ */
+#include <errno.h>
+#include <string.h>
+#include <sys/ioctl.h>
+
+#include "internal.h"
+
+#define ENTRY_ADDR_MASK	0x000ffffffffff000ULL
+#define ENTRY_PRESENT	1ULL
+
+static bool all_parked(const struct vm *vm)
+{
+	for (unsigned int i = 0; i < vm->nvcpus; i++)
+		if (vm->vcpus[i].in_run || vm->vcpus[i].async.started)
+			return false;
+	return true;
+}
+
+/* Guest-physical address of the level-`level` entry on va's walk (SDM levels, 1 = PTE). */
+static int entry_addr(struct vm *vm, const struct vm_paging *pg, uint64_t va, unsigned int level,
+		      uint64_t *pa)
+{
+	unsigned int top = pg->cr4 & (1ULL << 12) ? 5 : 4;
+	struct vm_walk w;
+	uint64_t table;
+
+	if (level < 1 || level > top || vm_walk(vm, pg, va, &w) != VMM_OK)
+		return -1;
+	/* The table at `level` is what the entry above points to, or CR3 at the top. */
+	if (level == top)
+		table = pg->cr3 & ENTRY_ADDR_MASK;
+	else if (w.entries[level] & ENTRY_PRESENT)
+		table = w.entries[level] & ENTRY_ADDR_MASK;
+	else
+		return -1;
+	*pa = table + ((va >> (12 + 9 * (level - 1))) & 511) * 8;
+	return *pa + 8 <= vm->ram_size ? 0 : -1;
+}
+
+/*
+ * The host wrote the guest's tables behind KVM's back: with shadow paging
+ * (nested and PVM-based hosts) KVM's shadow of them is now stale, since it
+ * only tracks the guest's own writes.  Deleting and re-adding the memory
+ * slot makes KVM drop every shadow page; with EPT/NPT it costs a refault.
+ */
+static enum vmm_status drop_shadow_pages(struct vm *vm)
+{
+	struct kvm_userspace_memory_region r = {
+		.slot = 0, .guest_phys_addr = 0, .memory_size = 0,
+		.userspace_addr = (uintptr_t)vm->ram,
+	};
+
+	if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &r))
+		return vm_stop(vm, VMM_INTERNAL, "deleting the memory slot: %s", strerror(errno));
+	r.memory_size = vm->ram_size;
+	if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &r))
+		return vm_stop(vm, VMM_INTERNAL, "re-adding the memory slot: %s", strerror(errno));
+	return VMM_OK;
+}
+
+enum vmm_status vm_corrupt(struct vm *vm, const struct vm_paging *pg, uint64_t va, unsigned int level,
+			   enum vm_corruption kind, uint64_t arg, uint64_t *old)
+{
+	uint64_t pa, e, table;
+
+	if (!all_parked(vm)) {
+		snprintf(vm->msg, sizeof(vm->msg), "vm_corrupt: a vCPU is running");
+		return VMM_BAD_INPUT;
+	}
+	if (entry_addr(vm, pg, va, level, &pa)) {
+		snprintf(vm->msg, sizeof(vm->msg), "vm_corrupt: no level-%u entry on the walk of %#lx",
+			 level, (unsigned long)va);
+		return VMM_BAD_INPUT;
+	}
+	memcpy(&e, vm->ram + pa, 8);
+	if (old)
+		*old = e;
+	switch (kind) {
+	case VM_CORRUPT_CLEAR_PRESENT:
+		e &= ~ENTRY_PRESENT;
+		break;
+	case VM_CORRUPT_SET_RESERVED:		/* the first bit above MAXPHYADDR */
+		e |= 1ULL << vm->maxphyaddr;
+		break;
+	case VM_CORRUPT_REDIRECT_PFN:
+		e = (e & ~ENTRY_ADDR_MASK) | (arg & ENTRY_ADDR_MASK);
+		break;
+	case VM_CORRUPT_ZERO_TABLE:		/* the table this entry points to */
+		table = e & ENTRY_ADDR_MASK;
+		if (!(e & ENTRY_PRESENT) || level == 1 || table + 4096 > vm->ram_size) {
+			snprintf(vm->msg, sizeof(vm->msg), "vm_corrupt: no table under that entry");
+			return VMM_BAD_INPUT;
+		}
+		memset(vm->ram + table, 0, 4096);
+		return drop_shadow_pages(vm);
+	default:
+		return VMM_BAD_INPUT;
+	}
+	memcpy(vm->ram + pa, &e, 8);
+	return drop_shadow_pages(vm);
+}
+
+enum vmm_status vm_inject_page_fault(struct vm *vm, unsigned int cpu, uint64_t cr2, uint32_t error_code)
+{
+	struct kvm_vcpu_events ev;
+	struct kvm_sregs sregs;
+	struct vcpu *v;
+
+	if (cpu >= vm->nvcpus || !all_parked(vm)) {
+		snprintf(vm->msg, sizeof(vm->msg), "vm_inject_page_fault: cpu %u missing or running", cpu);
+		return VMM_BAD_INPUT;
+	}
+	v = &vm->vcpus[cpu];
+	if (ioctl(v->fd, KVM_GET_SREGS, &sregs) || ioctl(v->fd, KVM_GET_VCPU_EVENTS, &ev))
+		return vm_stop(vm, VMM_INTERNAL, "KVM_GET_SREGS/VCPU_EVENTS: %s", strerror(errno));
+	sregs.cr2 = cr2;
+	ev.exception.injected = 1;
+	ev.exception.nr = 14;
+	ev.exception.has_error_code = 1;
+	ev.exception.error_code = error_code;
+	ev.flags = 0;
+	if (ioctl(v->fd, KVM_SET_SREGS, &sregs) || ioctl(v->fd, KVM_SET_VCPU_EVENTS, &ev))
+		return vm_stop(vm, VMM_INTERNAL, "KVM_SET_SREGS/VCPU_EVENTS: %s", strerror(errno));
+	return VMM_OK;
+}
