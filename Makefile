@@ -45,7 +45,7 @@ FUZZ_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -D_GNU_SOURCE -MMD -MP \
 FUZZ_LIBVMM_OBJS := $(LIBVMM_SRCS:%.c=$(FUZZ)/obj/%.o)
 FUZZERS := $(FUZZ)/fuzz_elf $(FUZZ)/fuzz_channel
 
-.PHONY: all deps run test fuzz bench clean
+.PHONY: all deps run test fuzz bench campaign clean
 all: $(O)/vmm $(O)/guest.elf $(O)/guest-debug-spinlock.elf
 
 deps:
@@ -56,7 +56,7 @@ run: deps
 	cd $(O) && ./vmm guest.elf
 
 test: deps
-	@$(MAKE) --no-print-directory all $(O)/tests/pagewalk-tests $(TEST_GUESTS)
+	@$(MAKE) --no-print-directory all $(O)/tests/pagewalk-tests $(O)/campaign $(TEST_GUESTS)
 	scripts/run-tests.sh $(O)/tests/pagewalk-tests $(TESTFLAGS)
 
 # Seeds: the guest ELFs we build (the pagewalk guest without its DWARF,
@@ -80,6 +80,15 @@ fuzz:
 bench: deps
 	@$(MAKE) --no-print-directory all $(O)/bench $(O)/page_fault1 $(TEST_GUESTS)
 	scripts/bench.sh $(O)
+
+# A fault-injection campaign over this machine's cores: README, "Fault injection".
+campaign: deps
+	@$(MAKE) --no-print-directory all $(O)/campaign
+	$(O)/campaign -j $$(nproc) $(CAMPAIGNFLAGS) $(O) > $(O)/campaign.jsonl
+
+$(O)/campaign: scripts/campaign.c
+	@echo "  CC      $@"
+	@$(CC) $(HOST_CFLAGS) -o $@ $<
 
 $(O)/bench: $(O)/obj/scripts/bench.o $(O)/libvmm.a
 	@echo "  LD      $@"

@@ -100,6 +100,11 @@ static char *slurp(FILE *f)
 
 void run_vmm(struct cli_run *r, const char *const argv[])
 {
+	run_program(r, VMM_BIN, argv);
+}
+
+void run_program(struct cli_run *r, const char *path, const char *const argv[])
+{
 	FILE *out = tmpfile(), *err = tmpfile();
 	posix_spawn_file_actions_t fa;
 	pid_t pid;
@@ -109,8 +114,8 @@ void run_vmm(struct cli_run *r, const char *const argv[])
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_adddup2(&fa, fileno(out), 1);
 	posix_spawn_file_actions_adddup2(&fa, fileno(err), 2);
-	cr_assert_eq(posix_spawn(&pid, VMM_BIN, &fa, NULL, (char *const *)argv, environ), 0,
-		     "cannot spawn %s", VMM_BIN);
+	cr_assert_eq(posix_spawn(&pid, path, &fa, NULL, (char *const *)argv, environ), 0,
+		     "cannot spawn %s", path);
 	posix_spawn_file_actions_destroy(&fa);
 	cr_assert_eq(waitpid(pid, &ws, 0), pid);
 	r->status = WIFEXITED(ws) ? WEXITSTATUS(ws) : -1;
@@ -120,7 +125,7 @@ void run_vmm(struct cli_run *r, const char *const argv[])
 	fclose(err);
 	/* Under SANITIZE=1 the child is instrumented too: its reports fail the test. */
 	cr_assert(!strstr(r->err, "Sanitizer") && !strstr(r->err, "runtime error:"),
-		  "sanitizer report from vmm: %s", r->err);
+		  "sanitizer report from %s: %s", path, r->err);
 }
 
 void cli_run_free(struct cli_run *r)

@@ -14,6 +14,7 @@
 #define GUEST_ELF	PW_BUILD_DIR "/guest.elf"
 #define VMM_BIN		PW_BUILD_DIR "/vmm"
 #define TEST_GUEST(n)	PW_BUILD_DIR "/tests/guests/" n ".elf"
+#define CAMPAIGN_BIN	PW_BUILD_DIR "/campaign"
 
 /*
  * Every test that boots a guest starts with this: without a usable
@@ -53,6 +54,7 @@ struct cli_run {
 };
 
 void run_vmm(struct cli_run *r, const char *const argv[]);
+void run_program(struct cli_run *r, const char *path, const char *const argv[]);
 void cli_run_free(struct cli_run *r);
 
 /* The first `max` PT_LOAD program headers of an ELF64 file, in file order. */

@@ -20,7 +20,9 @@ static void usage(FILE *f)
 		"                    the boot CPU, the others serve ops (libvmm vm_op)\n"
 		"  --timeout SEC     watchdog: stop a guest still running after SEC seconds\n"
 		"                    (default 10, 0 = never)\n"
-		"  --workload NAME   built-in workload the pagewalk guest runs: default, ops\n"
+		"  --workload NAME   built-in workload the pagewalk guest runs: default, ops,\n"
+		"                    faults (every allocation site, errors tolerated, exits\n"
+		"                    with status 0x71 if pages leaked)\n"
 		"  --kernel-sync MODE how kernel mappings reach every pgd: prealloc (default;\n"
 		"                    preallocate_vmalloc_pages), fault (vmalloc_fault) or\n"
 		"                    eager (arch_sync_kernel_mappings over pgd_list)\n"
@@ -154,8 +156,9 @@ int main(int argc, char **argv)
 			cfg.timeout_ms = secs > 0 && secs < 0.001 ? 1 : secs * 1000;
 			break;
 		case 'w':
-			if (strcmp(optarg, PW_WORKLOAD_DEFAULT) && strcmp(optarg, PW_WORKLOAD_OPS))
-				return bad_option("--workload '%s': expected default or ops", optarg);
+			if (strcmp(optarg, PW_WORKLOAD_DEFAULT) && strcmp(optarg, PW_WORKLOAD_OPS) &&
+			    strcmp(optarg, PW_WORKLOAD_FAULTS))
+				return bad_option("--workload '%s': expected default, ops or faults", optarg);
 			cfg.workload = optarg;
 			break;
 		case 'i':

@@ -21,6 +21,8 @@ struct fault_attr {
 	uint64_t calls;		/* every call that asked, for reports */
 };
 
+extern uint64_t nr_injected;	/* failures injected so far */
+
 void fault_inject_init(uint64_t seed);
 void fault_inject_set(enum pw_inject_site site, const struct fault_attr *attr);
 uint64_t fault_inject_fail_nth(uint64_t n);	/* returns calls counted since the last */

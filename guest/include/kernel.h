@@ -63,6 +63,8 @@ __attribute__((noreturn)) void pw_exit(uint32_t status);
 /* kernel/ops.c, kernel/workload.c */
 __attribute__((noreturn)) void serve_ops(void);
 __attribute__((noreturn)) void run_default_workload(void);
+void prepare_faults_workload(void);
+__attribute__((noreturn)) void run_faults_workload(void);
 
 /* arch/ */
 void trap_init(void);

@@ -8,6 +8,7 @@ static struct fault_attr attrs[PW_INJECT_SITE_MAX];
 static spinlock_t inject_lock;	/* the attributes, the PRNG, fail-nth */
 static uint64_t rng_state;
 static uint64_t fail_nth, nth_calls;
+uint64_t nr_injected;
 
 void fault_inject_init(uint64_t seed)
 {
@@ -84,7 +85,9 @@ bool should_fail(enum pw_inject_site site, unsigned int level)
 	call = ++attr->calls;
 	fail = __should_fail(attr);
 	spin_unlock(&inject_lock);
-	if (fail)
+	if (fail) {
+		__atomic_add_fetch(&nr_injected, 1, __ATOMIC_RELAXED);
 		emit(PW_EV_INJECT, site, level, call, 0, 0);
+	}
 	return fail;
 }

@@ -84,11 +84,15 @@ __attribute__((noreturn)) void start_kernel(uint64_t fdt_pa, unsigned int cpu)
 	     (uintptr_t)_text - PW_START_KERNEL_MAP, (uintptr_t)_end - PW_START_KERNEL_MAP);
 	__atomic_store_n(&smp_boot_done, 1, __ATOMIC_RELEASE);
 	cpu_online();
+	if (!strcmp(boot_params.workload, PW_WORKLOAD_FAULTS))
+		prepare_faults_workload();	/* before injection is armed */
 	arm_fault_injection();
 
 	if (!strcmp(boot_params.workload, PW_WORKLOAD_OPS))
 		serve_ops();
 	if (!strcmp(boot_params.workload, PW_WORKLOAD_DEFAULT))
 		run_default_workload();
+	if (!strcmp(boot_params.workload, PW_WORKLOAD_FAULTS))
+		run_faults_workload();
 	panic("unknown workload '%s'", boot_params.workload);
 }

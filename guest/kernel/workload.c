@@ -1,4 +1,5 @@
 /* The built-in workload `./vmm guest.elf` runs when no host drives ops. */
+#include "fault_inject.h"
 #include "kernel.h"
 #include "mm.h"
 #include "task.h"
@@ -158,4 +159,55 @@ __attribute__((noreturn)) void run_default_workload(void)
 	demand_paging();
 	pgd_sharing();
 	pw_exit(PW_GUEST_EXIT_OK);
+}
+
+/*
+ * The fault-injection workload (`--workload faults`): every allocation
+ * site of the paging core, with every error tolerated, then everything
+ * freed.  Whatever was injected, the pages free afterwards must equal
+ * those free before; else it exits PW_GUEST_EXIT_LEAK.  The vmalloc area
+ * is used once before counting: vfree keeps kernel page tables.
+ */
+static uint64_t faults_free0;
+
+void prepare_faults_workload(void)
+{
+	void *va = vmalloc(4 * PAGE_SIZE, 0);
+
+	if (va)
+		vfree(va);
+	faults_free0 = mm_counters.free;
+}
+
+__attribute__((noreturn)) void run_faults_workload(void)
+{
+	long id = task_create(), child = -1;
+	struct task_struct *t = id > 0 ? find_task(id) : NULL, *c = NULL;
+	void *va;
+	uint64_t v;
+
+	if (t) {
+		struct mm_struct *mm = get_task_mm(t);
+
+		if (mm) {
+			do_mmap(mm, 256 * MB, 4 * MB, PW_PROT_READ | PW_PROT_WRITE);
+			mmput(mm);
+		}
+		task_touch(t, 256 * MB, PW_ACCESS_WRITE, true, 1, &v);
+		task_touch(t, 258 * MB, PW_ACCESS_WRITE, true, 2, &v);
+		child = task_fork(t);
+	}
+	c = child > 0 ? find_task(child) : NULL;
+	if (c)
+		task_touch(c, 256 * MB, PW_ACCESS_WRITE, true, 3, &v);
+	va = vmalloc(4 * PAGE_SIZE, 0);
+	if (va)
+		vfree(va);
+	if (t)
+		task_exit(t, 0);
+	if (c)
+		task_exit(c, 0);
+	printk("faults workload: %lu failures injected, %ld pages missing\n",
+	       (unsigned long)nr_injected, (long)(faults_free0 - mm_counters.free));
+	pw_exit(mm_counters.free == faults_free0 ? PW_GUEST_EXIT_OK : PW_GUEST_EXIT_LEAK);
 }

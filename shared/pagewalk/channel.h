@@ -282,9 +282,11 @@ enum pw_op {
 /* Built-in workloads, named by /chosen "pagewalk,workload". */
 #define PW_WORKLOAD_DEFAULT	"default"	/* boot facts, one handled #PF, exit */
 #define PW_WORKLOAD_OPS		"ops"		/* serve host ops until PW_OP_EXIT */
+#define PW_WORKLOAD_FAULTS	"faults"	/* fault-injection target: tolerate every error, check for leaks */
 
 /* Guest exit statuses (port 0xf4) the pagewalk guest itself uses. */
 #define PW_GUEST_EXIT_OK	0
 #define PW_GUEST_EXIT_PANIC	0x70	/* unexpected exception or panic() */
+#define PW_GUEST_EXIT_LEAK	0x71	/* the faults workload ended with pages missing */
 
 #endif
