@@ -264,6 +264,7 @@ void tlb_finish_mmu(struct mmu_gather *tlb);
 extern char empty_zero_page[PAGE_SIZE];
 
 unsigned int handle_mm_fault(struct vm_area_struct *vma, unsigned long address, unsigned int flags);
+pmd_t *walk_to_pmd(struct mm_struct *mm, unsigned long address);
 void unmap_vmas(struct mmu_gather *tlb, struct vm_area_struct *vma, unsigned long start,
 		unsigned long end);
 void free_pgtables(struct mmu_gather *tlb, struct vm_area_struct *vma, unsigned long floor,
