@@ -1,6 +1,8 @@
 #include <fcntl.h>
+#include <linux/kvm.h>
 #include <spawn.h>
 #include <stdio.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -166,4 +168,24 @@ void elf_loads(const char *path, Elf64_Phdr *out, size_t max)
 	}
 	close(fd);
 	cr_assert_eq(found, max, "%s: %zu PT_LOADs, expected %zu", path, found, max);
+}
+
+bool kvm_cpuid(uint32_t function, struct kvm_cpuid_entry2 *out)
+{
+	struct kvm_cpuid2 *c = calloc(1, sizeof(*c) + 256 * sizeof(c->entries[0]));
+	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	bool found = false;
+
+	cr_assert(c && fd >= 0);
+	c->nent = 256;
+	cr_assert_eq(ioctl(fd, KVM_GET_SUPPORTED_CPUID, c), 0, "%s", strerror(errno));
+	for (unsigned int i = 0; i < c->nent; i++) {
+		if (c->entries[i].function == function && c->entries[i].index == 0) {
+			*out = c->entries[i];
+			found = true;
+		}
+	}
+	close(fd);
+	free(c);
+	return found;
 }

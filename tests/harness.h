@@ -63,4 +63,8 @@ void elf_loads(const char *path, Elf64_Phdr *out, size_t max);
 /* A temporary copy of `src` the test may corrupt; free the path with free(). */
 char *temp_copy(const char *src);
 
+/* KVM's CPUID leaf `function` (index 0), which the vCPU gets as is (vmm/lib/boot.c). */
+struct kvm_cpuid_entry2;
+bool kvm_cpuid(uint32_t function, struct kvm_cpuid_entry2 *out);
+
 #endif

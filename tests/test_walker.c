@@ -12,10 +12,8 @@
  * 64 vmalloc entries.  A CPU runs in a task's mm only for one access
  * (guest/kernel/task.c) and is on swapper_pg_dir between ops.
  */
-#include <fcntl.h>
 #include <linux/kvm.h>
 #include <stdio.h>
-#include <sys/ioctl.h>
 
 #include <pagewalk/layout.h>
 
@@ -23,8 +21,6 @@
 #include "harness.h"
 
 #define ADDR_MASK	0x000ffffffffff000ULL
-#define X86_CR0_WP	(1ULL << 16)
-#define EFER_NXE	(1ULL << 11)
 
 static struct vm_paging cpu_paging(struct vm *vm)
 {
@@ -246,27 +242,6 @@ static const char *line_of(const char *text, const char *prefix, char *buf, size
 	cr_assert_not_null(l, "no line starting %s in:\n%s", prefix, text);
 	snprintf(buf, len, "%.*s", (int)strcspn(l, "\n"), l);
 	return buf;
-}
-
-/* KVM's CPUID leaf `function`, which the vCPU got as is (vmm/lib/boot.c). */
-static bool kvm_cpuid(uint32_t function, struct kvm_cpuid_entry2 *out)
-{
-	struct kvm_cpuid2 *c = calloc(1, sizeof(*c) + 256 * sizeof(c->entries[0]));
-	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
-	bool found = false;
-
-	cr_assert(c && fd >= 0);
-	c->nent = 256;
-	cr_assert_eq(ioctl(fd, KVM_GET_SUPPORTED_CPUID, c), 0, "%s", strerror(errno));
-	for (unsigned int i = 0; i < c->nent; i++) {
-		if (c->entries[i].function == function && c->entries[i].index == 0) {
-			*out = c->entries[i];
-			found = true;
-		}
-	}
-	close(fd);
-	free(c);
-	return found;
 }
 
 /*

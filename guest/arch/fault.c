@@ -235,7 +235,7 @@ void exc_page_fault(struct pt_regs *regs)
 {
 	unsigned long address = read_cr2();
 
-	if (bench_floor_fault(address))
+	if (bench_floor_fault(address) || access_test_fault(regs, address))
 		return;
 
 	fault_tables_installed = 0;

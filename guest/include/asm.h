@@ -12,6 +12,7 @@
 #define MSR_EFER	0xc0000080
 #define MSR_FS_BASE	0xc0000100
 #define EFER_NXE	(1ULL << 11)
+#define X86_CR0_WP	(1ULL << 16)
 #define X86_EFLAGS_IF	(1ULL << 9)
 #define X86_CR4_PGE	(1ULL << 7)
 #define X86_CR4_LA57	(1ULL << 12)
@@ -56,6 +57,19 @@ static inline void local_irq_enable(void)
 static inline void local_irq_disable(void)
 {
 	asm volatile("cli" ::: "memory");
+}
+
+static inline uint64_t read_cr0(void)
+{
+	uint64_t v;
+
+	asm volatile("mov %%cr0, %0" : "=r"(v));
+	return v;
+}
+
+static inline void write_cr0(uint64_t v)
+{
+	asm volatile("mov %0, %%cr0" : : "r"(v) : "memory");
 }
 
 static inline uint64_t read_cr2(void)

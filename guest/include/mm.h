@@ -266,6 +266,7 @@ extern char empty_zero_page[PAGE_SIZE];
 
 unsigned int handle_mm_fault(struct vm_area_struct *vma, unsigned long address, unsigned int flags);
 pmd_t *mm_find_pmd(struct mm_struct *mm, unsigned long addr);
+pmd_t *walk_to_pmd(struct mm_struct *mm, unsigned long address);
 void unmap_vmas(struct mmu_gather *tlb, struct vm_area_struct *vma, unsigned long start,
 		unsigned long end);
 void free_pgtables(struct mmu_gather *tlb, struct vm_area_struct *vma, unsigned long floor,

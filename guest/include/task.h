@@ -47,9 +47,15 @@ struct task_struct *find_task(uint64_t id);
 bool bench_floor_fault(unsigned long address);
 long bench_faults(struct task_struct *t, struct mm_struct *mm, unsigned long addr,
 		  unsigned long pages, bool bare, uint64_t *faults);
+/* kernel/access.c */
+struct pt_regs;
+void access_test_init(void);
+bool access_test_fault(struct pt_regs *regs, unsigned long address);
+long access_test(struct mm_struct *mm, unsigned long addr, unsigned long n, uint64_t *out);
 
 long task_touch(struct task_struct *t, uint64_t addr, uint64_t access, bool user, uint64_t value,
 		uint64_t *out);
+long touch_current(uint64_t addr, uint64_t access, bool user, uint64_t value, uint64_t *out);
 void task_exit(struct task_struct *t, int signal);
 
 #endif

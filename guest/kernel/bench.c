@@ -38,9 +38,7 @@ static long floor_prepare(struct mm_struct *mm, unsigned long addr, unsigned lon
 	if (!floor.pool)
 		return -PW_ENOMEM;
 	for (unsigned long i = 0; i < pages; i++) {
-		unsigned long a = addr + i * PAGE_SIZE;
-		pud_t *pud = pud_alloc(mm, p4d_alloc(mm, pgd_offset(mm, a), a), a);
-		pmd_t *pmd = pud ? pmd_alloc(mm, pud, a) : NULL;
+		pmd_t *pmd = walk_to_pmd(mm, addr + i * PAGE_SIZE);
 
 		floor.pool[i] = alloc_page(PG_anon);
 		if (!pmd || pte_alloc(mm, pmd) || !floor.pool[i])

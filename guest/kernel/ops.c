@@ -38,6 +38,8 @@ static int64_t do_task_op(uint32_t op, struct task_struct *t, struct mm_struct *
 		return task_fork(t);
 	case PW_OP_BENCH_FAULTS:
 		return bench_faults(t, mm, args[1], args[2], args[3], &out[0]);
+	case PW_OP_ACCESS_TEST:
+		return access_test(mm, args[1], args[2], out);
 	case PW_OP_MM_INFO:
 		out[0] = mm->nr_tables[PT_PUD];
 		out[1] = mm->nr_tables[PT_PMD];
@@ -64,6 +66,7 @@ static int64_t do_op(uint32_t op, const uint64_t *args, uint64_t *out)
 	case PW_OP_TASK_EXIT:
 	case PW_OP_FORK:
 	case PW_OP_BENCH_FAULTS:
+	case PW_OP_ACCESS_TEST:
 	case PW_OP_MM_INFO:
 		t = find_task(args[0]);
 		mm = t ? get_task_mm(t) : NULL;

@@ -117,12 +117,12 @@ void task_exit(struct task_struct *t, int signal)
 }
 
 /*
- * One access to `addr` in t's address space: from ring 3 through the
+ * One access to `addr` in the mm this CPU runs in: from ring 3 through the
  * trampoline, or from the kernel through the exception-table probes (as
  * copy_from_user() would, there being no SMAP).  A user access that ends in
- * a signal ends the task.
+ * a signal returns TASK_KILLED(signal).
  */
-static long touch(uint64_t addr, uint64_t access, bool user, uint64_t value, uint64_t *out)
+long touch_current(uint64_t addr, uint64_t access, bool user, uint64_t value, uint64_t *out)
 {
 	if (!user) {
 		if (access == PW_ACCESS_READ)
@@ -161,7 +161,7 @@ long task_touch(struct task_struct *t, uint64_t addr, uint64_t access, bool user
 		return -PW_ESRCH;
 	switch_mm(mm);
 	local_irq_enable();	/* while in the mm, take its shootdowns */
-	ret = touch(addr, access, user, value, out);
+	ret = touch_current(addr, access, user, value, out);
 	local_irq_disable();
 	switch_mm(&init_mm);
 	if (user && ret > 0) {		/* TASK_KILLED(signal) */

@@ -13,10 +13,7 @@ struct ksync_stats ksync_stats;
 /* An allocating walk of init_mm down to the PMD for a kernel address. */
 static pmd_t *kernel_pmd(unsigned long va)
 {
-	pgd_t *pgd = pgd_offset_k(va);
-	p4d_t *p4d = p4d_alloc(&init_mm, pgd, va);
-	pud_t *pud = p4d ? pud_alloc(&init_mm, p4d, va) : NULL;
-	pmd_t *pmd = pud ? pmd_alloc(&init_mm, pud, va) : NULL;
+	pmd_t *pmd = walk_to_pmd(&init_mm, va);
 
 	if (!pmd)
 		panic("out of memory for kernel page tables at %#lx", va);

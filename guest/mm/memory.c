@@ -419,6 +419,15 @@ unsigned int handle_mm_fault(struct vm_area_struct *vma, unsigned long address, 
 	return __handle_mm_fault(vma, address, flags);
 }
 
+/* walk_to_pmd(): the PMD entry for address, allocating the tables above it; NULL if out of memory. */
+pmd_t *walk_to_pmd(struct mm_struct *mm, unsigned long address)
+{
+	p4d_t *p4d = p4d_alloc(mm, pgd_offset(mm, address), address);
+	pud_t *pud = p4d ? pud_alloc(mm, p4d, address) : NULL;
+
+	return pud ? pmd_alloc(mm, pud, address) : NULL;
+}
+
 /* zap_pte_range() and up: clear the PTEs, give the pages to the mmu_gather. */
 static void zap_pte_range(struct mmu_gather *tlb, struct mm_struct *mm, pmd_t *pmd,
 			  unsigned long addr, unsigned long end)

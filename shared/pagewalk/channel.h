@@ -245,7 +245,11 @@ enum pw_fault_outcome {
 	X(INJECT, 24, "inject")	/* site, levels (bit 1 << PW_LEVEL_*, 0: all), probability, \
 				   interval, times, space: arm one site (probability 0 disarms) */ \
 	X(FAIL_NTH, 25, "fail_nth") /* n: fail the n-th call of any site from now (0: off); \
-				       result = calls counted since the last fail_nth */
+				       result = calls counted since the last fail_nth */ \
+	X(ACCESS_TEST, 26, "access_test") /* task, addr, n: run cases 0..n-1 of the access-test \
+				       table in the task's 2 MiB at addr (below); result = n, \
+				       out[0] = the table's, out[1] = the test page's \
+				       guest-physical address */
 
 enum pw_op {
 #define PW_OP_ENUM(name, id, str) PW_OP_##name = id,
@@ -267,6 +271,31 @@ enum pw_op {
 #define PW_ACCESS_FETCH	2	/* TOUCH: jump there (user only); the code must return */
 #define PW_ACCESS_READ_LOOP 3	/* TOUCH: read it `value` times from ring 3 */
 #define PW_ACCESS_WRITE_PAGES 4	/* TOUCH: write a byte to each of `value` pages from there, ring 3 */
+
+/*
+ * PW_OP_ACCESS_TEST, after kvm-unit-tests' x86/access.c: per case the guest
+ * maps its test page at addr + (the page's physical address modulo 2 MiB)
+ * through a PDE and a PTE with the host's bits, or through a 2 MiB PDE if
+ * pde has PS, sets CR0.WP and EFER.NXE as asked, makes one access and
+ * reports.  Data accesses go to PW_AC_DATA in the page; a fetch runs its
+ * first instruction, `jmp *%rsi`, back to the caller as PW_ACCESS_FETCH's
+ * code does.  Of pde and pte the guest takes bits 11:0 and 63:36 (no RAM
+ * address has those) and, in a 2 MiB PDE, the reserved bits 20:13.  addr
+ * must be 2 MiB-aligned, in one VMA, with nothing mapped at the test page.
+ */
+struct pw_access_case {
+	uint64_t pde, pte;		/* host: the bits to set */
+	uint64_t how;			/* host: PW_ACCESS_READ, _WRITE or _FETCH | PW_AC_* */
+	int64_t error_code;		/* guest: the #PF's error code, -1 if none */
+	uint64_t pde_after, pte_after;	/* guest: the entries after the access */
+};
+
+#define PW_AC_ACCESS	3u		/* PW_ACCESS_READ, _WRITE or _FETCH */
+#define PW_AC_USER	(1u << 2)	/* from ring 3, else from the kernel */
+#define PW_AC_CR0_WP	(1u << 3)
+#define PW_AC_EFER_NXE	(1u << 4)
+#define PW_AC_DATA	64		/* offset of data accesses in the test page */
+#define PW_ACCESS_TEST_MAX 1024		/* cases in the table */
 
 /* Where every task sees the user trampoline (a VM_SPECIAL page): the last page
  * below TASK_SIZE_MAX, which itself is the guard page Linux keeps unmapped. */

@@ -125,6 +125,8 @@ const struct pw_event *vm_events(const struct vm *vm, size_t *n);	/* if cfg.reco
 
 /* Copy guest-physical memory out; -1 if [gpa, gpa+len) is not all RAM. */
 int vm_read_phys(const struct vm *vm, uint64_t gpa, void *buf, size_t len);
+/* Copy into guest-physical memory, e.g. between ops; -1 likewise. */
+int vm_write_phys(struct vm *vm, uint64_t gpa, const void *buf, size_t len);
 
 /*
  * The host's own x86-64 page walker over guest RAM (4- and 5-level paging,

@@ -421,10 +421,23 @@ const char *vm_symbolise(const struct vm *vm, uint64_t addr, char *buf, size_t l
 	return symbolise(&vm->img, addr, buf, len);
 }
 
+static bool in_ram(const struct vm *vm, uint64_t gpa, size_t len)
+{
+	return gpa < vm->ram_size && len <= vm->ram_size - gpa;
+}
+
 int vm_read_phys(const struct vm *vm, uint64_t gpa, void *buf, size_t len)
 {
-	if (gpa >= vm->ram_size || len > vm->ram_size - gpa)
+	if (!in_ram(vm, gpa, len))
 		return -1;
 	memcpy(buf, vm->ram + gpa, len);
+	return 0;
+}
+
+int vm_write_phys(struct vm *vm, uint64_t gpa, const void *buf, size_t len)
+{
+	if (!in_ram(vm, gpa, len))
+		return -1;
+	memcpy(vm->ram + gpa, buf, len);
 	return 0;
 }
