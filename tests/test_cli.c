@@ -190,6 +190,25 @@ Test(cli, bad_options)
 	expect_bad_option(no_guest, "usage: vmm");
 }
 
+/*
+ * Without /dev/kvm: a mount namespace with an empty /dev (as root, with
+ * util-linux's unshare) makes it missing for vmm alone.  One line naming
+ * /dev/kvm and the errno, status 5.
+ */
+Test(cli, missing_dev_kvm_is_status_5)
+{
+	static const char script[] = "mount -t tmpfs none /dev && exec \"$0\" \"$1\"";
+	const char *argv[] = { "unshare", "-m", "sh", "-c", script, VMM_BIN, GUEST_ELF, NULL };
+	struct cli_run r;
+
+	if (geteuid() != 0 || access("/usr/bin/unshare", X_OK))
+		cr_skip_test("needs root and /usr/bin/unshare to hide /dev/kvm");
+	run_program(&r, "/usr/bin/unshare", argv);
+	cr_assert_eq(r.status, VMM_NO_KVM, "%s", r.err);
+	cr_assert_str_eq(r.err, "vmm: cannot open /dev/kvm: No such file or directory (errno 2)\n");
+	cli_run_free(&r);
+}
+
 Test(cli, help_lists_every_exit_status)
 {
 	const char *argv[] = { VMM_BIN, "--help", NULL };
