@@ -189,3 +189,12 @@ bool kvm_cpuid(uint32_t function, struct kvm_cpuid_entry2 *out)
 	free(c);
 	return found;
 }
+
+void end_vm(struct vm *vm)
+{
+	char report[4096];
+
+	cr_assert_eq(vm_check_invariants(vm, report, sizeof(report)), VMM_OK, "invariants: %s", report);
+	cr_assert_eq(vm_check_translate(vm, 0, 32, report, sizeof(report)), VMM_OK, "%s", report);
+	vm_destroy(vm);
+}

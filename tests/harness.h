@@ -43,6 +43,13 @@ struct vm *boot_ops_guest(uint64_t mem_bytes);
 struct vm *boot_ops_guest_with(const char *guest, const char *kernel_sync, unsigned int split_cpus,
 			       unsigned int ncpus);
 
+/*
+ * The end of every test that leaves its guest in a sane state: the host's
+ * invariant check (vm_check_invariants) and, where the vCPU can still be
+ * asked, the walker against KVM_TRANSLATE; then vm_destroy().
+ */
+void end_vm(struct vm *vm);
+
 /* Events of one type from event index `from` on, in order; returns how many. */
 size_t events_since(struct vm *vm, size_t from, enum pw_event_type type,
 		    const struct pw_event **out, size_t max);

@@ -50,5 +50,5 @@ Test(channel, ten_thousand_events_in_order_with_few_exits, .timeout = 120)
 	/* Every exit of the op was a doorbell (watchdog interrupts aside). */
 	cr_assert_eq(st->exits - exits0 - (st->exits_by_kind[VMM_EXIT_INTR] - intr0), 4,
 		     "%lu exits for %lu events", (unsigned long)(st->exits - exits0), (unsigned long)n);
-	vm_destroy(vm);
+	end_vm(vm);
 }

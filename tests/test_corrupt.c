@@ -123,6 +123,7 @@ Test(corrupt, redirected_pfn_is_caught_by_the_host_walker)
 {
 	const struct pw_event *m[16];
 	uint64_t t1, t2, mem0, v = 0, mine = 0, theirs = 0;
+	char report[1024];
 	struct vm_paging pg;
 	struct vm_walk w;
 	struct vm *vm;
@@ -152,6 +153,9 @@ Test(corrupt, redirected_pfn_is_caught_by_the_host_walker)
 	cr_assert(w.present && w.phys == theirs && w.phys != mine,
 		  "the walker sees %#lx where the guest mapped %#lx", (unsigned long)w.phys,
 		  (unsigned long)mine);
+	/* And the invariant check: one page writable from ring 3 in two mms. */
+	cr_assert_eq(vm_check_invariants(vm, report, sizeof(report)), VMM_GUEST_ERROR);
+	cr_assert(strstr(report, "writable in mm 1 and mm 2"), "%s", report);
 	vm_destroy(vm);
 }
 
@@ -188,6 +192,7 @@ Test(corrupt, zeroed_pte_table_loses_data_and_leaks)
 Test(corrupt, clear_present_in_a_pmd_is_cleared_as_bad)
 {
 	uint64_t t, mem0, v = 1;
+	char report[1024];
 	struct vm_paging pg;
 	struct vm *vm;
 
@@ -198,6 +203,13 @@ Test(corrupt, clear_present_in_a_pmd_is_cleared_as_bad)
 	cr_assert_eq(vm_corrupt(vm, &pg, A, 2, VM_CORRUPT_CLEAR_PRESENT, 0, NULL), VMM_OK);
 	cr_assert_eq(touch(vm, t, A, PW_ACCESS_READ, true, 0, &v), 0);
 	cr_assert_eq(v, 0);
+	/*
+	 * The old PTE table was dropped without a free: the events count the
+	 * trampoline's, the old and the new (3), RAM holds the trampoline's and
+	 * the new (2).
+	 */
+	cr_assert_eq(vm_check_invariants(vm, report, sizeof(report)), VMM_GUEST_ERROR);
+	cr_assert(strstr(report, "mm 1: 2 level-1 tables in RAM, 3 per its events"), "%s", report);
 	cr_assert_eq(op(vm, PW_OP_TASK_EXIT, t, 0, 0, 0, 0, NULL), 0);
 	cr_assert_eq(mem0 - free_pages(vm), 2, "the old PTE table and its page");
 	vm_destroy(vm);

@@ -21,7 +21,7 @@ static void assert_boot_facts(uint64_t mem)
 	cr_assert_eq(boot[0]->args[3], PW_KERNEL_PHYS);
 	cr_assert_gt(boot[0]->args[4], boot[0]->args[3]);
 	cr_assert_eq(boot[0]->args[4] % 4096, 0);
-	vm_destroy(vm);
+	end_vm(vm);
 }
 
 Test(guest, boot_facts_match_the_fdt)
@@ -55,7 +55,7 @@ Test(guest, op_round_trip)
 	cr_assert_eq(vm_op(vm, 0, PW_OP_EXIT, args, NULL, NULL), VMM_GUEST_FAILED);
 	cr_assert(vm_guest_exited(vm));
 	cr_assert_eq(vm_guest_status(vm), 7);
-	vm_destroy(vm);
+	end_vm(vm);
 }
 
 /* A caller's bad vCPU number is the caller's error: the guest runs on. */
@@ -71,7 +71,7 @@ Test(guest, op_on_missing_cpu_is_refused)
 	cr_assert(strstr(vm_message(vm), "no cpu 7"), "%s", vm_message(vm));
 	cr_assert_eq(vm_op(vm, 0, PW_OP_ECHO, args, &res, NULL), VMM_OK, "%s", vm_message(vm));
 	cr_assert_eq(res, 5);
-	vm_destroy(vm);
+	end_vm(vm);
 }
 
 Test(guest, unknown_op_gets_an_error_and_the_guest_carries_on)
@@ -86,7 +86,7 @@ Test(guest, unknown_op_gets_an_error_and_the_guest_carries_on)
 	cr_assert_eq(res, -PW_ENOSYS);
 	cr_assert_eq(vm_op(vm, 0, PW_OP_ECHO, args, &res, NULL), VMM_OK);
 	cr_assert_eq(res, 3);
-	vm_destroy(vm);
+	end_vm(vm);
 }
 
 /*
@@ -114,7 +114,7 @@ static void assert_probe_faults(bool write, uint64_t want_error_code)
 	cr_assert(!strncmp(sym, write ? "probe_kernel_write+" : "probe_kernel_read+",
 			   strlen(write ? "probe_kernel_write+" : "probe_kernel_read+")),
 		  "faulting RIP symbolised as '%s'", sym);
-	vm_destroy(vm);
+	end_vm(vm);
 }
 
 Test(guest, deliberate_page_fault_read)
@@ -151,7 +151,7 @@ Test(guest, direct_map_write_read_back)
 	cr_assert_eq(res, 0);
 	cr_assert_eq(vm_read_phys(vm, PW_KERNEL_PHYS, &host, sizeof(host)), 0);
 	cr_assert_eq(out[0], host);
-	vm_destroy(vm);
+	end_vm(vm);
 }
 
 static void assert_unexpected(unsigned int vector, uint64_t want_cr2)
@@ -172,7 +172,7 @@ static void assert_unexpected(unsigned int vector, uint64_t want_cr2)
 	cr_assert(!strncmp(sym, "raise_exception+", 16), "RIP symbolised as '%s'", sym);
 	if (vector == 14)
 		cr_assert_eq(exc[0]->args[3], want_cr2, "CR2 %#lx", (unsigned long)exc[0]->args[3]);
-	vm_destroy(vm);
+	end_vm(vm);
 }
 
 Test(guest, unexpected_exceptions_are_reported)

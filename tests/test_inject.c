@@ -52,7 +52,7 @@ Test(inject, interval_and_times_pick_the_calls_that_fail)
 	cr_assert_eq(mm_info(vm, t).pmds, 7);
 	cr_assert_eq(op(vm, PW_OP_TASK_EXIT, t, 0, 0, 0, 0, NULL), 0);
 	cr_assert_eq(free_pages(vm), mem0, "no page leaked");
-	vm_destroy(vm);
+	end_vm(vm);
 }
 
 /*
@@ -105,7 +105,7 @@ static uint64_t fail_nth_run(uint64_t n, size_t *injected)
 		op(vm, PW_OP_TASK_EXIT, tasks[i], 0, 0, 0, 0, NULL);	/* -ESRCH if it died */
 	cr_assert_eq(free_pages(vm), mem0, "fail-nth %lu leaked %ld pages", (unsigned long)n,
 		     (long)(mem0 - free_pages(vm)));
-	vm_destroy(vm);
+	end_vm(vm);
 	return calls;
 }
 
@@ -148,7 +148,7 @@ static size_t seeded_run(uint64_t seed, struct pw_event **out)
 		(*out)[k] = ev[i];
 		(*out)[k++].tsc = 0;
 	}
-	vm_destroy(vm);
+	end_vm(vm);
 	return k;
 }
 

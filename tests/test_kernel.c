@@ -83,7 +83,7 @@ Test(kernel, prealloc_installs_64_pud_tables_at_boot)
 	cr_assert_eq(events_since(vm, 0, PW_EV_KERNEL_PGD, ev, 2), 1);
 	cr_assert_eq(ev[0]->args[0], k.swapper);
 	cr_assert_eq(ev[0]->args[2], 64);
-	vm_destroy(vm);
+	end_vm(vm);
 }
 
 /*
@@ -116,7 +116,7 @@ Test(kernel, prealloc_needs_no_fault_and_no_sync)
 	cr_assert_eq(k.pgd_list, 4);
 	for (uint64_t mm = 1; mm <= 4; mm++)
 		assert_kernel_half_shared(vm, pgd_of(vm, mm), k.swapper);
-	vm_destroy(vm);
+	end_vm(vm);
 }
 
 /*
@@ -150,7 +150,7 @@ Test(kernel, fault_mode_faults_once_per_mm_and_entry)
 	k = kinfo(vm);
 	cr_assert_eq(k.vmalloc_faults, 2, "the later mm faulted: %lu", (unsigned long)k.vmalloc_faults);
 	cr_assert_eq(k.syncs, 0);
-	vm_destroy(vm);
+	end_vm(vm);
 }
 
 /*
@@ -185,7 +185,7 @@ Test(kernel, eager_mode_syncs_every_pgd_on_the_list)
 	cr_assert_eq(k.vmalloc_faults, 0);
 	for (uint64_t mm = 1; mm <= 3; mm++)
 		assert_kernel_half_shared(vm, pgd_of(vm, mm), k.swapper);
-	vm_destroy(vm);
+	end_vm(vm);
 }
 
 /*
@@ -215,7 +215,7 @@ Test(kernel, sync_skips_empty_top_level_entries)
 	cr_assert_eq(op(vm, PW_OP_VMALLOC_SYNC, 0, 0, 0, 0, 0, NULL), 0, "nothing left to copy");
 	kernel_reads(vm, t, CROSSING);
 	cr_assert_eq(kinfo(vm).vmalloc_faults, 0, "synced before use: no fault");
-	vm_destroy(vm);
+	end_vm(vm);
 }
 
 Test(kernel, pgd_list_tracks_every_mm)
@@ -235,7 +235,7 @@ Test(kernel, pgd_list_tracks_every_mm)
 	cr_assert_eq(ev[0]->args[2], 2, "pgd_list length after the dtor");
 	cr_assert_gt(op(vm, PW_OP_FORK, t[0], 0, 0, 0, 0, NULL), 0);
 	cr_assert_eq(kinfo(vm).pgd_list, 3);
-	vm_destroy(vm);
+	end_vm(vm);
 }
 
 static uint64_t anon_pages(struct vm *vm)
@@ -316,5 +316,5 @@ Test(kernel, fork_copy_on_write)
 	cr_assert_eq(op(vm, PW_OP_TASK_EXIT, p, 0, 0, 0, 0, NULL), 0);
 	op(vm, PW_OP_MEMINFO, 0, 0, 0, 0, 0, mem1);
 	cr_assert_eq(mem1[0], mem0[0], "every page back: %lu free, %lu before", mem1[0], mem0[0]);
-	vm_destroy(vm);
+	end_vm(vm);
 }

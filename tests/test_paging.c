@@ -66,7 +66,7 @@ Test(paging, first_write_allocates_one_table_per_level_and_one_page)
 	/* The kernel reads what ring 3 wrote, through the same tables. */
 	cr_assert_eq(touch(vm, t, a, PW_ACCESS_READ, false, 0, &v), 0);
 	cr_assert_eq(v, 0x9abc);
-	vm_destroy(vm);
+	end_vm(vm);
 }
 
 /*
@@ -99,7 +99,7 @@ static void straddle(uint64_t x, uint64_t puds, uint64_t pmds, uint64_t ptes)
 	cr_assert_eq(mi.anon, 2);
 	cr_assert_eq(touch(vm, t, x - 4, PW_ACCESS_READ, true, 0, &v), 0);
 	cr_assert_eq(v, 0x1122334455667788ULL);
-	vm_destroy(vm);
+	end_vm(vm);
 }
 
 Test(paging, write_straddling_2mib_boundary)
@@ -160,7 +160,7 @@ Test(paging, read_maps_zero_page_then_write_copies)
 	cr_assert_eq(v, 77);
 	cr_assert_eq(touch(vm, t, a + 8192, PW_ACCESS_READ, true, 0, &v), 0);
 	cr_assert_eq(v, 0, "the zero page stayed zero");
-	vm_destroy(vm);
+	end_vm(vm);
 }
 
 /* One user access that must kill the task: which fault, which error code. */
@@ -194,7 +194,7 @@ Test(paging, access_outside_every_vma_is_maperr)
 	t = new_task(vm);
 	map(vm, t, 256 * MB, 2 * MB, RW);
 	expect_segv(vm, t, 512 * MB, PW_ACCESS_READ, 0x4, PW_FAULT_SEGV_MAPERR);
-	vm_destroy(vm);
+	end_vm(vm);
 }
 
 Test(paging, write_to_readonly_vma_is_accerr)
@@ -209,7 +209,7 @@ Test(paging, write_to_readonly_vma_is_accerr)
 	/* Read first, so the zero page is present: the write fault is P|W|U. */
 	cr_assert_eq(touch(vm, t, 256 * MB, PW_ACCESS_READ, true, 0, NULL), 0);
 	expect_segv(vm, t, 256 * MB, PW_ACCESS_WRITE, 0x7, PW_FAULT_SEGV_ACCERR);
-	vm_destroy(vm);
+	end_vm(vm);
 }
 
 /* The direct map is present but supervisor-only: P|U, and Linux says SEGV_MAPERR. */
@@ -222,7 +222,7 @@ Test(paging, user_access_to_kernel_address)
 	vm = boot_ops_guest(0);
 	t = new_task(vm);
 	expect_segv(vm, t, PW_PAGE_OFFSET + 16 * MB, PW_ACCESS_READ, 0x5, PW_FAULT_SEGV_MAPERR);
-	vm_destroy(vm);
+	end_vm(vm);
 }
 
 /*
@@ -245,7 +245,7 @@ Test(paging, fetch_from_non_executable_vma_sets_the_i_bit)
 	cr_assert_eq(touch(vm, t, x, PW_ACCESS_FETCH, true, 0, NULL), 0, "executable: runs");
 	cr_assert_eq(touch(vm, t, nx, PW_ACCESS_WRITE, true, 0xe6ff, NULL), 0);
 	expect_segv(vm, t, nx, PW_ACCESS_FETCH, 0x15, PW_FAULT_SEGV_ACCERR);
-	vm_destroy(vm);
+	end_vm(vm);
 }
 
 static void expect_tables(struct vm *vm, uint64_t t, uint64_t puds, uint64_t pmds, uint64_t ptes,
@@ -314,7 +314,7 @@ Test(paging, munmap_frees_exactly_what_floor_and_ceiling_allow)
 	cr_assert_eq(mem1[1], mem0[1], "page-table pages");
 	cr_assert_eq(mem1[2], mem0[2], "anonymous pages");
 	cr_assert_eq(mem1[3], mem0[3], "slab pages");
-	vm_destroy(vm);
+	end_vm(vm);
 }
 
 /* Everything the paging core reports, minus timestamps, from one scenario. */
@@ -340,7 +340,7 @@ static void scenario(struct pw_event **out, size_t *n)
 		k++;
 	}
 	*n = k;
-	vm_destroy(vm);
+	end_vm(vm);
 }
 
 Test(paging, same_scenario_same_events)
@@ -396,7 +396,7 @@ Test(paging, mprotect_part_of_a_vma)
 	cr_assert_eq(op(vm, PW_OP_MPROTECT, t, a + 2 * 4096, 2 * 4096, PW_PROT_READ, 0, NULL),
 		     -PW_ENOMEM, "the range runs past the VMA into a hole");
 	expect_segv(vm, t, a + 4096, PW_ACCESS_WRITE, 0x7, PW_FAULT_SEGV_ACCERR);
-	vm_destroy(vm);
+	end_vm(vm);
 }
 
 /*
@@ -422,5 +422,5 @@ Test(paging, prot_none_and_back_keeps_the_page)
 	/* And while PROT_NONE, any access is SEGV_ACCERR: the VMA is inaccessible. */
 	cr_assert_eq(op(vm, PW_OP_MPROTECT, t, a, 4096, 0, 0, NULL), 0);
 	expect_segv(vm, t, a, PW_ACCESS_READ, 0x4, PW_FAULT_SEGV_ACCERR);
-	vm_destroy(vm);
+	end_vm(vm);
 }

@@ -53,7 +53,7 @@ Test(ptlock, one_cpu_below_the_threshold_uses_page_table_lock)
 	cr_assert_eq(pi.split_cpus, 4, "CONFIG_SPLIT_PTLOCK_CPUS default");
 	cr_assert_eq(pi.split, 0, "1 CPU < 4: everything under page_table_lock");
 	cr_assert_eq(pi.objects, 0);
-	vm_destroy(vm);
+	end_vm(vm);
 }
 
 Test(ptlock, word_sized_lock_lives_in_struct_page)
@@ -69,7 +69,7 @@ Test(ptlock, word_sized_lock_lives_in_struct_page)
 	cr_assert_eq(pi.lock_size, 4);
 	cr_assert_eq(pi.alloc_split, 0);
 	cr_assert_eq(pi.objects, 0, "no cache needed");
-	vm_destroy(vm);
+	end_vm(vm);
 }
 
 /*
@@ -102,7 +102,7 @@ Test(ptlock, debug_spinlock_allocates_from_the_ptlock_cache)
 	cr_assert_eq(ptlock_info(vm).objects, 2);
 	op(vm, PW_OP_MEMINFO, 0, 0, 0, 0, 0, mem1);
 	cr_assert_eq(mem1[0], mem0[0], "every page back, slab pages of the cache included");
-	vm_destroy(vm);
+	end_vm(vm);
 }
 
 Test(ptlock, debug_spinlock_below_the_threshold_needs_no_cache)
@@ -117,5 +117,5 @@ Test(ptlock, debug_spinlock_below_the_threshold_needs_no_cache)
 	cr_assert_eq(pi.alloc_split, 1);
 	cr_assert_eq(pi.split, 0);
 	cr_assert_eq(pi.objects, 0);
-	vm_destroy(vm);
+	end_vm(vm);
 }

@@ -20,7 +20,7 @@ static void assert_cpus_serve_ops(unsigned int n)
 	}
 	cr_assert_eq(events_since(vm, 0, PW_EV_BOOT, boot, 2), 1);
 	cr_assert_eq(boot[0]->args[1], n, "CPUs in /cpus");
-	vm_destroy(vm);
+	end_vm(vm);
 }
 
 Test(smp, two_four_and_eight_cpus_boot_and_serve_ops, .timeout = 120)
@@ -52,7 +52,7 @@ Test(smp, ops_run_concurrently_on_every_cpu)
 		cr_assert_eq(res, cpu + 1000);
 		cr_assert_eq(out[0], cpu);
 	}
-	vm_destroy(vm);
+	end_vm(vm);
 }
 
 static size_t count_for_mm(struct vm *vm, size_t from, enum pw_event_type type, uint64_t mm)
@@ -119,7 +119,7 @@ static size_t race_round(unsigned int n, uint64_t loops)
 	cr_assert_eq(op(vm, PW_OP_TASK_EXIT, t, 0, 0, 0, 0, NULL), 0);
 	op(vm, PW_OP_MEMINFO, 0, 0, 0, 0, 0, mem1);
 	cr_assert_eq(mem1[0], mem0[0], "no page leaked: %lu free, %lu before", mem1[0], mem0[0]);
-	vm_destroy(vm);
+	end_vm(vm);
 	return lost;
 }
 
@@ -192,7 +192,7 @@ static struct lock_counts lock_run(unsigned int n, unsigned int split_cpus)
 	cr_log_info("%u CPUs, split from %u: page_table_lock %lu (%lu contended), pmd %lu (%lu), pte %lu (%lu)",
 		    n, split_cpus, d.acq[PW_PTL_MM], d.contended[PW_PTL_MM], d.acq[PW_PTL_PMD],
 		    d.contended[PW_PTL_PMD], d.acq[PW_PTL_PTE], d.contended[PW_PTL_PTE]);
-	vm_destroy(vm);
+	end_vm(vm);
 	return d;
 }
 
@@ -269,7 +269,7 @@ Test(smp, munmap_shoots_down_a_reader_on_another_cpu)
 		cr_assert_eq(f[i]->args[3], PW_FAULT_SEGV_MAPERR);
 	}
 	cr_assert_eq(cpu1_faults, 1);
-	vm_destroy(vm);
+	end_vm(vm);
 }
 
 /*
@@ -303,5 +303,5 @@ Test(smp, a_guest_panic_stops_every_vcpu, .timeout = 60)
 	cr_assert_eq(vm_op(vm, 0, PW_OP_RAISE, args, &res, NULL), VMM_GUEST_FAILED, "%s", vm_message(vm));
 	cr_assert_eq(vm_op_wait(vm, 1, &res, NULL), VMM_GUEST_FAILED, "%s", vm_message(vm));
 	cr_assert_eq(vm_guest_status(vm), PW_GUEST_EXIT_PANIC);
-	vm_destroy(vm);
+	end_vm(vm);
 }

@@ -117,7 +117,7 @@ Test(walker, swapper_maps_the_kernel_image_and_the_direct_map)
 	cr_assert_eq(vm_walk(vm, &pg, 1ULL << 47, &w), VMM_BAD_INPUT);
 
 	check_translate(vm);
-	vm_destroy(vm);
+	end_vm(vm);
 }
 
 /*
@@ -172,7 +172,7 @@ Test(walker, user_pages_under_the_tasks_pgd)
 	cr_assert_eq(vm_walk_permits(&pg, &w, VM_ACCESS_USER | VM_ACCESS_FETCH), !w.nx);
 
 	check_translate(vm);
-	vm_destroy(vm);
+	end_vm(vm);
 }
 
 /*
@@ -205,7 +205,7 @@ Test(walker, tables_in_ram_match_the_guests_accounting)
 	cr_assert(tables[3] == mi.puds && tables[2] == mi.pmds && tables[1] == mi.ptes,
 		  "in RAM: %u/%u/%u", tables[3], tables[2], tables[1]);
 	check_translate(vm);
-	vm_destroy(vm);
+	end_vm(vm);
 }
 
 /*
@@ -227,7 +227,7 @@ Test(walker, kvm_translate_agrees_after_the_default_workload)
 	cr_assert_eq(vm_create(&cfg, &vm, err, sizeof(err)), VMM_OK, "%s", err);
 	cr_assert_eq(vm_run(vm), VMM_OK, "%s", vm_message(vm));
 	cr_assert_eq(check_translate(vm), 8);
-	vm_destroy(vm);
+	end_vm(vm);
 }
 
 /* The line of `text` that starts with `prefix`, in buf. */
@@ -351,7 +351,7 @@ Test(walker, bad_cr3_and_bad_tables)
 	line_of(dump, "0x0000000000600000-0x0000000000800000 ", line, sizeof(line));
 	cr_assert(strstr(line, " PSE PAT ") && strstr(line, " pmd (reserved bits)"), "%s", line);
 	free(dump);
-	vm_destroy(h.vm);
+	end_vm(h.vm);
 }
 
 /*
@@ -389,7 +389,7 @@ Test(walker, five_level_walk_of_hand_made_tables)
 	line_of(dump, "0x0000008000000000-0x0000010000000000 ", line, sizeof(line));
 	cr_assert(strstr(line, " p4d (table outside RAM)"), "%s", line);
 	free(dump);
-	vm_destroy(h.vm);
+	end_vm(h.vm);
 }
 
 /*

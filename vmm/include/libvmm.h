@@ -208,6 +208,15 @@ enum vmm_status vm_check_translate(struct vm *vm, unsigned int cpu, unsigned int
 enum vmm_status vm_ptdump(const struct vm *vm, const struct vm_paging *pg, FILE *f);
 
 /*
+ * The invariants tests check when a guest stops (cfg.record needed): every
+ * present entry under a live pgd inside RAM; per mm, the tables in RAM are
+ * those the events installed; no page user-writable in two mms; under
+ * prealloc, kernel halves identical to swapper_pg_dir.  VMM_GUEST_ERROR
+ * with the violations in report.
+ */
+enum vmm_status vm_check_invariants(struct vm *vm, char *report, size_t len);
+
+/*
  * Host-side fault injection, between ops (every vCPU parked, else
  * VMM_BAD_INPUT).  vm_corrupt() edits the level-`level` entry (SDM
  * numbering, 1 = PTE) on va's walk under pg: clear its P bit, set the
