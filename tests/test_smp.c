@@ -223,39 +223,45 @@ Test(smp, split_ptlocks_spread_what_page_table_lock_serialises, .timeout = 120)
  * makes a guest PTE write visible to every vCPU, so there only the IPI
  * count catches a missing shootdown; checked by removing it.)
  */
-Test(smp, munmap_shoots_down_a_reader_on_another_cpu)
+#define READER_PAGE (256 * MB)
+
+/* 4 vCPUs; task t with a page at READER_PAGE that cpu 1 reads in an endless ring-3 loop. */
+static struct vm *start_reader(uint64_t *t)
 {
-	const uint64_t a = 256 * MB;
-	uint64_t args[6], out[4], t, ipis;
-	const struct pw_event *f[16];
-	int64_t res;
-	struct vm *vm;
-	size_t from, n, cpu1_faults = 0;
-	int tries;
+	struct vm *vm = boot_ops_guest_with(GUEST_ELF, NULL, 0, 4);
+	uint64_t args[6], out[4] = { 0 };
 
-	require_kvm();
-	vm = boot_ops_guest_with(GUEST_ELF, NULL, 0, 4);
-	t = new_task(vm);
-	map(vm, t, a, 4096, RW);
-	cr_assert_eq(touch(vm, t, a, PW_ACCESS_WRITE, true, 7, NULL), 0);
-
-	args[0] = t;
-	args[1] = a;
+	*t = new_task(vm);
+	map(vm, *t, READER_PAGE, 4096, RW);
+	cr_assert_eq(touch(vm, *t, READER_PAGE, PW_ACCESS_WRITE, true, 7, NULL), 0);
+	args[0] = *t;
+	args[1] = READER_PAGE;
 	args[2] = PW_ACCESS_READ_LOOP;
 	args[3] = 1;
 	args[4] = 1ULL << 40;
 	cr_assert_eq(vm_op_start(vm, 1, PW_OP_TOUCH, args), VMM_OK, "%s", vm_message(vm));
-	for (tries = 0; tries < 10000; tries++) {
-		op(vm, PW_OP_TLB_INFO, t, 0, 0, 0, 0, out);
-		if (out[0] & 2)
-			break;
-	}
+	for (int tries = 0; tries < 10000 && !(out[0] & 2); tries++)
+		op(vm, PW_OP_TLB_INFO, *t, 0, 0, 0, 0, out);
 	cr_assert_eq(out[0], 2, "cpu 1 alone has the mm loaded: cpumask %#lx", (unsigned long)out[0]);
-	ipis = op(vm, PW_OP_TLB_INFO, t, 0, 0, 0, 0, out);
+	return vm;
+}
 
-	vm_events(vm, &from);
-	cr_assert_eq(op(vm, PW_OP_MUNMAP, t, a, 4096, 0, 0, NULL), 0);
-	cr_assert_eq(op(vm, PW_OP_TLB_INFO, 0, 0, 0, 0, 0, out) - ipis, 1, "one shootdown IPI");
+/* One op on cpu 0 that must cost exactly one shootdown IPI. */
+static void op_with_one_ipi(struct vm *vm, enum pw_op o, uint64_t t, uint64_t a2, uint64_t a3)
+{
+	uint64_t ipis = op(vm, PW_OP_TLB_INFO, 0, 0, 0, 0, 0, NULL);
+
+	cr_assert_geq(op(vm, o, t, READER_PAGE, a2, a3, 0, NULL), 0);
+	cr_assert_eq(op(vm, PW_OP_TLB_INFO, 0, 0, 0, 0, 0, NULL) - ipis, 1, "one shootdown IPI");
+}
+
+/* cpu 1's reader must have faulted, once, with this error code and outcome, ending its task. */
+static void expect_reader_fault(struct vm *vm, size_t from, uint64_t error_code,
+				enum pw_fault_outcome outcome)
+{
+	const struct pw_event *f[16];
+	size_t n, cpu1_faults = 0;
+	int64_t res;
 
 	cr_assert_eq(vm_op_wait(vm, 1, &res, NULL), VMM_OK, "%s", vm_message(vm));
 	cr_assert_eq(res, -PW_EFAULT, "the reader must fault, not finish its loop");
@@ -264,11 +270,59 @@ Test(smp, munmap_shoots_down_a_reader_on_another_cpu)
 		if (f[i]->cpu != 1)
 			continue;
 		cpu1_faults++;
-		cr_assert_eq(f[i]->args[0], a);
-		cr_assert_eq(f[i]->args[1], 0x4, "error code %#lx", (unsigned long)f[i]->args[1]);
-		cr_assert_eq(f[i]->args[3], PW_FAULT_SEGV_MAPERR);
+		cr_assert_eq(f[i]->args[0], READER_PAGE);
+		cr_assert_eq(f[i]->args[1], error_code, "error code %#lx", (unsigned long)f[i]->args[1]);
+		cr_assert_eq(f[i]->args[3], outcome);
 	}
 	cr_assert_eq(cpu1_faults, 1);
+}
+
+Test(smp, munmap_shoots_down_a_reader_on_another_cpu)
+{
+	struct vm *vm;
+	uint64_t t;
+	size_t from;
+
+	require_kvm();
+	vm = start_reader(&t);
+	vm_events(vm, &from);
+	op_with_one_ipi(vm, PW_OP_MUNMAP, t, 4096, 0);
+	expect_reader_fault(vm, from, 0x4, PW_FAULT_SEGV_MAPERR);
+	end_vm(vm);
+}
+
+/* mprotect(PROT_NONE): the same single IPI, and the reader's next read is SEGV_ACCERR. */
+Test(smp, mprotect_shoots_down_a_reader_on_another_cpu)
+{
+	struct vm *vm;
+	uint64_t t;
+	size_t from;
+
+	require_kvm();
+	vm = start_reader(&t);
+	vm_events(vm, &from);
+	op_with_one_ipi(vm, PW_OP_MPROTECT, t, 4096, 0);
+	expect_reader_fault(vm, from, 0x4, PW_FAULT_SEGV_ACCERR);
+	end_vm(vm);
+}
+
+/*
+ * fork: copy_page_range() write-protects the parent's PTEs, so the parent's
+ * mm is flushed on cpu 1 too (one IPI), though reading goes on; a munmap
+ * then ends the reader as above.
+ */
+Test(smp, fork_write_protect_shoots_down_the_parent_on_another_cpu)
+{
+	struct vm *vm;
+	uint64_t t;
+	size_t from;
+
+	require_kvm();
+	vm = start_reader(&t);
+	op_with_one_ipi(vm, PW_OP_FORK, t, 0, 0);
+	vm_events(vm, &from);
+	op_with_one_ipi(vm, PW_OP_MUNMAP, t, 4096, 0);
+	expect_reader_fault(vm, from, 0x4, PW_FAULT_SEGV_MAPERR);
 	end_vm(vm);
 }
 
