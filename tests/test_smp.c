@@ -357,5 +357,5 @@ Test(smp, a_guest_panic_stops_every_vcpu, .timeout = 60)
 	cr_assert_eq(vm_op(vm, 0, PW_OP_RAISE, args, &res, NULL), VMM_GUEST_FAILED, "%s", vm_message(vm));
 	cr_assert_eq(vm_op_wait(vm, 1, &res, NULL), VMM_GUEST_FAILED, "%s", vm_message(vm));
 	cr_assert_eq(vm_guest_status(vm), PW_GUEST_EXIT_PANIC);
-	end_vm(vm);
+	vm_destroy(vm);		/* cpu 1 stopped mid-fault: no invariants to hold */
 }
