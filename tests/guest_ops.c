@@ -68,6 +68,14 @@ void warm_up(struct vm *vm, uint64_t t)
 		  "trampoline: %lu/%lu/%lu tables", mi.puds, mi.pmds, mi.ptes);
 }
 
+uint64_t free_pages(struct vm *vm)
+{
+	uint64_t o[4];
+
+	op(vm, PW_OP_MEMINFO, 0, 0, 0, 0, 0, o);
+	return o[0];
+}
+
 uint64_t pgd_of(struct vm *vm, uint64_t mm)
 {
 	const struct pw_event *ev[64];

@@ -25,6 +25,7 @@ int64_t touch(struct vm *vm, uint64_t t, uint64_t addr, int access, bool user, u
 	      uint64_t *out);
 struct mm_info mm_info(struct vm *vm, uint64_t t);
 void warm_up(struct vm *vm, uint64_t t);
+uint64_t free_pages(struct vm *vm);	/* the guest allocator's, from MEMINFO */
 
 #define PTE_ADDR_MASK	0x000ffffffffff000ULL
 #define X86_CR0_WP	(1ULL << 16)

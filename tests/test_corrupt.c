@@ -12,14 +12,6 @@
 
 #define A (256 * MB)
 
-static uint64_t free_pages(struct vm *vm)
-{
-	uint64_t o[4];
-
-	op(vm, PW_OP_MEMINFO, 0, 0, 0, 0, 0, o);
-	return o[0];
-}
-
 /* The paging state of task t's mm: the vCPU's, with CR3 = t's pgd. */
 static struct vm_paging task_paging(struct vm *vm, uint64_t mm)
 {

@@ -9,14 +9,6 @@
 #include "guest_ops.h"
 #include "harness.h"
 
-static uint64_t free_pages(struct vm *vm)
-{
-	uint64_t o[4];
-
-	op(vm, PW_OP_MEMINFO, 0, 0, 0, 0, 0, o);
-	return o[0];
-}
-
 /*
  * interval=3, times=2 on PMD tables: kernel writes (fixed up on failure,
  * so the task survives) at 1 GiB, 2 GiB, ... 9 GiB each need one new PMD

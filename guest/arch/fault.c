@@ -184,7 +184,6 @@ static int vmalloc_fault(unsigned long address)
 {
 	pgd_t *pgd, *pgd_k;
 	p4d_t *p4d, *p4d_k;
-	pud_t *pud;
 	pmd_t *pmd;
 
 	if (!(address >= VMALLOC_START && address < VMALLOC_END))
@@ -204,11 +203,9 @@ static int vmalloc_fault(unsigned long address)
 		panic("vmalloc_fault: pgd entry %lu differs from init_mm", pgd_index(address));
 	}
 
-	pud = pud_offset(p4d, address);
-	if (pud_none(*pud))
-		return -1;
-	pmd = pmd_offset(pud, address);
-	if (pmd_none(*pmd))
+	/* The tables below are init_mm's, now shared. */
+	pmd = mm_find_pmd(&init_mm, address);
+	if (!pmd)
 		return -1;
 	return pte_present(*pte_offset_kernel(pmd, address)) ? 0 : -1;
 }

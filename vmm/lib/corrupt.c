@@ -9,9 +9,6 @@
 
 #include "internal.h"
 
-#define ENTRY_ADDR_MASK	0x000ffffffffff000ULL
-#define ENTRY_PRESENT	1ULL
-
 static bool all_parked(const struct vm *vm)
 {
 	for (unsigned int i = 0; i < vm->nvcpus; i++)
@@ -32,9 +29,9 @@ static int entry_addr(struct vm *vm, const struct vm_paging *pg, uint64_t va, un
 		return -1;
 	/* The table at `level` is what the entry above points to, or CR3 at the top. */
 	if (level == top)
-		table = pg->cr3 & ENTRY_ADDR_MASK;
-	else if (w.entries[level] & ENTRY_PRESENT)
-		table = w.entries[level] & ENTRY_ADDR_MASK;
+		table = pg->cr3 & PT_ADDR_MASK;
+	else if (w.entries[level] & PT_PRESENT)
+		table = w.entries[level] & PT_ADDR_MASK;
 	else
 		return -1;
 	*pa = table + ((va >> (12 + 9 * (level - 1))) & 511) * 8;
@@ -81,17 +78,17 @@ enum vmm_status vm_corrupt(struct vm *vm, const struct vm_paging *pg, uint64_t v
 		*old = e;
 	switch (kind) {
 	case VM_CORRUPT_CLEAR_PRESENT:
-		e &= ~ENTRY_PRESENT;
+		e &= ~PT_PRESENT;
 		break;
 	case VM_CORRUPT_SET_RESERVED:		/* the first bit above MAXPHYADDR */
 		e |= 1ULL << vm->maxphyaddr;
 		break;
 	case VM_CORRUPT_REDIRECT_PFN:
-		e = (e & ~ENTRY_ADDR_MASK) | (arg & ENTRY_ADDR_MASK);
+		e = (e & ~PT_ADDR_MASK) | (arg & PT_ADDR_MASK);
 		break;
 	case VM_CORRUPT_ZERO_TABLE:		/* the table this entry points to */
-		table = e & ENTRY_ADDR_MASK;
-		if (!(e & ENTRY_PRESENT) || level == 1 || table + 4096 > vm->ram_size) {
+		table = e & PT_ADDR_MASK;
+		if (!(e & PT_PRESENT) || level == 1 || table + 4096 > vm->ram_size) {
 			snprintf(vm->msg, sizeof(vm->msg), "vm_corrupt: no table under that entry");
 			return VMM_BAD_INPUT;
 		}

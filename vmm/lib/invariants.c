@@ -13,11 +13,6 @@
 
 #include "internal.h"
 
-#define ADDR_MASK	0x000ffffffffff000ULL
-#define P		(1ULL << 0)
-#define RW		(1ULL << 1)
-#define US		(1ULL << 2)
-#define PS		(1ULL << 7)
 #define MAX_MMS		128
 
 struct mm_seen {
@@ -64,16 +59,16 @@ static void walk(struct checker *c, struct mm_seen *mm, uint64_t table, unsigned
 	for (unsigned int i = first; i <= last; i++) {
 		uint64_t e, next;
 
-		if (!read_entry(c->vm, table, i, &e) || !(e & P))
+		if (!read_entry(c->vm, table, i, &e) || !(e & PT_PRESENT))
 			continue;
-		next = e & ADDR_MASK;
+		next = e & PT_ADDR_MASK;
 		if (next + 4096 > c->vm->ram_size) {
 			violation(c, "mm %lu: level-%u entry %#lx points outside RAM; ",
 				  (unsigned long)mm->id, level, (unsigned long)e);
 			continue;
 		}
 		if (level == 1) {
-			if ((e & (RW | US)) == (RW | US)) {
+			if ((e & (PT_RW | PT_USER)) == (PT_RW | PT_USER)) {
 				if (c->nwritable == c->capwritable) {
 					c->capwritable = c->capwritable ? 2 * c->capwritable : 256;
 					c->writable = realloc(c->writable, c->capwritable * sizeof(*c->writable));
@@ -85,7 +80,7 @@ static void walk(struct checker *c, struct mm_seen *mm, uint64_t table, unsigned
 			}
 			continue;
 		}
-		if (e & PS)
+		if (e & PT_PSE)
 			continue;	/* a large page: no table below */
 		mm->found[level - 2]++;		/* the table below is one level down */
 		walk(c, mm, next, level - 1, 0, 511);
