@@ -112,7 +112,14 @@ Test(cli, json_lines_one_per_event_and_a_summary)
 	cli_run_free(&r);
 }
 
-/* tests/guests/triple_fault.S: #UD with an empty IDT -> #DF -> shutdown. */
+/*
+ * tests/guests/triple_fault.S: #UD with an empty IDT -> #DF -> shutdown.
+ * VMX and PVM keep the crash state; KVM on SVM resets the vCPU on the
+ * shutdown intercept, and the report must say so and show the last state
+ * libvmm saw instead: here the boot state, the guest never having exited
+ * before (RIP at _start, no marker in RBX yet).  Either way never the
+ * RESET state (RIP fff0) as the crash's.
+ */
 Test(cli, triple_fault_reports_registers)
 {
 	const char *argv[] = { VMM_BIN, TEST_GUEST("triple_fault"), NULL };
@@ -122,8 +129,15 @@ Test(cli, triple_fault_reports_registers)
 	run_vmm(&r, argv);
 	cr_assert_eq(r.status, VMM_TRIPLE_FAULT, "%s", r.err);
 	cr_assert(strstr(r.err, "triple fault"), "%s", r.err);
-	cr_assert(strstr(r.err, "crash_here+0x0"), "symbolised RIP: %s", r.err);
-	cr_assert(strstr(r.err, "RBX=7269706c65666c74"), "the guest's marker: %s", r.err);
+	cr_assert_null(strstr(r.err, "RIP=000000000000fff0"), "RESET state as the crash's: %s", r.err);
+	if (strstr(r.err, "the host reset the vCPU")) {
+		cr_log_info("cli: host quirk: the vCPU is reset on a triple fault (KVM on SVM)");
+		cr_assert(strstr(r.err, "as libvmm set it up at boot, not the crash state"), "%s", r.err);
+		cr_assert(strstr(r.err, "_start+0x0"), "the entry point: %s", r.err);
+	} else {
+		cr_assert(strstr(r.err, "crash_here+0x0"), "symbolised RIP: %s", r.err);
+		cr_assert(strstr(r.err, "RBX=7269706c65666c74"), "the guest's marker: %s", r.err);
+	}
 	/* The boot CR3 is the VMM's PML4; CR0 has PG and PE; EFER has LMA|LME. */
 	cr_assert(strstr(r.err, "CR3=0000000000002000"), "%s", r.err);
 	cr_assert(strstr(r.err, "CR0=0000000080050033"), "%s", r.err);

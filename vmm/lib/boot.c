@@ -101,25 +101,12 @@ static void set_seg(struct kvm_segment *s, uint16_t sel, uint8_t type, bool code
 /* Give the guest the CPUID KVM can really run, as every VMM must. */
 static int setup_cpuid(struct vcpu *vcpu, bool *nx, char *err, size_t errlen)
 {
-	int nent = 256;
-	struct kvm_cpuid2 *cpuid;
+	struct kvm_cpuid2 *cpuid = kvm_supported_cpuid(vcpu->vm->kvm_fd);
 	int ret = -1;
 
-	for (;;) {
-		cpuid = calloc(1, sizeof(*cpuid) + nent * sizeof(cpuid->entries[0]));
-		if (!cpuid) {
-			snprintf(err, errlen, "out of memory for CPUID");
-			return -1;
-		}
-		cpuid->nent = nent;
-		if (!ioctl(vcpu->vm->kvm_fd, KVM_GET_SUPPORTED_CPUID, cpuid))
-			break;
-		free(cpuid);
-		if (errno != E2BIG) {
-			snprintf(err, errlen, "KVM_GET_SUPPORTED_CPUID: %s", strerror(errno));
-			return -1;
-		}
-		nent *= 2;
+	if (!cpuid) {
+		snprintf(err, errlen, "KVM_GET_SUPPORTED_CPUID: %s", strerror(errno));
+		return -1;
 	}
 	*nx = false;
 	vcpu->vm->maxphyaddr = 36;	/* the SDM's value without leaf 0x80000008 */
@@ -146,6 +133,8 @@ static int setup_cpuid(struct vcpu *vcpu, bool *nx, char *err, size_t errlen)
 	free(cpuid);
 	return ret;
 }
+
+#define SYNC_REGS	(KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS)
 
 int boot_setup_vcpu(struct vcpu *vcpu, char *err, size_t errlen)
 {
@@ -189,6 +178,10 @@ int boot_setup_vcpu(struct vcpu *vcpu, char *err, size_t errlen)
 		snprintf(err, errlen, "KVM_SET_REGS: %s", strerror(errno));
 		return -1;
 	}
+	vcpu->seen = (struct vcpu_seen){ .regs = regs, .sregs = sregs };
+	/* KVM stores the registers into kvm_run on every exit: the last state seen, for free. */
+	if ((ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_SYNC_REGS) & SYNC_REGS) == SYNC_REGS)
+		vcpu->run->kvm_valid_regs = SYNC_REGS;
 	/* With the in-kernel APIC, APs wait for INIT/SIPI: start them like the BSP instead. */
 	if (vcpu->id && ioctl(vcpu->fd, KVM_SET_MP_STATE,
 			      &(struct kvm_mp_state){ .mp_state = KVM_MP_STATE_RUNNABLE })) {

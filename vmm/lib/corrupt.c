@@ -80,7 +80,15 @@ enum vmm_status vm_corrupt(struct vm *vm, const struct vm_paging *pg, uint64_t v
 	case VM_CORRUPT_CLEAR_PRESENT:
 		e &= ~PT_PRESENT;
 		break;
-	case VM_CORRUPT_SET_RESERVED:		/* the first bit above MAXPHYADDR */
+	case VM_CORRUPT_SET_RESERVED:
+		/* The first bit above MAXPHYADDR; with MAXPHYADDR 52 bits 51:M
+		 * are empty, and in a PTE under EFER.NXE nothing else is reserved. */
+		if (vm->maxphyaddr >= 52) {
+			snprintf(vm->msg, sizeof(vm->msg),
+				 "vm_corrupt: MAXPHYADDR is %u: no address bit above it is reserved",
+				 vm->maxphyaddr);
+			return VMM_BAD_INPUT;
+		}
 		e |= 1ULL << vm->maxphyaddr;
 		break;
 	case VM_CORRUPT_REDIRECT_PFN:

@@ -90,12 +90,21 @@ struct vcpu_op {
 	enum vmm_status status;
 };
 
+/* The registers at the vCPU's last exit that kept them (KVM_CAP_SYNC_REGS), or as set at boot. */
+struct vcpu_seen {
+	struct kvm_regs regs;
+	struct kvm_sregs sregs;
+	uint64_t exit;			/* which exit, counted from 1; 0: boot */
+};
+
 struct vcpu {
 	struct vm *vm;
 	unsigned int id;
 	int fd;
 	struct kvm_run *run;
 	size_t run_size;
+	uint64_t exits;			/* KVM_RUN returns */
+	struct vcpu_seen seen;
 	enum vcpu_state state;
 	struct channel chan;
 	struct vcpu_op async;
@@ -155,11 +164,17 @@ void channel_post_op(struct vcpu *vcpu, enum pw_op op, const uint64_t args[6]);
 int channel_wait_op(struct vcpu *vcpu);
 void channel_op_result(struct vcpu *vcpu, int64_t *result, uint64_t out[4]);
 
+/* probe.c */
+struct kvm_cpuid2 *kvm_supported_cpuid(int kvm_fd);	/* NULL with errno set */
+const struct kvm_cpuid_entry2 *cpuid_entry(const struct kvm_cpuid2 *c, uint32_t function,
+					   uint32_t index);
+
 /* vcpu.c */
 uint64_t vcpu_deadline(const struct vm *vm);	/* now + timeout, 0 for none */
 void vcpu_kick_others(struct vm *vm);
 int vcpu_run(struct vcpu *vcpu, uint64_t deadline);	/* until WAIT_OP or stop */
 void vcpu_report_registers(struct vcpu *vcpu, char *buf, size_t len, bool full);
+void vcpu_complete_io(struct vcpu *vcpu);	/* finish a pending I/O or MMIO instruction */
 
 /* walk.c: the page walker's pieces ptdump.c shares */
 #define PT_PRESENT	(1ULL << 0)

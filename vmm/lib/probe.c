@@ -13,26 +13,37 @@
 
 #define X86_CR4_LA57	(1ULL << 12)
 
-static bool cpuid_has_la57(int kvm_fd)
+/* KVM_GET_SUPPORTED_CPUID, grown until the table fits; NULL with errno set. */
+struct kvm_cpuid2 *kvm_supported_cpuid(int kvm_fd)
 {
-	int nent = 256;
-	struct kvm_cpuid2 *c = calloc(1, sizeof(*c) + nent * sizeof(c->entries[0]));
-	bool la57 = false;
+	for (int nent = 256;; nent *= 2) {
+		struct kvm_cpuid2 *c = calloc(1, sizeof(*c) + nent * sizeof(c->entries[0]));
 
-	if (!c)
-		return false;
-	c->nent = nent;
-	if (!ioctl(kvm_fd, KVM_GET_SUPPORTED_CPUID, c))
-		for (unsigned int i = 0; i < c->nent; i++)
-			if (c->entries[i].function == 7 && c->entries[i].index == 0)
-				la57 = c->entries[i].ecx & (1u << 16);
-	free(c);
-	return la57;
+		if (!c)
+			return NULL;
+		c->nent = nent;
+		if (!ioctl(kvm_fd, KVM_GET_SUPPORTED_CPUID, c))
+			return c;
+		free(c);
+		if (errno != E2BIG)
+			return NULL;
+	}
+}
+
+const struct kvm_cpuid_entry2 *cpuid_entry(const struct kvm_cpuid2 *c, uint32_t function,
+					   uint32_t index)
+{
+	for (unsigned int i = 0; i < c->nent; i++)
+		if (c->entries[i].function == function && c->entries[i].index == index)
+			return &c->entries[i];
+	return NULL;
 }
 
 bool vmm_probe_la57(char *why, size_t len)
 {
 	int kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC), vm = -1, cpu = -1;
+	const struct kvm_cpuid_entry2 *l7;
+	struct kvm_cpuid2 *cpuid = NULL;
 	struct kvm_sregs sregs;
 	bool ok = false;
 
@@ -40,13 +51,20 @@ bool vmm_probe_la57(char *why, size_t len)
 		snprintf(why, len, "cannot open /dev/kvm: %s", strerror(errno));
 		return false;
 	}
-	if (!cpuid_has_la57(kvm)) {
+	cpuid = kvm_supported_cpuid(kvm);
+	if (!cpuid) {
+		snprintf(why, len, "KVM_GET_SUPPORTED_CPUID: %s", strerror(errno));
+		goto out;
+	}
+	l7 = cpuid_entry(cpuid, 7, 0);
+	if (!l7 || !(l7->ecx & (1u << 16))) {
 		snprintf(why, len, "KVM does not offer LA57 in CPUID leaf 7");
 		goto out;
 	}
 	vm = ioctl(kvm, KVM_CREATE_VM, 0);
 	cpu = vm < 0 ? -1 : ioctl(vm, KVM_CREATE_VCPU, 0);
-	if (cpu < 0 || ioctl(cpu, KVM_GET_SREGS, &sregs)) {
+	/* CR4 bits CPUID gates are reserved until the vCPU has that CPUID. */
+	if (cpu < 0 || ioctl(cpu, KVM_SET_CPUID2, cpuid) || ioctl(cpu, KVM_GET_SREGS, &sregs)) {
 		snprintf(why, len, "cannot create a probe vCPU: %s", strerror(errno));
 		goto out;
 	}
@@ -64,6 +82,7 @@ bool vmm_probe_la57(char *why, size_t len)
 	snprintf(why, len, "KVM accepts CR4.LA57");
 	ok = true;
 out:
+	free(cpuid);
 	if (cpu >= 0)
 		close(cpu);
 	if (vm >= 0)

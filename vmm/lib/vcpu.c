@@ -110,19 +110,14 @@ void vcpu_kick_others(struct vm *vm)
 	}
 }
 
-void vcpu_report_registers(struct vcpu *vcpu, char *buf, size_t len, bool full)
+static void format_registers(const struct vcpu *vcpu, const struct kvm_regs *r,
+			     const struct kvm_sregs *s, char *buf, size_t len, bool full)
 {
-	struct kvm_regs r;
-	struct kvm_sregs s;
 	char sym[128];
 
-	if (ioctl(vcpu->fd, KVM_GET_REGS, &r) || ioctl(vcpu->fd, KVM_GET_SREGS, &s)) {
-		snprintf(buf, len, "(registers unavailable: %s)", strerror(errno));
-		return;
-	}
-	vm_symbolise(vcpu->vm, r.rip, sym, sizeof(sym));
+	vm_symbolise(vcpu->vm, r->rip, sym, sizeof(sym));
 	if (!full) {
-		snprintf(buf, len, "rip=%#llx%s%s", r.rip, *sym ? " " : "", sym);
+		snprintf(buf, len, "rip=%#llx%s%s", r->rip, *sym ? " " : "", sym);
 		return;
 	}
 	snprintf(buf, len,
@@ -134,11 +129,73 @@ void vcpu_report_registers(struct vcpu *vcpu, char *buf, size_t len, bool full)
 		 "RIP=%016llx RFLAGS=%08llx CS=%04x SS=%04x\n"
 		 "CR0=%016llx CR2=%016llx CR3=%016llx CR4=%016llx\n"
 		 "EFER=%016llx",
-		 vcpu->id, r.rip, *sym ? " " : "", sym,
-		 r.rax, r.rbx, r.rcx, r.rdx, r.rsi, r.rdi, r.rbp, r.rsp,
-		 r.r8, r.r9, r.r10, r.r11, r.r12, r.r13, r.r14, r.r15,
-		 r.rip, r.rflags, s.cs.selector, s.ss.selector,
-		 s.cr0, s.cr2, s.cr3, s.cr4, s.efer);
+		 vcpu->id, r->rip, *sym ? " " : "", sym,
+		 r->rax, r->rbx, r->rcx, r->rdx, r->rsi, r->rdi, r->rbp, r->rsp,
+		 r->r8, r->r9, r->r10, r->r11, r->r12, r->r13, r->r14, r->r15,
+		 r->rip, r->rflags, s->cs.selector, s->ss.selector,
+		 s->cr0, s->cr2, s->cr3, s->cr4, s->efer);
+}
+
+void vcpu_report_registers(struct vcpu *vcpu, char *buf, size_t len, bool full)
+{
+	struct kvm_regs r;
+	struct kvm_sregs s;
+
+	if (ioctl(vcpu->fd, KVM_GET_REGS, &r) || ioctl(vcpu->fd, KVM_GET_SREGS, &s)) {
+		snprintf(buf, len, "(registers unavailable: %s)", strerror(errno));
+		return;
+	}
+	format_registers(vcpu, &r, &s, buf, len, full);
+}
+
+/*
+ * On VMX and SVM a userspace I/O or MMIO exit leaves the instruction
+ * pending, RIP on it, until the next KVM_RUN completes it; other hosts
+ * (PVM) complete it before they exit.  KVM_RUN with immediate_exit
+ * completes it and returns at once (api.rst, KVM_EXIT_IO), so that a
+ * report reads the same registers on every host.
+ */
+void vcpu_complete_io(struct vcpu *vcpu)
+{
+	vcpu->run->immediate_exit = 1;
+	if (ioctl(vcpu->fd, KVM_RUN, 0) == 0)	/* -EINTR is the answer expected */
+		vm_stop(vcpu->vm, VMM_INTERNAL, "KVM_RUN with immediate_exit ran the guest");
+	vcpu->run->immediate_exit = 0;
+}
+
+/*
+ * KVM on SVM resets the vCPU on a shutdown intercept (svm.c,
+ * shutdown_interception(): the VMCB is undefined after one), so it reads
+ * as after RESET.  A guest libvmm started in long mode cannot be there
+ * otherwise: it would have to leave protected mode first.
+ */
+static bool at_reset_vector(const struct kvm_regs *r, const struct kvm_sregs *s)
+{
+	return r->rip == 0xfff0 && s->cs.selector == 0xf000 && !(s->cr0 & 1);
+}
+
+static void triple_fault(struct vcpu *vcpu)
+{
+	struct kvm_regs r;
+	struct kvm_sregs s;
+	char regs[1024], when[64];
+
+	if (ioctl(vcpu->fd, KVM_GET_REGS, &r) || ioctl(vcpu->fd, KVM_GET_SREGS, &s) ||
+	    !at_reset_vector(&r, &s)) {
+		vcpu_report_registers(vcpu, regs, sizeof(regs), true);
+		vm_stop(vcpu->vm, VMM_TRIPLE_FAULT, "guest triple fault (KVM_EXIT_SHUTDOWN) on %s", regs);
+		return;
+	}
+	format_registers(vcpu, &vcpu->seen.regs, &vcpu->seen.sregs, regs, sizeof(regs), true);
+	if (vcpu->seen.exit)
+		snprintf(when, sizeof(when), "at its exit %llu of %llu",
+			 (unsigned long long)vcpu->seen.exit, (unsigned long long)vcpu->exits);
+	else
+		snprintf(when, sizeof(when), "as libvmm set it up at boot");
+	vm_stop(vcpu->vm, VMM_TRIPLE_FAULT,
+		"guest triple fault (KVM_EXIT_SHUTDOWN) on cpu %u; the host reset the vCPU on the "
+		"shutdown (KVM on SVM does), so the crash state is lost; the last state libvmm saw, "
+		"%s, not the crash state:\n%s", vcpu->id, when, regs);
 }
 
 /* 0 to re-enter the guest, -1 when the VM stopped. */
@@ -154,6 +211,7 @@ static int handle_exit(struct vcpu *vcpu)
 		return ioport_dispatch(vcpu, run);
 	case KVM_EXIT_MMIO:
 		STAT_INC(vm->stats.exits_by_kind[VMM_EXIT_MMIO]);
+		vcpu_complete_io(vcpu);
 		vcpu_report_registers(vcpu, regs, sizeof(regs), false);
 		vm_stop(vm, VMM_GUEST_ERROR,
 			"guest %s %u bytes at guest-physical %#llx: no RAM or device there; %s",
@@ -174,8 +232,7 @@ static int handle_exit(struct vcpu *vcpu)
 	}
 	case KVM_EXIT_SHUTDOWN:
 		STAT_INC(vm->stats.exits_by_kind[VMM_EXIT_SHUTDOWN]);
-		vcpu_report_registers(vcpu, regs, sizeof(regs), true);
-		vm_stop(vm, VMM_TRIPLE_FAULT, "guest triple fault (KVM_EXIT_SHUTDOWN) on %s", regs);
+		triple_fault(vcpu);
 		return -1;
 	case KVM_EXIT_FAIL_ENTRY:
 		STAT_INC(vm->stats.exits_by_kind[VMM_EXIT_OTHER]);
@@ -239,6 +296,13 @@ int vcpu_run(struct vcpu *vcpu, uint64_t deadline)
 		int err = errno;
 
 		STAT_INC(vm->stats.exits);
+		vcpu->exits++;
+		if (vcpu->run->kvm_valid_regs &&
+		    (ret < 0 || vcpu->run->exit_reason != KVM_EXIT_SHUTDOWN)) {
+			vcpu->seen.regs = vcpu->run->s.regs.regs;
+			vcpu->seen.sregs = vcpu->run->s.regs.sregs;
+			vcpu->seen.exit = vcpu->exits;
+		}
 		if (channel_drain(vcpu))
 			break;
 		if (ret < 0 && err != EINTR && err != EAGAIN) {

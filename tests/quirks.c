@@ -1,0 +1,17 @@
+/* Host MMU quirks: tests/quirks.h. */
+#include "quirks.h"
+
+#define PF_P	(1u << 0)
+#define PF_RSVD	(1u << 3)
+
+const char *const host_quirk_names[NR_HOST_QUIRKS] = {
+	[QUIRK_RSVD_WITHOUT_P] = "RSVD without P in the #PF error code (QEMU TCG's walker; "
+				 "SDM vol. 3A 4.7 sets P with RSVD)",
+};
+
+enum host_quirk pf_error_quirk(int64_t want, int64_t got)
+{
+	if (want >= 0 && (want & (PF_RSVD | PF_P)) == (PF_RSVD | PF_P) && got == (want & ~PF_P))
+		return QUIRK_RSVD_WITHOUT_P;
+	return QUIRK_NONE;
+}
