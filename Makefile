@@ -45,7 +45,7 @@ FUZZ_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -D_GNU_SOURCE -MMD -MP \
 FUZZ_LIBVMM_OBJS := $(LIBVMM_SRCS:%.c=$(FUZZ)/obj/%.o)
 FUZZERS := $(FUZZ)/fuzz_elf $(FUZZ)/fuzz_channel
 
-.PHONY: all deps run test fuzz bench campaign clean
+.PHONY: all deps run test test-nested fuzz bench campaign clean
 all: $(O)/vmm $(O)/guest.elf $(O)/guest-debug-spinlock.elf
 
 deps:
@@ -58,6 +58,12 @@ run: deps
 test: deps
 	@$(MAKE) --no-print-directory all $(O)/tests/pagewalk-tests $(O)/campaign $(TEST_GUESTS)
 	scripts/run-tests.sh $(O)/tests/pagewalk-tests $(TESTFLAGS)
+
+# The suite again on KVM with SVM+NPT, nested under QEMU TCG: README,
+# "The second host".  NESTED_CPU picks QEMU's CPU model (default max).
+test-nested: deps
+	@$(MAKE) --no-print-directory all $(O)/tests/pagewalk-tests $(O)/campaign $(TEST_GUESTS)
+	scripts/test-nested.sh $(O) $(TESTFLAGS)
 
 # Seeds: the guest ELFs we build (the pagewalk guest without its DWARF,
 # which the loader never reads but the fuzzer would spend most mutations on)
@@ -180,4 +186,4 @@ $(FUZZ)/ring_seed: $(FUZZ)/obj/tests/fuzz/ring_seed.o $(FUZZ_LIBVMM_OBJS)
 $(LIBVMM_OBJS) $(O)/obj/vmm/main.o $(GUEST_OBJS) $(GUEST_DBG_OBJS) $(TEST_OBJS): Makefile
 $(FUZZ)/obj/vmm/lib/%.o $(FUZZ)/obj/tests/fuzz/%.o: Makefile
 
--include $(shell find $(O) -name '*.d' 2>/dev/null)
+-include $(shell find $(O) -path $(O)/nested -prune -o -name '*.d' -type f -print 2>/dev/null)

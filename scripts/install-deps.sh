@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # Install the Debian packages pagewalk builds and tests with, if any are
-# missing; with "fuzz", also clang and its libFuzzer runtime for `make fuzz`.
+# missing; with "fuzz", also clang and its libFuzzer runtime for `make fuzz`;
+# with "nested", QEMU and cpio for `make test-nested`.
 # As root it runs apt-get; otherwise it says what to install.
 set -euo pipefail
 
 packages=(gcc make libc6-dev libelf-dev libfdt-dev libcriterion-dev pkg-config)
-[ "${1:-}" = fuzz ] && packages+=(clang libclang-rt-dev)
+case "${1:-}" in
+fuzz) packages+=(clang libclang-rt-dev) ;;
+nested) packages+=(qemu-system-x86 cpio) ;;
+esac
 
 missing=()
 for p in "${packages[@]}"; do
