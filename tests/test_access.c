@@ -2,8 +2,9 @@
  * The walker's permission differential against the real MMU, in the manner
  * of kvm-unit-tests' x86/access.c.  A case is a PDE and a PTE (or one 2 MiB
  * PDE) with any of P, R/W, U/S, NX, A and D, or with one reserved bit;
- * CR0.WP and EFER.NXE; and one access: read, write or fetch, from ring 3 or
- * from the kernel.  The guest (guest/kernel/access.c) builds the entries
+ * CR0.WP and EFER.NXE, and where KVM offers them CR4.SMEP, CR4.SMAP with
+ * EFLAGS.AC either way, and CR4.PKE with each PKRU right on the leaf's key;
+ * and one access: read, write or fetch, from ring 3 or from the kernel.  The guest (guest/kernel/access.c) builds the entries
  * over its test page and makes the access; the host's model says whether it
  * faults, with which error code, and what the entries hold after.  Every
  * case must agree.
@@ -31,9 +32,17 @@
 #define PTE_PS		(1ULL << 7)
 #define PTE_NX		(1ULL << 63)
 #define PTE_BIT13	(1ULL << 13)	/* reserved in a 2 MiB PDE */
+#define PTE_PKEY1	(1ULL << 59)	/* protection key 1, bits 62:59 */
 
-#define PF_P		(1u << 0)
+#define X86_CR4_SMEP	(1ULL << 20)
+#define X86_CR4_SMAP	(1ULL << 21)
+#define X86_CR4_PKE	(1ULL << 22)
+#define X86_EFLAGS_AC	(1ULL << 18)
+#define PKRU_AD1	(1u << 2)	/* key 1: access disable */
+#define PKRU_WD1	(1u << 3)	/* key 1: write disable */
+
 #define PF_RSVD		(1u << 3)
+#define PF_PK		(1u << 5)
 
 #define MAX_MISMATCHES	20		/* printed; all are counted */
 
@@ -63,35 +72,82 @@ static uint64_t subset(const uint64_t *flags, unsigned int n, unsigned int m)
 	return e;
 }
 
+/* What KVM's CPUID offers of the optional dimensions. */
+struct features {
+	bool smep, smap, pku, gbpages;
+};
+
+static struct features offered(void)
+{
+	struct kvm_cpuid_entry2 l7 = { 0 }, ext = { 0 };
+	bool has7 = kvm_cpuid(7, &l7), has_ext = kvm_cpuid(0x80000001, &ext);
+
+	return (struct features){
+		.smep = has7 && (l7.ebx & (1u << 7)),
+		.smap = has7 && (l7.ebx & (1u << 20)),
+		.pku = has7 && (l7.ecx & (1u << 3)),
+		.gbpages = has_ext && (ext.edx & (1u << 26)),
+	};
+}
+
 /*
- * Per CR0.WP, EFER.NXE and access: every PDE over every PTE, every 2 MiB
- * PDE, then one reserved bit (past MAXPHYADDR in the PTE or the PDE, or
- * bit 13 of a 2 MiB PDE) over the rights bits.  EFER.NXE changes least
- * often: the guest moves the kernel's own NX bits each time it does.
+ * The modes, as PW_AC_* bits of `how`: CR0.WP x EFER.NXE, and where
+ * offered x SMEP x (SMAP off, on with AC clear, on with AC set); then PKE
+ * under EFER.NXE x CR0.WP (the write-disable of kernel writes follows it)
+ * with each of key 1's four PKRU rights.  EFER.NXE changes least often:
+ * the guest moves the kernel's own NX bits each time it does.
  */
-static void make_cases(struct cases *cs, uint64_t rsvd)
+static unsigned int make_modes(const struct features *f, uint64_t *mode)
+{
+	static const uint64_t smap[] = { 0, PW_AC_CR4_SMAP, PW_AC_CR4_SMAP | PW_AC_EFLAGS_AC };
+	static const uint32_t pkru[] = { 0, PKRU_AD1, PKRU_WD1, PKRU_AD1 | PKRU_WD1 };
+	unsigned int n = 0;
+
+	for (int nxe = 1; nxe >= 0; nxe--)
+		for (int wp = 1; wp >= 0; wp--)
+			for (int sm = 0; sm <= f->smep; sm++)
+				for (int sa = 0; sa < (f->smap ? 3 : 1); sa++)
+					mode[n++] = (nxe ? PW_AC_EFER_NXE : 0) | (wp ? PW_AC_CR0_WP : 0) |
+						    (sm ? PW_AC_CR4_SMEP : 0) | smap[sa];
+	for (int wp = 1; f->pku && wp >= 0; wp--)
+		for (int k = 0; k < 4; k++)
+			mode[n++] = PW_AC_EFER_NXE | (wp ? PW_AC_CR0_WP : 0) | PW_AC_CR4_PKE |
+				    (uint64_t)pkru[k] << PW_AC_PKRU_SHIFT;
+	return n;
+}
+
+/*
+ * Per mode and access: every PDE over every PTE, every 2 MiB PDE, then one
+ * reserved bit (past MAXPHYADDR in the PTE or the PDE, or bit 13 of a
+ * 2 MiB PDE) over the rights bits.  Under PKE every leaf has key 1.  The
+ * AC bit only changes kernel data accesses: with it, only those run.
+ */
+static void make_cases(struct cases *cs, const uint64_t *mode, unsigned int nmodes, uint64_t rsvd)
 {
 	static const uint64_t pde_f[] = { PTE_P, PTE_RW, PTE_US, PTE_NX, PTE_A };
 	static const uint64_t pte_f[] = { PTE_P, PTE_RW, PTE_US, PTE_NX, PTE_A, PTE_D };
-	static const uint64_t mode[] = { PW_AC_EFER_NXE | PW_AC_CR0_WP, PW_AC_EFER_NXE, PW_AC_CR0_WP, 0 };
 
-	for (unsigned int i = 0; i < 4; i++) {
+	for (unsigned int i = 0; i < nmodes; i++) {
+		uint64_t key = mode[i] & PW_AC_CR4_PKE ? PTE_PKEY1 : 0;
+
 		for (uint64_t acc = 0; acc < 6; acc++) {
 			uint64_t how = mode[i] | (acc % 3) | (acc >= 3 ? PW_AC_USER : 0);
 
+			if ((how & PW_AC_EFLAGS_AC) && (acc >= 3 || acc % 3 == PW_ACCESS_FETCH))
+				continue;
 			for (unsigned int d = 0; d < 32; d++)
 				for (unsigned int t = 0; t < 64; t++)
-					add(cs, subset(pde_f, 5, d), subset(pte_f, 6, t), how);
+					add(cs, subset(pde_f, 5, d), key | subset(pte_f, 6, t), how);
 			for (unsigned int d = 0; d < 64; d++)
-				add(cs, PTE_PS | subset(pte_f, 6, d), 0, how);
+				add(cs, key | PTE_PS | subset(pte_f, 6, d), 0, how);
 			for (unsigned int t = 0; rsvd && t < 8 * 16; t++) {
-				uint64_t pde = subset(pde_f, 3, t % 8), pte = subset(pte_f, 4, t / 8);
+				uint64_t pde = subset(pde_f, 3, t % 8), pte = key | subset(pte_f, 4, t / 8);
 
 				add(cs, pde, pte | rsvd, how);
 				add(cs, pde | rsvd, pte, how);
 			}
 			for (unsigned int d = 0; d < 16; d++) {
-				uint64_t large = PTE_PS | subset(pte_f, 4, d);
+				uint64_t large = key | PTE_PS | subset(pte_f, 4, d);
 
 				if (rsvd)
 					add(cs, large | rsvd, 0, how);
@@ -127,8 +183,16 @@ static struct answer predict(const struct model *m, const struct pw_access_case 
 	uint64_t *leaf = large ? &a.pde : &a.pte;
 	struct vm_walk w;
 
+	uint32_t code;
+
 	pg.cr0 = c->how & PW_AC_CR0_WP ? pg.cr0 | X86_CR0_WP : pg.cr0 & ~X86_CR0_WP;
 	pg.efer = nxe ? pg.efer | EFER_NXE : pg.efer & ~EFER_NXE;
+	pg.cr4 &= ~(X86_CR4_SMEP | X86_CR4_SMAP | X86_CR4_PKE);
+	pg.cr4 |= (c->how & PW_AC_CR4_SMEP ? X86_CR4_SMEP : 0) |
+		  (c->how & PW_AC_CR4_SMAP ? X86_CR4_SMAP : 0) |
+		  (c->how & PW_AC_CR4_PKE ? X86_CR4_PKE : 0);
+	pg.rflags = c->how & PW_AC_EFLAGS_AC ? X86_EFLAGS_AC : 0;
+	pg.pkru = c->how >> PW_AC_PKRU_SHIFT;
 	a.pde = (large ? m->page & ~(2 * MB - 1) : m->pte_table) | c->pde;
 	a.pte = large ? 0 : m->page | c->pte;
 	cr_assert_eq(vm_write_phys(m->vm, m->pde_at, &a.pde, 8), 0);
@@ -136,18 +200,14 @@ static struct answer predict(const struct model *m, const struct pw_access_case 
 	cr_assert_eq(vm_walk(m->vm, &pg, m->va + (access == PW_ACCESS_FETCH ? 0 : PW_AC_DATA), &w),
 		     VMM_OK);
 
-	if (w.present && vm_walk_permits(&pg, &w, rights)) {
+	code = vm_walk_fault(&pg, &w, rights);
+	if (w.present && !code) {
 		*leaf |= PTE_A | (access == PW_ACCESS_WRITE ? PTE_D : 0);
 		if (!large)
 			a.pde |= PTE_A;
 		return a;
 	}
-	/*
-	 * P: a present entry forbade the access or had a reserved bit; W and U
-	 * are the access's; I only with EFER.NXE, there being no SMEP.
-	 */
-	a.error_code = (rights & ~(nxe ? 0 : VM_ACCESS_FETCH)) | (w.present || w.rsvd ? PF_P : 0) |
-		       (w.rsvd ? PF_RSVD : 0);
+	a.error_code = code;
 	/*
 	 * A faulting walk may or may not have set A in a PDE it went through
 	 * to the PTE (4.8 sets A in an entry "used" for translation and does
@@ -181,7 +241,7 @@ static const char *flags(uint64_t e, uint64_t rsvd, char *buf, size_t len)
 		const char *name;
 	} names[] = {
 		{ PTE_P, "P" }, { PTE_RW, "RW" }, { PTE_US, "US" }, { PTE_A, "A" }, { PTE_D, "D" },
-		{ PTE_PS, "PS" }, { PTE_NX, "NX" }, { PTE_BIT13, "bit13" },
+		{ PTE_PS, "PS" }, { PTE_NX, "NX" }, { PTE_BIT13, "bit13" }, { PTE_PKEY1, "key1" },
 	};
 	size_t used = 0;
 
@@ -210,36 +270,39 @@ static void report_mismatch(size_t i, const struct pw_access_case *c, const stru
 	static const char *const access[] = { "read", "write", "fetch" };
 	char pde[64], pte[64], want[32], got[32];
 
-	cr_log_error("case %zu: PDE %s PTE %s, %s %s, CR0.WP=%d EFER.NXE=%d: "
-		     "model %s, PDE %#lx (A either way: %s), PTE %#lx; MMU %s, PDE %#lx, PTE %#lx",
+	cr_log_error("case %zu: PDE %s PTE %s, %s %s, CR0.WP=%d EFER.NXE=%d SMEP=%d SMAP=%d AC=%d "
+		     "PKE=%d PKRU=%#x: model %s, PDE %#lx (A either way: %s), PTE %#lx; "
+		     "MMU %s, PDE %#lx, PTE %#lx",
 		     i, flags(c->pde, rsvd, pde, sizeof(pde)), flags(c->pte, rsvd, pte, sizeof(pte)),
 		     c->how & PW_AC_USER ? "user" : "kernel", access[c->how & PW_AC_ACCESS],
 		     !!(c->how & PW_AC_CR0_WP), !!(c->how & PW_AC_EFER_NXE),
+		     !!(c->how & PW_AC_CR4_SMEP), !!(c->how & PW_AC_CR4_SMAP),
+		     !!(c->how & PW_AC_EFLAGS_AC), !!(c->how & PW_AC_CR4_PKE),
+		     (unsigned int)(c->how >> PW_AC_PKRU_SHIFT),
 		     fault(a->error_code, want, sizeof(want)), (unsigned long)a->pde,
 		     a->pde_either ? "yes" : "no", (unsigned long)a->pte,
 		     fault(c->error_code, got, sizeof(got)), (unsigned long)c->pde_after,
 		     (unsigned long)c->pte_after);
 }
 
-/* Dimensions of access.c this test leaves out, and why: reported, never silently dropped. */
-static void report_skipped(void)
+/* Which optional dimensions run, and why any does not: reported, never silently dropped. */
+static void report_dimensions(const struct features *f)
 {
-	struct kvm_cpuid_entry2 l7 = { 0 }, ext = { 0 };
-	bool has7 = kvm_cpuid(7, &l7), has_ext = kvm_cpuid(0x80000001, &ext);
 	const struct {
 		const char *what;
-		bool offered;
-	} f[] = {
-		{ "SMEP", has7 && (l7.ebx & (1u << 7)) },
-		{ "SMAP", has7 && (l7.ebx & (1u << 20)) },
-		{ "PKU", has7 && (l7.ecx & (1u << 3)) },
-		{ "1 GiB pages", has_ext && (ext.edx & (1u << 26)) },
+		bool offered, exercised;
+	} d[] = {
+		{ "SMEP", f->smep, true },
+		{ "SMAP and EFLAGS.AC", f->smap, true },
+		{ "PKU", f->pku, true },
+		{ "1 GiB pages", f->gbpages, false },
 	};
 
-	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++)
-		cr_log_info("access: %s skipped: %s", f[i].what,
-			    f[i].offered ? "KVM offers it, the test does not exercise it yet"
-					 : "not in KVM's CPUID on this host");
+	for (size_t i = 0; i < sizeof(d) / sizeof(d[0]); i++)
+		cr_log_info("access: %s %s", d[i].what,
+			    !d[i].offered ? "skipped: not in KVM's CPUID on this host"
+			    : d[i].exercised ? "exercised"
+					     : "skipped: KVM offers it, the test does not exercise it yet");
 }
 
 static double seconds_since(const struct timespec *t0)
@@ -253,6 +316,9 @@ static double seconds_since(const struct timespec *t0)
 Test(access, model_and_mmu_agree_on_every_case)
 {
 	struct kvm_cpuid_entry2 leaf;
+	struct features f = offered();
+	uint64_t modes[32];
+	unsigned int nmodes;
 	struct cases cs = { 0 };
 	struct answer *want;
 	struct model m = { 0 };
@@ -260,17 +326,18 @@ Test(access, model_and_mmu_agree_on_every_case)
 	struct vm_walk w;
 	uint64_t out[4], t, rsvd, clean_pde, zero = 0;
 	unsigned int maxphyaddr, ops = 0;
-	size_t mismatches = 0, faults = 0, rsvd_faults = 0, quirks[NR_HOST_QUIRKS] = { 0 };
+	size_t mismatches = 0, faults = 0, rsvd_faults = 0, pk_faults = 0, quirks[NR_HOST_QUIRKS] = { 0 };
 	enum host_quirk q;
 	double model_s, guest_s;
 
 	require_kvm();
-	report_skipped();
+	report_dimensions(&f);
 	maxphyaddr = kvm_cpuid(0x80000008, &leaf) ? leaf.eax & 0xff : 36;
 	rsvd = maxphyaddr < 52 ? 1ULL << maxphyaddr : 0;
 	if (!rsvd)
 		cr_log_info("access: reserved address bits skipped: MAXPHYADDR is 52");
-	make_cases(&cs, rsvd);
+	nmodes = make_modes(&f, modes);
+	make_cases(&cs, modes, nmodes, rsvd);
 
 	m.vm = boot_ops_guest(0);
 	t = new_task(m.vm);
@@ -310,6 +377,7 @@ Test(access, model_and_mmu_agree_on_every_case)
 	for (size_t i = 0; i < cs.n; i++) {
 		faults += cs.c[i].error_code >= 0;
 		rsvd_faults += cs.c[i].error_code >= 0 && (cs.c[i].error_code & PF_RSVD);
+		pk_faults += cs.c[i].error_code >= 0 && (cs.c[i].error_code & PF_PK);
 		if (agree(&want[i], &cs.c[i], &q)) {
 			if (q != QUIRK_NONE)
 				quirks[q]++;
@@ -318,9 +386,9 @@ Test(access, model_and_mmu_agree_on_every_case)
 		if (mismatches++ < MAX_MISMATCHES)
 			report_mismatch(i, &cs.c[i], &want[i], rsvd);
 	}
-	cr_log_info("access: %zu cases (%zu #PF, %zu of them RSVD), %zu disagree; the model took %.0f ms, "
-		    "the guest %.1f s in %u ops",
-		    cs.n, faults, rsvd_faults, mismatches, model_s * 1e3, guest_s, ops);
+	cr_log_info("access: %zu cases in %u modes (%zu #PF, %zu of them RSVD, %zu PK), %zu disagree; "
+		    "the model took %.0f ms, the guest %.1f s in %u ops",
+		    cs.n, nmodes, faults, rsvd_faults, pk_faults, mismatches, model_s * 1e3, guest_s, ops);
 	for (int k = 0; k < NR_HOST_QUIRKS; k++)
 		if (quirks[k])
 			cr_log_info("access: host quirk: %zu cases differ only by %s", quirks[k],

@@ -16,6 +16,9 @@
 #define X86_EFLAGS_IF	(1ULL << 9)
 #define X86_CR4_PGE	(1ULL << 7)
 #define X86_CR4_LA57	(1ULL << 12)
+#define X86_CR4_SMEP	(1ULL << 20)
+#define X86_CR4_SMAP	(1ULL << 21)
+#define X86_CR4_PKE	(1ULL << 22)
 
 static inline void outb(uint8_t v, uint16_t port)
 {
@@ -109,6 +112,29 @@ static inline uint64_t read_cr4(void)
 static inline void write_cr4(uint64_t v)
 {
 	asm volatile("mov %0, %%cr4" : : "r"(v) : "memory");
+}
+
+static inline void cpuid_count(uint32_t leaf, uint32_t sub, uint32_t *a, uint32_t *b, uint32_t *c,
+			       uint32_t *d)
+{
+	asm volatile("cpuid" : "=a"(*a), "=b"(*b), "=c"(*c), "=d"(*d) : "a"(leaf), "c"(sub));
+}
+
+/* Needs CR4.PKE. */
+static inline void wrpkru(uint32_t pkru)
+{
+	asm volatile("wrpkru" : : "a"(pkru), "c"(0), "d"(0) : "memory");
+}
+
+/* Need SMAP in CPUID. */
+static inline void stac(void)
+{
+	asm volatile("stac" ::: "memory");
+}
+
+static inline void clac(void)
+{
+	asm volatile("clac" ::: "memory");
 }
 
 static inline __attribute__((noreturn)) void halt_forever(void)

@@ -14,7 +14,8 @@
 /* Bits of the host's entries the guest takes: flags and addresses past any RAM. */
 #define CASE_BITS	(~PTE_PFN_MASK | 0x000ffff000000000UL)
 #define CASE_BITS_2M	(CASE_BITS | 0x1fe000UL)	/* reserved in a 2 MiB PDE */
-#define MODE_BITS	(PW_AC_CR0_WP | PW_AC_EFER_NXE)
+#define CR4_BITS	(PW_AC_CR4_SMEP | PW_AC_CR4_SMAP | PW_AC_CR4_PKE)
+#define MODE_BITS	(PW_AC_CR0_WP | PW_AC_EFER_NXE | CR4_BITS | (~0UL << PW_AC_PKRU_SHIFT))
 #define _PAGE_SOFTW5	(1UL << 58)	/* ignored by the MMU: the kernel's NX waits here */
 
 static struct pw_access_case cases[PW_ACCESS_TEST_MAX];
@@ -101,13 +102,38 @@ static void kernel_nx_park(unsigned long start, unsigned long end, bool park)
 	flush_tlb_kernel_range(start, end);
 }
 
-/* CR0.WP and EFER.NXE from mode `from` to mode `to` (PW_AC_* bits). */
+static uint64_t cr4_of(uint64_t mode)
+{
+	return (mode & PW_AC_CR4_SMEP ? X86_CR4_SMEP : 0) | (mode & PW_AC_CR4_SMAP ? X86_CR4_SMAP : 0) |
+	       (mode & PW_AC_CR4_PKE ? X86_CR4_PKE : 0);
+}
+
+/* The PW_AC_* mode bits this CPU can take (CPUID leaf 7). */
+static uint64_t modes_offered(void)
+{
+	uint32_t a, b, c, d;
+	uint64_t ok = PW_AC_CR0_WP | PW_AC_EFER_NXE;
+
+	cpuid_count(0, 0, &a, &b, &c, &d);
+	if (a < 7)
+		return ok;
+	cpuid_count(7, 0, &a, &b, &c, &d);
+	return ok | (b & (1u << 7) ? PW_AC_CR4_SMEP : 0) |
+	       (b & (1u << 20) ? PW_AC_CR4_SMAP | PW_AC_EFLAGS_AC : 0) |
+	       (c & (1u << 3) ? PW_AC_CR4_PKE | (~0UL << PW_AC_PKRU_SHIFT) : 0);
+}
+
+/* CR0.WP, EFER.NXE, CR4's SMEP, SMAP and PKE, and PKRU from mode `from` to mode `to`. */
 static void set_mode(uint64_t from, uint64_t to)
 {
 	bool park = !(to & PW_AC_EFER_NXE);
 
 	if ((from ^ to) & PW_AC_CR0_WP)
 		write_cr0(to & PW_AC_CR0_WP ? read_cr0() | X86_CR0_WP : read_cr0() & ~X86_CR0_WP);
+	if ((from ^ to) & CR4_BITS)
+		write_cr4((read_cr4() & ~cr4_of(CR4_BITS)) | cr4_of(to));
+	if ((to & PW_AC_CR4_PKE) && (!(from & PW_AC_CR4_PKE) || (from ^ to) >> PW_AC_PKRU_SHIFT))
+		wrpkru(to >> PW_AC_PKRU_SHIFT);
 	if (!((from ^ to) & PW_AC_EFER_NXE))
 		return;
 	if (!park)
@@ -135,10 +161,15 @@ static long run_case(struct pw_access_case *c, pmd_t *pmd, pte_t *pte, uint64_t 
 	}
 	invlpg(va);	/* the TLB entry and any paging-structure cache entries */
 	at.error_code = -1;
-	if (access == PW_ACCESS_FETCH && !user)
+	if (access == PW_ACCESS_FETCH && !user) {
 		kernel_fetch(va);
-	else
+	} else if (!user && (c->how & PW_AC_EFLAGS_AC)) {
+		stac();
+		ret = touch_current(va + PW_AC_DATA, access, false, 0, &v);
+		clac();
+	} else {
 		ret = touch_current(access == PW_ACCESS_FETCH ? va : va + PW_AC_DATA, access, user, 0, &v);
+	}
 	c->error_code = at.error_code;
 	c->pde_after = pmd->pmd;
 	c->pte_after = pte->pte;
@@ -153,7 +184,7 @@ long access_test(struct mm_struct *mm, unsigned long addr, unsigned long n, uint
 {
 	unsigned long va = addr + (__pa_symbol(test_page) & ~PMD_MASK);
 	struct vm_area_struct *vma = find_vma(mm, addr);
-	uint64_t mode, cpu_mode;
+	uint64_t mode, cpu_mode, offered = modes_offered();
 	pmd_t *pmd, table;
 	long ret = n;
 	pte_t *pte;
@@ -164,7 +195,8 @@ long access_test(struct mm_struct *mm, unsigned long addr, unsigned long n, uint
 	    vma->vm_end - addr < PMD_SIZE)
 		return -PW_EINVAL;
 	for (unsigned long i = 0; i < n; i++)
-		if (cases[i].how & ~(PW_AC_ACCESS | PW_AC_USER | MODE_BITS) ||
+		if (cases[i].how & ~(PW_AC_ACCESS | PW_AC_USER | PW_AC_EFLAGS_AC | MODE_BITS) ||
+		    cases[i].how & (MODE_BITS | PW_AC_EFLAGS_AC) & ~offered ||
 		    (cases[i].how & PW_AC_ACCESS) > PW_ACCESS_FETCH)
 			return -PW_EINVAL;
 	pmd = walk_to_pmd(mm, addr);
@@ -176,6 +208,7 @@ long access_test(struct mm_struct *mm, unsigned long addr, unsigned long n, uint
 
 	spin_lock(&access_lock);
 	table = *pmd;
+	/* The kernel runs without SMEP, SMAP or PKE: the op restores exactly that. */
 	cpu_mode = (read_cr0() & X86_CR0_WP ? PW_AC_CR0_WP : 0) |
 		   (rdmsr(MSR_EFER) & EFER_NXE ? PW_AC_EFER_NXE : 0);
 	mode = cpu_mode;

@@ -276,8 +276,9 @@ enum pw_op {
  * PW_OP_ACCESS_TEST, after kvm-unit-tests' x86/access.c: per case the guest
  * maps its test page at addr + (the page's physical address modulo 2 MiB)
  * through a PDE and a PTE with the host's bits, or through a 2 MiB PDE if
- * pde has PS, sets CR0.WP and EFER.NXE as asked, makes one access and
- * reports.  Data accesses go to PW_AC_DATA in the page; a fetch runs its
+ * pde has PS, sets CR0.WP, EFER.NXE, CR4.SMEP, CR4.SMAP, CR4.PKE with
+ * PKRU, and EFLAGS.AC for a kernel access, as asked (-EINVAL for a feature
+ * the CPU lacks), makes one access and reports.  Data accesses go to PW_AC_DATA in the page; a fetch runs its
  * first instruction, `jmp *%rsi`, back to the caller as PW_ACCESS_FETCH's
  * code does.  Of pde and pte the guest takes bits 11:0 and 63:36 (no RAM
  * address has those) and, in a 2 MiB PDE, the reserved bits 20:13.  addr
@@ -294,6 +295,11 @@ struct pw_access_case {
 #define PW_AC_USER	(1u << 2)	/* from ring 3, else from the kernel */
 #define PW_AC_CR0_WP	(1u << 3)
 #define PW_AC_EFER_NXE	(1u << 4)
+#define PW_AC_CR4_SMEP	(1u << 5)
+#define PW_AC_CR4_SMAP	(1u << 6)
+#define PW_AC_EFLAGS_AC	(1u << 7)	/* stac around a kernel access */
+#define PW_AC_CR4_PKE	(1u << 8)
+#define PW_AC_PKRU_SHIFT 32		/* how's bits 63:32: PKRU under PW_AC_CR4_PKE */
 #define PW_AC_DATA	64		/* offset of data accesses in the test page */
 #define PW_ACCESS_TEST_MAX 1024		/* cases in the table */
 

@@ -138,11 +138,13 @@ int vm_write_phys(struct vm *vm, uint64_t gpa, const void *buf, size_t len);
 struct vm_paging {
 	uint64_t cr0;		/* WP: supervisor writes obey R/W */
 	uint64_t cr3;		/* the top table, bits 51:12 */
-	uint64_t cr4;		/* LA57: 5 levels; SMEP, SMAP */
+	uint64_t cr4;		/* LA57: 5 levels; SMEP, SMAP, PKE */
 	uint64_t efer;		/* LMA: long mode; NXE: bit 63 is XD, else reserved */
+	uint64_t rflags;	/* AC: the kernel may touch user pages under SMAP */
+	uint32_t pkru;		/* under CR4.PKE: access- and write-disable per key */
 };
 
-/* cpu's control registers now: VMM_BAD_INPUT for no such cpu, VMM_INTERNAL if KVM fails. */
+/* cpu's control registers, RFLAGS and PKRU now: VMM_BAD_INPUT for no such cpu, VMM_INTERNAL if KVM fails. */
 enum vmm_status vm_cpu_paging(const struct vm *vm, unsigned int cpu, struct vm_paging *pg);
 
 /*
@@ -160,6 +162,7 @@ struct vm_walk {
 	uint64_t phys;		/* va's guest-physical address */
 	bool user, writable, nx;	/* effective: U/S and R/W ANDed, XD ORed over all levels */
 	bool accessed, dirty;	/* the leaf's A and D bits */
+	unsigned int pkey;	/* the leaf's protection key, bits 62:59 */
 	uint64_t entries[5];	/* entries[l - 1]: the entry read at level l, else 0 */
 };
 
@@ -177,10 +180,13 @@ enum vmm_status vm_walk(const struct vm *vm, const struct vm_paging *pg, uint64_
 #define VM_ACCESS_FETCH	(1u << 4)
 
 /*
- * May the access `access` use w's translation, under the same pg as the
- * walk?  CR0.WP, EFER.NXE, CR4.SMEP and CR4.SMAP (taking EFLAGS.AC as
- * clear) apply; protection keys are not modelled.
+ * What the access `access` makes of w's walk, under the same pg: 0 if it
+ * may use the translation, else the #PF error code the SDM gives it (P, W,
+ * U, RSVD, I, PK).  CR0.WP, EFER.NXE, CR4.SMEP, CR4.SMAP with EFLAGS.AC,
+ * and CR4.PKE with PKRU apply.  vm_walk_permits(): a translation, and no
+ * fault.
  */
+uint32_t vm_walk_fault(const struct vm_paging *pg, const struct vm_walk *w, unsigned int access);
 bool vm_walk_permits(const struct vm_paging *pg, const struct vm_walk *w, unsigned int access);
 
 /*

@@ -175,6 +175,7 @@ void vcpu_kick_others(struct vm *vm);
 int vcpu_run(struct vcpu *vcpu, uint64_t deadline);	/* until WAIT_OP or stop */
 void vcpu_report_registers(struct vcpu *vcpu, char *buf, size_t len, bool full);
 void vcpu_complete_io(struct vcpu *vcpu);	/* finish a pending I/O or MMIO instruction */
+int vcpu_pkru(struct vcpu *vcpu, uint32_t *pkru);
 
 /* walk.c: the page walker's pieces ptdump.c shares */
 #define PT_PRESENT	(1ULL << 0)

@@ -1,6 +1,7 @@
 /* The vCPU loop: KVM_RUN, drain the channel, dispatch the exit; and the watchdog. */
 #include <errno.h>
 #include <pthread.h>
+#include <stdlib.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -146,6 +147,26 @@ void vcpu_report_registers(struct vcpu *vcpu, char *buf, size_t len, bool full)
 		return;
 	}
 	format_registers(vcpu, &r, &s, buf, len, full);
+}
+
+/*
+ * PKRU from the vCPU's XSAVE image (non-compacted, as KVM_GET_XSAVE gives
+ * it): state component 9, at the offset CPUID leaf 0xd subleaf 9 gives.
+ */
+int vcpu_pkru(struct vcpu *vcpu, uint32_t *pkru)
+{
+	struct kvm_cpuid2 *c = kvm_supported_cpuid(vcpu->vm->kvm_fd);
+	const struct kvm_cpuid_entry2 *e = c ? cpuid_entry(c, 0xd, 9) : NULL;
+	struct kvm_xsave xs;
+	int ret = -1;
+
+	if (e && e->eax >= 4 && e->ebx + 4 <= sizeof(xs.region) &&
+	    !ioctl(vcpu->fd, KVM_GET_XSAVE, &xs)) {
+		memcpy(pkru, (uint8_t *)xs.region + e->ebx, 4);
+		ret = 0;
+	}
+	free(c);
+	return ret;
 }
 
 /*

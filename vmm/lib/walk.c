@@ -14,6 +14,11 @@
 #define X86_CR4_LA57	(1ULL << 12)
 #define X86_CR4_SMEP	(1ULL << 20)
 #define X86_CR4_SMAP	(1ULL << 21)
+#define X86_CR4_PKE	(1ULL << 22)
+#define X86_EFLAGS_AC	(1ULL << 18)
+#define PF_P		(1u << 0)
+#define PF_RSVD		(1u << 3)
+#define PF_PK		(1u << 5)
 #define EFER_LMA	(1ULL << 10)
 #define EFER_NXE	(1ULL << 11)
 
@@ -26,12 +31,16 @@ static uint64_t bits(unsigned int hi, unsigned int lo)
 enum vmm_status vm_cpu_paging(const struct vm *vm, unsigned int cpu, struct vm_paging *pg)
 {
 	struct kvm_sregs s;
+	struct kvm_regs r;
 
 	if (cpu >= vm->nvcpus)
 		return VMM_BAD_INPUT;
-	if (ioctl(vm->vcpus[cpu].fd, KVM_GET_SREGS, &s))
+	if (ioctl(vm->vcpus[cpu].fd, KVM_GET_SREGS, &s) || ioctl(vm->vcpus[cpu].fd, KVM_GET_REGS, &r))
 		return VMM_INTERNAL;
-	*pg = (struct vm_paging){ .cr0 = s.cr0, .cr3 = s.cr3, .cr4 = s.cr4, .efer = s.efer };
+	*pg = (struct vm_paging){ .cr0 = s.cr0, .cr3 = s.cr3, .cr4 = s.cr4, .efer = s.efer,
+				  .rflags = r.rflags };
+	if ((s.cr4 & X86_CR4_PKE) && vcpu_pkru(&vm->vcpus[cpu], &pg->pkru))
+		return VMM_INTERNAL;
 	return VMM_OK;
 }
 
@@ -129,23 +138,63 @@ enum vmm_status vm_walk(const struct vm *vm, const struct vm_paging *pg, uint64_
 	w->nx = nx;
 	w->accessed = e & PT_ACCESSED;
 	w->dirty = e & PT_DIRTY;
+	w->pkey = (e >> 59) & 15;
 	return VMM_OK;
 }
 
-/* SDM vol. 3A 4.6, "Access Rights". */
-bool vm_walk_permits(const struct vm_paging *pg, const struct vm_walk *w, unsigned int access)
+/*
+ * SDM vol. 3A 4.6.2: protection keys bar data accesses to user-mode
+ * addresses, from either ring; write-disable binds the kernel only under
+ * CR0.WP.
+ */
+static bool pkey_denies(const struct vm_paging *pg, const struct vm_walk *w, unsigned int access)
+{
+	unsigned int rights = (pg->pkru >> (2 * w->pkey)) & 3;
+	bool write = access & VM_ACCESS_WRITE;
+
+	if (!(pg->cr4 & X86_CR4_PKE) || !w->user || (access & VM_ACCESS_FETCH))
+		return false;
+	return (rights & 1) ||
+	       ((rights & 2) && write && ((access & VM_ACCESS_USER) || (pg->cr0 & X86_CR0_WP)));
+}
+
+/* SDM vol. 3A 4.6.1, "Determination of Access Rights", with SMEP and SMAP. */
+static bool rights_permit(const struct vm_paging *pg, const struct vm_walk *w, unsigned int access)
 {
 	bool write = access & VM_ACCESS_WRITE, fetch = access & VM_ACCESS_FETCH;
 
-	if (!w->present)
-		return false;
 	if (fetch && w->nx)
 		return false;
 	if (access & VM_ACCESS_USER)
 		return w->user && (!write || w->writable);
 	if (fetch)
 		return !(w->user && (pg->cr4 & X86_CR4_SMEP));
-	if (w->user && (pg->cr4 & X86_CR4_SMAP))
+	if (w->user && (pg->cr4 & X86_CR4_SMAP) && !(pg->rflags & X86_EFLAGS_AC))
 		return false;
 	return !write || w->writable || !(pg->cr0 & X86_CR0_WP);
+}
+
+/* SDM vol. 3A 4.7, "Page-Fault Exceptions". */
+uint32_t vm_walk_fault(const struct vm_paging *pg, const struct vm_walk *w, unsigned int access)
+{
+	bool fetch = access & VM_ACCESS_FETCH;
+	uint32_t ec = access & (VM_ACCESS_WRITE | VM_ACCESS_USER);
+	bool pk;
+
+	/* I only where fetches are told apart: under EFER.NXE or CR4.SMEP. */
+	if (fetch && (pg->efer & EFER_NXE || pg->cr4 & X86_CR4_SMEP))
+		ec |= VM_ACCESS_FETCH;
+	if (w->rsvd)
+		return ec | PF_RSVD | PF_P;
+	if (!w->present)
+		return ec;
+	pk = pkey_denies(pg, w, access);
+	if (!pk && rights_permit(pg, w, access))
+		return 0;
+	return ec | PF_P | (pk ? PF_PK : 0);
+}
+
+bool vm_walk_permits(const struct vm_paging *pg, const struct vm_walk *w, unsigned int access)
+{
+	return w->present && !vm_walk_fault(pg, w, access);
 }
