@@ -3,10 +3,13 @@
 
 #define PF_P	(1u << 0)
 #define PF_RSVD	(1u << 3)
+#define PTE_A	(1ULL << 5)
 
 const char *const host_quirk_names[NR_HOST_QUIRKS] = {
 	[QUIRK_RSVD_WITHOUT_P] = "RSVD without P in the #PF error code (QEMU TCG's walker; "
 				 "SDM vol. 3A 4.7 sets P with RSVD)",
+	[QUIRK_A_IN_FAULTING_1G_LEAF] = "A set in a 1 GiB PDPTE whose access faults (QEMU TCG's "
+					"walker sets it before checking the leaf; at 2 MiB it does not)",
 };
 
 enum host_quirk pf_error_quirk(int64_t want, int64_t got)
@@ -14,4 +17,9 @@ enum host_quirk pf_error_quirk(int64_t want, int64_t got)
 	if (want >= 0 && (want & (PF_RSVD | PF_P)) == (PF_RSVD | PF_P) && got == (want & ~PF_P))
 		return QUIRK_RSVD_WITHOUT_P;
 	return QUIRK_NONE;
+}
+
+enum host_quirk gb_leaf_quirk(uint64_t want, uint64_t got)
+{
+	return !(want & PTE_A) && got == (want | PTE_A) ? QUIRK_A_IN_FAULTING_1G_LEAF : QUIRK_NONE;
 }

@@ -19,6 +19,16 @@ enum host_quirk {
 	 * only if bit 0 is also set".  KVM's own walker sets both.
 	 */
 	QUIRK_RSVD_WITHOUT_P,
+	/*
+	 * QEMU's TCG walker sets A in a 1 GiB PDPTE before it checks the leaf
+	 * (mmu_translate(), restart_3_lma: ptw_setl() comes before the PS
+	 * test, and the leaf's reserved bits 29:13 and rights are checked
+	 * after, at do_check_protect), so a faulting 1 GiB leaf comes back
+	 * accessed; at 2 MiB it tests PS first and leaves A alone, as KVM's
+	 * walker does at every level (paging_tmpl.h sets A only after the
+	 * permission check).
+	 */
+	QUIRK_A_IN_FAULTING_1G_LEAF,
 	NR_HOST_QUIRKS
 };
 
@@ -26,5 +36,8 @@ extern const char *const host_quirk_names[NR_HOST_QUIRKS];
 
 /* The quirk that explains error code `got` where the SDM says `want`; QUIRK_NONE if none does. */
 enum host_quirk pf_error_quirk(int64_t want, int64_t got);
+
+/* The quirk that explains 1 GiB leaf `got` after a faulting access where the model says `want`. */
+enum host_quirk gb_leaf_quirk(uint64_t want, uint64_t got);
 
 #endif

@@ -1,6 +1,9 @@
 /* The pagewalk guest booted on /dev/kvm and driven op by op through libvmm. */
+#include <linux/kvm.h>
+
 #include <pagewalk/layout.h>
 
+#include "guest_ops.h"
 #include "harness.h"
 
 static void assert_boot_facts(uint64_t mem)
@@ -181,4 +184,38 @@ Test(guest, unexpected_exceptions_are_reported)
 	assert_unexpected(6, 0);			/* ud2 */
 	assert_unexpected(0, 0);			/* divide by zero */
 	assert_unexpected(14, PW_VMALLOC_START);	/* #PF with no fixup */
+}
+
+/*
+ * As Linux's setup_smep() and setup_smap(): every CPU runs with CR4.SMEP
+ * and CR4.SMAP exactly where KVM's CPUID offers them (leaf 7 EBX bits 7
+ * and 20), and the kernel's deliberate accesses to user memory run inside
+ * stac/clac: a kernel write then a ring-3 read see the same value.
+ */
+Test(guest, smep_and_smap_where_offered)
+{
+	struct kvm_cpuid_entry2 l7 = { 0 };
+	bool has7, smep, smap;
+	struct vm_paging pg;
+	uint64_t t, v = 0;
+	struct vm *vm;
+
+	require_kvm();
+	has7 = kvm_cpuid(7, &l7);
+	smep = has7 && (l7.ebx & (1u << 7));
+	smap = has7 && (l7.ebx & (1u << 20));
+	cr_log_info("guest: KVM offers SMEP %s, SMAP %s", smep ? "yes" : "no", smap ? "yes" : "no");
+	vm = boot_ops_guest_with(GUEST_ELF, NULL, 0, 2);
+	t = new_task(vm);
+	map(vm, t, 256 * MB, 2 * MB, RW);
+	cr_assert_eq(touch(vm, t, 256 * MB, PW_ACCESS_WRITE, false, 0x5eed, NULL), 0);
+	cr_assert_eq(touch(vm, t, 256 * MB, PW_ACCESS_READ, true, 0, &v), 0);
+	cr_assert_eq(v, 0x5eed);
+	for (unsigned int cpu = 0; cpu < 2; cpu++) {
+		cr_assert_eq(vm_cpu_paging(vm, cpu, &pg), VMM_OK);
+		cr_assert_eq(!!(pg.cr4 & (1ULL << 20)), smep, "cpu %u CR4 %#lx", cpu, (unsigned long)pg.cr4);
+		cr_assert_eq(!!(pg.cr4 & (1ULL << 21)), smap, "cpu %u CR4 %#lx", cpu, (unsigned long)pg.cr4);
+		cr_assert_eq(pg.rflags & (1ULL << 18), 0, "cpu %u parked with EFLAGS.AC set", cpu);
+	}
+	end_vm(vm);
 }

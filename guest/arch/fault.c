@@ -1,5 +1,6 @@
 /* The #PF handler of arch/x86/mm/fault.c, down to handle_mm_fault(). */
 #include "asm.h"
+#include "cpufeature.h"
 #include "kernel.h"
 #include "mm.h"
 #include "task.h"
@@ -116,7 +117,13 @@ static void do_user_addr_fault(struct pt_regs *regs, unsigned long error_code,
 	/* The kernel executing user memory is an oops, never a fault to handle. */
 	if (!user_mode(regs) && (error_code & X86_PF_INSTR))
 		die(regs, address);
-	/* A kernel access to user memory is only allowed where it may fault. */
+	/*
+	 * Under SMAP a kernel access to user memory outside the stac/clac
+	 * brackets is a bug, exception table or not (as Linux's
+	 * do_user_addr_fault()); without it, one is allowed where it may fault.
+	 */
+	if (!user_mode(regs) && boot_cpu_has(X86_FEATURE_SMAP) && !(regs->flags & X86_EFLAGS_AC))
+		die(regs, address);
 	if (!user_mode(regs) && !search_exception_tables(regs->ip))
 		die(regs, address);
 	if (mm == &init_mm) {			/* no user mm: nothing to fault in */

@@ -14,6 +14,7 @@
 #define EFER_NXE	(1ULL << 11)
 #define X86_CR0_WP	(1ULL << 16)
 #define X86_EFLAGS_IF	(1ULL << 9)
+#define X86_EFLAGS_AC	(1ULL << 18)
 #define X86_CR4_PGE	(1ULL << 7)
 #define X86_CR4_LA57	(1ULL << 12)
 #define X86_CR4_SMEP	(1ULL << 20)

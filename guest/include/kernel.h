@@ -19,6 +19,7 @@ struct boot_params {
 	unsigned int ncpus;
 	unsigned int paging_levels;
 	char workload[32];
+	char cmdline[128];		/* /chosen bootargs, "" if none */
 	uint64_t chan_base;		/* guest-physical */
 	uint64_t chan_stride;
 	uint32_t chan_capacity;

@@ -6,6 +6,7 @@
  * the entries after it.  What should have happened is the host's business.
  */
 #include "asm.h"
+#include "cpufeature.h"
 #include "kernel.h"
 #include "mm.h"
 #include "task.h"
@@ -14,7 +15,9 @@
 /* Bits of the host's entries the guest takes: flags and addresses past any RAM. */
 #define CASE_BITS	(~PTE_PFN_MASK | 0x000ffff000000000UL)
 #define CASE_BITS_2M	(CASE_BITS | 0x1fe000UL)	/* reserved in a 2 MiB PDE */
+#define CASE_BITS_1G	(CASE_BITS | 0x3fffe000UL)	/* reserved in a 1 GiB PDPTE */
 #define CR4_BITS	(PW_AC_CR4_SMEP | PW_AC_CR4_SMAP | PW_AC_CR4_PKE)
+#define CASE_FLAGS	(PW_AC_EFLAGS_AC | PW_AC_PDPTE)	/* per case, not per mode */
 #define MODE_BITS	(PW_AC_CR0_WP | PW_AC_EFER_NXE | CR4_BITS | (~0UL << PW_AC_PKRU_SHIFT))
 #define _PAGE_SOFTW5	(1UL << 58)	/* ignored by the MMU: the kernel's NX waits here */
 
@@ -108,19 +111,14 @@ static uint64_t cr4_of(uint64_t mode)
 	       (mode & PW_AC_CR4_PKE ? X86_CR4_PKE : 0);
 }
 
-/* The PW_AC_* mode bits this CPU can take (CPUID leaf 7). */
+/* The PW_AC_* mode bits this CPU can take. */
 static uint64_t modes_offered(void)
 {
-	uint32_t a, b, c, d;
-	uint64_t ok = PW_AC_CR0_WP | PW_AC_EFER_NXE;
-
-	cpuid_count(0, 0, &a, &b, &c, &d);
-	if (a < 7)
-		return ok;
-	cpuid_count(7, 0, &a, &b, &c, &d);
-	return ok | (b & (1u << 7) ? PW_AC_CR4_SMEP : 0) |
-	       (b & (1u << 20) ? PW_AC_CR4_SMAP | PW_AC_EFLAGS_AC : 0) |
-	       (c & (1u << 3) ? PW_AC_CR4_PKE | (~0UL << PW_AC_PKRU_SHIFT) : 0);
+	return PW_AC_CR0_WP | PW_AC_EFER_NXE |
+	       (boot_cpu_has(X86_FEATURE_SMEP) ? PW_AC_CR4_SMEP : 0) |
+	       (boot_cpu_has(X86_FEATURE_SMAP) ? PW_AC_CR4_SMAP | PW_AC_EFLAGS_AC : 0) |
+	       (boot_cpu_has(X86_FEATURE_PKU) ? PW_AC_CR4_PKE | (~0UL << PW_AC_PKRU_SHIFT) : 0) |
+	       (boot_cpu_has(X86_FEATURE_GBPAGES) ? PW_AC_PDPTE : 0);
 }
 
 /* CR0.WP, EFER.NXE, CR4's SMEP, SMAP and PKE, and PKRU from mode `from` to mode `to`. */
@@ -144,35 +142,62 @@ static void set_mode(uint64_t from, uint64_t to)
 		wrmsr(MSR_EFER, rdmsr(MSR_EFER) & ~EFER_NXE);
 }
 
+/* Where the cases' entries go: the mm's own PUD, PMD and PTE entries over the test page. */
+struct slot {
+	pud_t *pud;
+	pmd_t *pmd;
+	pte_t *pte;
+	pud_t pud_table;		/* the PUD entry as the mm had it */
+	uint64_t pte_table;		/* the PTE table's physical address */
+	unsigned long va, va_1g;	/* the test page through a PTE or 2 MiB PDE, through a 1 GiB PDPTE */
+};
+
 /* One case; > 0 if a user access died elsewhere than at the test page (TASK_KILLED()). */
-static long run_case(struct pw_access_case *c, pmd_t *pmd, pte_t *pte, uint64_t pte_table,
-		     unsigned long va)
+static long run_case(struct pw_access_case *c, const struct slot *sl)
 {
 	uint64_t data = __pa_symbol(test_page), access = c->how & PW_AC_ACCESS, v;
-	bool user = c->how & PW_AC_USER;
+	bool user = c->how & PW_AC_USER, gb = c->how & PW_AC_PDPTE;
+	unsigned long va = gb ? sl->va_1g : sl->va;
 	long ret = 0;
 
-	if (c->pde & _PAGE_PSE) {
-		set_pmd(pmd, (pmd_t){ (data & PMD_MASK) | (c->pde & CASE_BITS_2M) });
-		pte_clear(pte);
+	if (gb) {
+		set_pud(sl->pud, (pud_t){ (data & PUD_MASK) | (c->pde & CASE_BITS_1G) });
+	} else if (c->pde & _PAGE_PSE) {
+		set_pmd(sl->pmd, (pmd_t){ (data & PMD_MASK) | (c->pde & CASE_BITS_2M) });
+		pte_clear(sl->pte);
 	} else {
-		set_pmd(pmd, (pmd_t){ pte_table | (c->pde & CASE_BITS) });
-		set_pte(pte, (pte_t){ data | (c->pte & CASE_BITS) });
+		set_pmd(sl->pmd, (pmd_t){ sl->pte_table | (c->pde & CASE_BITS) });
+		set_pte(sl->pte, (pte_t){ data | (c->pte & CASE_BITS) });
 	}
 	invlpg(va);	/* the TLB entry and any paging-structure cache entries */
+	at.start = va;
+	at.end = va + PAGE_SIZE;
 	at.error_code = -1;
-	if (access == PW_ACCESS_FETCH && !user) {
+	if (user) {
+		ret = touch_current(access == PW_ACCESS_FETCH ? va : va + PW_AC_DATA, access, true, 0, &v);
+	} else if (access == PW_ACCESS_FETCH) {
 		kernel_fetch(va);
-	} else if (!user && (c->how & PW_AC_EFLAGS_AC)) {
-		stac();
-		ret = touch_current(va + PW_AC_DATA, access, false, 0, &v);
-		clac();
 	} else {
-		ret = touch_current(access == PW_ACCESS_FETCH ? va : va + PW_AC_DATA, access, user, 0, &v);
+		/* Not touch_current(): EFLAGS.AC is the case's to choose. */
+		if (c->how & PW_AC_EFLAGS_AC)
+			stac();
+		if (access == PW_ACCESS_READ)
+			probe_kernel_read(va + PW_AC_DATA, &v);
+		else
+			probe_kernel_write(va + PW_AC_DATA, 0);
+		if (c->how & PW_AC_EFLAGS_AC)
+			clac();
 	}
 	c->error_code = at.error_code;
-	c->pde_after = pmd->pmd;
-	c->pte_after = pte->pte;
+	if (gb) {
+		c->pde_after = sl->pud->pud;
+		c->pte_after = 0;
+		set_pud(sl->pud, sl->pud_table);
+		invlpg(va);
+	} else {
+		c->pde_after = sl->pmd->pmd;
+		c->pte_after = sl->pte->pte;
+	}
 	return ret;
 }
 
@@ -182,12 +207,12 @@ static long run_case(struct pw_access_case *c, pmd_t *pmd, pte_t *pte, uint64_t 
  */
 long access_test(struct mm_struct *mm, unsigned long addr, unsigned long n, uint64_t *out)
 {
-	unsigned long va = addr + (__pa_symbol(test_page) & ~PMD_MASK);
+	struct slot sl = { .va = addr + (__pa_symbol(test_page) & ~PMD_MASK),
+			   .va_1g = addr + (__pa_symbol(test_page) & ~PUD_MASK) };
 	struct vm_area_struct *vma = find_vma(mm, addr);
 	uint64_t mode, cpu_mode, offered = modes_offered();
-	pmd_t *pmd, table;
+	pmd_t table;
 	long ret = n;
-	pte_t *pte;
 
 	out[0] = __pa_symbol(cases);
 	out[1] = __pa_symbol(test_page);
@@ -195,38 +220,42 @@ long access_test(struct mm_struct *mm, unsigned long addr, unsigned long n, uint
 	    vma->vm_end - addr < PMD_SIZE)
 		return -PW_EINVAL;
 	for (unsigned long i = 0; i < n; i++)
-		if (cases[i].how & ~(PW_AC_ACCESS | PW_AC_USER | PW_AC_EFLAGS_AC | MODE_BITS) ||
-		    cases[i].how & (MODE_BITS | PW_AC_EFLAGS_AC) & ~offered ||
-		    (cases[i].how & PW_AC_ACCESS) > PW_ACCESS_FETCH)
+		if (cases[i].how & ~(PW_AC_ACCESS | PW_AC_USER | CASE_FLAGS | MODE_BITS) ||
+		    cases[i].how & (MODE_BITS | CASE_FLAGS) & ~offered ||
+		    (cases[i].how & PW_AC_ACCESS) > PW_ACCESS_FETCH ||
+		    ((cases[i].how & PW_AC_PDPTE) && (addr & ~PUD_MASK)))
 			return -PW_EINVAL;
-	pmd = walk_to_pmd(mm, addr);
-	if (!pmd || pte_alloc(mm, pmd))
+	sl.pmd = walk_to_pmd(mm, addr);
+	if (!sl.pmd || pte_alloc(mm, sl.pmd))
 		return -PW_ENOMEM;
-	pte = pte_offset_kernel(pmd, va);
-	if (!pte_none(*pte))
+	sl.pud = pud_offset(p4d_offset(pgd_offset(mm, addr), addr), addr);
+	sl.pte = pte_offset_kernel(sl.pmd, sl.va);
+	if (!pte_none(*sl.pte))
 		return -PW_EEXIST;
 
 	spin_lock(&access_lock);
-	table = *pmd;
-	/* The kernel runs without SMEP, SMAP or PKE: the op restores exactly that. */
+	table = *sl.pmd;
+	sl.pud_table = *sl.pud;
+	sl.pte_table = table.pmd & PTE_PFN_MASK;
+	/* The kernel's own mode (SMEP and SMAP where offered, no PKE), restored after. */
 	cpu_mode = (read_cr0() & X86_CR0_WP ? PW_AC_CR0_WP : 0) |
-		   (rdmsr(MSR_EFER) & EFER_NXE ? PW_AC_EFER_NXE : 0);
+		   (rdmsr(MSR_EFER) & EFER_NXE ? PW_AC_EFER_NXE : 0) |
+		   (read_cr4() & X86_CR4_SMEP ? PW_AC_CR4_SMEP : 0) |
+		   (read_cr4() & X86_CR4_SMAP ? PW_AC_CR4_SMAP : 0);
 	mode = cpu_mode;
-	at.start = va;
-	at.end = va + PAGE_SIZE;
 	at.mm = mm;
 	switch_mm(mm);
 	local_irq_enable();	/* as task_touch(): take the mm's shootdowns */
 	for (unsigned long i = 0; i < n && ret >= 0; i++) {
 		set_mode(mode, cases[i].how & MODE_BITS);
 		mode = cases[i].how & MODE_BITS;
-		if (run_case(&cases[i], pmd, pte, table.pmd & PTE_PFN_MASK, va) > 0)
+		if (run_case(&cases[i], &sl) > 0)
 			ret = -PW_EFAULT;
 	}
 	local_irq_disable();
-	pte_clear(pte);
-	set_pmd(pmd, table);
-	invlpg(va);
+	pte_clear(sl.pte);
+	set_pmd(sl.pmd, table);
+	invlpg(sl.va);
 	set_mode(mode, cpu_mode);
 	switch_mm(&init_mm);
 	at.mm = NULL;

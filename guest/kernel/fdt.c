@@ -60,6 +60,13 @@ int parse_boot_fdt(uint64_t fdt_pa, struct boot_params *bp)
 		return -5;
 	memcpy(bp->workload, s, len);
 
+	s = fdt_getprop(fdt, node, "bootargs", &len);
+	bp->cmdline[0] = '\0';
+	if (s && (len < 1 || (size_t)len > sizeof(bp->cmdline) || s[len - 1]))
+		return -11;
+	if (s)
+		memcpy(bp->cmdline, s, len);
+
 	s = fdt_getprop(fdt, node, "pagewalk,kernel-sync", &len);
 	bp->kernel_sync = 0;
 #define PW_SYNC_PARSE(name, id, str)				\

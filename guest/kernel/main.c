@@ -1,6 +1,7 @@
 /* start_kernel and start_secondary: from the VMM's hand-off to the op loop. */
 #include "apic.h"
 #include "asm.h"
+#include "cpufeature.h"
 #include "fault_inject.h"
 #include "kernel.h"
 #include "mm.h"
@@ -43,6 +44,7 @@ static __attribute__((noreturn)) void start_secondary(unsigned int cpu)
 	while (!__atomic_load_n(&smp_boot_done, __ATOMIC_ACQUIRE))
 		asm volatile("pause");
 	cpu_init(cpu);
+	cpu_setup_protection();
 	x2apic_enable();
 	write_cr3(__pa(swapper_pg_dir()));
 	if (channel_init(cpu))
@@ -65,6 +67,8 @@ __attribute__((noreturn)) void start_kernel(uint64_t fdt_pa, unsigned int cpu)
 	err = parse_boot_fdt(fdt_pa, &boot_params);
 	if (err)
 		panic("bad boot FDT at %#lx (step %d)", (unsigned long)fdt_pa, -err);
+	cpu_features_init();	/* after the FDT: its bootargs may clear some */
+	cpu_setup_protection();
 	boot_params.paging_levels = (read_cr4() & X86_CR4_LA57) ? 5 : 4;
 	if (channel_init(0))
 		panic("bad channel description in the FDT");

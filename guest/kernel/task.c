@@ -1,5 +1,6 @@
 /* Tasks: one mm each, run in ring 3 one access at a time through the trampoline. */
 #include "asm.h"
+#include "cpufeature.h"
 #include "kernel.h"
 #include "mm.h"
 #include "task.h"
@@ -118,18 +119,22 @@ void task_exit(struct task_struct *t, int signal)
 
 /*
  * One access to `addr` in the mm this CPU runs in: from ring 3 through the
- * trampoline, or from the kernel through the exception-table probes (as
- * copy_from_user() would, there being no SMAP).  A user access that ends in
- * a signal returns TASK_KILLED(signal).
+ * trampoline, or from the kernel through the exception-table probes inside
+ * the SMAP brackets, as __get_user() and __put_user() do.  A user access
+ * that ends in a signal returns TASK_KILLED(signal).
  */
 long touch_current(uint64_t addr, uint64_t access, bool user, uint64_t value, uint64_t *out)
 {
+	long ret;
+
 	if (!user) {
-		if (access == PW_ACCESS_READ)
-			return probe_kernel_read(addr, out);
-		if (access == PW_ACCESS_WRITE)
-			return probe_kernel_write(addr, value);
-		return -PW_EINVAL;	/* the kernel never executes user memory */
+		if (access != PW_ACCESS_READ && access != PW_ACCESS_WRITE)
+			return -PW_EINVAL;	/* the kernel never executes user memory */
+		__uaccess_begin();
+		ret = access == PW_ACCESS_READ ? probe_kernel_read(addr, out)
+					       : probe_kernel_write(addr, value);
+		__uaccess_end();
+		return ret;
 	}
 	switch (access) {
 	case PW_ACCESS_READ:

@@ -299,6 +299,8 @@ struct pw_access_case {
 #define PW_AC_CR4_SMAP	(1u << 6)
 #define PW_AC_EFLAGS_AC	(1u << 7)	/* stac around a kernel access */
 #define PW_AC_CR4_PKE	(1u << 8)
+#define PW_AC_PDPTE	(1u << 9)	/* pde is a 1 GiB PDPTE (PS) at addr's PUD slot: addr
+					   1 GiB-aligned, the page at addr + its address mod 1 GiB */
 #define PW_AC_PKRU_SHIFT 32		/* how's bits 63:32: PKRU under PW_AC_CR4_PKE */
 #define PW_AC_DATA	64		/* offset of data accesses in the test page */
 #define PW_ACCESS_TEST_MAX 1024		/* cases in the table */

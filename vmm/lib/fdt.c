@@ -1,5 +1,6 @@
 /* The boot device tree, built with libfdt's sequential-write API. */
 #include <libfdt.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <pagewalk/layout.h>
@@ -54,6 +55,41 @@ static int prop_inject(void *fdt, const struct vmm_config *cfg)
 	return err;
 }
 
+
+/*
+ * /chosen/bootargs: Linux's clearcpuid= for the paging features the vCPUs'
+ * CPUID (KVM's supported CPUID, as boot.c sets it) lacks.  On PVM-based
+ * hosts the guest's CPUID instruction reports the host's leaves whatever
+ * KVM_SET_CPUID2 said; CR4 takes the bits, but stac and clac then end in
+ * KVM_EXIT_INTERNAL_ERROR.
+ */
+static int chosen_bootargs(void *fdt, const struct vm *vm)
+{
+	static const struct {
+		const char *name;
+		uint32_t leaf;
+		int reg;		/* 1 EBX, 2 ECX, 3 EDX */
+		unsigned int bit;
+	} f[] = {
+		{ "smep", 7, 1, 7 }, { "smap", 7, 1, 20 }, { "pku", 7, 2, 3 },
+		{ "pdpe1gb", 0x80000001, 3, 26 },
+	};
+	struct kvm_cpuid2 *c = kvm_supported_cpuid(vm->kvm_fd);
+	char args[64];
+	size_t n = 0;
+
+	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
+		const struct kvm_cpuid_entry2 *e = c ? cpuid_entry(c, f[i].leaf, 0) : NULL;
+		uint32_t r = !e ? 0 : f[i].reg == 1 ? e->ebx : f[i].reg == 2 ? e->ecx : e->edx;
+
+		if (!(r & (1u << f[i].bit)))
+			n += snprintf(args + n, sizeof(args) - n, "%s%s", n ? "," : "clearcpuid=",
+				      f[i].name);
+	}
+	free(c);
+	return n ? fdt_property_string(fdt, "bootargs", args) : 0;
+}
+
 static int build(struct vm *vm, void *fdt, size_t size)
 {
 	char name[32];
@@ -70,6 +106,7 @@ static int build(struct vm *vm, void *fdt, size_t size)
 	err = err ?: fdt_property_u32(fdt, "#size-cells", 2);
 
 	err = err ?: fdt_begin_node(fdt, "chosen");
+	err = err ?: chosen_bootargs(fdt, vm);
 	err = err ?: fdt_property_string(fdt, "pagewalk,workload", vm->cfg.workload);
 	err = err ?: fdt_property_string(fdt, "pagewalk,kernel-sync", vm->cfg.kernel_sync);
 	if (vm->cfg.split_ptlock_cpus)
