@@ -114,6 +114,26 @@ Test(elf, segment_outside_ram)
 			"64M", "outside guest RAM");
 }
 
+/* The hole below 4 GiB is never RAM: [0xd0000000, 4 GiB), whatever --mem says. */
+Test(elf, segment_in_the_mmio_hole)
+{
+	Elf64_Ehdr eh = read_ehdr(GUEST_ELF);
+	off_t off;
+	Elf64_Phdr ph;
+	unsigned int i = first_load(GUEST_ELF, &ph);
+
+	require_kvm();
+	off = phdr_off(&eh, i, offsetof(Elf64_Phdr, p_paddr));
+	ph.p_paddr = 0xe0000000;
+	expect_rejected(GUEST_ELF, off, &ph.p_paddr, 8, "4G",
+			"is in the MMIO hole [0xd0000000, 0x100000000) below 4 GiB");
+	/* From the last page below the hole into it: the text is more than a page. */
+	cr_assert_gt(ph.p_memsz, 4096);
+	ph.p_paddr = 0xd0000000 - 4096;
+	expect_rejected(GUEST_ELF, off, &ph.p_paddr, 8, "4G", "at guest-physical [0xcffff000, ");
+	expect_rejected(GUEST_ELF, off, &ph.p_paddr, 8, "4G", "MMIO hole");
+}
+
 Test(elf, segment_over_reserved_boot_area)
 {
 	Elf64_Ehdr eh = read_ehdr(GUEST_ELF);

@@ -15,7 +15,11 @@
 
 /* What the boot FDT told us (kernel/fdt.c). */
 struct boot_params {
-	uint64_t ram_bytes;
+	uint64_t ram_bytes;		/* all RAM, the ranges summed */
+	unsigned int nr_memory;		/* /memory reg: ascending, the first from 0 */
+	struct {
+		uint64_t start, size;
+	} memory[4];
 	unsigned int ncpus;
 	unsigned int paging_levels;
 	char workload[32];
@@ -38,6 +42,13 @@ struct boot_params {
 };
 
 extern struct boot_params boot_params;
+
+/* The end of the last RAM range: the hole below 4 GiB may lie under it. */
+static inline uint64_t ram_end(void)
+{
+	return boot_params.memory[boot_params.nr_memory - 1].start +
+	       boot_params.memory[boot_params.nr_memory - 1].size;
+}
 extern char _text[], _end[];
 
 int parse_boot_fdt(uint64_t fdt_pa, struct boot_params *bp);

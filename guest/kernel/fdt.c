@@ -2,6 +2,7 @@
 #include <libfdt.h>
 
 #include "kernel.h"
+#include "pgtable.h"
 
 static int prop_u32(const void *fdt, int node, const char *name, uint32_t *out)
 {
@@ -27,10 +28,38 @@ static int prop_reg(const void *fdt, int node, uint64_t *addr, uint64_t *size)
 	return 0;
 }
 
+/*
+ * /memory: RAM from 0, and above the hole below 4 GiB when there is more.
+ * The direct map maps it with 2 MiB pages, so every range is 2 MiB-aligned.
+ */
+static int parse_memory(const void *fdt, struct boot_params *bp)
+{
+	int node = fdt_path_offset(fdt, "/memory"), len;
+	const fdt64_t *p = node < 0 ? NULL : fdt_getprop(fdt, node, "reg", &len);
+	uint64_t end = 0;
+
+	if (!p || !len || len % (2 * sizeof(*p)) || len / (2 * sizeof(*p)) > ARRAY_SIZE(bp->memory))
+		return -1;
+	bp->nr_memory = len / (2 * sizeof(*p));
+	bp->ram_bytes = 0;
+	for (unsigned int i = 0; i < bp->nr_memory; i++) {
+		uint64_t start = fdt64_ld(&p[2 * i]), size = fdt64_ld(&p[2 * i + 1]);
+
+		if ((i ? start < end : start != 0) || !size || (start | size) & ~PMD_MASK ||
+		    start + size < start)
+			return -1;
+		bp->memory[i].start = start;
+		bp->memory[i].size = size;
+		bp->ram_bytes += size;
+		end = start + size;
+	}
+	return 0;
+}
+
 int parse_boot_fdt(uint64_t fdt_pa, struct boot_params *bp)
 {
 	const void *fdt = __va(fdt_pa);
-	uint64_t base, size;
+	uint64_t size;
 	uint32_t v;
 	int node, sub, len;
 	const fdt64_t *p64;
@@ -40,10 +69,8 @@ int parse_boot_fdt(uint64_t fdt_pa, struct boot_params *bp)
 	if (fdt_check_header(fdt))
 		return -1;
 
-	node = fdt_path_offset(fdt, "/memory");
-	if (node < 0 || prop_reg(fdt, node, &base, &size) || base != 0)
+	if (parse_memory(fdt, bp))
 		return -2;
-	bp->ram_bytes = size;
 
 	node = fdt_path_offset(fdt, "/cpus");
 	if (node < 0)

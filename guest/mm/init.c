@@ -30,15 +30,16 @@ static void kernel_map_page(unsigned long va, uint64_t pa, pgprot_t prot)
 }
 
 /*
- * kernel_physical_mapping_init(): all RAM at PAGE_OFFSET, RW and NX, with
- * 2 MiB pages except the first 2 MiB, mapped page by page so that pfn 0
- * stays unmapped: a table entry that is empty reads as pfn 0, and
- * following one (the bug "x86/mm/64: Do not dereference non-present PGD
- * entries" fixed) then faults instead of reading RAM.
+ * kernel_physical_mapping_init() for each RAM range, as init_mem_mapping()
+ * calls it: RAM at PAGE_OFFSET, RW and NX, the hole below 4 GiB left
+ * unmapped, with 2 MiB pages except the first 2 MiB, mapped page by page
+ * so that pfn 0 stays unmapped: a table entry that is empty reads as pfn
+ * 0, and following one (the bug "x86/mm/64: Do not dereference non-present
+ * PGD entries" fixed) then faults instead of reading RAM.
  */
-static void kernel_physical_mapping_init(void)
+static void kernel_physical_mapping_init(uint64_t start, uint64_t end)
 {
-	for (uint64_t pa = 0; pa < boot_params.ram_bytes; pa += PMD_SIZE) {
+	for (uint64_t pa = start; pa < end; pa += PMD_SIZE) {
 		unsigned long va = PW_PAGE_OFFSET + pa;
 
 		if (pa) {
@@ -119,10 +120,13 @@ void sync_global_pgds(unsigned long start, unsigned long end)
 	}
 }
 
-/* The boot PML4, its two PDPTs and one PD per GiB (vmm/lib/boot.c), once no CPU runs on them. */
+/*
+ * The boot PML4, its two PDPTs and one PD per GiB up to the end of RAM
+ * (vmm/lib/boot.c), once no CPU runs on them.
+ */
 void free_boot_tables(void)
 {
-	uint64_t gib = (boot_params.ram_bytes + PUD_SIZE - 1) / PUD_SIZE;
+	uint64_t gib = (ram_end() + PUD_SIZE - 1) / PUD_SIZE;
 
 	free_reserved_area(PW_BOOT_PML4, PW_BOOT_PD + gib * PAGE_SIZE);
 }
@@ -139,7 +143,9 @@ void paging_init(void)
 	init_mm.pgd = page_address(page);
 	emit(PW_EV_PGTABLE_ALLOC, PT_PGD, __pa(init_mm.pgd), 0, 0, 0);
 
-	kernel_physical_mapping_init();
+	for (unsigned int i = 0; i < boot_params.nr_memory; i++)
+		kernel_physical_mapping_init(boot_params.memory[i].start,
+					     boot_params.memory[i].start + boot_params.memory[i].size);
 	map_kernel_image();
 	if (boot_params.kernel_sync == PW_SYNC_PREALLOC)
 		preallocate_vmalloc_pages();

@@ -52,12 +52,16 @@ void page_alloc_init(void)
 	uint64_t map_pages;
 
 	spin_lock_init(&zone_lock);
-	max_pfn = boot_params.ram_bytes >> PAGE_SHIFT;
+	/* As FLATMEM: mem_map spans the hole too, its struct pages never used. */
+	max_pfn = ram_end() >> PAGE_SHIFT;
+	for (unsigned int i = 0; i < boot_params.nr_memory; i++) {
+		ranges[i].start = boot_params.memory[i].start >> PAGE_SHIFT;
+		ranges[i].end = ranges[i].start + (boot_params.memory[i].size >> PAGE_SHIFT);
+	}
+	nr_ranges = boot_params.nr_memory;
 	/* pfn 0 is never handed out: a table entry naming it is a bug, and
 	 * the direct map leaves it unmapped to catch the dereference. */
-	ranges[0].start = 1;
-	ranges[0].end = max_pfn;
-	nr_ranges = 1;
+	reserve(0, 1);
 	for (unsigned int i = 0; i < boot_params.nr_reserved; i++)
 		reserve(boot_params.reserved[i].start >> PAGE_SHIFT,
 			(boot_params.reserved[i].start + boot_params.reserved[i].size + PAGE_SIZE - 1) >> PAGE_SHIFT);

@@ -22,7 +22,7 @@
 #define PW_BOOT_PML4		0x2000ULL
 #define PW_BOOT_PDPT_LOW	0x3000ULL	/* shared by identity and direct map */
 #define PW_BOOT_PDPT_KERNEL	0x4000ULL
-#define PW_BOOT_PD		0x5000ULL	/* one 2 MiB-page PD per GiB of RAM */
+#define PW_BOOT_PD		0x5000ULL	/* one 2 MiB-page PD per GiB up to the end of RAM */
 #define PW_MAX_MEM_GIB		64ULL
 #define PW_BOOT_STACK_TOP	0x60000ULL	/* 16 KiB initial RSP for any guest */
 #define PW_BOOT_STACK_SIZE	0x4000ULL
@@ -30,6 +30,15 @@
 #define PW_BOOT_FDT_MAX		0x10000ULL
 #define PW_BOOT_AREA_START	0x1000ULL
 #define PW_BOOT_AREA_END	0xa0000ULL
+
+/*
+ * Guest-physical RAM as PCs and kvmtool lay it out: [0, min(size, hole
+ * start)), and the rest from 4 GiB.  The hole below 4 GiB is never RAM:
+ * the IOAPIC (0xfec00000), the LAPIC and KVM's private APIC-access page
+ * (0xfee00000) live there.  The guest reads the ranges from FDT /memory.
+ */
+#define PW_RAM_HOLE_START	0xd0000000ULL	/* 4 GiB - 768 MiB, kvmtool's KVM_32BIT_GAP_START */
+#define PW_RAM_HOLE_END		0x100000000ULL
 
 /* The image of the pagewalk guest itself (guest/guest.lds). */
 #define PW_KERNEL_PHYS		0x200000ULL

@@ -22,18 +22,20 @@ static uint8_t *chan;
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	uint8_t *ram = mmap(NULL, IMAGE_RAM, PROT_READ | PROT_WRITE,
-			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	struct guest_ram ram;
 	char err[1024];
 
 	(void)argc, (void)argv;
-	if (ram == MAP_FAILED)
+	ram_layout(&ram, IMAGE_RAM);
+	ram.host = mmap(NULL, IMAGE_RAM, PROT_READ | PROT_WRITE,
+			MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (ram.host == MAP_FAILED)
 		abort();
-	if (elf_load(PW_GUEST_ELF, ram, IMAGE_RAM, NULL, 0, &img, err, sizeof(err))) {
+	if (elf_load(PW_GUEST_ELF, &ram, NULL, 0, &img, err, sizeof(err))) {
 		fprintf(stderr, "fuzz_channel: %s\n", err);
 		abort();
 	}
-	munmap(ram, IMAGE_RAM);
+	munmap(ram.host, IMAGE_RAM);
 	devnull = fopen("/dev/null", "w");
 	/* Exactly the region's size, so ASan catches any read past it. */
 	chan = malloc(CHAN_SIZE);
@@ -49,9 +51,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	vm = (struct vm){
 		.cfg = { .console = devnull, .trace = devnull, .json = devnull, .record = true },
-		.ram = chan, .ram_size = CHAN_SIZE, .chan_stride = CHAN_SIZE,
-		.img = img, .vcpus = &vcpu, .nvcpus = 1,
+		.chan_stride = CHAN_SIZE, .img = img, .vcpus = &vcpu, .nvcpus = 1,
 	};
+	ram_layout(&vm.ram, CHAN_SIZE);
+	vm.ram.host = chan;
 	vcpu = (struct vcpu){ .vm = &vm };
 	vm_lock_init(&vm);
 	channel_init(&vcpu);

@@ -17,16 +17,17 @@
 #define RAM_SIZE	(16 * MIB)
 #define CHAN_SIZE	(PW_RING_HDR_SIZE + PW_RING_CAPACITY * sizeof(struct pw_event))
 
-static uint8_t *ram;
+static struct guest_ram ram;
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc, (void)argv;
 	if (elf_version(EV_CURRENT) == EV_NONE)
 		abort();
-	ram = mmap(NULL, RAM_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
-		   -1, 0);
-	if (ram == MAP_FAILED)
+	ram_layout(&ram, RAM_SIZE);
+	ram.host = mmap(NULL, RAM_SIZE, PROT_READ | PROT_WRITE,
+			MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (ram.host == MAP_FAILED)
 		abort();
 	return 0;
 }
@@ -48,7 +49,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(file, data, size);
 	e = elf_memory(file, size);
-	if (!elf_load_image(e, "fuzz", ram, RAM_SIZE, rsv, 2, &img, err, sizeof(err))) {
+	if (!elf_load_image(e, "fuzz", &ram, rsv, 2, &img, err, sizeof(err))) {
 		symbolise(&img, img.entry, sym, sizeof(sym));
 		for (unsigned int i = 0; i < img.nseg; i++)
 			symbolise(&img, img.seg[i].vaddr, sym, sizeof(sym));

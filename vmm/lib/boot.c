@@ -38,34 +38,45 @@
 #define BOOT_CS		0x10
 #define BOOT_DS		0x18
 
+/* The PDs for the most RAM and the hole, ending below the boot stack. */
+_Static_assert(PW_BOOT_PD + (PW_MAX_MEM_GIB + 1) * 4096 <=
+	       PW_BOOT_STACK_TOP - PW_BOOT_STACK_SIZE, "boot PDs overlap the boot stack");
+
+/* Boot-area pages: always RAM, every guest has at least 4 MiB from 0. */
 static uint64_t *table(struct vm *vm, uint64_t gpa)
 {
-	return (uint64_t *)(vm->ram + gpa);
+	return ram_ptr(&vm->ram, gpa, 4096);
 }
 
 /*
  * Three windows onto RAM with 2 MiB pages (no 1 GiB pages on every host):
  * identity and the direct map share one PDPT, the kernel map's PDPT points
  * its entry 510 at the first PD, so all three share the same PD pages.
+ * One PD per GiB up to the end of RAM, laid out back to back: the PDE of
+ * guest-physical pa is entry pa / 2 MiB from the first.  Only the RAM
+ * ranges are mapped, never the hole below 4 GiB.
  */
 static void build_boot_page_tables(struct vm *vm)
 {
 	uint64_t *pml4 = table(vm, PW_BOOT_PML4);
 	uint64_t *pdpt_low = table(vm, PW_BOOT_PDPT_LOW);
 	uint64_t *pdpt_kernel = table(vm, PW_BOOT_PDPT_KERNEL);
-	uint64_t ngib = (vm->ram_size + GIB - 1) / GIB;
+	uint64_t ngib = (ram_end(&vm->ram) + GIB - 1) / GIB;
+	uint64_t *pde = ram_ptr(&vm->ram, PW_BOOT_PD, ngib * 4096);
 
-	memset(vm->ram + PW_BOOT_PML4, 0, PW_BOOT_PD + ngib * 4096 - PW_BOOT_PML4);
+	memset(pml4, 0, PW_BOOT_PD - PW_BOOT_PML4);
+	memset(pde, 0, ngib * 4096);
 	pml4[0] = PW_BOOT_PDPT_LOW | PTE_P | PTE_RW;
 	pml4[PGDIR_INDEX(PW_PAGE_OFFSET)] = PW_BOOT_PDPT_LOW | PTE_P | PTE_RW;
 	pml4[PGDIR_INDEX(PW_START_KERNEL_MAP)] = PW_BOOT_PDPT_KERNEL | PTE_P | PTE_RW;
 	pdpt_kernel[PUD_INDEX(PW_START_KERNEL_MAP)] = PW_BOOT_PD | PTE_P | PTE_RW;
-	for (uint64_t g = 0; g < ngib; g++) {
-		uint64_t *pd = table(vm, PW_BOOT_PD + g * 4096);
-
+	for (uint64_t g = 0; g < ngib; g++)
 		pdpt_low[g] = (PW_BOOT_PD + g * 4096) | PTE_P | PTE_RW;
-		for (uint64_t i = 0; i < 512 && g * GIB + i * (2 * MIB) < vm->ram_size; i++)
-			pd[i] = (g * GIB + i * (2 * MIB)) | PTE_P | PTE_RW | PTE_PS;
+	for (unsigned int i = 0; i < vm->ram.nranges; i++) {
+		const struct ram_range *r = &vm->ram.range[i];
+
+		for (uint64_t pa = r->gpa; pa < r->gpa + r->size; pa += 2 * MIB)
+			pde[pa / (2 * MIB)] = pa | PTE_P | PTE_RW | PTE_PS;
 	}
 }
 
@@ -80,9 +91,9 @@ static void build_boot_gdt(struct vm *vm)
 
 int boot_setup_memory(struct vm *vm, char *err, size_t errlen)
 {
-	if (vm->ram_size > PW_MAX_MEM_GIB * GIB) {
+	if (vm->ram.size > PW_MAX_MEM_GIB * GIB) {
 		snprintf(err, errlen, "guest RAM %llu MiB is above the %llu GiB the boot tables map",
-			 (unsigned long long)(vm->ram_size / MIB), PW_MAX_MEM_GIB);
+			 (unsigned long long)(vm->ram.size / MIB), PW_MAX_MEM_GIB);
 		return -1;
 	}
 	build_boot_gdt(vm);

@@ -12,7 +12,8 @@ int channel_init(struct vcpu *vcpu)
 {
 	struct vm *vm = vcpu->vm;
 	struct channel *c = &vcpu->chan;
-	uint8_t *base = vm->ram + vm->chan_base + vcpu->id * vm->chan_stride;
+	/* In RAM: vm_create() put every ring in the last range. */
+	uint8_t *base = ram_ptr(&vm->ram, vm->chan_base + vcpu->id * vm->chan_stride, vm->chan_stride);
 
 	memset(base, 0, vm->chan_stride);
 	c->ring = (struct pw_ring *)base;

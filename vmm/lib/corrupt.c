@@ -17,63 +17,58 @@ static bool all_parked(const struct vm *vm)
 	return true;
 }
 
-/* Guest-physical address of the level-`level` entry on va's walk (SDM levels, 1 = PTE). */
-static int entry_addr(struct vm *vm, const struct vm_paging *pg, uint64_t va, unsigned int level,
-		      uint64_t *pa)
+/* The level-`level` entry on va's walk (SDM levels, 1 = PTE) in guest RAM, or NULL. */
+static uint64_t *entry_ptr(struct vm *vm, const struct vm_paging *pg, uint64_t va, unsigned int level)
 {
 	unsigned int top = pg->cr4 & (1ULL << 12) ? 5 : 4;
 	struct vm_walk w;
 	uint64_t table;
 
 	if (level < 1 || level > top || vm_walk(vm, pg, va, &w) != VMM_OK)
-		return -1;
+		return NULL;
 	/* The table at `level` is what the entry above points to, or CR3 at the top. */
 	if (level == top)
 		table = pg->cr3 & PT_ADDR_MASK;
 	else if (w.entries[level] & PT_PRESENT)
 		table = w.entries[level] & PT_ADDR_MASK;
 	else
-		return -1;
-	*pa = table + ((va >> (12 + 9 * (level - 1))) & 511) * 8;
-	return *pa + 8 <= vm->ram_size ? 0 : -1;
+		return NULL;
+	return ram_ptr(&vm->ram, table + ((va >> (12 + 9 * (level - 1))) & 511) * 8, 8);
 }
 
 /*
  * The host wrote the guest's tables behind KVM's back: with shadow paging
  * (nested and PVM-based hosts) KVM's shadow of them is now stale, since it
  * only tracks the guest's own writes.  Deleting and re-adding the memory
- * slot makes KVM drop every shadow page; with EPT/NPT it costs a refault.
+ * slots makes KVM drop every shadow page (the tables may be in any range);
+ * with EPT/NPT it costs a refault.
  */
 static enum vmm_status drop_shadow_pages(struct vm *vm)
 {
-	struct kvm_userspace_memory_region r = {
-		.slot = 0, .guest_phys_addr = 0, .memory_size = 0,
-		.userspace_addr = (uintptr_t)vm->ram,
-	};
-
-	if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &r))
-		return vm_stop(vm, VMM_INTERNAL, "deleting the memory slot: %s", strerror(errno));
-	r.memory_size = vm->ram_size;
-	if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &r))
-		return vm_stop(vm, VMM_INTERNAL, "re-adding the memory slot: %s", strerror(errno));
+	if (vm_set_memslots(vm, false))
+		return vm_stop(vm, VMM_INTERNAL, "deleting the memory slots: %s", strerror(errno));
+	if (vm_set_memslots(vm, true))
+		return vm_stop(vm, VMM_INTERNAL, "re-adding the memory slots: %s", strerror(errno));
 	return VMM_OK;
 }
 
 enum vmm_status vm_corrupt(struct vm *vm, const struct vm_paging *pg, uint64_t va, unsigned int level,
 			   enum vm_corruption kind, uint64_t arg, uint64_t *old)
 {
-	uint64_t pa, e, table;
+	uint64_t *ent, e;
+	void *table;
 
 	if (!all_parked(vm)) {
 		snprintf(vm->msg, sizeof(vm->msg), "vm_corrupt: a vCPU is running");
 		return VMM_BAD_INPUT;
 	}
-	if (entry_addr(vm, pg, va, level, &pa)) {
+	ent = entry_ptr(vm, pg, va, level);
+	if (!ent) {
 		snprintf(vm->msg, sizeof(vm->msg), "vm_corrupt: no level-%u entry on the walk of %#lx",
 			 level, (unsigned long)va);
 		return VMM_BAD_INPUT;
 	}
-	memcpy(&e, vm->ram + pa, 8);
+	e = *ent;
 	if (old)
 		*old = e;
 	switch (kind) {
@@ -95,17 +90,17 @@ enum vmm_status vm_corrupt(struct vm *vm, const struct vm_paging *pg, uint64_t v
 		e = (e & ~PT_ADDR_MASK) | (arg & PT_ADDR_MASK);
 		break;
 	case VM_CORRUPT_ZERO_TABLE:		/* the table this entry points to */
-		table = e & PT_ADDR_MASK;
-		if (!(e & PT_PRESENT) || level == 1 || table + 4096 > vm->ram_size) {
+		table = ram_ptr(&vm->ram, e & PT_ADDR_MASK, 4096);
+		if (!(e & PT_PRESENT) || level == 1 || !table) {
 			snprintf(vm->msg, sizeof(vm->msg), "vm_corrupt: no table under that entry");
 			return VMM_BAD_INPUT;
 		}
-		memset(vm->ram + table, 0, 4096);
+		memset(table, 0, 4096);
 		return drop_shadow_pages(vm);
 	default:
 		return VMM_BAD_INPUT;
 	}
-	memcpy(vm->ram + pa, &e, 8);
+	*ent = e;
 	return drop_shadow_pages(vm);
 }
 

@@ -25,15 +25,21 @@ static int fail(char *err, size_t errlen, const char *path, const char *fmt, ...
 	return -1;
 }
 
-/* The boot page tables reach a virtual address through one of three windows. */
-static bool boot_mapped(uint64_t vaddr, uint64_t paddr, uint64_t len, uint64_t ram_size)
+/* The boot page tables reach a segment in RAM through one of three windows. */
+static bool boot_mapped(uint64_t vaddr, uint64_t paddr, uint64_t len)
 {
 	if (vaddr == paddr)
 		return true;
 	if (vaddr == paddr + PW_PAGE_OFFSET)
 		return true;
-	return vaddr == paddr + PW_START_KERNEL_MAP && paddr + len <= PW_KERNEL_MAP_SIZE &&
-	       paddr + len <= ram_size;
+	return vaddr == paddr + PW_START_KERNEL_MAP && paddr + len <= PW_KERNEL_MAP_SIZE;
+}
+
+/* [paddr, paddr + len) meets the hole below 4 GiB; len may reach past 2^64. */
+static bool in_hole(uint64_t paddr, uint64_t len)
+{
+	return paddr < PW_RAM_HOLE_END &&
+	       (paddr >= PW_RAM_HOLE_START || len > PW_RAM_HOLE_START - paddr);
 }
 
 static int check_header(Elf *e, GElf_Ehdr *eh, char *err, size_t errlen, const char *path)
@@ -66,7 +72,7 @@ static int check_header(Elf *e, GElf_Ehdr *eh, char *err, size_t errlen, const c
  * `path` only names it in errors.  On failure img may hold symbols already:
  * the caller frees them with symbols_free().
  */
-int elf_load_image(void *elf, const char *path, uint8_t *ram, uint64_t ram_size,
+int elf_load_image(void *elf, const char *path, const struct guest_ram *ram,
 		   const struct region *rsv, unsigned int nrsv, struct guest_image *img,
 		   char *err, size_t errlen)
 {
@@ -91,6 +97,7 @@ int elf_load_image(void *elf, const char *path, uint8_t *ram, uint64_t ram_size,
 			    file_size);
 
 	for (size_t i = 0; i < phnum; i++) {
+		uint8_t *dst;
 		GElf_Phdr ph;
 
 		if (!gelf_getphdr(e, i, &ph))
@@ -104,11 +111,17 @@ int elf_load_image(void *elf, const char *path, uint8_t *ram, uint64_t ram_size,
 			return fail(err, errlen, path,
 				    "truncated: segment %zu needs bytes up to %#lx, file has %#zx",
 				    i, (unsigned long)(ph.p_offset + ph.p_filesz), file_size);
-		if (ph.p_paddr >= ram_size || ph.p_memsz > ram_size - ph.p_paddr)
+		dst = ram_ptr(ram, ph.p_paddr, ph.p_memsz);
+		if (!dst && in_hole(ph.p_paddr, ph.p_memsz))
 			return fail(err, errlen, path,
-				    "segment %zu at guest-physical [%#lx, %#lx) is outside guest RAM (%#lx bytes; see --mem)",
+				    "segment %zu at guest-physical [%#lx, %#lx) is in the MMIO hole [%#llx, %#llx) below 4 GiB, which is never RAM",
 				    i, (unsigned long)ph.p_paddr, (unsigned long)(ph.p_paddr + ph.p_memsz),
-				    (unsigned long)ram_size);
+				    PW_RAM_HOLE_START, PW_RAM_HOLE_END);
+		if (!dst)
+			return fail(err, errlen, path,
+				    "segment %zu at guest-physical [%#lx, %#lx) is outside guest RAM (%#lx bytes up to %#lx; see --mem)",
+				    i, (unsigned long)ph.p_paddr, (unsigned long)(ph.p_paddr + ph.p_memsz),
+				    (unsigned long)ram->size, (unsigned long)ram_end(ram));
 		for (unsigned int r = 0; r < nrsv; r++) {
 			if (ph.p_paddr < rsv[r].start + rsv[r].size &&
 			    rsv[r].start < ph.p_paddr + ph.p_memsz)
@@ -129,14 +142,14 @@ int elf_load_image(void *elf, const char *path, uint8_t *ram, uint64_t ram_size,
 		}
 		if (img->nseg == sizeof(img->seg) / sizeof(img->seg[0]))
 			return fail(err, errlen, path, "more than %u PT_LOAD segments", img->nseg);
-		memcpy(ram + ph.p_paddr, file + ph.p_offset, ph.p_filesz);
-		memset(ram + ph.p_paddr + ph.p_filesz, 0, ph.p_memsz - ph.p_filesz);
+		memcpy(dst, file + ph.p_offset, ph.p_filesz);
+		memset(dst + ph.p_filesz, 0, ph.p_memsz - ph.p_filesz);
 		img->seg[img->nseg].vaddr = ph.p_vaddr;
 		img->seg[img->nseg].paddr = ph.p_paddr;
 		img->seg[img->nseg].memsz = ph.p_memsz;
 		img->nseg++;
 		if (eh.e_entry - ph.p_vaddr < ph.p_memsz) {
-			if (!boot_mapped(ph.p_vaddr, ph.p_paddr, ph.p_memsz, ram_size))
+			if (!boot_mapped(ph.p_vaddr, ph.p_paddr, ph.p_memsz))
 				return fail(err, errlen, path,
 					    "entry segment %zu (vaddr %#lx, paddr %#lx) is not reachable through the boot "
 					    "page tables (identity, direct map at %#llx, kernel map at %#llx below 1 GiB)",
@@ -156,7 +169,7 @@ int elf_load_image(void *elf, const char *path, uint8_t *ram, uint64_t ram_size,
 	return 0;
 }
 
-int elf_load(const char *path, uint8_t *ram, uint64_t ram_size, const struct region *rsv,
+int elf_load(const char *path, const struct guest_ram *ram, const struct region *rsv,
 	     unsigned int nrsv, struct guest_image *img, char *err, size_t errlen)
 {
 	Elf *e;
@@ -169,7 +182,7 @@ int elf_load(const char *path, uint8_t *ram, uint64_t ram_size, const struct reg
 	if (fd < 0)
 		return fail(err, errlen, path, "cannot open: %s", strerror(errno));
 	e = elf_begin(fd, ELF_C_READ, NULL);
-	ret = elf_load_image(e, path, ram, ram_size, rsv, nrsv, img, err, errlen);
+	ret = elf_load_image(e, path, ram, rsv, nrsv, img, err, errlen);
 	elf_end(e);
 	close(fd);
 	return ret;

@@ -14,6 +14,18 @@ static int prop_reg(void *fdt, uint64_t addr, uint64_t size)
 	return fdt_property(fdt, "reg", reg, sizeof(reg));
 }
 
+/* /memory: every RAM range, around the hole below 4 GiB. */
+static int prop_memory(void *fdt, const struct guest_ram *ram)
+{
+	fdt64_t reg[2 * sizeof(ram->range) / sizeof(ram->range[0])];
+
+	for (unsigned int i = 0; i < ram->nranges; i++) {
+		reg[2 * i] = cpu_to_fdt64(ram->range[i].gpa);
+		reg[2 * i + 1] = cpu_to_fdt64(ram->range[i].size);
+	}
+	return fdt_property(fdt, "reg", reg, ram->nranges * 2 * sizeof(reg[0]));
+}
+
 static int node_region(void *fdt, const struct region *r)
 {
 	char name[64];
@@ -116,7 +128,7 @@ static int build(struct vm *vm, void *fdt, size_t size)
 
 	err = err ?: fdt_begin_node(fdt, "memory@0");
 	err = err ?: fdt_property_string(fdt, "device_type", "memory");
-	err = err ?: prop_reg(fdt, 0, vm->ram_size);
+	err = err ?: prop_memory(fdt, &vm->ram);
 	err = err ?: fdt_end_node(fdt);
 
 	err = err ?: fdt_begin_node(fdt, "reserved-memory");

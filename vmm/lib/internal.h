@@ -19,6 +19,29 @@ struct vcpu;
 #define STAT_INC(x)	__atomic_add_fetch(&(x), 1, __ATOMIC_RELAXED)
 #define MAX_VCPUS	16	/* the guest's NR_CPUS */
 
+/*
+ * Guest RAM: one host mapping the guest sees as one or two ranges, below
+ * and above the hole under 4 GiB (layout.h).  Everything that turns a
+ * guest-physical address into a host pointer goes through ram_ptr().
+ */
+struct ram_range {
+	uint64_t gpa, size;
+	uint64_t offset;		/* into the host mapping */
+};
+
+struct guest_ram {
+	uint8_t *host;			/* the one mapping, `size` bytes */
+	uint64_t size;			/* all RAM, --mem */
+	struct ram_range range[2];	/* ascending */
+	unsigned int nranges;
+};
+
+void ram_layout(struct guest_ram *ram, uint64_t size);	/* the ranges; host stays NULL */
+/* The host address of [gpa, gpa + len), or NULL if that is not all in one RAM range. */
+void *ram_ptr(const struct guest_ram *ram, uint64_t gpa, uint64_t len);
+/* The end of the last range: the top of RAM. */
+uint64_t ram_end(const struct guest_ram *ram);
+
 /* A guest-physical range the VMM owns; ELF segments may not overlap one. */
 struct region {
 	const char *name;
@@ -41,10 +64,10 @@ struct guest_image {
 	size_t nsyms;
 };
 
-int elf_load(const char *path, uint8_t *ram, uint64_t ram_size, const struct region *rsv,
+int elf_load(const char *path, const struct guest_ram *ram, const struct region *rsv,
 	     unsigned int nrsv, struct guest_image *img, char *err, size_t errlen);
 /* The same from an Elf * already open, e.g. elf_memory() for the fuzzer. */
-int elf_load_image(void *elf, const char *path, uint8_t *ram, uint64_t ram_size,
+int elf_load_image(void *elf, const char *path, const struct guest_ram *ram,
 		   const struct region *rsv, unsigned int nrsv, struct guest_image *img,
 		   char *err, size_t errlen);	/* Elf * */
 int symbols_load(struct guest_image *img, void *elf);	/* Elf * */
@@ -115,8 +138,7 @@ struct vcpu {
 struct vm {
 	struct vmm_config cfg;
 	int kvm_fd, vm_fd;
-	uint8_t *ram;
-	uint64_t ram_size;
+	struct guest_ram ram;
 	struct region rsv[3];
 	unsigned int nrsv;
 	uint64_t chan_base, chan_stride;
@@ -147,6 +169,7 @@ struct vm {
 };
 
 void vm_lock_init(struct vm *vm);
+int vm_set_memslots(struct vm *vm, bool present);	/* -1 with errno */
 
 /* The first error or stop wins; later ones keep the original message. */
 enum vmm_status vm_stop(struct vm *vm, enum vmm_status status, const char *fmt, ...)

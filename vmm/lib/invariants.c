@@ -62,7 +62,7 @@ static void walk(struct checker *c, struct mm_seen *mm, uint64_t table, unsigned
 		if (!read_entry(c->vm, table, i, &e) || !(e & PT_PRESENT))
 			continue;
 		next = e & PT_ADDR_MASK;
-		if (next + 4096 > c->vm->ram_size) {
+		if (!ram_ptr(&c->vm->ram, next, 4096)) {
 			violation(c, "mm %lu: level-%u entry %#lx points outside RAM; ",
 				  (unsigned long)mm->id, level, (unsigned long)e);
 			continue;

@@ -28,18 +28,31 @@ static void add(struct samples *s, uint64_t va)
 		s->va[s->n++] = va;
 }
 
+/* The guest-physical address `off` bytes into RAM, counting the ranges end to end. */
+static uint64_t ram_gpa(const struct guest_ram *ram, uint64_t off)
+{
+	unsigned int i = 0;
+
+	while (i + 1 < ram->nranges && off >= ram->range[i].size)
+		off -= ram->range[i++].size;
+	return ram->range[i].gpa + off;
+}
+
 static void collect(const struct vm *vm, struct samples *s)
 {
 	const struct guest_image *img = &vm->img;
+	const struct guest_ram *ram = &vm->ram;
 
 	for (unsigned int i = 0; i < img->nseg; i++) {
 		add(s, img->seg[i].vaddr);
 		add(s, img->seg[i].vaddr + img->seg[i].memsz - 1);
 	}
-	/* The boot tables map exactly RAM there: its last byte is in, the next out. */
+	/* The direct map covers exactly the RAM ranges: each one's last byte is in, the next out. */
 	add(s, PW_PAGE_OFFSET);
-	add(s, PW_PAGE_OFFSET + vm->ram_size - 1);
-	add(s, PW_PAGE_OFFSET + vm->ram_size);
+	for (unsigned int i = 0; i < ram->nranges; i++) {
+		add(s, PW_PAGE_OFFSET + ram->range[i].gpa + ram->range[i].size - 1);
+		add(s, PW_PAGE_OFFSET + ram->range[i].gpa + ram->range[i].size);
+	}
 	add(s, PW_VMALLOC_START);
 	for (size_t i = vm->nevents; i-- > 0 && s->n < s->max;) {
 		const struct pw_event *ev = &vm->events[i];
@@ -50,7 +63,7 @@ static void collect(const struct vm *vm, struct samples *s)
 			add(s, ev->args[0]);
 	}
 	for (unsigned int i = 1, left = s->max - s->n; i <= left; i++)
-		add(s, PW_PAGE_OFFSET + (vm->ram_size / (left + 1) * i & ~0xfffULL));
+		add(s, PW_PAGE_OFFSET + ram_gpa(ram, ram->size / (left + 1) * i & ~0xfffULL));
 }
 
 static const char *why_not(const struct vm_walk *w)

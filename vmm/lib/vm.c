@@ -140,23 +140,37 @@ static int create_vcpus(struct vm *vm, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * One KVM memory slot per RAM range, all from the one host mapping; with
+ * present false, every slot deleted (corrupt.c drops shadow pages so).
+ */
+int vm_set_memslots(struct vm *vm, bool present)
+{
+	for (unsigned int i = 0; i < vm->ram.nranges; i++) {
+		const struct ram_range *r = &vm->ram.range[i];
+		struct kvm_userspace_memory_region region = {
+			.slot = i, .guest_phys_addr = r->gpa, .memory_size = present ? r->size : 0,
+			.userspace_addr = (uintptr_t)(vm->ram.host + r->offset),
+		};
+
+		if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &region))
+			return -1;
+	}
+	return 0;
+}
+
 static int setup_memory(struct vm *vm, char *err, size_t errlen)
 {
-	struct kvm_userspace_memory_region region;
+	uint8_t *host = mmap(NULL, vm->ram.size, PROT_READ | PROT_WRITE,
+			     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 
-	vm->ram = mmap(NULL, vm->ram_size, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (vm->ram == MAP_FAILED) {
-		vm->ram = NULL;
+	if (host == MAP_FAILED) {
 		snprintf(err, errlen, "cannot map %llu MiB of guest RAM: %s",
-			 (unsigned long long)(vm->ram_size / MIB), strerror(errno));
+			 (unsigned long long)(vm->ram.size / MIB), strerror(errno));
 		return -1;
 	}
-	region = (struct kvm_userspace_memory_region){
-		.slot = 0, .guest_phys_addr = 0, .memory_size = vm->ram_size,
-		.userspace_addr = (uintptr_t)vm->ram,
-	};
-	if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &region)) {
+	vm->ram.host = host;
+	if (vm_set_memslots(vm, true)) {
 		snprintf(err, errlen, "KVM_SET_USER_MEMORY_REGION: %s", strerror(errno));
 		return -1;
 	}
@@ -165,6 +179,7 @@ static int setup_memory(struct vm *vm, char *err, size_t errlen)
 
 enum vmm_status vm_create(const struct vmm_config *cfg, struct vm **out, char *err, size_t errlen)
 {
+	const struct ram_range *top;
 	uint64_t chan_size;
 	struct vm *vm;
 
@@ -192,11 +207,20 @@ enum vmm_status vm_create(const struct vmm_config *cfg, struct vm **out, char *e
 	vm_lock_init(vm);
 	vm->cfg = *cfg;
 	vm->kvm_fd = vm->vm_fd = -1;
-	vm->ram_size = cfg->mem_bytes;
 	vm->nvcpus = cfg->ncpus;
 	vm->chan_stride = PW_RING_HDR_SIZE + PW_RING_CAPACITY * sizeof(struct pw_event);
+	ram_layout(&vm->ram, cfg->mem_bytes);
 	chan_size = vm->chan_stride * vm->nvcpus;
-	vm->chan_base = vm->ram_size - chan_size;
+	/* The rings sit at the top of RAM, so the last range must hold them all. */
+	top = &vm->ram.range[vm->ram.nranges - 1];
+	if (top->size < chan_size) {
+		snprintf(err, errlen, "the channel rings of %u vCPUs (%llu KiB) do not fit in the "
+			 "last RAM range [%#llx, %#llx): give more or less --mem", vm->nvcpus,
+			 (unsigned long long)(chan_size >> 10), (unsigned long long)top->gpa,
+			 (unsigned long long)(top->gpa + top->size));
+		return create_fail(vm, VMM_BAD_INPUT);
+	}
+	vm->chan_base = ram_end(&vm->ram) - chan_size;
 	vm->rsv[vm->nrsv++] = (struct region){ "boot area", PW_BOOT_AREA_START,
 					       PW_BOOT_AREA_END - PW_BOOT_AREA_START };
 	vm->rsv[vm->nrsv++] = (struct region){ "channel", vm->chan_base, chan_size };
@@ -215,10 +239,10 @@ enum vmm_status vm_create(const struct vmm_config *cfg, struct vm **out, char *e
 		snprintf(err, errlen, "KVM_CREATE_IRQCHIP: %s", strerror(errno));
 		return create_fail(vm, VMM_INTERNAL);
 	}
-	if (elf_load(cfg->guest, vm->ram, vm->ram_size, vm->rsv, vm->nrsv, &vm->img, err, errlen))
+	if (elf_load(cfg->guest, &vm->ram, vm->rsv, vm->nrsv, &vm->img, err, errlen))
 		return create_fail(vm, VMM_BAD_INPUT);
 	if (boot_setup_memory(vm, err, errlen) ||
-	    fdt_build(vm, vm->ram + PW_BOOT_FDT, PW_BOOT_FDT_MAX, err, errlen) ||
+	    fdt_build(vm, ram_ptr(&vm->ram, PW_BOOT_FDT, PW_BOOT_FDT_MAX), PW_BOOT_FDT_MAX, err, errlen) ||
 	    devices_init(vm))
 		return create_fail(vm, VMM_INTERNAL);
 	if (create_vcpus(vm, err, errlen))
@@ -241,8 +265,8 @@ void vm_destroy(struct vm *vm)
 			close(vm->vcpus[i].fd);
 	}
 	free(vm->vcpus);
-	if (vm->ram)
-		munmap(vm->ram, vm->ram_size);
+	if (vm->ram.host)
+		munmap(vm->ram.host, vm->ram.size);
 	if (vm->vm_fd >= 0)
 		close(vm->vm_fd);
 	if (vm->kvm_fd >= 0)
@@ -421,23 +445,22 @@ const char *vm_symbolise(const struct vm *vm, uint64_t addr, char *buf, size_t l
 	return symbolise(&vm->img, addr, buf, len);
 }
 
-static bool in_ram(const struct vm *vm, uint64_t gpa, size_t len)
-{
-	return gpa < vm->ram_size && len <= vm->ram_size - gpa;
-}
-
 int vm_read_phys(const struct vm *vm, uint64_t gpa, void *buf, size_t len)
 {
-	if (!in_ram(vm, gpa, len))
+	const void *p = ram_ptr(&vm->ram, gpa, len);
+
+	if (!p)
 		return -1;
-	memcpy(buf, vm->ram + gpa, len);
+	memcpy(buf, p, len);
 	return 0;
 }
 
 int vm_write_phys(struct vm *vm, uint64_t gpa, const void *buf, size_t len)
 {
-	if (!in_ram(vm, gpa, len))
+	void *p = ram_ptr(&vm->ram, gpa, len);
+
+	if (!p)
 		return -1;
-	memcpy(vm->ram + gpa, buf, len);
+	memcpy(p, buf, len);
 	return 0;
 }

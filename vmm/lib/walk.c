@@ -79,14 +79,15 @@ enum pt_kind pt_classify(const struct mmu *mmu, unsigned int level, uint64_t e)
 	return leaf ? PT_LEAF : PT_TABLE;
 }
 
-/* False if the table lies outside guest RAM, a whole number of pages. */
+/* False if the table lies outside guest RAM: past its end or in the hole below 4 GiB. */
 bool pt_read(const struct vm *vm, uint64_t table, unsigned int index, uint64_t *e)
 {
-	table &= PT_ADDR_MASK;
-	if (table >= vm->ram_size)
+	const uint64_t *t = ram_ptr(&vm->ram, table & PT_ADDR_MASK, 4096);
+
+	if (!t)
 		return false;
 	/* Another vCPU may be writing it: one aligned load, as the MMU does. */
-	*e = __atomic_load_n((uint64_t *)(vm->ram + table) + index, __ATOMIC_RELAXED);
+	*e = __atomic_load_n(t + index, __ATOMIC_RELAXED);
 	return true;
 }
 
