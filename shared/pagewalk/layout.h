@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Guest address-space layout and the I/O ports of the boot protocol.
- * Included by the VMM and by the guest; see DESIGN.md.
+ * Included by the VMM and by the guest; README.md, "Running other guests".
  */
 #ifndef PAGEWALK_LAYOUT_H
 #define PAGEWALK_LAYOUT_H
@@ -44,7 +44,7 @@
 #define PW_KERNEL_PHYS		0x200000ULL
 #define PW_KERNEL_VIRT		(PW_START_KERNEL_MAP + PW_KERNEL_PHYS)
 
-/* Ports (DESIGN.md, "Ports every guest may use"). */
+/* Ports every guest may use (README.md, "Running other guests"). */
 #define PW_PORT_DEBUGCON	0xe9	/* Bochs/QEMU debug console */
 #define PW_PORT_COM1		0x3f8	/* 16550 THR; LSR at +5 */
 #define PW_PORT_EXIT		0xf4	/* isa-debug-exit: 32-bit write = status */

@@ -1,7 +1,7 @@
 /*
- * The boot protocol (DESIGN.md): boot page tables and GDT in the reserved
- * low area, and a vCPU that starts in 64-bit long mode at e_entry with
- * RDI = the FDT's guest-physical address.
+ * The boot protocol (README.md, "Running other guests"): boot page tables
+ * and GDT in the reserved low area, and a vCPU that starts in 64-bit long
+ * mode at e_entry with RDI = the FDT's guest-physical address.
  */
 #include <errno.h>
 #include <stdlib.h>

@@ -1,4 +1,4 @@
-/* The ports every guest may use (DESIGN.md): debug console, COM1, exit, doorbell. */
+/* The ports every guest may use: debug console, COM1, exit, doorbell. */
 #include <string.h>
 
 #include <pagewalk/layout.h>
