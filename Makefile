@@ -2,6 +2,14 @@
 # `make test` and `make fuzz` first install what is missing
 # (scripts/install-deps.sh).
 O ?= build
+# V=1 shows every command in full instead of its short line.
+ifeq ($(V),1)
+Q :=
+ECHO := :
+else
+Q := @
+ECHO := echo
+endif
 ifeq ($(SANITIZE),1)
 O := build/sanitize
 SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
@@ -24,7 +32,8 @@ GUEST_LDFLAGS := -nostdlib -static -no-pie -Wl,--build-id=none \
 LIBFDT_A := /usr/lib/x86_64-linux-gnu/libfdt.a
 
 LIBVMM_SRCS := $(wildcard vmm/lib/*.c)
-GUEST_SRCS := $(wildcard guest/arch/*.S guest/arch/*.c guest/kernel/*.c guest/mm/*.c guest/lib/*.c)
+GUEST_SRCS := $(wildcard guest/arch/*.S guest/arch/*.c guest/kernel/*.c guest/mm/*.c guest/lib/*.c \
+	guest/test/*.c)
 TEST_SRCS := $(wildcard tests/*.c)
 TEST_GUESTS := $(patsubst tests/guests/%.S,$(O)/tests/guests/%.elf,$(wildcard tests/guests/*.S))
 
@@ -93,87 +102,87 @@ campaign: deps
 	$(O)/campaign -j $$(nproc) $(CAMPAIGNFLAGS) $(O) > $(O)/campaign.jsonl
 
 $(O)/campaign: scripts/campaign.c
-	@echo "  CC      $@"
-	@$(CC) $(HOST_CFLAGS) -o $@ $<
+	@$(ECHO) "  CC      $@"
+	$(Q)$(CC) $(HOST_CFLAGS) -o $@ $<
 
 $(O)/bench: $(O)/obj/scripts/bench.o $(O)/libvmm.a
-	@echo "  LD      $@"
-	@$(CC) $(HOST_LDFLAGS) -o $@ $^ $(HOST_LIBS) -lpthread
+	@$(ECHO) "  LD      $@"
+	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(HOST_LIBS) -lpthread
 
 $(O)/page_fault1: scripts/page_fault1.c
-	@echo "  CC      $@"
-	@$(CC) $(HOST_CFLAGS) -o $@ $<
+	@$(ECHO) "  CC      $@"
+	$(Q)$(CC) $(HOST_CFLAGS) -o $@ $<
 
 $(O)/obj/scripts/%.o: scripts/%.c
-	@mkdir -p $(@D)
-	@echo "  CC      $@"
-	@$(CC) $(HOST_CFLAGS) -c $< -o $@
+	$(Q)mkdir -p $(@D)
+	@$(ECHO) "  CC      $@"
+	$(Q)$(CC) $(HOST_CFLAGS) -c $< -o $@
 
 clean:
 	rm -rf build
 
 $(O)/obj/vmm/%.o: vmm/%.c
-	@mkdir -p $(@D)
-	@echo "  CC      $@"
-	@$(CC) $(HOST_CFLAGS) -c $< -o $@
+	$(Q)mkdir -p $(@D)
+	@$(ECHO) "  CC      $@"
+	$(Q)$(CC) $(HOST_CFLAGS) -c $< -o $@
 
 $(O)/libvmm.a: $(LIBVMM_OBJS)
-	@echo "  AR      $@"
-	@rm -f $@
-	@ar rcs $@ $^
+	@$(ECHO) "  AR      $@"
+	$(Q)rm -f $@
+	$(Q)ar rcs $@ $^
 
 $(O)/vmm: $(O)/obj/vmm/main.o $(O)/libvmm.a
-	@echo "  LD      $@"
-	@$(CC) $(HOST_LDFLAGS) -o $@ $^ $(HOST_LIBS)
+	@$(ECHO) "  LD      $@"
+	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(HOST_LIBS)
 
 $(O)/obj/guest/%.o: guest/%.c
-	@mkdir -p $(@D)
-	@echo "  CC      $@"
-	@$(CC) $(GUEST_CFLAGS) -c $< -o $@
+	$(Q)mkdir -p $(@D)
+	@$(ECHO) "  CC      $@"
+	$(Q)$(CC) $(GUEST_CFLAGS) -c $< -o $@
 
 $(O)/obj/guest/%.o: guest/%.S
-	@mkdir -p $(@D)
-	@echo "  CC      $@"
-	@$(CC) $(GUEST_CFLAGS) -c $< -o $@
+	$(Q)mkdir -p $(@D)
+	@$(ECHO) "  CC      $@"
+	$(Q)$(CC) $(GUEST_CFLAGS) -c $< -o $@
 
 $(O)/guest.elf: $(GUEST_OBJS) guest/guest.lds
-	@echo "  LD      $@"
-	@$(CC) $(GUEST_LDFLAGS) -T guest/guest.lds -o $@ $(GUEST_OBJS) $(LIBFDT_A)
+	@$(ECHO) "  LD      $@"
+	$(Q)$(CC) $(GUEST_LDFLAGS) -T guest/guest.lds -o $@ $(GUEST_OBJS) $(LIBFDT_A)
 
 $(O)/obj-debug-spinlock/guest/%.o: guest/%.c
-	@mkdir -p $(@D)
-	@echo "  CC      $@"
-	@$(CC) $(GUEST_CFLAGS) -DCONFIG_DEBUG_SPINLOCK -c $< -o $@
+	$(Q)mkdir -p $(@D)
+	@$(ECHO) "  CC      $@"
+	$(Q)$(CC) $(GUEST_CFLAGS) -DCONFIG_DEBUG_SPINLOCK -c $< -o $@
 
 $(O)/obj-debug-spinlock/guest/%.o: guest/%.S
-	@mkdir -p $(@D)
-	@echo "  CC      $@"
-	@$(CC) $(GUEST_CFLAGS) -DCONFIG_DEBUG_SPINLOCK -c $< -o $@
+	$(Q)mkdir -p $(@D)
+	@$(ECHO) "  CC      $@"
+	$(Q)$(CC) $(GUEST_CFLAGS) -DCONFIG_DEBUG_SPINLOCK -c $< -o $@
 
 $(O)/guest-debug-spinlock.elf: $(GUEST_DBG_OBJS) guest/guest.lds
-	@echo "  LD      $@"
-	@$(CC) $(GUEST_LDFLAGS) -T guest/guest.lds -o $@ $(GUEST_DBG_OBJS) $(LIBFDT_A)
+	@$(ECHO) "  LD      $@"
+	$(Q)$(CC) $(GUEST_LDFLAGS) -T guest/guest.lds -o $@ $(GUEST_DBG_OBJS) $(LIBFDT_A)
 
 # Tests find the build through PW_BUILD_DIR, so they run from any directory.
 $(O)/obj/tests/%.o: tests/%.c
-	@mkdir -p $(@D)
-	@echo "  CC      $@"
-	@$(CC) $(HOST_CFLAGS) -DPW_BUILD_DIR='"$(abspath $(O))"' -c $< -o $@
+	$(Q)mkdir -p $(@D)
+	@$(ECHO) "  CC      $@"
+	$(Q)$(CC) $(HOST_CFLAGS) -DPW_BUILD_DIR='"$(abspath $(O))"' -c $< -o $@
 
 $(O)/tests/pagewalk-tests: $(TEST_OBJS) $(O)/libvmm.a
-	@mkdir -p $(@D)
-	@echo "  LD      $@"
-	@$(CC) $(HOST_LDFLAGS) -o $@ $^ $(HOST_LIBS) -lcriterion
+	$(Q)mkdir -p $(@D)
+	@$(ECHO) "  LD      $@"
+	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(HOST_LIBS) -lcriterion
 
 # Foreign guests: a few lines of assembly each, linked low at 1 MiB.
 $(O)/tests/guests/%.elf: tests/guests/%.S tests/guests/ring.h
-	@mkdir -p $(@D)
-	@echo "  AS      $@"
-	@$(CC) -nostdlib -static -no-pie -Wl,--build-id=none -Wl,-Ttext-segment=0x100000 \
+	$(Q)mkdir -p $(@D)
+	@$(ECHO) "  AS      $@"
+	$(Q)$(CC) -nostdlib -static -no-pie -Wl,--build-id=none -Wl,-Ttext-segment=0x100000 \
 		-Wl,-z,noexecstack -o $@ $<
 
 $(FUZZ)/obj/%.o: %.c
-	@mkdir -p $(@D)
+	$(Q)mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
 
 $(FUZZERS): $(FUZZ)/%: $(FUZZ)/obj/tests/fuzz/%.o $(FUZZ_LIBVMM_OBJS)

@@ -239,9 +239,6 @@ void exc_page_fault(struct pt_regs *regs)
 {
 	unsigned long address = read_cr2();
 
-	if (bench_floor_fault(address) || access_test_fault(regs, address))
-		return;
-
 	fault_tables_installed = 0;
 	if (address >= TASK_SIZE_MAX)		/* fault_in_kernel_space() */
 		do_kern_addr_fault(regs, regs->error_code, address);

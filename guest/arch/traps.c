@@ -3,15 +3,10 @@
 #include "asm.h"
 #include "kernel.h"
 #include "mm.h"
+#include "percpu.h"
 #include "ptrace.h"
 #include "task.h"
 #include "traps.h"
-
-#define X86_TRAP_DE	0
-#define X86_TRAP_BP	3
-#define X86_TRAP_UD	6
-#define X86_TRAP_GP	13
-#define X86_TRAP_PF	14
 
 #define SIGILL	4
 #define SIGTRAP	5
@@ -48,10 +43,22 @@ static int trap_signal(uint64_t vector)
 	}
 }
 
+exception_handler_t set_exception_handler(unsigned int vector, exception_handler_t fn)
+{
+	exception_handler_t old = this_cpu()->exception_handlers[vector];
+
+	this_cpu()->exception_handlers[vector] = fn;
+	return old;
+}
+
 void do_trap(struct pt_regs *regs)
 {
 	const struct exception_table_entry *e;
+	exception_handler_t fn = regs->vector < NR_EXCEPTION_VECTORS ?
+				 this_cpu()->exception_handlers[regs->vector] : NULL;
 
+	if (fn && fn(regs))
+		return;
 	if (regs->vector == X86_TRAP_PF) {
 		exc_page_fault(regs);
 		return;

@@ -1,7 +1,8 @@
 /*
  * Fault injection, as Linux's lib/fault-inject.c: each site has a
  * fault_attr, and every call that may fail asks should_fail() first; the
- * per-CPU fail-nth counter plays the part of /proc/self/fail-nth.
+ * one fail-nth counter, global to the guest, plays the part of
+ * /proc/self/fail-nth.
  */
 #ifndef GUEST_FAULT_INJECT_H
 #define GUEST_FAULT_INJECT_H
@@ -27,5 +28,13 @@ void fault_inject_init(uint64_t seed);
 void fault_inject_set(enum pw_inject_site site, const struct fault_attr *attr);
 uint64_t fault_inject_fail_nth(uint64_t n);	/* returns calls counted since the last */
 bool should_fail(enum pw_inject_site site, unsigned int level);
+
+/*
+ * The table-allocation race, forced: between allocating a table and taking
+ * the lock that installs it, spin as long as set for that level, so that
+ * CPUs faulting into one empty range really do race (PW_OP_RACE_DELAY).
+ */
+void inject_race_delay(unsigned int levels, uint64_t loops);	/* bit 1 << level */
+void inject_race_window(unsigned int level);
 
 #endif

@@ -204,8 +204,6 @@ static inline int __p4d_alloc(struct mm_struct *mm, pgd_t *pgd, unsigned long ad
 	return 0;
 }
 
-extern uint64_t race_delay_loops[PT_PGD + 1];
-
 int __pud_alloc(struct mm_struct *mm, p4d_t *p4d, unsigned long address);
 int __pmd_alloc(struct mm_struct *mm, pud_t *pud, unsigned long address);
 int __pte_alloc(struct mm_struct *mm, pmd_t *pmd);

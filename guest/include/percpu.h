@@ -8,17 +8,21 @@
 #define GUEST_PERCPU_H
 
 #define NR_CPUS			16
-#define PERCPU_SIZE		128
+#define PERCPU_SIZE		384
 #define PERCPU_SELF		0x00
 #define PERCPU_CANARY		0x28
 #define PERCPU_RESUME_RSP	0x30
 
 #ifndef __ASSEMBLER__
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <pagewalk/channel.h>
 
 struct mm_struct;
+struct pt_regs;
+
+#define NR_EXCEPTION_VECTORS	32
 
 struct percpu {
 	struct percpu *self;
@@ -35,6 +39,8 @@ struct percpu {
 	unsigned int fault_tables_installed;
 	/* mm/tlb.c: the kernel-range flushes this CPU has caught up with */
 	uint64_t kernel_flush_gen;
+	/* arch/traps.c: handlers a test installed here, per exception vector */
+	bool (*exception_handlers[NR_EXCEPTION_VECTORS])(struct pt_regs *regs);
 } __attribute__((aligned(64)));
 
 _Static_assert(sizeof(struct percpu) == PERCPU_SIZE, "asm size");

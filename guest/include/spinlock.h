@@ -30,6 +30,13 @@ _Static_assert(sizeof(spinlock_t) == SPINLOCK_SIZE, "SPINLOCK_SIZE is sizeof(spi
 
 #define SPINLOCK_MAGIC	0xdead4eadU
 
+#ifdef CONFIG_DEBUG_SPINLOCK
+#define __SPIN_LOCK_UNLOCKED	{ .magic = SPINLOCK_MAGIC, .owner_cpu = ~0U }
+#else
+#define __SPIN_LOCK_UNLOCKED	{ 0 }
+#endif
+#define DEFINE_SPINLOCK(x)	spinlock_t x = __SPIN_LOCK_UNLOCKED
+
 void spin_lock_init(spinlock_t *lock);
 void spin_lock(spinlock_t *lock);
 bool spin_trylock(spinlock_t *lock);

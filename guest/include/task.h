@@ -43,15 +43,6 @@ long task_create(void);
 long task_fork(struct task_struct *parent);
 struct mm_struct *get_task_mm(struct task_struct *t);	/* mmput() when done */
 struct task_struct *find_task(uint64_t id);
-/* kernel/bench.c */
-bool bench_floor_fault(unsigned long address);
-long bench_faults(struct task_struct *t, struct mm_struct *mm, unsigned long addr,
-		  unsigned long pages, bool bare, uint64_t *faults);
-/* kernel/access.c */
-struct pt_regs;
-void access_test_init(void);
-bool access_test_fault(struct pt_regs *regs, unsigned long address);
-long access_test(struct mm_struct *mm, unsigned long addr, unsigned long n, uint64_t *out);
 
 long task_touch(struct task_struct *t, uint64_t addr, uint64_t access, bool user, uint64_t value,
 		uint64_t *out);

@@ -2,6 +2,7 @@
 #ifndef GUEST_TRAPS_H
 #define GUEST_TRAPS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "ptrace.h"
@@ -13,7 +14,23 @@ struct exception_table_entry {
 
 #include <pagewalk/channel.h>
 
+#define X86_TRAP_DE	0
+#define X86_TRAP_BP	3
+#define X86_TRAP_UD	6
+#define X86_TRAP_GP	13
+#define X86_TRAP_PF	14
+
 extern uint64_t nr_faults[PW_FAULT_OUTCOME_MAX];
+
+/*
+ * A handler installed for one exception vector on this CPU runs before
+ * the kernel's own and returns true if it took the exception, as
+ * kvm-unit-tests' handle_exception() and the KVM selftests'
+ * vm_install_exception_handler() let a test do.  Returns the one it
+ * replaces; NULL removes.
+ */
+typedef bool (*exception_handler_t)(struct pt_regs *regs);
+exception_handler_t set_exception_handler(unsigned int vector, exception_handler_t fn);
 
 const struct exception_table_entry *search_exception_tables(uint64_t ip);
 __attribute__((noreturn)) void die(struct pt_regs *regs, uint64_t cr2);

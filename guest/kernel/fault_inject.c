@@ -9,11 +9,25 @@ static spinlock_t inject_lock;	/* the attributes, the PRNG, fail-nth */
 static uint64_t rng_state;
 static uint64_t fail_nth, nth_calls;
 uint64_t nr_injected;
+static uint64_t race_delay_loops[PW_LEVEL_PUD + 1];
 
 void fault_inject_init(uint64_t seed)
 {
 	spin_lock_init(&inject_lock);
 	rng_state = seed ? seed : 0x9e3779b97f4a7c15ULL;	/* xorshift needs a non-zero state */
+}
+
+void inject_race_delay(unsigned int levels, uint64_t loops)
+{
+	for (unsigned int l = PW_LEVEL_PTE; l <= PW_LEVEL_PUD; l++)
+		if (levels & (1u << l))
+			WRITE_ONCE(race_delay_loops[l], loops);
+}
+
+void inject_race_window(unsigned int level)
+{
+	for (uint64_t i = READ_ONCE(race_delay_loops[level]); i; i--)
+		asm volatile("pause");
 }
 
 void fault_inject_set(enum pw_inject_site site, const struct fault_attr *attr)

@@ -82,7 +82,6 @@ __attribute__((noreturn)) void start_kernel(uint64_t fdt_pa, unsigned int cpu)
 	mmap_init();
 	vmalloc_init();
 	task_init();
-	access_test_init();
 
 	fault_inject_init(boot_params.inject_seed);
 	emit(PW_EV_BOOT, boot_params.ram_bytes, boot_params.ncpus, boot_params.paging_levels,

@@ -3,8 +3,11 @@
 #include "fault_inject.h"
 #include "kernel.h"
 #include "mm.h"
+#include "ops.h"
 #include "percpu.h"
 #include "task.h"
+
+extern const struct task_op __start_task_ops[], __stop_task_ops[];
 
 static int64_t op_emit(uint64_t n)
 {
@@ -18,63 +21,95 @@ static int64_t op_probe(uint64_t addr, uint64_t write, uint64_t val, uint64_t *o
 	return write ? probe_kernel_write(addr, val) : probe_kernel_read(addr, out);
 }
 
-/* Ops on one task's mm; the caller holds a reference to it. */
-static int64_t do_task_op(uint32_t op, struct task_struct *t, struct mm_struct *mm,
-			  const uint64_t *args, uint64_t *out)
+/* The task ops: args[0] is the task; the caller holds a reference to its mm. */
+static int64_t op_mmap(struct task_struct *t, struct mm_struct *mm, const uint64_t *args,
+		       uint64_t *out)
 {
-	switch (op) {
-	case PW_OP_MMAP:
-		return do_mmap(mm, args[1], args[2], args[3]);
-	case PW_OP_MUNMAP:
-		return do_munmap(mm, args[1], args[2]);
-	case PW_OP_MPROTECT:
-		return do_mprotect(mm, args[1], args[2], args[3]);
-	case PW_OP_TOUCH:
-		return task_touch(t, args[1], args[2], args[3], args[4], &out[0]);
-	case PW_OP_TASK_EXIT:
-		task_exit(t, 0);
-		return 0;
-	case PW_OP_FORK:
-		return task_fork(t);
-	case PW_OP_BENCH_FAULTS:
-		return bench_faults(t, mm, args[1], args[2], args[3], &out[0]);
-	case PW_OP_ACCESS_TEST:
-		return access_test(mm, args[1], args[2], out);
-	case PW_OP_MM_INFO:
-		out[0] = mm->nr_tables[PT_PUD];
-		out[1] = mm->nr_tables[PT_PMD];
-		out[2] = mm->nr_tables[PT_PTE];
-		out[3] = mm->nr_anon;
-		return mm->pgtables_bytes;
-	}
-	return -PW_ENOSYS;
+	(void)t, (void)out;
+	return do_mmap(mm, args[1], args[2], args[3]);
+}
+DEFINE_TASK_OP(PW_OP_MMAP, op_mmap);
+
+static int64_t op_munmap(struct task_struct *t, struct mm_struct *mm, const uint64_t *args,
+			 uint64_t *out)
+{
+	(void)t, (void)out;
+	return do_munmap(mm, args[1], args[2]);
+}
+DEFINE_TASK_OP(PW_OP_MUNMAP, op_munmap);
+
+static int64_t op_mprotect(struct task_struct *t, struct mm_struct *mm, const uint64_t *args,
+			   uint64_t *out)
+{
+	(void)t, (void)out;
+	return do_mprotect(mm, args[1], args[2], args[3]);
+}
+DEFINE_TASK_OP(PW_OP_MPROTECT, op_mprotect);
+
+static int64_t op_touch(struct task_struct *t, struct mm_struct *mm, const uint64_t *args,
+			uint64_t *out)
+{
+	(void)mm;
+	return task_touch(t, args[1], args[2], args[3], args[4], &out[0]);
+}
+DEFINE_TASK_OP(PW_OP_TOUCH, op_touch);
+
+static int64_t op_task_exit(struct task_struct *t, struct mm_struct *mm, const uint64_t *args,
+			    uint64_t *out)
+{
+	(void)mm, (void)args, (void)out;
+	task_exit(t, 0);
+	return 0;
+}
+DEFINE_TASK_OP(PW_OP_TASK_EXIT, op_task_exit);
+
+static int64_t op_fork(struct task_struct *t, struct mm_struct *mm, const uint64_t *args,
+		       uint64_t *out)
+{
+	(void)mm, (void)args, (void)out;
+	return task_fork(t);
+}
+DEFINE_TASK_OP(PW_OP_FORK, op_fork);
+
+static int64_t op_mm_info(struct task_struct *t, struct mm_struct *mm, const uint64_t *args,
+			  uint64_t *out)
+{
+	(void)t, (void)args;
+	out[0] = mm->nr_tables[PT_PUD];
+	out[1] = mm->nr_tables[PT_PMD];
+	out[2] = mm->nr_tables[PT_PTE];
+	out[3] = mm->nr_anon;
+	return mm->pgtables_bytes;
+}
+DEFINE_TASK_OP(PW_OP_MM_INFO, op_mm_info);
+
+static const struct task_op *find_task_op(uint32_t op)
+{
+	for (const struct task_op *o = __start_task_ops; o < __stop_task_ops; o++)
+		if (o->op == op)
+			return o;
+	return NULL;
 }
 
 static int64_t do_op(uint32_t op, const uint64_t *args, uint64_t *out)
 {
+	const struct task_op *top = find_task_op(op);
 	struct task_struct *t;
 	struct mm_struct *mm;
 	int64_t ret;
 
-	switch (op) {
-	case PW_OP_TASK_CREATE:
-		return task_create();
-	case PW_OP_MMAP:
-	case PW_OP_MUNMAP:
-	case PW_OP_MPROTECT:
-	case PW_OP_TOUCH:
-	case PW_OP_TASK_EXIT:
-	case PW_OP_FORK:
-	case PW_OP_BENCH_FAULTS:
-	case PW_OP_ACCESS_TEST:
-	case PW_OP_MM_INFO:
+	if (top) {
 		t = find_task(args[0]);
 		mm = t ? get_task_mm(t) : NULL;
 		if (!mm)
 			return -PW_ESRCH;
-		ret = do_task_op(op, t, mm, args, out);
+		ret = top->fn(t, mm, args, out);
 		mmput(mm);
 		return ret;
+	}
+	switch (op) {
+	case PW_OP_TASK_CREATE:
+		return task_create();
 	case PW_OP_MEMINFO:
 		out[0] = mm_counters.free;
 		out[1] = mm_counters.pgtable;
@@ -122,9 +157,7 @@ static int64_t do_op(uint32_t op, const uint64_t *args, uint64_t *out)
 	case PW_OP_FAIL_NTH:
 		return fault_inject_fail_nth(args[0]);
 	case PW_OP_RACE_DELAY:
-		for (unsigned int l = PT_PTE; l <= PT_PUD; l++)
-			if (args[0] & (1u << l))
-				WRITE_ONCE(race_delay_loops[l], args[1]);
+		inject_race_delay(args[0], args[1]);
 		return 0;
 	case PW_OP_VMALLOC_SYNC: {
 		uint64_t before = ksync_stats.syncs;

@@ -11,19 +11,6 @@ char empty_zero_page[PAGE_SIZE] __attribute__((aligned(PAGE_SIZE)));
 
 #define smp_wmb() barrier()	/* x86 stores are ordered; the compiler must not reorder */
 
-/*
- * Fault injection: spin this many times between allocating a table and
- * taking the lock that installs it, per level, so that CPUs faulting into
- * the same empty range really do race (PW_OP_RACE_DELAY).
- */
-uint64_t race_delay_loops[PT_PGD + 1];
-
-static void race_window(enum pt_level level)
-{
-	for (uint64_t i = READ_ONCE(race_delay_loops[level]); i; i--)
-		asm volatile("pause");
-}
-
 static void race_lost(struct mm_struct *mm, void *table, enum pt_level level)
 {
 	emit(PW_EV_RACE_LOST, level, __pa(table), mm->id, 0, 0);
@@ -37,7 +24,7 @@ int __pud_alloc(struct mm_struct *mm, p4d_t *p4d, unsigned long address)
 
 	if (!new)
 		return -PW_ENOMEM;
-	race_window(PT_PUD);
+	inject_race_window(PT_PUD);
 	ptl_acquire(mm, &mm->page_table_lock, PTL_MM);
 	if (!p4d_present(*p4d)) {
 		mm_inc_nr_tables(mm, PT_PUD);
@@ -58,7 +45,7 @@ int __pmd_alloc(struct mm_struct *mm, pud_t *pud, unsigned long address)
 
 	if (!new)
 		return -PW_ENOMEM;
-	race_window(PT_PMD);
+	inject_race_window(PT_PMD);
 	ptl = pud_lock(mm, pud);
 	if (!pud_present(*pud)) {
 		mm_inc_nr_tables(mm, PT_PMD);
@@ -96,7 +83,7 @@ int __pte_alloc(struct mm_struct *mm, pmd_t *pmd)
 
 	if (!new)
 		return -PW_ENOMEM;
-	race_window(PT_PTE);
+	inject_race_window(PT_PTE);
 	pmd_install(mm, pmd, &new);
 	if (new)
 		race_lost(mm, new, PT_PTE);

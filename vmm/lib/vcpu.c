@@ -31,11 +31,6 @@ static uint64_t now_ns(void)
 }
 
 /*
- * The watchdog: a POSIX timer that signals this thread when the deadline
- * passes.  The handler and an unblocked signal are in place only while the
- * vCPU runs; the caller's own disposition and mask come back afterwards.
- */
-/*
  * SIGRTMIN kicks a vCPU thread out of KVM_RUN, for its watchdog timer or
  * because another vCPU stopped the VM.  libvmm installs its handler once,
  * for the process, and keeps it: vCPU threads come and go concurrently, so
@@ -51,6 +46,11 @@ static void install_kick_handler(void)
 	sigaction(SIGRTMIN, &sa, NULL);
 }
 
+/*
+ * The watchdog: a POSIX timer that signals this thread when the deadline
+ * passes, armed only while the vCPU runs; the thread's signal mask comes
+ * back afterwards.
+ */
 struct watchdog {
 	timer_t timer;
 	bool armed;

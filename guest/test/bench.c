@@ -8,6 +8,7 @@
 #include "asm.h"
 #include "kernel.h"
 #include "mm.h"
+#include "ops.h"
 #include "task.h"
 #include "traps.h"
 
@@ -18,11 +19,13 @@ static struct {
 	unsigned long next;
 } floor;
 
-/* The floor's whole #PF handler: true if it took the fault. */
-bool bench_floor_fault(unsigned long address)
+/* The floor's whole #PF handler, installed on this CPU for the run: true if it took the fault. */
+static bool bench_floor_fault(struct pt_regs *regs)
 {
+	unsigned long address = read_cr2();
 	pte_t *pte;
 
+	(void)regs;
 	if (!floor.mm || floor.mm != current_mm || address < floor.start || address >= floor.end)
 		return false;
 	pte = pte_offset_kernel(mm_find_pmd(floor.mm, address), address);	/* pre-built */
@@ -52,8 +55,8 @@ static long floor_prepare(struct mm_struct *mm, unsigned long addr, unsigned lon
 	return 0;
 }
 
-long bench_faults(struct task_struct *t, struct mm_struct *mm, unsigned long addr,
-		  unsigned long pages, bool bare, uint64_t *faults)
+static long bench_faults(struct task_struct *t, struct mm_struct *mm, unsigned long addr,
+			 unsigned long pages, bool bare, uint64_t *faults)
 {
 	uint64_t f0 = nr_faults[PW_FAULT_MAPPED], t0, t1, v;
 	long err;
@@ -62,14 +65,23 @@ long bench_faults(struct task_struct *t, struct mm_struct *mm, unsigned long add
 		err = floor_prepare(mm, addr, pages);
 		if (err)
 			return err;
+		set_exception_handler(X86_TRAP_PF, bench_floor_fault);
 	}
 	t0 = rdtsc();
 	err = task_touch(t, addr, PW_ACCESS_WRITE_PAGES, true, pages, &v);
 	t1 = rdtsc();
 	if (bare) {
+		set_exception_handler(X86_TRAP_PF, NULL);
 		floor.mm = NULL;
 		vfree(floor.pool);
 	}
 	*faults = nr_faults[PW_FAULT_MAPPED] - f0;
 	return err ? err : (long)(t1 - t0);
 }
+
+static int64_t op_bench_faults(struct task_struct *t, struct mm_struct *mm, const uint64_t *args,
+			       uint64_t *out)
+{
+	return bench_faults(t, mm, args[1], args[2], args[3], &out[0]);
+}
+DEFINE_TASK_OP(PW_OP_BENCH_FAULTS, op_bench_faults);

@@ -9,6 +9,7 @@
 #include "cpufeature.h"
 #include "kernel.h"
 #include "mm.h"
+#include "ops.h"
 #include "task.h"
 #include "traps.h"
 
@@ -24,9 +25,9 @@
 static struct pw_access_case cases[PW_ACCESS_TEST_MAX];
 /* A fetch runs its first instruction, `jmp *%rsi`. */
 static uint8_t test_page[PAGE_SIZE] __attribute__((aligned(PAGE_SIZE))) = { 0xff, 0xe6 };
-static spinlock_t access_lock;	/* the table, `at` and the kernel's NX are global */
+static DEFINE_SPINLOCK(access_lock);	/* the table, `at` and the kernel's NX are global */
 
-/* While cases run: faults at [start, end) of mm are the test's (cf. bench_floor_fault()). */
+/* While cases run: faults at [start, end) of mm are the test's. */
 static struct {
 	struct mm_struct *mm;
 	unsigned long start, end;
@@ -34,14 +35,15 @@ static struct {
 } at;
 
 /*
- * Called first by the #PF handler: a fault at the test page is a result,
- * not work for the paging core.  Record it and resume past the access:
- * ring 3 goes straight back to the kernel, a kernel probe to its fixup, a
- * kernel fetch (the fault is at the fetched address) to where the fetched
- * code would have jumped.
+ * The #PF handler the op installs on its CPU while cases run: a fault at
+ * the test page is a result, not work for the paging core.  Record it and
+ * resume past the access: ring 3 goes straight back to the kernel, a
+ * kernel probe to its fixup, a kernel fetch (the fault is at the fetched
+ * address) to where the fetched code would have jumped.
  */
-bool access_test_fault(struct pt_regs *regs, unsigned long address)
+static bool access_test_fault(struct pt_regs *regs)
 {
+	unsigned long address = read_cr2();
 	const struct exception_table_entry *e;
 
 	if (!at.mm || at.mm != current_mm || address < at.start || address >= at.end)
@@ -58,11 +60,6 @@ bool access_test_fault(struct pt_regs *regs, unsigned long address)
 		die(regs, address);
 	regs->ip = e->fixup;
 	return true;
-}
-
-void access_test_init(void)
-{
-	spin_lock_init(&access_lock);
 }
 
 /* The kernel runs the test page; its code comes back through %rsi. */
@@ -208,7 +205,7 @@ static long run_case(struct pw_access_case *c, const struct slot *sl)
  * The mm's own tables down to the PTE table hold the cases' entries, so
  * that they are the mm's to free; the op leaves them as it found them.
  */
-long access_test(struct mm_struct *mm, unsigned long addr, unsigned long n, uint64_t *out)
+static long access_test(struct mm_struct *mm, unsigned long addr, unsigned long n, uint64_t *out)
 {
 	struct slot sl = { .va = addr + (__pa_symbol(test_page) & ~PMD_MASK),
 			   .va_1g = addr + (__pa_symbol(test_page) & ~PUD_MASK) };
@@ -247,6 +244,7 @@ long access_test(struct mm_struct *mm, unsigned long addr, unsigned long n, uint
 		   (read_cr4() & X86_CR4_SMAP ? PW_AC_CR4_SMAP : 0);
 	mode = cpu_mode;
 	at.mm = mm;
+	set_exception_handler(X86_TRAP_PF, access_test_fault);
 	switch_mm(mm);
 	local_irq_enable();	/* as task_touch(): take the mm's shootdowns */
 	for (unsigned long i = 0; i < n && ret >= 0; i++) {
@@ -261,7 +259,16 @@ long access_test(struct mm_struct *mm, unsigned long addr, unsigned long n, uint
 	invlpg(sl.va);
 	set_mode(mode, cpu_mode);
 	switch_mm(&init_mm);
+	set_exception_handler(X86_TRAP_PF, NULL);
 	at.mm = NULL;
 	spin_unlock(&access_lock);
 	return ret;
 }
+
+static int64_t op_access_test(struct task_struct *t, struct mm_struct *mm, const uint64_t *args,
+			      uint64_t *out)
+{
+	(void)t;
+	return access_test(mm, args[1], args[2], out);
+}
+DEFINE_TASK_OP(PW_OP_ACCESS_TEST, op_access_test);
