@@ -225,11 +225,24 @@ Test(smp, split_ptlocks_spread_what_page_table_lock_serialises, .timeout = 120)
  */
 #define READER_PAGE (256 * MB)
 
-/* 4 vCPUs; task t with a page at READER_PAGE that cpu 1 reads in an endless ring-3 loop. */
+/*
+ * 4 vCPUs; task t with a page at READER_PAGE that cpu 1 reads in an
+ * endless ring-3 loop.  The reader's op spans the whole test, so its
+ * watchdog covers every op cpu 0 runs meanwhile: 60 s, since on the nested
+ * host, with another test's vCPUs beside these four under one TCG thread,
+ * those took over 10 s.
+ */
 static struct vm *start_reader(uint64_t *t)
 {
-	struct vm *vm = boot_ops_guest_with(GUEST_ELF, NULL, 0, 4);
 	uint64_t args[6], out[4] = { 0 };
+	struct vmm_config cfg;
+	char err[512];
+	struct vm *vm;
+
+	test_config(&cfg, GUEST_ELF, PW_WORKLOAD_OPS);
+	cfg.ncpus = 4;
+	cfg.timeout_ms = 60000;
+	cr_assert_eq(vm_create(&cfg, &vm, err, sizeof(err)), VMM_OK, "%s", err);
 
 	*t = new_task(vm);
 	map(vm, *t, READER_PAGE, 4096, RW);
