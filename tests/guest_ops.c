@@ -94,7 +94,7 @@ void count_tables(struct vm *vm, uint64_t table, unsigned int level, unsigned in
 	for (unsigned int i = first; i <= last; i++) {
 		uint64_t e;
 
-		cr_assert_eq(vm_read_phys(vm, (table & PTE_ADDR_MASK) + i * 8, &e, 8), 0);
+		cr_assert_eq(vm_read_phys(vm, (table & PT_ADDR_MASK) + i * 8, &e, 8), 0);
 		if (!(e & 1) || level == 1 || (e & 0x80))
 			continue;	/* not present, or a leaf */
 		tables[level - 1]++;

@@ -27,9 +27,6 @@ struct mm_info mm_info(struct vm *vm, uint64_t t);
 void warm_up(struct vm *vm, uint64_t t);
 uint64_t free_pages(struct vm *vm);	/* the guest allocator's, from MEMINFO */
 
-#define PTE_ADDR_MASK	0x000ffffffffff000ULL
-#define X86_CR0_WP	(1ULL << 16)
-#define EFER_NXE	(1ULL << 11)
 
 /* The physical address of mm's pgd (mm ids count from 1; 0 is init_mm), from PGD_CTOR. */
 uint64_t pgd_of(struct vm *vm, uint64_t mm);

@@ -1,9 +1,6 @@
 /* Host MMU quirks: tests/quirks.h. */
+#include "libvmm.h"
 #include "quirks.h"
-
-#define PF_P	(1u << 0)
-#define PF_RSVD	(1u << 3)
-#define PTE_A	(1ULL << 5)
 
 const char *const host_quirk_names[NR_HOST_QUIRKS] = {
 	[QUIRK_RSVD_WITHOUT_P] = "RSVD without P in the #PF error code (QEMU TCG's walker; "
@@ -14,12 +11,12 @@ const char *const host_quirk_names[NR_HOST_QUIRKS] = {
 
 enum host_quirk pf_error_quirk(int64_t want, int64_t got)
 {
-	if (want >= 0 && (want & (PF_RSVD | PF_P)) == (PF_RSVD | PF_P) && got == (want & ~PF_P))
+	if (want >= 0 && (want & (X86_PF_RSVD | X86_PF_PROT)) == (X86_PF_RSVD | X86_PF_PROT) && got == (want & ~X86_PF_PROT))
 		return QUIRK_RSVD_WITHOUT_P;
 	return QUIRK_NONE;
 }
 
 enum host_quirk gb_leaf_quirk(uint64_t want, uint64_t got)
 {
-	return !(want & PTE_A) && got == (want | PTE_A) ? QUIRK_A_IN_FAULTING_1G_LEAF : QUIRK_NONE;
+	return !(want & PT_ACCESSED) && got == (want | PT_ACCESSED) ? QUIRK_A_IN_FAULTING_1G_LEAF : QUIRK_NONE;
 }

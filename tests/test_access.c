@@ -24,25 +24,12 @@
 
 #define TEST_ADDR	GB		/* the task's 2 MiB for the test */
 
-#define PTE_P		(1ULL << 0)
-#define PTE_RW		(1ULL << 1)
-#define PTE_US		(1ULL << 2)
-#define PTE_A		(1ULL << 5)
-#define PTE_D		(1ULL << 6)
-#define PTE_PS		(1ULL << 7)
-#define PTE_NX		(1ULL << 63)
-#define PTE_BIT13	(1ULL << 13)	/* reserved in a 2 MiB PDE */
-#define PTE_PKEY1	(1ULL << 59)	/* protection key 1, bits 62:59 */
+#define PT_BIT13	(1ULL << 13)	/* reserved in a 2 MiB PDE and a 1 GiB PDPTE */
+#define PT_PKEY1	(1ULL << PT_PKEY_SHIFT)	/* protection key 1 */
 
-#define X86_CR4_SMEP	(1ULL << 20)
-#define X86_CR4_SMAP	(1ULL << 21)
-#define X86_CR4_PKE	(1ULL << 22)
-#define X86_EFLAGS_AC	(1ULL << 18)
 #define PKRU_AD1	(1u << 2)	/* key 1: access disable */
 #define PKRU_WD1	(1u << 3)	/* key 1: write disable */
 
-#define PF_RSVD		(1u << 3)
-#define PF_PK		(1u << 5)
 
 #define MAX_MISMATCHES	20		/* printed; all are counted */
 
@@ -126,11 +113,11 @@ static unsigned int make_modes(const struct features *f, uint64_t *mode)
 static void make_cases(struct cases *cs, const uint64_t *mode, unsigned int nmodes, uint64_t rsvd,
 		       bool gbpages)
 {
-	static const uint64_t pde_f[] = { PTE_P, PTE_RW, PTE_US, PTE_NX, PTE_A };
-	static const uint64_t pte_f[] = { PTE_P, PTE_RW, PTE_US, PTE_NX, PTE_A, PTE_D };
+	static const uint64_t pde_f[] = { PT_PRESENT, PT_RW, PT_USER, PT_NX, PT_ACCESSED };
+	static const uint64_t pte_f[] = { PT_PRESENT, PT_RW, PT_USER, PT_NX, PT_ACCESSED, PT_DIRTY };
 
 	for (unsigned int i = 0; i < nmodes; i++) {
-		uint64_t key = mode[i] & PW_AC_CR4_PKE ? PTE_PKEY1 : 0;
+		uint64_t key = mode[i] & PW_AC_CR4_PKE ? PT_PKEY1 : 0;
 
 		for (uint64_t acc = 0; acc < 6; acc++) {
 			uint64_t how = mode[i] | (acc % 3) | (acc >= 3 ? PW_AC_USER : 0);
@@ -141,7 +128,7 @@ static void make_cases(struct cases *cs, const uint64_t *mode, unsigned int nmod
 				for (unsigned int t = 0; t < 64; t++)
 					add(cs, subset(pde_f, 5, d), key | subset(pte_f, 6, t), how);
 			for (unsigned int d = 0; d < 64; d++)
-				add(cs, key | PTE_PS | subset(pte_f, 6, d), 0, how);
+				add(cs, key | PT_PSE | subset(pte_f, 6, d), 0, how);
 			for (unsigned int t = 0; rsvd && t < 8 * 16; t++) {
 				uint64_t pde = subset(pde_f, 3, t % 8), pte = key | subset(pte_f, 4, t / 8);
 
@@ -149,20 +136,20 @@ static void make_cases(struct cases *cs, const uint64_t *mode, unsigned int nmod
 				add(cs, pde | rsvd, pte, how);
 			}
 			for (unsigned int d = 0; d < 16; d++) {
-				uint64_t large = key | PTE_PS | subset(pte_f, 4, d);
+				uint64_t large = key | PT_PSE | subset(pte_f, 4, d);
 
 				if (rsvd)
 					add(cs, large | rsvd, 0, how);
-				add(cs, large | PTE_BIT13, 0, how);
+				add(cs, large | PT_BIT13, 0, how);
 			}
 			for (unsigned int d = 0; gbpages && d < 64; d++)
-				add(cs, key | PTE_PS | subset(pte_f, 6, d), 0, how | PW_AC_PDPTE);
+				add(cs, key | PT_PSE | subset(pte_f, 6, d), 0, how | PW_AC_PDPTE);
 			for (unsigned int d = 0; gbpages && d < 16; d++) {
-				uint64_t huge = key | PTE_PS | subset(pte_f, 4, d);
+				uint64_t huge = key | PT_PSE | subset(pte_f, 4, d);
 
 				if (rsvd)
 					add(cs, huge | rsvd, 0, how | PW_AC_PDPTE);
-				add(cs, huge | PTE_BIT13, 0, how | PW_AC_PDPTE);
+				add(cs, huge | PT_BIT13, 0, how | PW_AC_PDPTE);
 			}
 		}
 	}
@@ -187,7 +174,7 @@ struct answer {
 static struct answer predict(const struct model *m, const struct pw_access_case *c)
 {
 	unsigned int access = c->how & PW_AC_ACCESS;
-	bool large = c->pde & PTE_PS, gb = c->how & PW_AC_PDPTE, nxe = c->how & PW_AC_EFER_NXE;
+	bool large = c->pde & PT_PSE, gb = c->how & PW_AC_PDPTE, nxe = c->how & PW_AC_EFER_NXE;
 	unsigned int rights = (c->how & PW_AC_USER ? VM_ACCESS_USER : 0) |
 			      (access == PW_ACCESS_WRITE ? VM_ACCESS_WRITE : 0) |
 			      (access == PW_ACCESS_FETCH ? VM_ACCESS_FETCH : 0);
@@ -220,9 +207,9 @@ static struct answer predict(const struct model *m, const struct pw_access_case 
 
 	code = vm_walk_fault(&pg, &w, rights);
 	if (w.present && !code) {
-		*leaf |= PTE_A | (access == PW_ACCESS_WRITE ? PTE_D : 0);
+		*leaf |= PT_ACCESSED | (access == PW_ACCESS_WRITE ? PT_DIRTY : 0);
 		if (!large)
-			a.pde |= PTE_A;
+			a.pde |= PT_ACCESSED;
 		return a;
 	}
 	a.error_code = code;
@@ -236,7 +223,7 @@ static struct answer predict(const struct model *m, const struct pw_access_case 
 	 * no translation (4.7), and both walkers leave its A alone.
 	 */
 	if (w.level == 1)
-		a.pde_either = PTE_A;
+		a.pde_either = PT_ACCESSED;
 	return a;
 }
 
@@ -271,8 +258,8 @@ static const char *flags(uint64_t e, uint64_t rsvd, char *buf, size_t len)
 		uint64_t bit;
 		const char *name;
 	} names[] = {
-		{ PTE_P, "P" }, { PTE_RW, "RW" }, { PTE_US, "US" }, { PTE_A, "A" }, { PTE_D, "D" },
-		{ PTE_PS, "PS" }, { PTE_NX, "NX" }, { PTE_BIT13, "bit13" }, { PTE_PKEY1, "key1" },
+		{ PT_PRESENT, "P" }, { PT_RW, "RW" }, { PT_USER, "US" }, { PT_ACCESSED, "A" }, { PT_DIRTY, "D" },
+		{ PT_PSE, "PS" }, { PT_NX, "NX" }, { PT_BIT13, "bit13" }, { PT_PKEY1, "key1" },
 	};
 	size_t used = 0;
 
@@ -378,11 +365,11 @@ Test(access, model_and_mmu_agree_on_every_case)
 	cr_assert_eq(vm_walk(m.vm, &m.pg, m.va, &w), VMM_OK);
 	cr_assert(!w.present && w.level == 1, "the op made a PTE table and left the page unmapped");
 	clean_pde = w.entries[1];
-	m.pte_table = clean_pde & PTE_ADDR_MASK;
-	m.pde_at = (w.entries[2] & PTE_ADDR_MASK) + ((m.va >> 21) & 511) * 8;
+	m.pte_table = clean_pde & PT_ADDR_MASK;
+	m.pde_at = (w.entries[2] & PT_ADDR_MASK) + ((m.va >> 21) & 511) * 8;
 	m.pte_at = m.pte_table + ((m.va >> 12) & 511) * 8;
 	m.pud = w.entries[2];
-	m.pud_at = (w.entries[3] & PTE_ADDR_MASK) + ((m.va >> 30) & 511) * 8;
+	m.pud_at = (w.entries[3] & PT_ADDR_MASK) + ((m.va >> 30) & 511) * 8;
 	m.va_1g = TEST_ADDR + (m.page & (GB - 1));
 
 	/* The model's answers are fixed before the guest runs a case. */
@@ -408,8 +395,8 @@ Test(access, model_and_mmu_agree_on_every_case)
 
 	for (size_t i = 0; i < cs.n; i++) {
 		faults += cs.c[i].error_code >= 0;
-		rsvd_faults += cs.c[i].error_code >= 0 && (cs.c[i].error_code & PF_RSVD);
-		pk_faults += cs.c[i].error_code >= 0 && (cs.c[i].error_code & PF_PK);
+		rsvd_faults += cs.c[i].error_code >= 0 && (cs.c[i].error_code & X86_PF_RSVD);
+		pk_faults += cs.c[i].error_code >= 0 && (cs.c[i].error_code & X86_PF_PK);
 		bool seen[NR_HOST_QUIRKS] = { false };
 
 		if (agree(&want[i], &cs.c[i], seen)) {
@@ -432,7 +419,7 @@ Test(access, model_and_mmu_agree_on_every_case)
 
 	/* The op leaves the task's tables as it found them. */
 	cr_assert_eq(vm_walk(m.vm, &m.pg, m.va, &w), VMM_OK);
-	cr_assert(!w.present && w.level == 1 && (w.entries[1] & PTE_ADDR_MASK) == m.pte_table);
+	cr_assert(!w.present && w.level == 1 && (w.entries[1] & PT_ADDR_MASK) == m.pte_table);
 	free(want);
 	free(cs.c);
 	vm_destroy(m.vm);

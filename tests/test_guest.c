@@ -213,9 +213,9 @@ Test(guest, smep_and_smap_where_offered)
 	cr_assert_eq(v, 0x5eed);
 	for (unsigned int cpu = 0; cpu < 2; cpu++) {
 		cr_assert_eq(vm_cpu_paging(vm, cpu, &pg), VMM_OK);
-		cr_assert_eq(!!(pg.cr4 & (1ULL << 20)), smep, "cpu %u CR4 %#lx", cpu, (unsigned long)pg.cr4);
-		cr_assert_eq(!!(pg.cr4 & (1ULL << 21)), smap, "cpu %u CR4 %#lx", cpu, (unsigned long)pg.cr4);
-		cr_assert_eq(pg.rflags & (1ULL << 18), 0, "cpu %u parked with EFLAGS.AC set", cpu);
+		cr_assert_eq(!!(pg.cr4 & X86_CR4_SMEP), smep, "cpu %u CR4 %#lx", cpu, (unsigned long)pg.cr4);
+		cr_assert_eq(!!(pg.cr4 & X86_CR4_SMAP), smap, "cpu %u CR4 %#lx", cpu, (unsigned long)pg.cr4);
+		cr_assert_eq(pg.rflags & X86_EFLAGS_AC, 0, "cpu %u parked with EFLAGS.AC set", cpu);
 	}
 	end_vm(vm);
 }

@@ -16,10 +16,6 @@
 #define HIGH_END_4G	0x130000000ULL		/* 4 GiB + (4 GiB - HOLE) */
 #define CHAN_BYTES	(PW_RING_HDR_SIZE + PW_RING_CAPACITY * sizeof(struct pw_event))
 
-#define CR0_PG		(1ULL << 31)
-#define EFER_LMA	(1ULL << 10)
-#define PTE_P		1ULL
-
 /* A VM created, not booted: RAM, FDT and boot tables as the VMM leaves them. */
 static struct vm *create(uint64_t mem, unsigned int ncpus, enum vmm_status want, char *err,
 			 size_t errlen)
@@ -91,7 +87,7 @@ Test(ram, fdt_memory_lists_the_ranges_around_the_hole)
 
 static struct vm_walk walk(struct vm *vm, uint64_t cr3, uint64_t va)
 {
-	struct vm_paging pg = { .cr0 = CR0_PG, .cr3 = cr3, .efer = EFER_LMA };
+	struct vm_paging pg = { .cr0 = X86_CR0_PG, .cr3 = cr3, .efer = EFER_LMA };
 	struct vm_walk w;
 
 	cr_assert_eq(vm_walk(vm, &pg, va, &w), VMM_OK, "walk %#lx", (unsigned long)va);
@@ -102,7 +98,7 @@ static struct vm_walk walk(struct vm *vm, uint64_t cr3, uint64_t va)
 Test(ram, the_hole_is_not_ram_to_the_host)
 {
 	const uint64_t table = 4 * GB + MB;	/* high RAM nothing uses before boot */
-	uint64_t v = 0, e[3] = { HOLE | PTE_P, HIGH_END_4G | PTE_P, 0xfee00000 | PTE_P };
+	uint64_t v = 0, e[3] = { HOLE | PT_PRESENT, HIGH_END_4G | PT_PRESENT, 0xfee00000 | PT_PRESENT };
 	char err[512];
 	struct vm_walk w;
 	struct vm *vm;

@@ -168,10 +168,10 @@ Test(walker, user_pages_under_the_tasks_pgd)
 	/* ...which without WP it could, inside stac/clac where the guest runs with SMAP. */
 	no_wp = pg;
 	no_wp.cr0 &= ~X86_CR0_WP;
-	no_wp.rflags |= 1ULL << 18;	/* EFLAGS.AC */
+	no_wp.rflags |= X86_EFLAGS_AC;
 	cr_assert(vm_walk_permits(&no_wp, &w, VM_ACCESS_WRITE));
 	no_wp.rflags = 0;
-	cr_assert_eq(vm_walk_permits(&no_wp, &w, VM_ACCESS_WRITE), !(pg.cr4 & (1ULL << 21)),
+	cr_assert_eq(vm_walk_permits(&no_wp, &w, VM_ACCESS_WRITE), !(pg.cr4 & X86_CR4_SMAP),
 		     "SMAP without AC, CR4 %#lx", (unsigned long)pg.cr4);
 	cr_assert_eq(vm_walk_permits(&pg, &w, VM_ACCESS_USER | VM_ACCESS_FETCH), !w.nx);
 

@@ -16,6 +16,8 @@
 
 #include <pagewalk/channel.h>
 
+#include "x86.h"
+
 /* Also the exit statuses of the `vmm` command. */
 enum vmm_status {
 	VMM_OK = 0,		/* guest wrote 0 to port 0xf4, or halted */

@@ -12,27 +12,8 @@
 
 #include "internal.h"
 
-#define PTE_P		(1ULL << 0)
-#define PTE_RW		(1ULL << 1)
-#define PTE_PS		(1ULL << 7)
 #define PGDIR_INDEX(va)	(((va) >> 39) & 511)
 #define PUD_INDEX(va)	(((va) >> 30) & 511)
-
-#define X86_CR0_PE	(1ULL << 0)
-#define X86_CR0_MP	(1ULL << 1)
-#define X86_CR0_ET	(1ULL << 4)
-#define X86_CR0_NE	(1ULL << 5)
-#define X86_CR0_WP	(1ULL << 16)
-#define X86_CR0_AM	(1ULL << 18)
-#define X86_CR0_PG	(1ULL << 31)
-#define X86_CR4_PAE	(1ULL << 5)
-#define X86_CR4_PGE	(1ULL << 7)
-#define X86_CR4_OSFXSR	(1ULL << 9)
-#define X86_CR4_OSXMMEXCPT (1ULL << 10)
-#define EFER_SCE	(1ULL << 0)
-#define EFER_LME	(1ULL << 8)
-#define EFER_LMA	(1ULL << 10)
-#define EFER_NXE	(1ULL << 11)
 
 /* Selectors match the guest's own GDT (Linux numbering): no reload needed. */
 #define BOOT_CS		0x10
@@ -66,17 +47,17 @@ static void build_boot_page_tables(struct vm *vm)
 
 	memset(pml4, 0, PW_BOOT_PD - PW_BOOT_PML4);
 	memset(pde, 0, ngib * 4096);
-	pml4[0] = PW_BOOT_PDPT_LOW | PTE_P | PTE_RW;
-	pml4[PGDIR_INDEX(PW_PAGE_OFFSET)] = PW_BOOT_PDPT_LOW | PTE_P | PTE_RW;
-	pml4[PGDIR_INDEX(PW_START_KERNEL_MAP)] = PW_BOOT_PDPT_KERNEL | PTE_P | PTE_RW;
-	pdpt_kernel[PUD_INDEX(PW_START_KERNEL_MAP)] = PW_BOOT_PD | PTE_P | PTE_RW;
+	pml4[0] = PW_BOOT_PDPT_LOW | PT_PRESENT | PT_RW;
+	pml4[PGDIR_INDEX(PW_PAGE_OFFSET)] = PW_BOOT_PDPT_LOW | PT_PRESENT | PT_RW;
+	pml4[PGDIR_INDEX(PW_START_KERNEL_MAP)] = PW_BOOT_PDPT_KERNEL | PT_PRESENT | PT_RW;
+	pdpt_kernel[PUD_INDEX(PW_START_KERNEL_MAP)] = PW_BOOT_PD | PT_PRESENT | PT_RW;
 	for (uint64_t g = 0; g < ngib; g++)
-		pdpt_low[g] = (PW_BOOT_PD + g * 4096) | PTE_P | PTE_RW;
+		pdpt_low[g] = (PW_BOOT_PD + g * 4096) | PT_PRESENT | PT_RW;
 	for (unsigned int i = 0; i < vm->ram.nranges; i++) {
 		const struct ram_range *r = &vm->ram.range[i];
 
 		for (uint64_t pa = r->gpa; pa < r->gpa + r->size; pa += 2 * MIB)
-			pde[pa / (2 * MIB)] = pa | PTE_P | PTE_RW | PTE_PS;
+			pde[pa / (2 * MIB)] = pa | PT_PRESENT | PT_RW | PT_PSE;
 	}
 }
 

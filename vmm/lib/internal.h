@@ -201,18 +201,6 @@ void vcpu_complete_io(struct vcpu *vcpu);	/* finish a pending I/O or MMIO instru
 int vcpu_pkru(struct vcpu *vcpu, uint32_t *pkru);
 
 /* walk.c: the page walker's pieces ptdump.c shares */
-#define PT_PRESENT	(1ULL << 0)
-#define PT_RW		(1ULL << 1)
-#define PT_USER		(1ULL << 2)
-#define PT_PWT		(1ULL << 3)
-#define PT_PCD		(1ULL << 4)
-#define PT_ACCESSED	(1ULL << 5)
-#define PT_DIRTY	(1ULL << 6)
-#define PT_PSE		(1ULL << 7)	/* PAT in a PTE */
-#define PT_GLOBAL	(1ULL << 8)
-#define PT_PAT_LARGE	(1ULL << 12)
-#define PT_NX		(1ULL << 63)
-#define PT_ADDR_MASK	0x000ffffffffff000ULL
 
 struct mmu {
 	unsigned int levels;		/* 4, or 5 with CR4.LA57 */

@@ -11,8 +11,6 @@
 
 #include "internal.h"
 
-#define X86_CR4_LA57	(1ULL << 12)
-
 /* KVM_GET_SUPPORTED_CPUID, grown until the table fits; NULL with errno set. */
 struct kvm_cpuid2 *kvm_supported_cpuid(int kvm_fd)
 {

@@ -9,18 +9,6 @@
 
 #include "internal.h"
 
-#define X86_CR0_WP	(1ULL << 16)
-#define X86_CR0_PG	(1ULL << 31)
-#define X86_CR4_LA57	(1ULL << 12)
-#define X86_CR4_SMEP	(1ULL << 20)
-#define X86_CR4_SMAP	(1ULL << 21)
-#define X86_CR4_PKE	(1ULL << 22)
-#define X86_EFLAGS_AC	(1ULL << 18)
-#define PF_P		(1u << 0)
-#define PF_RSVD		(1u << 3)
-#define PF_PK		(1u << 5)
-#define EFER_LMA	(1ULL << 10)
-#define EFER_NXE	(1ULL << 11)
 
 /* Bits hi..lo set. */
 static uint64_t bits(unsigned int hi, unsigned int lo)
@@ -139,7 +127,7 @@ enum vmm_status vm_walk(const struct vm *vm, const struct vm_paging *pg, uint64_
 	w->nx = nx;
 	w->accessed = e & PT_ACCESSED;
 	w->dirty = e & PT_DIRTY;
-	w->pkey = (e >> 59) & 15;
+	w->pkey = (e >> PT_PKEY_SHIFT) & 15;
 	return VMM_OK;
 }
 
@@ -186,13 +174,13 @@ uint32_t vm_walk_fault(const struct vm_paging *pg, const struct vm_walk *w, unsi
 	if (fetch && (pg->efer & EFER_NXE || pg->cr4 & X86_CR4_SMEP))
 		ec |= VM_ACCESS_FETCH;
 	if (w->rsvd)
-		return ec | PF_RSVD | PF_P;
+		return ec | X86_PF_RSVD | X86_PF_PROT;
 	if (!w->present)
 		return ec;
 	pk = pkey_denies(pg, w, access);
 	if (!pk && rights_permit(pg, w, access))
 		return 0;
-	return ec | PF_P | (pk ? PF_PK : 0);
+	return ec | X86_PF_PROT | (pk ? X86_PF_PK : 0);
 }
 
 bool vm_walk_permits(const struct vm_paging *pg, const struct vm_walk *w, unsigned int access)
