@@ -205,6 +205,34 @@ Test(cli, bad_options)
 }
 
 /*
+ * Numbers the option parser must refuse whatever strtoul()/strtod() make
+ * of them: NaN and infinity compare false with both bounds of --timeout's
+ * range (and NaN would turn the watchdog off); 4294967298 = 2^32 + 2 and
+ * 4294967297 = 2^32 + 1 become 2 and 1, in range, once cut to 32 bits;
+ * strtoul() takes "-1" as ULONG_MAX, which is 0xffffffff in 32 bits; a
+ * seed is 64 bits, and "-1" is no more a seed than it is a call number.
+ */
+Test(cli, numbers_out_of_range_or_not_numbers)
+{
+	static const char *const cases[][2] = {
+		{ "--timeout", "nan" }, { "--timeout", "NaN" }, { "--timeout", "inf" },
+		{ "--timeout", "-0" }, { "--cpus", "4294967298" }, { "--cpus", "+1" },
+		{ "--fail-nth", "4294967297" }, { "--fail-nth", "-1" },
+		{ "--split-ptlock-cpus", "4294967297" }, { "--seed", "-1" },
+		{ "--seed", "18446744073709551616" },
+	};
+	char want[64];
+
+	require_kvm();
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *argv[] = { VMM_BIN, cases[i][0], cases[i][1], GUEST_ELF, NULL };
+
+		snprintf(want, sizeof(want), "%s '%s'", cases[i][0], cases[i][1]);
+		expect_bad_option(argv, want);
+	}
+}
+
+/*
  * Without /dev/kvm: a mount namespace with an empty /dev (as root, with
  * util-linux's unshare) makes it missing for vmm alone.  One line naming
  * /dev/kvm and the errno, status 5.

@@ -1,4 +1,5 @@
 /* vmm: boot an ELF guest on /dev/kvm and report what it did. */
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
@@ -58,22 +59,36 @@ static void usage(FILE *f)
 /* "256M", "1G", "65536K", "4194304": bytes, or 0 if malformed. */
 static uint64_t parse_size(const char *s)
 {
-	char *end;
-	unsigned long long v;
+	const char *end;
+	uint64_t v;
 	unsigned int shift = 0;
 
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || end == s || *s == '-')
+	if (!vmm_parse_u64(s, UINT64_MAX, &v, &end))
 		return 0;
 	switch (*end) {
 	case 'K': case 'k': shift = 10; end++; break;
 	case 'M': case 'm': shift = 20; end++; break;
 	case 'G': case 'g': shift = 30; end++; break;
 	}
-	if (*end || v > (~0ULL >> shift))
+	if (*end || v > (UINT64_MAX >> shift))
 		return 0;
 	return v << shift;
+}
+
+/*
+ * Seconds, fractions allowed: strtod() would also take "nan", "inf" and a
+ * sign, and NaN passes every range check, so the text must start with a
+ * digit or a point (1e999 overflows and sets errno).
+ */
+static bool parse_seconds(const char *s, double max, double *out)
+{
+	char *end;
+
+	if (!isdigit((unsigned char)*s) && *s != '.')
+		return false;
+	errno = 0;
+	*out = strtod(s, &end);
+	return !errno && end != s && !*end && *out <= max;
 }
 
 static int bad_option(const char *fmt, const char *arg)
@@ -127,10 +142,11 @@ int main(int argc, char **argv)
 	struct vmm_config cfg;
 	const char *json_path = NULL;
 	bool ptdump = false;
-	char err[1024], *end;
+	char err[1024];
 	struct vm *vm;
 	enum vmm_status s;
 	double secs;
+	uint64_t n;
 	int c;
 
 	vmm_config_init(&cfg, NULL);
@@ -142,15 +158,12 @@ int main(int argc, char **argv)
 				return bad_option("--mem '%s': not a size like 256M or 1G", optarg);
 			break;
 		case 'c':
-			errno = 0;
-			cfg.ncpus = strtoul(optarg, &end, 10);
-			if (errno || end == optarg || *end || cfg.ncpus < 1 || cfg.ncpus > 16)
+			if (!vmm_parse_u64(optarg, 16, &n, NULL) || !n)
 				return bad_option("--cpus '%s': from 1 to 16", optarg);
+			cfg.ncpus = n;
 			break;
 		case 't':
-			errno = 0;
-			secs = strtod(optarg, &end);
-			if (errno || end == optarg || *end || secs < 0 || secs > 86400)
+			if (!parse_seconds(optarg, 86400, &secs))
 				return bad_option("--timeout '%s': not a number of seconds (0 to 86400)", optarg);
 			/* Any non-zero timeout arms the watchdog, however short. */
 			cfg.timeout_ms = secs > 0 && secs < 0.001 ? 1 : secs * 1000;
@@ -168,16 +181,13 @@ int main(int argc, char **argv)
 				return bad_option("%s", err);
 			break;
 		case 'n':
-			errno = 0;
-			cfg.fail_nth = strtoul(optarg, &end, 10);
-			if (errno || end == optarg || *end || !cfg.fail_nth)
-				return bad_option("--fail-nth '%s': a call number from 1", optarg);
+			if (!vmm_parse_u64(optarg, UINT32_MAX, &n, NULL) || !n)
+				return bad_option("--fail-nth '%s': a call number from 1 to 4294967295", optarg);
+			cfg.fail_nth = n;
 			break;
 		case 'S':
-			errno = 0;
-			cfg.inject_seed = strtoull(optarg, &end, 0);
-			if (errno || end == optarg || *end)
-				return bad_option("--seed '%s': not a number", optarg);
+			if (!vmm_parse_u64(optarg, UINT64_MAX, &cfg.inject_seed, NULL))
+				return bad_option("--seed '%s': not a number from 0 to 2^64-1", optarg);
 			break;
 		case 'k':
 			if (strcmp(optarg, "prealloc") && strcmp(optarg, "fault") && strcmp(optarg, "eager"))
@@ -185,11 +195,9 @@ int main(int argc, char **argv)
 			cfg.kernel_sync = optarg;
 			break;
 		case 's':
-			errno = 0;
-			cfg.split_ptlock_cpus = strtoul(optarg, &end, 10);
-			if (errno || end == optarg || *end || !cfg.split_ptlock_cpus ||
-			    cfg.split_ptlock_cpus > 999999)
+			if (!vmm_parse_u64(optarg, 999999, &n, NULL) || !n)
 				return bad_option("--split-ptlock-cpus '%s': not a CPU count (1 to 999999)", optarg);
+			cfg.split_ptlock_cpus = n;
 			break;
 		case 'T':
 			cfg.trace = stdout;

@@ -73,6 +73,14 @@ void vmm_config_init(struct vmm_config *cfg, const char *guest);
  */
 enum vmm_status vmm_parse_inject(const char *spec, struct vmm_inject *out, char *err, size_t errlen);
 
+/*
+ * The one parser of numbers from the command line: decimal, or hex after
+ * 0x; no sign, no blanks, at most `max`, checked before any narrowing.
+ * With `rest` the number may be followed by more text, else it must be all
+ * of `s`.  False if `s` is not such a number.
+ */
+bool vmm_parse_u64(const char *s, uint64_t max, uint64_t *out, const char **rest);
+
 /* Counters the channel tests and `make bench` read. */
 enum vmm_exit_kind {
 	VMM_EXIT_IO,		/* any port I/O, doorbell included */
