@@ -1,6 +1,7 @@
 /* The ELF loader: bad files are refused by name with status 2; foreign guests run. */
 #include <elf.h>
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include "harness.h"
@@ -206,6 +207,75 @@ Test(elf, missing_file)
 	cr_assert_eq(r.status, VMM_BAD_INPUT);
 	cr_assert(strstr(r.err, "/nonexistent/guest.elf: cannot open: No such file"), "%s", r.err);
 	cli_run_free(&r);
+}
+
+/*
+ * Only a regular file is an ELF to load: a FIFO would block open() until a
+ * writer came (hence the test's timeout), a directory opens and then fails
+ * inside libelf with a message about file descriptors.
+ */
+Test(elf, fifo_and_directory_refused, .timeout = 20)
+{
+	char dir[] = "/tmp/pagewalk-test-XXXXXX", fifo[sizeof(dir) + 8];
+	const char *on_fifo[] = { VMM_BIN, fifo, NULL };
+	const char *on_dir[] = { VMM_BIN, dir, NULL };
+	struct cli_run r;
+
+	require_kvm();
+	cr_assert(mkdtemp(dir));
+	snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
+	cr_assert_eq(mkfifo(fifo, 0600), 0, "%s", strerror(errno));
+	run_vmm(&r, on_fifo);
+	cr_assert_eq(r.status, VMM_BAD_INPUT, "%s", r.err);
+	cr_assert(strstr(r.err, "/fifo: a FIFO, not an ELF file"), "%s", r.err);
+	cli_run_free(&r);
+	run_vmm(&r, on_dir);
+	cr_assert_eq(r.status, VMM_BAD_INPUT, "%s", r.err);
+	cr_assert(strstr(r.err, ": a directory, not an ELF file"), "%s", r.err);
+	cli_run_free(&r);
+	unlink(fifo);
+	rmdir(dir);
+}
+
+/*
+ * The foreign guest with its one segment's bytes moved 1 GiB into the
+ * file, the gap a hole: a loader that reads the whole file costs at least
+ * 1 GiB; one that maps it touches the headers and the segment, and its
+ * peak RSS is the VMM's own plus at most the 16 MiB of guest RAM (256 MiB
+ * leaves room for the sanitizers' shadow under SANITIZE=1).
+ */
+Test(elf, sparse_file_is_mapped_not_read)
+{
+	const off_t gap = 1LL << 30;
+	char *path = temp_copy(TEST_GUEST("foreign"));
+	const char *argv[] = { VMM_BIN, "--mem", "16M", path, NULL };
+	Elf64_Ehdr eh = read_ehdr(path);
+	struct cli_run r;
+	struct rusage ru;
+	Elf64_Phdr ph;
+	unsigned int i = first_load(path, &ph);
+	int fd = open(path, O_RDWR);
+	char *bytes = malloc(ph.p_filesz);
+
+	require_kvm();
+	cr_assert(fd >= 0 && bytes);
+	cr_assert_eq(pread(fd, bytes, ph.p_filesz, ph.p_offset), (ssize_t)ph.p_filesz);
+	/* p_offset stays congruent to p_vaddr modulo the page size. */
+	ph.p_offset += gap;
+	cr_assert_eq(pwrite(fd, bytes, ph.p_filesz, ph.p_offset), (ssize_t)ph.p_filesz);
+	cr_assert_eq(pwrite(fd, &ph.p_offset, 8, phdr_off(&eh, i, offsetof(Elf64_Phdr, p_offset))), 8);
+	close(fd);
+	run_vmm(&r, argv);
+	/* It still runs: exit status 42 (tests/guests/foreign.S), vmm status 1. */
+	cr_assert_eq(r.status, VMM_GUEST_FAILED, "%s", r.err);
+	cr_assert_str_eq(r.out, "hello from a foreign guest\n");
+	cr_assert_eq(getrusage(RUSAGE_CHILDREN, &ru), 0);
+	cr_assert_lt(ru.ru_maxrss, 256 << 10, "peak RSS %ld KiB for a %lld-byte sparse file",
+		     ru.ru_maxrss, (long long)(gap + ph.p_filesz));
+	cli_run_free(&r);
+	unlink(path);
+	free(path);
+	free(bytes);
 }
 
 /* tests/guests/foreign.S: linked at 1 MiB, only ports 0xe9 and 0xf4, exits 42. */

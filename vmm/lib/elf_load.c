@@ -4,6 +4,8 @@
 #include <gelf.h>
 #include <libelf.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <pagewalk/layout.h>
@@ -44,17 +46,8 @@ static bool in_hole(uint64_t paddr, uint64_t len)
 
 static int check_header(Elf *e, GElf_Ehdr *eh, char *err, size_t errlen, const char *path)
 {
-	if (elf_kind(e) != ELF_K_ELF) {
-		size_t n;
-		const char *raw = elf_rawfile(e, &n);
-
-		if (raw && n >= SELFMAG && !memcmp(raw, ELFMAG, SELFMAG))
-			return fail(err, errlen, path, "truncated: %zu bytes, too short for an ELF header", n);
+	if (elf_kind(e) != ELF_K_ELF)
 		return fail(err, errlen, path, "not an ELF file");
-	}
-	if (gelf_getclass(e) != ELFCLASS64)
-		return fail(err, errlen, path, "ELF class %d is not ELF64 (32-bit guests are not supported)",
-			    gelf_getclass(e));
 	if (!gelf_getehdr(e, eh))
 		return fail(err, errlen, path, "truncated or corrupt ELF header: %s", elf_errmsg(-1));
 	if (eh->e_ident[EI_DATA] != ELFDATA2LSB)
@@ -67,22 +60,15 @@ static int check_header(Elf *e, GElf_Ehdr *eh, char *err, size_t errlen, const c
 	return 0;
 }
 
-/*
- * Check and load an ELF that libelf has opened (elf_begin or elf_memory);
- * `path` only names it in errors.  On failure img may hold symbols already:
- * the caller frees them with symbols_free().
- */
-int elf_load_image(void *elf, const char *path, const struct guest_ram *ram,
-		   const struct region *rsv, unsigned int nrsv, struct guest_image *img,
-		   char *err, size_t errlen)
+static int load_elf(Elf *e, const char *path, const struct guest_ram *ram,
+		    const struct region *rsv, unsigned int nrsv, struct guest_image *img,
+		    char *err, size_t errlen)
 {
-	Elf *e = elf;
 	GElf_Ehdr eh;
 	size_t phnum, file_size;
 	const char *file;
 	bool entry_ok = false;
 
-	memset(img, 0, sizeof(*img));
 	if (!e)
 		return fail(err, errlen, path, "libelf cannot read it: %s", elf_errmsg(-1));
 	if (check_header(e, &eh, err, errlen, path))
@@ -169,21 +155,84 @@ int elf_load_image(void *elf, const char *path, const struct guest_ram *ram,
 	return 0;
 }
 
+static const char *file_kind(mode_t mode)
+{
+	switch (mode & S_IFMT) {
+	case S_IFDIR: return "a directory";
+	case S_IFIFO: return "a FIFO";
+	case S_IFCHR: return "a character device";
+	case S_IFBLK: return "a block device";
+	case S_IFSOCK: return "a socket";
+	default: return "not a regular file";
+	}
+}
+
+/*
+ * Check and load the ELF file image[0, size) (mapped by elf_load(), or the
+ * fuzzer's input); `path` only names it in errors.  What libelf's
+ * elf_memory() refuses without saying why (too short, wrong class) is
+ * told apart first.  On failure img may hold symbols already: the caller
+ * frees them with symbols_free().
+ */
+int elf_load_image(char *image, size_t size, const char *path, const struct guest_ram *ram,
+		   const struct region *rsv, unsigned int nrsv, struct guest_image *img,
+		   char *err, size_t errlen)
+{
+	Elf *e;
+	int ret;
+
+	memset(img, 0, sizeof(*img));
+	if (!size)
+		return fail(err, errlen, path, "empty file, not an ELF file");
+	if (size < SELFMAG || memcmp(image, ELFMAG, SELFMAG))
+		return fail(err, errlen, path, "not an ELF file");
+	if (size > EI_CLASS && image[EI_CLASS] != ELFCLASS64)
+		return fail(err, errlen, path, "ELF class %d is not ELF64 (32-bit guests are not supported)",
+			    (unsigned char)image[EI_CLASS]);
+	if (size < sizeof(Elf64_Ehdr))
+		return fail(err, errlen, path, "truncated: %zu bytes, too short for an ELF header", size);
+	e = elf_memory(image, size);
+	ret = load_elf(e, path, ram, rsv, nrsv, img, err, errlen);
+	elf_end(e);
+	return ret;
+}
+
 int elf_load(const char *path, const struct guest_ram *ram, const struct region *rsv,
 	     unsigned int nrsv, struct guest_image *img, char *err, size_t errlen)
 {
-	Elf *e;
+	struct stat st;
+	void *map;
 	int fd, ret;
 
 	memset(img, 0, sizeof(*img));
 	if (elf_version(EV_CURRENT) == EV_NONE)
 		return fail(err, errlen, path, "libelf: %s", elf_errmsg(-1));
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO opens at once instead of waiting for a writer. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return fail(err, errlen, path, "cannot open: %s", strerror(errno));
-	e = elf_begin(fd, ELF_C_READ, NULL);
-	ret = elf_load_image(e, path, ram, rsv, nrsv, img, err, errlen);
-	elf_end(e);
+	/* fstat of what was opened, not stat before: no race with a rename. */
+	if (fstat(fd, &st)) {
+		ret = fail(err, errlen, path, "cannot stat: %s", strerror(errno));
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		ret = fail(err, errlen, path, "%s, not an ELF file", file_kind(st.st_mode));
+		goto out;
+	}
+	/*
+	 * Mapped, not read: only the pages the loader touches cost memory, so
+	 * a sparse multi-GiB ELF costs its headers and segments, not its size.
+	 */
+	map = st.st_size ? mmap(NULL, st.st_size, PROT_READ, MAP_PRIVATE, fd, 0) : NULL;
+	if (map == MAP_FAILED) {
+		ret = fail(err, errlen, path, "cannot map: %s", strerror(errno));
+		goto out;
+	}
+	ret = elf_load_image(map, st.st_size, path, ram, rsv, nrsv, img, err, errlen);
+	if (map)
+		munmap(map, st.st_size);
+out:
 	close(fd);
 	return ret;
 }

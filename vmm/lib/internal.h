@@ -66,10 +66,10 @@ struct guest_image {
 
 int elf_load(const char *path, const struct guest_ram *ram, const struct region *rsv,
 	     unsigned int nrsv, struct guest_image *img, char *err, size_t errlen);
-/* The same from an Elf * already open, e.g. elf_memory() for the fuzzer. */
-int elf_load_image(void *elf, const char *path, const struct guest_ram *ram,
+/* The same from a file image in memory, e.g. the fuzzer's input. */
+int elf_load_image(char *image, size_t size, const char *path, const struct guest_ram *ram,
 		   const struct region *rsv, unsigned int nrsv, struct guest_image *img,
-		   char *err, size_t errlen);	/* Elf * */
+		   char *err, size_t errlen);
 int symbols_load(struct guest_image *img, void *elf);	/* Elf * */
 void symbols_free(struct guest_image *img);
 const char *symbolise(const struct guest_image *img, uint64_t addr, char *buf, size_t len);
