@@ -135,3 +135,42 @@ Test(hostile, mmio_to_unbacked_memory)
 		    "guest wrote 4 bytes at guest-physical 0x1000000: no RAM or device there; rip=0x",
 		    " written_past_ram+0x0");
 }
+
+/*
+ * Symbol names come from the guest's ELF and reach the terminal in every
+ * report: the spinning guest with "spin_forever" renamed, in its string
+ * table, to the same 12 bytes "spin" ESC "[2J" 0xff "ver" (ESC [2J clears
+ * a terminal).  The watchdog report symbolises the RIP there; ESC (0x1b,
+ * a control byte) and 0xff (not ASCII) must come out as \xNN.
+ */
+Test(hostile, symbol_names_escaped_in_reports)
+{
+	static const char plain[] = "spin_forever", evil[] = "spin\x1b[2J\xffver";
+	char *path = temp_copy(TEST_GUEST("spin"));
+	const char *argv[] = { VMM_BIN, "--timeout", "0.3", path, NULL };
+	struct cli_run r;
+	char *image;
+	size_t n = 0;
+	FILE *f;
+
+	_Static_assert(sizeof(plain) == sizeof(evil), "same length, nothing else moves");
+	require_kvm();
+	f = fopen(path, "r+");
+	cr_assert(f);
+	image = malloc(1 << 20);
+	n = fread(image, 1, 1 << 20, f);
+	for (size_t i = 0; i + sizeof(plain) <= n; i++)
+		if (!memcmp(image + i, plain, sizeof(plain)))
+			memcpy(image + i, evil, sizeof(evil));
+	rewind(f);
+	cr_assert_eq(fwrite(image, 1, n, f), n);
+	fclose(f);
+	free(image);
+	run_vmm(&r, argv);
+	cr_assert_eq(r.status, VMM_WATCHDOG, "%s", r.err);
+	cr_assert(strstr(r.err, "spin\\x1b[2J\\xffver+0x0"), "%s", r.err);
+	cr_assert_null(strchr(r.err, '\x1b'), "a raw ESC on stderr: %s", r.err);
+	cli_run_free(&r);
+	unlink(path);
+	free(path);
+}

@@ -1,6 +1,7 @@
 /* The guest's ELF symbol table, for "rip=0x... handle_mm_fault+0x4a" in every report. */
 #include <gelf.h>
 #include <libelf.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,6 +21,29 @@ static bool wanted(const GElf_Sym *s)
 	/* Assembly labels are STT_NOTYPE; SHN_ABS values are constants, not places. */
 	return s->st_shndx != SHN_UNDEF && s->st_shndx != SHN_ABS && s->st_name &&
 	       (type == STT_FUNC || type == STT_OBJECT || type == STT_NOTYPE);
+}
+
+/*
+ * The names reach terminals in every report: a copy with each byte that is
+ * not printable ASCII, and the backslash itself, as \xNN, so that no
+ * guest ELF can send escape sequences through a crash report.
+ */
+static char *printable_dup(const char *s)
+{
+	char *out = malloc(4 * strlen(s) + 1), *p = out;
+
+	if (!out)
+		return NULL;
+	for (; *s; s++) {
+		unsigned char c = *s;
+
+		if (c < 0x20 || c >= 0x7f || c == '\\')
+			p += sprintf(p, "\\x%02x", c);
+		else
+			*p++ = c;
+	}
+	*p = '\0';
+	return out;
 }
 
 int symbols_load(struct guest_image *img, void *elf)
@@ -56,7 +80,7 @@ int symbols_load(struct guest_image *img, void *elf)
 				return -1;
 			img->syms[img->nsyms].addr = s.st_value;
 			img->syms[img->nsyms].size = s.st_size;
-			img->syms[img->nsyms].name = strdup(name);
+			img->syms[img->nsyms].name = printable_dup(name);
 			if (!img->syms[img->nsyms].name)
 				return -1;
 			img->nsyms++;
