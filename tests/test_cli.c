@@ -1,4 +1,6 @@
 /* The vmm command: default workload, reports, stops, options. */
+#include <fcntl.h>
+
 #include <pagewalk/layout.h>
 
 #include "harness.h"
@@ -230,6 +232,43 @@ Test(cli, numbers_out_of_range_or_not_numbers)
 		snprintf(want, sizeof(want), "%s '%s'", cases[i][0], cases[i][1]);
 		expect_bad_option(argv, want);
 	}
+}
+
+/*
+ * Output that cannot be written is an error of its own, status 7, and the
+ * summary on stderr still says how the guest stopped: the foreign guest
+ * (tests/guests/foreign.S) prints a line on the console (stdout) and exits
+ * with 42.  /dev/full fails every write with ENOSPC; a pipe whose read end
+ * is closed with EPIPE (SIGPIPE would kill vmm before its summary).  The
+ * console line is less than stdio's buffer, so the write that fails on
+ * stdout is vmm's last flush and the errno is named; the JSON file's
+ * summary is flushed by libvmm, and only "write error" is certain there.
+ */
+static void expect_write_error(const char *const argv[], int out_fd, const char *want)
+{
+	struct cli_run r;
+
+	run_vmm_to(&r, argv, out_fd);
+	cr_assert_eq(r.status, VMM_INTERNAL, "status %d: %s", r.status, r.err);
+	cr_assert(strstr(r.err, want), "stderr should say '%s': %s", want, r.err);
+	cr_assert(strstr(r.err, "guest exited with status 42"), "the summary: %s", r.err);
+	cli_run_free(&r);
+}
+
+Test(cli, write_errors_are_status_7)
+{
+	const char *json[] = { VMM_BIN, "--json", "/dev/full", TEST_GUEST("foreign"), NULL };
+	const char *plain[] = { VMM_BIN, TEST_GUEST("foreign"), NULL };
+	int full = open("/dev/full", O_WRONLY), p[2];
+
+	require_kvm();
+	cr_assert(full >= 0 && !pipe(p));
+	close(p[0]);
+	expect_write_error(json, -1, "vmm: /dev/full: write error");
+	expect_write_error(plain, full, "vmm: stdout: write error: No space left on device");
+	expect_write_error(plain, p[1], "vmm: stdout: write error: Broken pipe");
+	close(full);
+	close(p[1]);
 }
 
 /*

@@ -2,6 +2,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -53,7 +54,8 @@ static void usage(FILE *f)
 		"  4  watchdog: guest still running after --timeout\n"
 		"  5  /dev/kvm missing or not usable\n"
 		"  6  guest broke the protocol (bad channel data, unbacked MMIO, unknown port)\n"
-		"  7  internal error (a KVM ioctl or host resource failed)\n");
+		"  7  internal error (a KVM ioctl or host resource failed), or the output\n"
+		"     could not be written (stdout, stderr or the --json file full or closed)\n");
 }
 
 /* "256M", "1G", "65536K", "4194304": bytes, or 0 if malformed. */
@@ -97,6 +99,24 @@ static int bad_option(const char *fmt, const char *arg)
 	fprintf(stderr, fmt, arg);
 	fprintf(stderr, "\n(see vmm --help)\n");
 	return VMM_BAD_INPUT;
+}
+
+/*
+ * A full disk or a reader gone: the output is incomplete, an error of its
+ * own.  With SIGPIPE ignored a closed pipe is EPIPE here, not a silent death.
+ * The errno is known only if this flush is the one that failed: stdio
+ * keeps the error flag of an earlier write, not its errno.
+ */
+static bool write_failed(FILE *f, const char *name)
+{
+	errno = 0;
+	if (!fflush(f) && !ferror(f))
+		return false;
+	if (errno)
+		fprintf(stderr, "vmm: %s: write error: %s\n", name, strerror(errno));
+	else
+		fprintf(stderr, "vmm: %s: write error, output incomplete\n", name);
+	return true;
 }
 
 /* After the console and before the summary, whatever stopped the guest. */
@@ -145,10 +165,12 @@ int main(int argc, char **argv)
 	char err[1024];
 	struct vm *vm;
 	enum vmm_status s;
+	bool failed;
 	double secs;
 	uint64_t n;
 	int c;
 
+	signal(SIGPIPE, SIG_IGN);
 	vmm_config_init(&cfg, NULL);
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
@@ -210,7 +232,7 @@ int main(int argc, char **argv)
 			break;
 		case 'h':
 			usage(stdout);
-			return 0;
+			return write_failed(stdout, "stdout") ? VMM_INTERNAL : 0;
 		default:
 			usage(stderr);
 			return VMM_BAD_INPUT;
@@ -240,10 +262,13 @@ int main(int argc, char **argv)
 	s = vm_run(vm);
 	if (ptdump)
 		dump_page_tables(vm, cfg.json == stdout ? stderr : stdout);
-	fflush(stdout);
+	failed = write_failed(stdout, "stdout");
+	if (cfg.json && cfg.json != stdout) {
+		failed |= write_failed(cfg.json, json_path);
+		fclose(cfg.json);
+	}
+	/* The summary still says how the guest stopped; stderr itself can only fail silently. */
 	vm_print_summary(vm, stderr);
 	vm_destroy(vm);
-	if (cfg.json && cfg.json != stdout)
-		fclose(cfg.json);
-	return s;
+	return failed || ferror(stderr) ? VMM_INTERNAL : s;
 }
