@@ -12,10 +12,7 @@
 
 #include "internal.h"
 
-static int fail(char *err, size_t errlen, const char *path, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int fail(char *err, size_t errlen, const char *path, const char *fmt, ...)
+int elf_fail(char *err, size_t errlen, const char *path, const char *fmt, ...)
 {
 	va_list ap;
 	int n = snprintf(err, errlen, "%s: ", path);
@@ -47,16 +44,20 @@ static bool in_hole(uint64_t paddr, uint64_t len)
 static int check_header(Elf *e, GElf_Ehdr *eh, char *err, size_t errlen, const char *path)
 {
 	if (elf_kind(e) != ELF_K_ELF)
-		return fail(err, errlen, path, "not an ELF file");
+		return elf_fail(err, errlen, path, "not an ELF file");
 	if (!gelf_getehdr(e, eh))
-		return fail(err, errlen, path, "truncated or corrupt ELF header: %s", elf_errmsg(-1));
+		return elf_fail(err, errlen, path, "truncated or corrupt ELF header: %s", elf_errmsg(-1));
 	if (eh->e_ident[EI_DATA] != ELFDATA2LSB)
-		return fail(err, errlen, path, "not little-endian");
+		return elf_fail(err, errlen, path, "not little-endian");
 	if (eh->e_machine != EM_X86_64)
-		return fail(err, errlen, path, "machine %u is not x86-64 (EM_X86_64 = %u)",
+		return elf_fail(err, errlen, path, "machine %u is not x86-64 (EM_X86_64 = %u)",
 			    eh->e_machine, EM_X86_64);
 	if (eh->e_type != ET_EXEC)
-		return fail(err, errlen, path, "ELF type %u is not an executable (ET_EXEC)", eh->e_type);
+		return elf_fail(err, errlen, path, "ELF type %u is not an executable (ET_EXEC)", eh->e_type);
+	/* libelf would walk headers of another size, and name an intact header 0 corrupt. */
+	if (eh->e_phentsize != sizeof(Elf64_Phdr))
+		return elf_fail(err, errlen, path, "e_phentsize %u is not sizeof(Elf64_Phdr) = %zu",
+				eh->e_phentsize, sizeof(Elf64_Phdr));
 	return 0;
 }
 
@@ -70,16 +71,16 @@ static int load_elf(Elf *e, const char *path, const struct guest_ram *ram,
 	bool entry_ok = false;
 
 	if (!e)
-		return fail(err, errlen, path, "libelf cannot read it: %s", elf_errmsg(-1));
+		return elf_fail(err, errlen, path, "libelf cannot read it: %s", elf_errmsg(-1));
 	if (check_header(e, &eh, err, errlen, path))
 		return -1;
 	file = elf_rawfile(e, &file_size);
 	if (!file)
-		return fail(err, errlen, path, "cannot read file contents: %s", elf_errmsg(-1));
+		return elf_fail(err, errlen, path, "cannot read file contents: %s", elf_errmsg(-1));
 	if (elf_getphdrnum(e, &phnum))
-		return fail(err, errlen, path, "corrupt program header count: %s", elf_errmsg(-1));
+		return elf_fail(err, errlen, path, "corrupt program header count: %s", elf_errmsg(-1));
 	if (eh.e_phoff > file_size || phnum * (uint64_t)sizeof(Elf64_Phdr) > file_size - eh.e_phoff)
-		return fail(err, errlen, path, "truncated: program headers end past the file's %zu bytes",
+		return elf_fail(err, errlen, path, "truncated: program headers end past the file's %zu bytes",
 			    file_size);
 
 	for (size_t i = 0; i < phnum; i++) {
@@ -87,31 +88,37 @@ static int load_elf(Elf *e, const char *path, const struct guest_ram *ram,
 		GElf_Phdr ph;
 
 		if (!gelf_getphdr(e, i, &ph))
-			return fail(err, errlen, path, "corrupt program header %zu: %s", i, elf_errmsg(-1));
+			return elf_fail(err, errlen, path, "corrupt program header %zu: %s", i, elf_errmsg(-1));
 		if (ph.p_type != PT_LOAD || ph.p_memsz == 0)
 			continue;
 		if (ph.p_filesz > ph.p_memsz)
-			return fail(err, errlen, path, "segment %zu: p_filesz %#lx > p_memsz %#lx", i,
+			return elf_fail(err, errlen, path, "segment %zu: p_filesz %#lx > p_memsz %#lx", i,
 				    (unsigned long)ph.p_filesz, (unsigned long)ph.p_memsz);
+		/* No sum printed: p_offset + p_filesz may wrap. */
 		if (ph.p_offset > file_size || ph.p_filesz > file_size - ph.p_offset)
-			return fail(err, errlen, path,
-				    "truncated: segment %zu needs bytes up to %#lx, file has %#zx",
-				    i, (unsigned long)(ph.p_offset + ph.p_filesz), file_size);
+			return elf_fail(err, errlen, path,
+				    "truncated: segment %zu's %#lx bytes at file offset %#lx end past the file's %#zx bytes",
+				    i, (unsigned long)ph.p_filesz, (unsigned long)ph.p_offset, file_size);
+		/* Else every range below would print with its end before its start. */
+		if (ph.p_paddr + ph.p_memsz < ph.p_paddr)
+			return elf_fail(err, errlen, path,
+				    "segment %zu at guest-physical %#lx: p_memsz %#lx runs past the top of the address space",
+				    i, (unsigned long)ph.p_paddr, (unsigned long)ph.p_memsz);
 		dst = ram_ptr(ram, ph.p_paddr, ph.p_memsz);
 		if (!dst && in_hole(ph.p_paddr, ph.p_memsz))
-			return fail(err, errlen, path,
+			return elf_fail(err, errlen, path,
 				    "segment %zu at guest-physical [%#lx, %#lx) is in the MMIO hole [%#llx, %#llx) below 4 GiB, which is never RAM",
 				    i, (unsigned long)ph.p_paddr, (unsigned long)(ph.p_paddr + ph.p_memsz),
 				    PW_RAM_HOLE_START, PW_RAM_HOLE_END);
 		if (!dst)
-			return fail(err, errlen, path,
+			return elf_fail(err, errlen, path,
 				    "segment %zu at guest-physical [%#lx, %#lx) is outside guest RAM (%#lx bytes up to %#lx; see --mem)",
 				    i, (unsigned long)ph.p_paddr, (unsigned long)(ph.p_paddr + ph.p_memsz),
 				    (unsigned long)ram->size, (unsigned long)ram_end(ram));
 		for (unsigned int r = 0; r < nrsv; r++) {
 			if (ph.p_paddr < rsv[r].start + rsv[r].size &&
 			    rsv[r].start < ph.p_paddr + ph.p_memsz)
-				return fail(err, errlen, path,
+				return elf_fail(err, errlen, path,
 					    "segment %zu at guest-physical [%#lx, %#lx) overlaps the VMM's %s [%#lx, %#lx)",
 					    i, (unsigned long)ph.p_paddr,
 					    (unsigned long)(ph.p_paddr + ph.p_memsz), rsv[r].name,
@@ -121,13 +128,13 @@ static int load_elf(Elf *e, const char *path, const struct guest_ram *ram,
 		for (unsigned int j = 0; j < img->nseg; j++) {
 			if (ph.p_paddr < img->seg[j].paddr + img->seg[j].memsz &&
 			    img->seg[j].paddr < ph.p_paddr + ph.p_memsz)
-				return fail(err, errlen, path,
+				return elf_fail(err, errlen, path,
 					    "segment %zu at guest-physical [%#lx, %#lx) overlaps an earlier one",
 					    i, (unsigned long)ph.p_paddr,
 					    (unsigned long)(ph.p_paddr + ph.p_memsz));
 		}
 		if (img->nseg == sizeof(img->seg) / sizeof(img->seg[0]))
-			return fail(err, errlen, path, "more than %u PT_LOAD segments", img->nseg);
+			return elf_fail(err, errlen, path, "more than %u PT_LOAD segments", img->nseg);
 		memcpy(dst, file + ph.p_offset, ph.p_filesz);
 		memset(dst + ph.p_filesz, 0, ph.p_memsz - ph.p_filesz);
 		img->seg[img->nseg].vaddr = ph.p_vaddr;
@@ -136,7 +143,7 @@ static int load_elf(Elf *e, const char *path, const struct guest_ram *ram,
 		img->nseg++;
 		if (eh.e_entry - ph.p_vaddr < ph.p_memsz) {
 			if (!boot_mapped(ph.p_vaddr, ph.p_paddr, ph.p_memsz))
-				return fail(err, errlen, path,
+				return elf_fail(err, errlen, path,
 					    "entry segment %zu (vaddr %#lx, paddr %#lx) is not reachable through the boot "
 					    "page tables (identity, direct map at %#llx, kernel map at %#llx below 1 GiB)",
 					    i, (unsigned long)ph.p_vaddr, (unsigned long)ph.p_paddr,
@@ -145,14 +152,12 @@ static int load_elf(Elf *e, const char *path, const struct guest_ram *ram,
 		}
 	}
 	if (!img->nseg)
-		return fail(err, errlen, path, "no PT_LOAD segment to load");
+		return elf_fail(err, errlen, path, "no PT_LOAD segment to load");
 	if (!entry_ok)
-		return fail(err, errlen, path, "entry point %#lx is outside every loaded segment",
+		return elf_fail(err, errlen, path, "entry point %#lx is outside every loaded segment",
 			    (unsigned long)eh.e_entry);
 	img->entry = eh.e_entry;
-	if (symbols_load(img, e))
-		return fail(err, errlen, path, "corrupt symbol table: %s", elf_errmsg(-1));
-	return 0;
+	return symbols_load(img, e, path, err, errlen);
 }
 
 static const char *file_kind(mode_t mode)
@@ -183,14 +188,14 @@ int elf_load_image(char *image, size_t size, const char *path, const struct gues
 
 	memset(img, 0, sizeof(*img));
 	if (!size)
-		return fail(err, errlen, path, "empty file, not an ELF file");
+		return elf_fail(err, errlen, path, "empty file, not an ELF file");
 	if (size < SELFMAG || memcmp(image, ELFMAG, SELFMAG))
-		return fail(err, errlen, path, "not an ELF file");
+		return elf_fail(err, errlen, path, "not an ELF file");
 	if (size > EI_CLASS && image[EI_CLASS] != ELFCLASS64)
-		return fail(err, errlen, path, "ELF class %d is not ELF64 (32-bit guests are not supported)",
+		return elf_fail(err, errlen, path, "ELF class %d is not ELF64 (32-bit guests are not supported)",
 			    (unsigned char)image[EI_CLASS]);
 	if (size < sizeof(Elf64_Ehdr))
-		return fail(err, errlen, path, "truncated: %zu bytes, too short for an ELF header", size);
+		return elf_fail(err, errlen, path, "truncated: %zu bytes, too short for an ELF header", size);
 	e = elf_memory(image, size);
 	ret = load_elf(e, path, ram, rsv, nrsv, img, err, errlen);
 	elf_end(e);
@@ -206,18 +211,18 @@ int elf_load(const char *path, const struct guest_ram *ram, const struct region 
 
 	memset(img, 0, sizeof(*img));
 	if (elf_version(EV_CURRENT) == EV_NONE)
-		return fail(err, errlen, path, "libelf: %s", elf_errmsg(-1));
+		return elf_fail(err, errlen, path, "libelf: %s", elf_errmsg(-1));
 	/* O_NONBLOCK: a FIFO opens at once instead of waiting for a writer. */
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
-		return fail(err, errlen, path, "cannot open: %s", strerror(errno));
+		return elf_fail(err, errlen, path, "cannot open: %s", strerror(errno));
 	/* fstat of what was opened, not stat before: no race with a rename. */
 	if (fstat(fd, &st)) {
-		ret = fail(err, errlen, path, "cannot stat: %s", strerror(errno));
+		ret = elf_fail(err, errlen, path, "cannot stat: %s", strerror(errno));
 		goto out;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		ret = fail(err, errlen, path, "%s, not an ELF file", file_kind(st.st_mode));
+		ret = elf_fail(err, errlen, path, "%s, not an ELF file", file_kind(st.st_mode));
 		goto out;
 	}
 	/*
@@ -226,7 +231,7 @@ int elf_load(const char *path, const struct guest_ram *ram, const struct region 
 	 */
 	map = st.st_size ? mmap(NULL, st.st_size, PROT_READ, MAP_PRIVATE, fd, 0) : NULL;
 	if (map == MAP_FAILED) {
-		ret = fail(err, errlen, path, "cannot map: %s", strerror(errno));
+		ret = elf_fail(err, errlen, path, "cannot map: %s", strerror(errno));
 		goto out;
 	}
 	ret = elf_load_image(map, st.st_size, path, ram, rsv, nrsv, img, err, errlen);

@@ -70,7 +70,10 @@ int elf_load(const char *path, const struct guest_ram *ram, const struct region 
 int elf_load_image(char *image, size_t size, const char *path, const struct guest_ram *ram,
 		   const struct region *rsv, unsigned int nrsv, struct guest_image *img,
 		   char *err, size_t errlen);
-int symbols_load(struct guest_image *img, void *elf);	/* Elf * */
+/* "path: " and the reason into err; returns -1. */
+int elf_fail(char *err, size_t errlen, const char *path, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+int symbols_load(struct guest_image *img, void *elf, const char *path, char *err, size_t errlen);	/* Elf * */
 void symbols_free(struct guest_image *img);
 const char *symbolise(const struct guest_image *img, uint64_t addr, char *buf, size_t len);
 
