@@ -172,6 +172,36 @@ Test(cli, watchdog_stops_a_doorbell_storm)
 	cli_run_free(&r);
 }
 
+/*
+ * tests/guests/halt_cli.S: cli; hlt.  With one vCPU the HLT exits to
+ * userspace; with more, the in-kernel irqchip keeps it, and only the
+ * periodic check sees the vCPU halted with IF clear.  Either way that is
+ * a stop (status 0), long before the 5 s watchdog.  From the command line
+ * the boot CPU runs alone, the others never enter KVM_RUN and are named as
+ * not running.  The RIP is after the one-byte HLT, which KVM skips before
+ * it blocks the vCPU: halted+0x1.
+ */
+Test(cli, halt_with_interrupts_off_stops_any_vcpu_count)
+{
+	static const char *const cpus[] = { "1", "2", "16" };
+	struct cli_run r;
+
+	require_kvm();
+	for (size_t i = 0; i < sizeof(cpus) / sizeof(cpus[0]); i++) {
+		const char *argv[] = { VMM_BIN, "--cpus", cpus[i], "--timeout", "5",
+				       TEST_GUEST("halt_cli"), NULL };
+
+		run_vmm(&r, argv);
+		cr_assert_eq(r.status, VMM_OK, "--cpus %s: status %d: %s", cpus[i], r.status, r.err);
+		cr_assert(strstr(r.err, "guest halted with interrupts off"), "%s", r.err);
+		cr_assert(strstr(r.err, "rip=0x") && strstr(r.err, " halted+0x1"), "%s", r.err);
+		if (strcmp(cpus[i], "1"))
+			cr_assert(strstr(r.err, "cpu 0 rip=0x") && strstr(r.err, "cpu 1 not running"),
+				  "%s", r.err);
+		cli_run_free(&r);
+	}
+}
+
 static void expect_bad_option(const char *const argv[], const char *want)
 {
 	struct cli_run r;

@@ -136,6 +136,8 @@ struct vcpu {
 	struct vcpu_op async;
 	pthread_t thread;	/* running it, while in_run (under vm->lock) */
 	bool in_run;
+	bool halted_cli;	/* at its last timer tick: HLT with IF clear (vcpu.c) */
+	uint64_t halted_rip;	/* there (under vm->lock) */
 };
 
 struct vm {
