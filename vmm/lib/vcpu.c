@@ -317,9 +317,9 @@ static bool halted_for_good(struct vcpu *vcpu)
 		else if (!v->in_run)
 			n += snprintf(which + n, sizeof(which) - n, "; cpu %u not running", i);
 		else
-			n += snprintf(which + n, sizeof(which) - n, "; cpu %u rip=%#llx %s", i,
+			n += snprintf(which + n, sizeof(which) - n, "; cpu %u rip=%#llx%s%s", i,
 				      (unsigned long long)v->halted_rip,
-				      vm_symbolise(vm, v->halted_rip, sym, sizeof(sym)));
+				      *vm_symbolise(vm, v->halted_rip, sym, sizeof(sym)) ? " " : "", sym);
 		n = n < sizeof(which) ? n : sizeof(which) - 1;
 	}
 	if (all)
