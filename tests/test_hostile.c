@@ -55,7 +55,29 @@ Test(hostile, ring_tail_written_by_the_guest)
 {
 	require_kvm();
 	expect_stop(TEST_GUEST("ring_tail"), VMM_GUEST_ERROR,
-		    "channel: cpu 0 overwrote its ring header: tail is 0x1001, the host wrote 0", NULL);
+		    "channel: the guest overwrote cpu 0's ring header: tail is 0x1001, the host wrote 0 "
+		    "(found on cpu 0's exit; which vCPU wrote it cannot be known)", NULL);
+}
+
+/*
+ * The same guest on two vCPUs: the rings sit at the top of RAM in cpu
+ * order, so the one ring.h names, the last, is cpu 1's, and cpu 0 writes
+ * it.  The check on cpu 0's doorbell exit finds it (cpu 1 never runs from
+ * the command line) and must not say that cpu 1, or cpu 0, wrote it.
+ */
+Test(hostile, ring_tail_of_another_cpu)
+{
+	const char *argv[] = { VMM_BIN, "--mem", "16M", "--cpus", "2", "--timeout", "2",
+			       TEST_GUEST("ring_tail"), NULL };
+	struct cli_run r;
+
+	require_kvm();
+	run_vmm(&r, argv);
+	cr_assert_eq(r.status, VMM_GUEST_ERROR, "status %d: %s", r.status, r.err);
+	cr_assert(strstr(r.err, "channel: the guest overwrote cpu 1's ring header: tail is 0x1001, "
+			 "the host wrote 0 (found on cpu 0's exit; which vCPU wrote it cannot be known)"),
+		  "%s", r.err);
+	cli_run_free(&r);
 }
 
 /* Neither the capacity the guest claims nor the head that fits it is believed. */
@@ -63,7 +85,7 @@ Test(hostile, ring_metadata_overwritten)
 {
 	require_kvm();
 	expect_stop(TEST_GUEST("ring_metadata"), VMM_GUEST_ERROR,
-		    "channel: cpu 0 overwrote its ring header: capacity is 0x10000, the host wrote 0x1000", NULL);
+		    "channel: the guest overwrote cpu 0's ring header: capacity is 0x10000, the host wrote 0x1000", NULL);
 }
 
 Test(hostile, record_of_unknown_type)
