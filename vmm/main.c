@@ -135,6 +135,9 @@ static void dump_page_tables(struct vm *vm, FILE *f)
 	case VMM_BAD_INPUT:
 		fprintf(stderr, "vmm: --ptdump: cpu 0 is not in long mode\n");
 		break;
+	case VMM_INTERNAL:
+		fprintf(stderr, "vmm: --ptdump: out of memory\n");
+		break;
 	default:
 		fprintf(stderr, "vmm: --ptdump: CR3 is outside guest RAM\n");
 		break;
