@@ -469,19 +469,21 @@ Test(walker, vmm_ptdump_prints_linux_style_markers_and_runs)
 Test(walker, ptdump_of_aliased_tables_is_bounded, .timeout = 60)
 {
 	const char *argv[] = { VMM_BIN, "--mem", "16M", "--ptdump", TEST_GUEST("alias_tables"), NULL };
+	static const char *const want[][2] = {
+		{ "0x0000000000000000-0x0000000000800000 ", "8M     RW                     x  pte" },
+		{ "0x0000000000800000-0x0000000100000000 ", " pmd (table shown before)" },
+		{ "0x0000000100000000-0x0000020000000000 ", " pud (table shown before)" },
+		{ "0x0000020000000000-0xffff800000000000 ", " pgd (table shown before)" },
+	};
 	struct cli_run r;
 	char line[256];
 
 	require_kvm();
 	run_vmm(&r, argv);
 	cr_assert_eq(r.status, VMM_OK, "%s", r.err);
-	line_of(r.out, "0x0000000000000000-0x0000000000800000 ", line, sizeof(line));
-	cr_assert(strstr(line, "8M     RW                     x  pte"), "%s", line);
-	line_of(r.out, "0x0000000000800000-0x0000000100000000 ", line, sizeof(line));
-	cr_assert(strstr(line, " pmd (table shown before)"), "%s", line);
-	line_of(r.out, "0x0000000100000000-0x0000020000000000 ", line, sizeof(line));
-	cr_assert(strstr(line, " pud (table shown before)"), "%s", line);
-	line_of(r.out, "0x0000020000000000-0xffff800000000000 ", line, sizeof(line));
-	cr_assert(strstr(line, " pgd (table shown before)"), "%s", line);
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		line_of(r.out, want[i][0], line, sizeof(line));
+		cr_assert(strstr(line, want[i][1]), "%s", line);
+	}
 	cli_run_free(&r);
 }
