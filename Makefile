@@ -50,9 +50,9 @@ FUZZ_SECONDS ?= 30
 FUZZ_CC ?= clang
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 FUZZ_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -D_GNU_SOURCE -MMD -MP \
-	-Ishared -Ivmm/include -Ivmm/lib -DPW_GUEST_ELF='"$(abspath $(O))/guest.elf"' $(FUZZ_SAN)
+	-Ishared -Ivmm/include -Ivmm/lib -Ivmm -DPW_GUEST_ELF='"$(abspath $(O))/guest.elf"' $(FUZZ_SAN)
 FUZZ_LIBVMM_OBJS := $(LIBVMM_SRCS:%.c=$(FUZZ)/obj/%.o)
-FUZZERS := $(FUZZ)/fuzz_elf $(FUZZ)/fuzz_channel
+FUZZERS := $(FUZZ)/fuzz_elf $(FUZZ)/fuzz_channel $(FUZZ)/fuzz_options
 
 .PHONY: all deps run test test-nested fuzz bench campaign clean
 all: $(O)/vmm $(O)/guest.elf $(O)/guest-debug-spinlock.elf
@@ -76,20 +76,28 @@ test-nested: deps
 
 # Seeds: the guest ELFs we build (the pagewalk guest without its DWARF,
 # which the loader never reads but the fuzzer would spend most mutations on)
-# and rings dumped from real runs (needs /dev/kvm).  New inputs go to
-# $(FUZZ)/corpus/, crashes to $(FUZZ)/crash-*.
+# rings dumped from real runs (needs /dev/kvm), and command lines, their
+# arguments NUL-separated.  New inputs go to $(FUZZ)/corpus/, crashes to
+# $(FUZZ)/crash-*.
 fuzz:
 	@scripts/install-deps.sh fuzz
 	@$(MAKE) --no-print-directory all $(TEST_GUESTS) $(FUZZERS) $(FUZZ)/ring_seed
 	rm -rf $(FUZZ)/seeds
-	mkdir -p $(FUZZ)/seeds/elf $(FUZZ)/seeds/channel $(FUZZ)/corpus/elf $(FUZZ)/corpus/channel
+	mkdir -p $(FUZZ)/seeds/elf $(FUZZ)/seeds/channel $(FUZZ)/seeds/options \
+		$(FUZZ)/corpus/elf $(FUZZ)/corpus/channel $(FUZZ)/corpus/options
 	strip --strip-debug -o $(FUZZ)/seeds/elf/guest.elf $(O)/guest.elf
 	cp $(TEST_GUESTS) $(FUZZ)/seeds/elf/
 	$(FUZZ)/ring_seed $(O)/guest.elf $(FUZZ)/seeds/channel
+	printf '%s\0' --mem 4G --cpus 2 --timeout 0.5 --seed 0x10 g.elf > $(FUZZ)/seeds/options/1
+	printf '%s\0' --inject 'pgtable_alloc:level=pmd,interval=3,times=2' --fail-nth 3 \
+		--split-ptlock-cpus 4 --kernel-sync fault --workload ops --json - --ptdump g.elf \
+		> $(FUZZ)/seeds/options/2
 	$(FUZZ)/fuzz_elf -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
 		-artifact_prefix=$(FUZZ)/crash-elf- $(FUZZ)/corpus/elf $(FUZZ)/seeds/elf
 	$(FUZZ)/fuzz_channel -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
 		-artifact_prefix=$(FUZZ)/crash-channel- $(FUZZ)/corpus/channel $(FUZZ)/seeds/channel
+	$(FUZZ)/fuzz_options -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+		-artifact_prefix=$(FUZZ)/crash-options- $(FUZZ)/corpus/options $(FUZZ)/seeds/options
 
 # Reports, never asserts: see README, "Benchmarks".
 bench: deps
@@ -131,7 +139,7 @@ $(O)/libvmm.a: $(LIBVMM_OBJS)
 	$(Q)rm -f $@
 	$(Q)ar rcs $@ $^
 
-$(O)/vmm: $(O)/obj/vmm/main.o $(O)/libvmm.a
+$(O)/vmm: $(O)/obj/vmm/main.o $(O)/obj/vmm/options.o $(O)/libvmm.a
 	@$(ECHO) "  LD      $@"
 	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(HOST_LIBS)
 
@@ -188,11 +196,15 @@ $(FUZZ)/obj/%.o: %.c
 $(FUZZERS): $(FUZZ)/%: $(FUZZ)/obj/tests/fuzz/%.o $(FUZZ_LIBVMM_OBJS)
 	$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $^ $(HOST_LIBS)
 
+# The option parser is the vmm command's, not libvmm's.
+$(FUZZ)/fuzz_options: $(FUZZ)/obj/vmm/options.o
+
 $(FUZZ)/ring_seed: $(FUZZ)/obj/tests/fuzz/ring_seed.o $(FUZZ_LIBVMM_OBJS)
 	$(FUZZ_CC) $(FUZZ_SAN) -o $@ $^ $(HOST_LIBS)
 
 # Flags live here: objects follow them.
-$(LIBVMM_OBJS) $(O)/obj/vmm/main.o $(GUEST_OBJS) $(GUEST_DBG_OBJS) $(TEST_OBJS): Makefile
+$(LIBVMM_OBJS) $(O)/obj/vmm/main.o $(O)/obj/vmm/options.o $(GUEST_OBJS) $(GUEST_DBG_OBJS) $(TEST_OBJS): Makefile
 $(FUZZ)/obj/vmm/lib/%.o $(FUZZ)/obj/tests/fuzz/%.o: Makefile
+$(FUZZ)/obj/vmm/options.o: Makefile
 
 -include $(shell find $(O) -path $(O)/nested -prune -o -name '*.d' -type f -print 2>/dev/null)

@@ -10,7 +10,6 @@
  *   campaign --merge runs-1.jsonl runs-2.jsonl ...
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <spawn.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -28,18 +27,24 @@ static const char *const attrs[] = { "probability=10", "probability=50", "times=
 				     "interval=3,times=2" };
 #define FAIL_NTH_MAX	30	/* past the faults workload's injectable calls */
 
-/* How a run ended, from vmm's status and the guest's. */
+/*
+ * How a run ended, from vmm's status and the guest's; a sanitizer report
+ * (under SANITIZE=1, exit status 1 like a guest panic) and a vmm killed by
+ * a signal are outcomes of their own, with their first line in "report".
+ */
 static const char *const outcomes[] = { "untouched", "survived", "leak", "panic", "watchdog",
-					"triple-fault", "vmm-error" };
-enum { UNTOUCHED, SURVIVED, LEAK, PANIC, WATCHDOG, TRIPLE_FAULT, VMM_ERROR, OUTCOMES };
+					"triple-fault", "vmm-error", "sanitizer", "crash" };
+enum { UNTOUCHED, SURVIVED, LEAK, PANIC, WATCHDOG, TRIPLE_FAULT, VMM_ERROR, SANITIZER, CRASH,
+       OUTCOMES };
 
 struct run {
 	unsigned int index;
 	char spec[64];		/* --inject, or "" for fail-nth */
 	unsigned int fail_nth, seed;
-	int status;		/* vmm's exit status */
+	int status;		/* vmm's exit status, 128 + the signal that killed it */
 	unsigned int injected;
 	int outcome;
+	char report[160];	/* for sanitizer and crash: what vmm said, or the signal */
 };
 
 static void die(const char *what, const char *why)
@@ -48,12 +53,19 @@ static void die(const char *what, const char *why)
 	exit(2);
 }
 
-static int classify(int status, const char *out, unsigned int injected)
+static int classify(int ws, const char *out, const char *err, unsigned int injected)
 {
-	switch (status) {
+	if (strstr(err, "Sanitizer") || strstr(err, "runtime error:"))
+		return SANITIZER;
+	if (!WIFEXITED(ws))
+		return CRASH;
+	switch (WEXITSTATUS(ws)) {
 	case 0:
 		return injected ? SURVIVED : UNTOUCHED;
 	case 1:
+		/* A panic is the guest's word, in vmm's summary; without it vmm failed. */
+		if (!strstr(err, "guest exited with status"))
+			return VMM_ERROR;
 		return strstr(out, "pages missing") && !strstr(out, " 0 pages missing") ? LEAK : PANIC;
 	case 3:
 		return TRIPLE_FAULT;
@@ -65,7 +77,7 @@ static int classify(int status, const char *out, unsigned int injected)
 }
 
 /* One boot of the faults workload; the console tells how many failures were injected. */
-static void start_run(const char *build, struct run *r, pid_t *pid, FILE **out)
+static void start_run(const char *build, struct run *r, pid_t *pid, FILE **out, FILE **err)
 {
 	char vmm[512], guest[512], nth[16], seed[16];
 	const char *argv[12];
@@ -90,11 +102,13 @@ static void start_run(const char *build, struct run *r, pid_t *pid, FILE **out)
 	}
 	argv[n++] = guest;
 	argv[n] = NULL;
-	if (pipe(fds))
+	/* stderr to a file, not a second pipe: no deadlock on whichever fills first. */
+	*err = tmpfile();
+	if (!*err || pipe(fds))
 		die("pipe", strerror(errno));
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
-	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+	posix_spawn_file_actions_adddup2(&fa, fileno(*err), 2);
 	posix_spawn_file_actions_addclose(&fa, fds[0]);
 	if (posix_spawn(pid, vmm, &fa, NULL, (char *const *)argv, environ))
 		die(vmm, strerror(errno));
@@ -103,9 +117,22 @@ static void start_run(const char *build, struct run *r, pid_t *pid, FILE **out)
 	*out = fdopen(fds[0], "r");
 }
 
-static void finish_run(struct run *r, pid_t pid, FILE *out)
+/* The first line of the sanitizer's report, JSON-safe. */
+static void first_report_line(struct run *r, const char *err)
 {
-	char text[4096] = "";
+	const char *p = strstr(err, "Sanitizer") ? strstr(err, "Sanitizer") : strstr(err, "runtime error:");
+	size_t n = 0;
+
+	while (p > err && p[-1] != '\n')
+		p--;
+	for (; *p && *p != '\n' && n < sizeof(r->report) - 1; p++)
+		r->report[n++] = *p == '"' || *p == '\\' || (unsigned char)*p < 0x20 ? '\'' : *p;
+	r->report[n] = '\0';
+}
+
+static void finish_run(struct run *r, pid_t pid, FILE *out, FILE *err)
+{
+	char text[4096] = "", errtext[16384] = "";
 	size_t len = fread(text, 1, sizeof(text) - 1, out);
 	const char *p;
 	int ws;
@@ -114,17 +141,29 @@ static void finish_run(struct run *r, pid_t pid, FILE *out)
 	fclose(out);
 	if (waitpid(pid, &ws, 0) != pid)
 		die("waitpid", strerror(errno));
-	r->status = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128;
+	rewind(err);
+	len = fread(errtext, 1, sizeof(errtext) - 1, err);
+	errtext[len] = '\0';
+	fclose(err);
+	r->status = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
 	p = strstr(text, "faults workload: ");
 	r->injected = p ? strtoul(p + strlen("faults workload: "), NULL, 10) : 0;
-	r->outcome = classify(r->status, text, r->injected);
+	r->outcome = classify(ws, text, errtext, r->injected);
+	if (r->outcome == SANITIZER)
+		first_report_line(r, errtext);
+	else if (r->outcome == CRASH)
+		snprintf(r->report, sizeof(r->report), "killed by signal %d (%s)", WTERMSIG(ws),
+			 strsignal(WTERMSIG(ws)));
 }
 
 static void print_run(const struct run *r)
 {
 	printf("{\"run\":%u,\"inject\":\"%s\",\"fail_nth\":%u,\"seed\":%u,\"status\":%d,"
-	       "\"injected\":%u,\"outcome\":\"%s\"}\n", r->index, r->spec, r->fail_nth, r->seed,
+	       "\"injected\":%u,\"outcome\":\"%s\"", r->index, r->spec, r->fail_nth, r->seed,
 	       r->status, r->injected, outcomes[r->outcome]);
+	if (r->report[0])
+		printf(",\"report\":\"%s\"", r->report);
+	printf("}\n");
 	fflush(stdout);
 }
 
@@ -240,16 +279,16 @@ int main(int argc, char **argv)
 	/* Run i is shard K's if i % N == K - 1; up to `jobs` boots at a time. */
 	for (unsigned int i = shard - 1; i < nruns;) {
 		pid_t pids[64];
-		FILE *outs[64];
+		FILE *outs[64], *errs[64];
 		unsigned int batch[64], nb = 0;
 
 		for (; i < nruns && nb < jobs && nb < 64; i += shards) {
 			runs[i].index = i;
-			start_run(argv[optind], &runs[i], &pids[nb], &outs[nb]);
+			start_run(argv[optind], &runs[i], &pids[nb], &outs[nb], &errs[nb]);
 			batch[nb++] = i;
 		}
 		for (unsigned int b = 0; b < nb; b++) {
-			finish_run(&runs[batch[b]], pids[b], outs[b]);
+			finish_run(&runs[batch[b]], pids[b], outs[b], errs[b]);
 			print_run(&runs[batch[b]]);
 			count(runs[batch[b]].spec, runs[batch[b]].fail_nth, runs[batch[b]].outcome);
 		}

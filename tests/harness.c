@@ -100,12 +100,7 @@ static char *slurp(FILE *f)
 	return buf;
 }
 
-void run_vmm(struct cli_run *r, const char *const argv[])
-{
-	run_program(r, VMM_BIN, argv);
-}
-
-void run_program(struct cli_run *r, const char *path, const char *const argv[])
+static void run(struct cli_run *r, const char *path, const char *const argv[], int out_fd)
 {
 	FILE *out = tmpfile(), *err = tmpfile();
 	posix_spawn_file_actions_t fa;
@@ -114,7 +109,7 @@ void run_program(struct cli_run *r, const char *path, const char *const argv[])
 
 	cr_assert(out && err, "tmpfile: %s", strerror(errno));
 	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, fileno(out), 1);
+	posix_spawn_file_actions_adddup2(&fa, out_fd >= 0 ? out_fd : fileno(out), 1);
 	posix_spawn_file_actions_adddup2(&fa, fileno(err), 2);
 	cr_assert_eq(posix_spawn(&pid, path, &fa, NULL, (char *const *)argv, environ), 0,
 		     "cannot spawn %s", path);
@@ -128,6 +123,21 @@ void run_program(struct cli_run *r, const char *path, const char *const argv[])
 	/* Under SANITIZE=1 the child is instrumented too: its reports fail the test. */
 	cr_assert(!strstr(r->err, "Sanitizer") && !strstr(r->err, "runtime error:"),
 		  "sanitizer report from %s: %s", path, r->err);
+}
+
+void run_vmm(struct cli_run *r, const char *const argv[])
+{
+	run(r, VMM_BIN, argv, -1);
+}
+
+void run_vmm_to(struct cli_run *r, const char *const argv[], int out_fd)
+{
+	run(r, VMM_BIN, argv, out_fd);
+}
+
+void run_program(struct cli_run *r, const char *path, const char *const argv[])
+{
+	run(r, path, argv, -1);
 }
 
 void cli_run_free(struct cli_run *r)

@@ -61,6 +61,8 @@ struct cli_run {
 };
 
 void run_vmm(struct cli_run *r, const char *const argv[]);
+/* The same with its stdout on out_fd (r->out stays empty). */
+void run_vmm_to(struct cli_run *r, const char *const argv[], int out_fd);
 void run_program(struct cli_run *r, const char *path, const char *const argv[]);
 void cli_run_free(struct cli_run *r);
 

@@ -11,7 +11,9 @@ const char *const host_quirk_names[NR_HOST_QUIRKS] = {
 
 enum host_quirk pf_error_quirk(int64_t want, int64_t got)
 {
-	if (want >= 0 && (want & (X86_PF_RSVD | X86_PF_PROT)) == (X86_PF_RSVD | X86_PF_PROT) && got == (want & ~X86_PF_PROT))
+	const int64_t rsvd = X86_PF_RSVD | X86_PF_PROT;
+
+	if (want >= 0 && (want & rsvd) == rsvd && got == (want & ~X86_PF_PROT))
 		return QUIRK_RSVD_WITHOUT_P;
 	return QUIRK_NONE;
 }

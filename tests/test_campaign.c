@@ -6,6 +6,7 @@
  * injects (the workload makes 23 injectable calls, tests/test_inject.c).
  */
 #include <stdio.h>
+#include <sys/stat.h>
 
 #include "harness.h"
 
@@ -56,4 +57,49 @@ Test(campaign, shards_cover_the_matrix_and_every_run_ends_clean, .timeout = 120)
 	free(o2);
 	unlink(p1);
 	unlink(p2);
+}
+
+/*
+ * A sanitizer report or a crash inside a campaign is an outcome of its
+ * own, not a guest panic: the runner takes BUILD_DIR/vmm, here a script
+ * that prints the first line of an AddressSanitizer report and exits 1
+ * (as ASan does) for --inject runs, and kills itself with SIGSEGV for
+ * --fail-nth runs.  The quick matrix has 5 of the first and 3 of the
+ * second (see above).  Its report reaches the JSON lines (stdout), and the
+ * summary counts them.
+ */
+Test(campaign, sanitizer_reports_and_crashes_are_outcomes)
+{
+	static const char script[] =
+		"#!/bin/sh\n"
+		"case \"$*\" in *--fail-nth*) kill -SEGV $$;; esac\n"
+		"echo '==1==ERROR: AddressSanitizer: heap-buffer-overflow (a test double)' >&2\n"
+		"exit 1\n";
+	char dir[] = "/tmp/pagewalk-campaign-XXXXXX", vmm[64];
+	const char *argv[] = { CAMPAIGN_BIN, "-q", "-s", "1", dir, NULL };
+	struct cli_run r;
+	FILE *f;
+	size_t n;
+
+	cr_assert(mkdtemp(dir));
+	snprintf(vmm, sizeof(vmm), "%s/vmm", dir);
+	f = fopen(vmm, "w");
+	cr_assert(f && fputs(script, f) >= 0 && !fclose(f) && !chmod(vmm, 0755));
+	/* The report goes to stdout, where harness.c's sanitizer check does not look. */
+	run_program(&r, CAMPAIGN_BIN, argv);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	n = 0;
+	for (const char *p = r.out; (p = strstr(p, "\"outcome\":\"sanitizer\",\"report\":\"==1==ERROR: "
+					      "AddressSanitizer: heap-buffer-overflow")); p++)
+		n++;
+	cr_assert_eq(n, 5, "%s", r.out);
+	n = 0;
+	for (const char *p = r.out; (p = strstr(p, "\"status\":139,\"injected\":0,\"outcome\":\"crash\","
+					      "\"report\":\"killed by signal 11")); p++)
+		n++;
+	cr_assert_eq(n, 3, "%s", r.out);
+	cr_assert_null(strstr(r.out, "\"outcome\":\"panic\""), "%s", r.out);
+	cli_run_free(&r);
+	unlink(vmm);
+	rmdir(dir);
 }

@@ -1,4 +1,6 @@
 /* The vmm command: default workload, reports, stops, options. */
+#include <fcntl.h>
+
 #include <pagewalk/layout.h>
 
 #include "harness.h"
@@ -170,6 +172,36 @@ Test(cli, watchdog_stops_a_doorbell_storm)
 	cli_run_free(&r);
 }
 
+/*
+ * tests/guests/halt_cli.S: cli; hlt.  With one vCPU the HLT exits to
+ * userspace; with more, the in-kernel irqchip keeps it, and only the
+ * periodic check sees the vCPU halted with IF clear.  Either way that is
+ * a stop (status 0), long before the 5 s watchdog.  From the command line
+ * the boot CPU runs alone, the others never enter KVM_RUN and are named as
+ * not running.  The RIP is after the one-byte HLT, which KVM skips before
+ * it blocks the vCPU: halted+0x1.
+ */
+Test(cli, halt_with_interrupts_off_stops_any_vcpu_count)
+{
+	static const char *const cpus[] = { "1", "2", "16" };
+	struct cli_run r;
+
+	require_kvm();
+	for (size_t i = 0; i < sizeof(cpus) / sizeof(cpus[0]); i++) {
+		const char *argv[] = { VMM_BIN, "--cpus", cpus[i], "--timeout", "5",
+				       TEST_GUEST("halt_cli"), NULL };
+
+		run_vmm(&r, argv);
+		cr_assert_eq(r.status, VMM_OK, "--cpus %s: status %d: %s", cpus[i], r.status, r.err);
+		cr_assert(strstr(r.err, "guest halted with interrupts off"), "%s", r.err);
+		cr_assert(strstr(r.err, "rip=0x") && strstr(r.err, " halted+0x1"), "%s", r.err);
+		if (strcmp(cpus[i], "1"))
+			cr_assert(strstr(r.err, "cpu 0 rip=0x") && strstr(r.err, "cpu 1 not running"),
+				  "%s", r.err);
+		cli_run_free(&r);
+	}
+}
+
 static void expect_bad_option(const char *const argv[], const char *want)
 {
 	struct cli_run r;
@@ -202,6 +234,71 @@ Test(cli, bad_options)
 	expect_bad_option(sync, "--kernel-sync 'lazy'");
 	expect_bad_option(unknown, "usage: vmm");
 	expect_bad_option(no_guest, "usage: vmm");
+}
+
+/*
+ * Numbers the option parser must refuse whatever strtoul()/strtod() make
+ * of them: NaN and infinity compare false with both bounds of --timeout's
+ * range (and NaN would turn the watchdog off); 4294967298 = 2^32 + 2 and
+ * 4294967297 = 2^32 + 1 become 2 and 1, in range, once cut to 32 bits;
+ * strtoul() takes "-1" as ULONG_MAX, which is 0xffffffff in 32 bits; a
+ * seed is 64 bits, and "-1" is no more a seed than it is a call number.
+ */
+Test(cli, numbers_out_of_range_or_not_numbers)
+{
+	static const char *const cases[][2] = {
+		{ "--timeout", "nan" }, { "--timeout", "NaN" }, { "--timeout", "inf" },
+		{ "--timeout", "-0" }, { "--cpus", "4294967298" }, { "--cpus", "+1" },
+		{ "--fail-nth", "4294967297" }, { "--fail-nth", "-1" },
+		{ "--split-ptlock-cpus", "4294967297" }, { "--seed", "-1" },
+		{ "--seed", "18446744073709551616" },
+	};
+	char want[64];
+
+	require_kvm();
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *argv[] = { VMM_BIN, cases[i][0], cases[i][1], GUEST_ELF, NULL };
+
+		snprintf(want, sizeof(want), "%s '%s'", cases[i][0], cases[i][1]);
+		expect_bad_option(argv, want);
+	}
+}
+
+/*
+ * Output that cannot be written is an error of its own, status 7, and the
+ * summary on stderr still says how the guest stopped: the foreign guest
+ * (tests/guests/foreign.S) prints a line on the console (stdout) and exits
+ * with 42.  /dev/full fails every write with ENOSPC; a pipe whose read end
+ * is closed with EPIPE (SIGPIPE would kill vmm before its summary).  The
+ * console line is less than stdio's buffer, so the write that fails on
+ * stdout is vmm's last flush and the errno is named; the JSON file's
+ * summary is flushed by libvmm, and only "write error" is certain there.
+ */
+static void expect_write_error(const char *const argv[], int out_fd, const char *want)
+{
+	struct cli_run r;
+
+	run_vmm_to(&r, argv, out_fd);
+	cr_assert_eq(r.status, VMM_INTERNAL, "status %d: %s", r.status, r.err);
+	cr_assert(strstr(r.err, want), "stderr should say '%s': %s", want, r.err);
+	cr_assert(strstr(r.err, "guest exited with status 42"), "the summary: %s", r.err);
+	cli_run_free(&r);
+}
+
+Test(cli, write_errors_are_status_7)
+{
+	const char *json[] = { VMM_BIN, "--json", "/dev/full", TEST_GUEST("foreign"), NULL };
+	const char *plain[] = { VMM_BIN, TEST_GUEST("foreign"), NULL };
+	int full = open("/dev/full", O_WRONLY), p[2];
+
+	require_kvm();
+	cr_assert(full >= 0 && !pipe(p));
+	close(p[0]);
+	expect_write_error(json, -1, "vmm: /dev/full: write error");
+	expect_write_error(plain, full, "vmm: stdout: write error: No space left on device");
+	expect_write_error(plain, p[1], "vmm: stdout: write error: Broken pipe");
+	close(full);
+	close(p[1]);
 }
 
 /*

@@ -165,6 +165,50 @@ Test(corrupt, redirected_pfn_is_caught_by_the_host_walker)
 }
 
 /*
+ * Tables that alias: under task 1's mm, pgd entries 0 to 254 (255 holds the
+ * trampoline) all point at the PUD table over A, its 512 entries at the
+ * PMD table, its 512 at the PTE table, whose 512 entries all map A's page
+ * writable from ring 3: 255 * 512^3 writable leaves reachable from three
+ * table pages.  The checker walks each table once and says they alias,
+ * in bounded time and memory: depth first, the first table reached again
+ * is the PTE table, from the PMD table's entry 1.  The per-level counts
+ * still match the events: one table each under A and under the trampoline.
+ */
+Test(corrupt, aliased_tables_are_walked_once, .timeout = 60)
+{
+	uint64_t mem0, pud[512], pmd[512], pte[512], pgd[255];
+	char report[1024], want[128];
+	struct vm_paging pg;
+	struct vm_walk w;
+	struct vm *vm;
+
+	require_kvm();
+	vm = boot_ops_guest(0);
+	setup(vm, &mem0);
+	pg = task_paging(vm, 1);
+	cr_assert_eq(vm_walk(vm, &pg, A, &w), VMM_OK);
+	cr_assert(w.present && w.level == 1);
+	/* entries[l - 1] is the entry read at level l. */
+	for (int i = 0; i < 512; i++) {
+		pud[i] = w.entries[2];
+		pmd[i] = w.entries[1];
+		pte[i] = w.entries[0];
+		if (i < 255)
+			pgd[i] = w.entries[3];
+	}
+	cr_assert_eq(vm_write_phys(vm, pg.cr3 & PT_ADDR_MASK, pgd, sizeof(pgd)), 0);
+	cr_assert_eq(vm_write_phys(vm, w.entries[3] & PT_ADDR_MASK, pud, sizeof(pud)), 0);
+	cr_assert_eq(vm_write_phys(vm, w.entries[2] & PT_ADDR_MASK, pmd, sizeof(pmd)), 0);
+	cr_assert_eq(vm_write_phys(vm, w.entries[1] & PT_ADDR_MASK, pte, sizeof(pte)), 0);
+	cr_assert_eq(vm_check_invariants(vm, report, sizeof(report)), VMM_GUEST_ERROR);
+	snprintf(want, sizeof(want), "mm 1: level-1 table %#lx reached again: tables alias",
+		 (unsigned long)(w.entries[1] & PT_ADDR_MASK));
+	cr_assert(strstr(report, want), "%s", report);
+	cr_assert_null(strstr(report, "tables in RAM"), "%s", report);
+	vm_destroy(vm);
+}
+
+/*
  * The PTE table under A zeroed: every entry none, so the read demand-
  * faults the zero page (0x4, mapped) and the data is silently gone; the
  * page that was there is leaked, which the host's page counts show after

@@ -55,7 +55,29 @@ Test(hostile, ring_tail_written_by_the_guest)
 {
 	require_kvm();
 	expect_stop(TEST_GUEST("ring_tail"), VMM_GUEST_ERROR,
-		    "channel: cpu 0 overwrote its ring header: tail is 0x1001, the host wrote 0", NULL);
+		    "channel: the guest overwrote cpu 0's ring header: tail is 0x1001, the host wrote 0 "
+		    "(found on cpu 0's exit; which vCPU wrote it cannot be known)", NULL);
+}
+
+/*
+ * The same guest on two vCPUs: the rings sit at the top of RAM in cpu
+ * order, so the one ring.h names, the last, is cpu 1's, and cpu 0 writes
+ * it.  The check on cpu 0's doorbell exit finds it (cpu 1 never runs from
+ * the command line) and must not say that cpu 1, or cpu 0, wrote it.
+ */
+Test(hostile, ring_tail_of_another_cpu)
+{
+	const char *argv[] = { VMM_BIN, "--mem", "16M", "--cpus", "2", "--timeout", "2",
+			       TEST_GUEST("ring_tail"), NULL };
+	struct cli_run r;
+
+	require_kvm();
+	run_vmm(&r, argv);
+	cr_assert_eq(r.status, VMM_GUEST_ERROR, "status %d: %s", r.status, r.err);
+	cr_assert(strstr(r.err, "channel: the guest overwrote cpu 1's ring header: tail is 0x1001, "
+			 "the host wrote 0 (found on cpu 0's exit; which vCPU wrote it cannot be known)"),
+		  "%s", r.err);
+	cli_run_free(&r);
 }
 
 /* Neither the capacity the guest claims nor the head that fits it is believed. */
@@ -63,7 +85,7 @@ Test(hostile, ring_metadata_overwritten)
 {
 	require_kvm();
 	expect_stop(TEST_GUEST("ring_metadata"), VMM_GUEST_ERROR,
-		    "channel: cpu 0 overwrote its ring header: capacity is 0x10000, the host wrote 0x1000", NULL);
+		    "channel: the guest overwrote cpu 0's ring header: capacity is 0x10000, the host wrote 0x1000", NULL);
 }
 
 Test(hostile, record_of_unknown_type)
@@ -134,4 +156,43 @@ Test(hostile, mmio_to_unbacked_memory)
 	expect_stop(TEST_GUEST("mmio_unbacked"), VMM_GUEST_ERROR,
 		    "guest wrote 4 bytes at guest-physical 0x1000000: no RAM or device there; rip=0x",
 		    " written_past_ram+0x0");
+}
+
+/*
+ * Symbol names come from the guest's ELF and reach the terminal in every
+ * report: the spinning guest with "spin_forever" renamed, in its string
+ * table, to the same 12 bytes "spin" ESC "[2J" 0xff "ver" (ESC [2J clears
+ * a terminal).  The watchdog report symbolises the RIP there; ESC (0x1b,
+ * a control byte) and 0xff (not ASCII) must come out as \xNN.
+ */
+Test(hostile, symbol_names_escaped_in_reports)
+{
+	static const char plain[] = "spin_forever", evil[] = "spin\x1b[2J\xffver";
+	char *path = temp_copy(TEST_GUEST("spin"));
+	const char *argv[] = { VMM_BIN, "--timeout", "0.3", path, NULL };
+	struct cli_run r;
+	char *image;
+	size_t n = 0;
+	FILE *f;
+
+	_Static_assert(sizeof(plain) == sizeof(evil), "same length, nothing else moves");
+	require_kvm();
+	f = fopen(path, "r+");
+	cr_assert(f);
+	image = malloc(1 << 20);
+	n = fread(image, 1, 1 << 20, f);
+	for (size_t i = 0; i + sizeof(plain) <= n; i++)
+		if (!memcmp(image + i, plain, sizeof(plain)))
+			memcpy(image + i, evil, sizeof(evil));
+	rewind(f);
+	cr_assert_eq(fwrite(image, 1, n, f), n);
+	fclose(f);
+	free(image);
+	run_vmm(&r, argv);
+	cr_assert_eq(r.status, VMM_WATCHDOG, "%s", r.err);
+	cr_assert(strstr(r.err, "spin\\x1b[2J\\xffver+0x0"), "%s", r.err);
+	cr_assert_null(strchr(r.err, '\x1b'), "a raw ESC on stderr: %s", r.err);
+	cli_run_free(&r);
+	unlink(path);
+	free(path);
 }

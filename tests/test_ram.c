@@ -218,3 +218,23 @@ Test(ram, four_gib_two_cpus_run_the_default_workload)
 	cr_assert(!strncmp(r.out, "pagewalk guest: 4096 MiB RAM, 2 CPUs,", 37), "%s", r.out);
 	cli_run_free(&r);
 }
+
+/*
+ * With 4 MiB and 15 vCPUs the rings fit the one RAM range, but reach down
+ * over the boot area: 15 rings of 0x41000 bytes (a 4 KiB header and 4096
+ * records of 64 bytes, tests/guests/ring.h) are 0x3cf000, from 0x31000 to
+ * 4 MiB, and the boot area is [0x1000, 0xa0000).  Refused, status 2,
+ * before anything is written.
+ */
+Test(ram, rings_over_the_boot_area_refused)
+{
+	const char *argv[] = { VMM_BIN, "--mem", "4M", "--cpus", "15", TEST_GUEST("foreign"), NULL };
+	struct cli_run r;
+
+	require_kvm();
+	run_vmm(&r, argv);
+	cr_assert_eq(r.status, VMM_BAD_INPUT, "status %d: %s", r.status, r.err);
+	cr_assert(strstr(r.err, "the VMM's channel [0x31000, 0x400000) overlaps its boot area "
+			 "[0x1000, 0xa0000)"), "%s", r.err);
+	cli_run_free(&r);
+}

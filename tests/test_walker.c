@@ -453,3 +453,37 @@ Test(walker, vmm_ptdump_prints_linux_style_markers_and_runs)
 	cr_assert(!strstr(r.out, "---[") && strstr(r.err, marks[4]), "%s", r.err);
 	cli_run_free(&r);
 }
+
+/*
+ * tests/guests/alias_tables.S: one PML4, PDPT, PD and page table, every
+ * entry of each pointing at the next, every PTE at the code page; 512^4
+ * PTEs reachable.  A table is expanded at most 4 times at one level
+ * (ptdump.c), so depth first: the PD's first 4 entries show the page
+ * table, 4 x 2 MiB of RW 4 KiB pages; its other entries, and all of the
+ * PD's next 3 expansions (PDPT entries 1-3), show it "before" up to
+ * 4 GiB; the PDPT's other entries show the PD "before", and so do the
+ * PDPT's next 3 expansions (pgd entries 1-3), up to 4 x 512 GiB; pgd
+ * entries 4-511 show the PDPT "before".  A dozen lines, at once (without
+ * the bound, about 18 minutes).
+ */
+Test(walker, ptdump_of_aliased_tables_is_bounded, .timeout = 60)
+{
+	const char *argv[] = { VMM_BIN, "--mem", "16M", "--ptdump", TEST_GUEST("alias_tables"), NULL };
+	static const char *const want[][2] = {
+		{ "0x0000000000000000-0x0000000000800000 ", "8M     RW                     x  pte" },
+		{ "0x0000000000800000-0x0000000100000000 ", " pmd (table shown before)" },
+		{ "0x0000000100000000-0x0000020000000000 ", " pud (table shown before)" },
+		{ "0x0000020000000000-0xffff800000000000 ", " pgd (table shown before)" },
+	};
+	struct cli_run r;
+	char line[256];
+
+	require_kvm();
+	run_vmm(&r, argv);
+	cr_assert_eq(r.status, VMM_OK, "%s", r.err);
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		line_of(r.out, want[i][0], line, sizeof(line));
+		cr_assert(strstr(line, want[i][1]), "%s", line);
+	}
+	cli_run_free(&r);
+}

@@ -1,7 +1,7 @@
 /*
  * libFuzzer harness for the ELF loader: the input is a guest ELF file,
- * opened with elf_memory() and checked and loaded by the same
- * elf_load_image() that loads a file for vm_create(), into scratch guest
+ * checked and loaded by the same elf_load_image() that loads the mapped
+ * file for vm_create(), into scratch guest
  * RAM with the VMM's reserved regions; then the entry and every loaded
  * segment are symbolised.  Seeds: build/guest.elf and the test guests.
  */
@@ -43,19 +43,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char *file = malloc(size ? size : 1);
 	struct guest_image img;
 	char err[1024], sym[128];
-	Elf *e;
 
 	if (!file)
 		return 0;
 	memcpy(file, data, size);
-	e = elf_memory(file, size);
-	if (!elf_load_image(e, "fuzz", &ram, rsv, 2, &img, err, sizeof(err))) {
+	if (!elf_load_image(file, size, "fuzz", &ram, rsv, 2, &img, err, sizeof(err))) {
 		symbolise(&img, img.entry, sym, sizeof(sym));
 		for (unsigned int i = 0; i < img.nseg; i++)
 			symbolise(&img, img.seg[i].vaddr, sym, sizeof(sym));
 	}
 	symbols_free(&img);
-	elf_end(e);
 	free(file);
 	return 0;
 }

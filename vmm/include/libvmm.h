@@ -75,6 +75,14 @@ void vmm_config_init(struct vmm_config *cfg, const char *guest);
  */
 enum vmm_status vmm_parse_inject(const char *spec, struct vmm_inject *out, char *err, size_t errlen);
 
+/*
+ * The one parser of numbers from the command line: decimal, or hex after
+ * 0x; no sign, no blanks, at most `max`, checked before any narrowing.
+ * With `rest` the number may be followed by more text, else it must be all
+ * of `s`.  False if `s` is not such a number.
+ */
+bool vmm_parse_u64(const char *s, uint64_t max, uint64_t *out, const char **rest);
+
 /* Counters the channel tests and `make bench` read. */
 enum vmm_exit_kind {
 	VMM_EXIT_IO,		/* any port I/O, doorbell included */
@@ -210,8 +218,11 @@ enum vmm_status vm_check_translate(struct vm *vm, unsigned int cpu, unsigned int
  * /sys/kernel/debug/page_tables/: address-space markers, then one line per
  * run of entries with the same level and flags.  An entry with reserved
  * bits set or pointing to a table outside guest RAM ends its line with
- * "(reserved bits)" or "(table outside RAM)".  VMM_BAD_INPUT if pg is not
- * long-mode paging, VMM_GUEST_ERROR (nothing printed) if CR3 is outside RAM.
+ * "(reserved bits)" or "(table outside RAM)"; a table page already shown 4
+ * times at its level is not expanded again, its entry ends with "(table
+ * shown before)"; the dump stops after 100 000 lines and says so.
+ * VMM_BAD_INPUT if pg is not long-mode paging, VMM_GUEST_ERROR (nothing
+ * printed) if CR3 is outside RAM, VMM_INTERNAL if out of memory.
  */
 enum vmm_status vm_ptdump(const struct vm *vm, const struct vm_paging *pg, FILE *f);
 
@@ -219,8 +230,10 @@ enum vmm_status vm_ptdump(const struct vm *vm, const struct vm_paging *pg, FILE 
  * The invariants tests check when a guest stops (cfg.record needed): every
  * present entry under a live pgd inside RAM; per mm, the tables in RAM are
  * those the events installed; no page user-writable in two mms; under
- * prealloc, kernel halves identical to swapper_pg_dir.  VMM_GUEST_ERROR
- * with the violations in report.
+ * prealloc, kernel halves identical to swapper_pg_dir.  A user table
+ * reached twice (tables that alias) is a violation and is walked once, so
+ * time and memory stay linear in RAM.  VMM_GUEST_ERROR with the
+ * violations in report, VMM_INTERNAL if out of memory.
  */
 enum vmm_status vm_check_invariants(struct vm *vm, char *report, size_t len);
 

@@ -63,11 +63,13 @@ static bool known_type(uint16_t type)
 static int drain_locked(struct vcpu *vcpu, uint64_t head);
 
 /*
- * The guest owns only head in the ring header: anything else that changed
+ * The guest owns only head in a ring header: anything else that changed
  * is a wild write into the channel, worth naming before its effects (the
- * producer's view of free space comes from tail) confuse everyone.
+ * producer's view of free space comes from tail) confuse everyone.  Any
+ * vCPU can write any ring, so every ring is checked on every exit, and the
+ * writer is not named: the vCPU whose exit found it need not be the one.
  */
-static int header_intact(struct vcpu *vcpu)
+static int ring_intact(struct vcpu *vcpu, const struct vcpu *found_by)
 {
 	const struct pw_ring *r = vcpu->chan.ring;
 	const struct {
@@ -84,12 +86,27 @@ static int header_intact(struct vcpu *vcpu)
 	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
 		if (f[i].is != f[i].host) {
 			vm_stop(vcpu->vm, VMM_GUEST_ERROR,
-				"channel: cpu %u overwrote its ring header: %s is %#lx, the host wrote %#lx",
-				vcpu->id, f[i].name, (unsigned long)f[i].is, (unsigned long)f[i].host);
+				"channel: the guest overwrote cpu %u's ring header: %s is %#lx, the host "
+				"wrote %#lx (found on cpu %u's exit; which vCPU wrote it cannot be known)",
+				vcpu->id, f[i].name, (unsigned long)f[i].is, (unsigned long)f[i].host,
+				found_by->id);
 			return -1;
 		}
 	}
 	return 0;
+}
+
+/* Under vm->lock: another vCPU's tail moves only under it (drain_locked()). */
+static int headers_intact(struct vcpu *vcpu)
+{
+	struct vm *vm = vcpu->vm;
+	int ret = 0;
+
+	pthread_mutex_lock(&vm->lock);
+	for (unsigned int i = 0; i < vm->nvcpus && !ret; i++)
+		ret = ring_intact(&vm->vcpus[i], vcpu);
+	pthread_mutex_unlock(&vm->lock);
+	return ret;
 }
 
 /* What is wrong with the record the host expected to be number `seq`, or NULL. */
@@ -114,7 +131,7 @@ int channel_drain(struct vcpu *vcpu)
 	uint64_t head;
 	int ret;
 
-	if (header_intact(vcpu))
+	if (headers_intact(vcpu))
 		return -1;
 	head = __atomic_load_n(&c->ring->head, __ATOMIC_ACQUIRE);
 	if (head == c->tail)

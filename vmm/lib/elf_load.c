@@ -4,16 +4,15 @@
 #include <gelf.h>
 #include <libelf.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <pagewalk/layout.h>
 
 #include "internal.h"
 
-static int fail(char *err, size_t errlen, const char *path, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int fail(char *err, size_t errlen, const char *path, const char *fmt, ...)
+int elf_fail(char *err, size_t errlen, const char *path, const char *fmt, ...)
 {
 	va_list ap;
 	int n = snprintf(err, errlen, "%s: ", path);
@@ -44,56 +43,44 @@ static bool in_hole(uint64_t paddr, uint64_t len)
 
 static int check_header(Elf *e, GElf_Ehdr *eh, char *err, size_t errlen, const char *path)
 {
-	if (elf_kind(e) != ELF_K_ELF) {
-		size_t n;
-		const char *raw = elf_rawfile(e, &n);
-
-		if (raw && n >= SELFMAG && !memcmp(raw, ELFMAG, SELFMAG))
-			return fail(err, errlen, path, "truncated: %zu bytes, too short for an ELF header", n);
-		return fail(err, errlen, path, "not an ELF file");
-	}
-	if (gelf_getclass(e) != ELFCLASS64)
-		return fail(err, errlen, path, "ELF class %d is not ELF64 (32-bit guests are not supported)",
-			    gelf_getclass(e));
+	if (elf_kind(e) != ELF_K_ELF)
+		return elf_fail(err, errlen, path, "not an ELF file");
 	if (!gelf_getehdr(e, eh))
-		return fail(err, errlen, path, "truncated or corrupt ELF header: %s", elf_errmsg(-1));
+		return elf_fail(err, errlen, path, "truncated or corrupt ELF header: %s", elf_errmsg(-1));
 	if (eh->e_ident[EI_DATA] != ELFDATA2LSB)
-		return fail(err, errlen, path, "not little-endian");
+		return elf_fail(err, errlen, path, "not little-endian");
 	if (eh->e_machine != EM_X86_64)
-		return fail(err, errlen, path, "machine %u is not x86-64 (EM_X86_64 = %u)",
+		return elf_fail(err, errlen, path, "machine %u is not x86-64 (EM_X86_64 = %u)",
 			    eh->e_machine, EM_X86_64);
 	if (eh->e_type != ET_EXEC)
-		return fail(err, errlen, path, "ELF type %u is not an executable (ET_EXEC)", eh->e_type);
+		return elf_fail(err, errlen, path, "ELF type %u is not an executable (ET_EXEC)", eh->e_type);
+	/* libelf would walk headers of another size, and name an intact header 0 corrupt. */
+	if (eh->e_phentsize != sizeof(Elf64_Phdr))
+		return elf_fail(err, errlen, path, "e_phentsize %u is not sizeof(Elf64_Phdr) = %zu",
+				eh->e_phentsize, sizeof(Elf64_Phdr));
 	return 0;
 }
 
-/*
- * Check and load an ELF that libelf has opened (elf_begin or elf_memory);
- * `path` only names it in errors.  On failure img may hold symbols already:
- * the caller frees them with symbols_free().
- */
-int elf_load_image(void *elf, const char *path, const struct guest_ram *ram,
-		   const struct region *rsv, unsigned int nrsv, struct guest_image *img,
-		   char *err, size_t errlen)
+static int load_elf(Elf *e, const char *path, const struct guest_ram *ram,
+		    const struct region *rsv, unsigned int nrsv, struct guest_image *img,
+		    char *err, size_t errlen)
 {
-	Elf *e = elf;
 	GElf_Ehdr eh;
 	size_t phnum, file_size;
 	const char *file;
 	bool entry_ok = false;
 
-	memset(img, 0, sizeof(*img));
 	if (!e)
-		return fail(err, errlen, path, "libelf cannot read it: %s", elf_errmsg(-1));
+		return elf_fail(err, errlen, path, "libelf cannot read it: %s", elf_errmsg(-1));
 	if (check_header(e, &eh, err, errlen, path))
 		return -1;
 	file = elf_rawfile(e, &file_size);
 	if (!file)
-		return fail(err, errlen, path, "cannot read file contents: %s", elf_errmsg(-1));
+		return elf_fail(err, errlen, path, "cannot read file contents: %s", elf_errmsg(-1));
 	if (elf_getphdrnum(e, &phnum))
-		return fail(err, errlen, path, "corrupt program header count: %s", elf_errmsg(-1));
+		return elf_fail(err, errlen, path, "corrupt program header count: %s", elf_errmsg(-1));
 	if (eh.e_phoff > file_size || phnum * (uint64_t)sizeof(Elf64_Phdr) > file_size - eh.e_phoff)
-		return fail(err, errlen, path, "truncated: program headers end past the file's %zu bytes",
+		return elf_fail(err, errlen, path, "truncated: program headers end past the file's %zu bytes",
 			    file_size);
 
 	for (size_t i = 0; i < phnum; i++) {
@@ -101,31 +88,37 @@ int elf_load_image(void *elf, const char *path, const struct guest_ram *ram,
 		GElf_Phdr ph;
 
 		if (!gelf_getphdr(e, i, &ph))
-			return fail(err, errlen, path, "corrupt program header %zu: %s", i, elf_errmsg(-1));
+			return elf_fail(err, errlen, path, "corrupt program header %zu: %s", i, elf_errmsg(-1));
 		if (ph.p_type != PT_LOAD || ph.p_memsz == 0)
 			continue;
 		if (ph.p_filesz > ph.p_memsz)
-			return fail(err, errlen, path, "segment %zu: p_filesz %#lx > p_memsz %#lx", i,
+			return elf_fail(err, errlen, path, "segment %zu: p_filesz %#lx > p_memsz %#lx", i,
 				    (unsigned long)ph.p_filesz, (unsigned long)ph.p_memsz);
+		/* No sum printed: p_offset + p_filesz may wrap. */
 		if (ph.p_offset > file_size || ph.p_filesz > file_size - ph.p_offset)
-			return fail(err, errlen, path,
-				    "truncated: segment %zu needs bytes up to %#lx, file has %#zx",
-				    i, (unsigned long)(ph.p_offset + ph.p_filesz), file_size);
+			return elf_fail(err, errlen, path,
+				    "truncated: segment %zu's %#lx bytes at file offset %#lx end past the file's %#zx bytes",
+				    i, (unsigned long)ph.p_filesz, (unsigned long)ph.p_offset, file_size);
+		/* Else every range below would print with its end before its start. */
+		if (ph.p_paddr + ph.p_memsz < ph.p_paddr)
+			return elf_fail(err, errlen, path,
+				    "segment %zu at guest-physical %#lx: p_memsz %#lx runs past the top of the address space",
+				    i, (unsigned long)ph.p_paddr, (unsigned long)ph.p_memsz);
 		dst = ram_ptr(ram, ph.p_paddr, ph.p_memsz);
 		if (!dst && in_hole(ph.p_paddr, ph.p_memsz))
-			return fail(err, errlen, path,
+			return elf_fail(err, errlen, path,
 				    "segment %zu at guest-physical [%#lx, %#lx) is in the MMIO hole [%#llx, %#llx) below 4 GiB, which is never RAM",
 				    i, (unsigned long)ph.p_paddr, (unsigned long)(ph.p_paddr + ph.p_memsz),
 				    PW_RAM_HOLE_START, PW_RAM_HOLE_END);
 		if (!dst)
-			return fail(err, errlen, path,
+			return elf_fail(err, errlen, path,
 				    "segment %zu at guest-physical [%#lx, %#lx) is outside guest RAM (%#lx bytes up to %#lx; see --mem)",
 				    i, (unsigned long)ph.p_paddr, (unsigned long)(ph.p_paddr + ph.p_memsz),
 				    (unsigned long)ram->size, (unsigned long)ram_end(ram));
 		for (unsigned int r = 0; r < nrsv; r++) {
 			if (ph.p_paddr < rsv[r].start + rsv[r].size &&
 			    rsv[r].start < ph.p_paddr + ph.p_memsz)
-				return fail(err, errlen, path,
+				return elf_fail(err, errlen, path,
 					    "segment %zu at guest-physical [%#lx, %#lx) overlaps the VMM's %s [%#lx, %#lx)",
 					    i, (unsigned long)ph.p_paddr,
 					    (unsigned long)(ph.p_paddr + ph.p_memsz), rsv[r].name,
@@ -135,13 +128,13 @@ int elf_load_image(void *elf, const char *path, const struct guest_ram *ram,
 		for (unsigned int j = 0; j < img->nseg; j++) {
 			if (ph.p_paddr < img->seg[j].paddr + img->seg[j].memsz &&
 			    img->seg[j].paddr < ph.p_paddr + ph.p_memsz)
-				return fail(err, errlen, path,
+				return elf_fail(err, errlen, path,
 					    "segment %zu at guest-physical [%#lx, %#lx) overlaps an earlier one",
 					    i, (unsigned long)ph.p_paddr,
 					    (unsigned long)(ph.p_paddr + ph.p_memsz));
 		}
 		if (img->nseg == sizeof(img->seg) / sizeof(img->seg[0]))
-			return fail(err, errlen, path, "more than %u PT_LOAD segments", img->nseg);
+			return elf_fail(err, errlen, path, "more than %u PT_LOAD segments", img->nseg);
 		memcpy(dst, file + ph.p_offset, ph.p_filesz);
 		memset(dst + ph.p_filesz, 0, ph.p_memsz - ph.p_filesz);
 		img->seg[img->nseg].vaddr = ph.p_vaddr;
@@ -150,7 +143,7 @@ int elf_load_image(void *elf, const char *path, const struct guest_ram *ram,
 		img->nseg++;
 		if (eh.e_entry - ph.p_vaddr < ph.p_memsz) {
 			if (!boot_mapped(ph.p_vaddr, ph.p_paddr, ph.p_memsz))
-				return fail(err, errlen, path,
+				return elf_fail(err, errlen, path,
 					    "entry segment %zu (vaddr %#lx, paddr %#lx) is not reachable through the boot "
 					    "page tables (identity, direct map at %#llx, kernel map at %#llx below 1 GiB)",
 					    i, (unsigned long)ph.p_vaddr, (unsigned long)ph.p_paddr,
@@ -159,31 +152,92 @@ int elf_load_image(void *elf, const char *path, const struct guest_ram *ram,
 		}
 	}
 	if (!img->nseg)
-		return fail(err, errlen, path, "no PT_LOAD segment to load");
+		return elf_fail(err, errlen, path, "no PT_LOAD segment to load");
 	if (!entry_ok)
-		return fail(err, errlen, path, "entry point %#lx is outside every loaded segment",
+		return elf_fail(err, errlen, path, "entry point %#lx is outside every loaded segment",
 			    (unsigned long)eh.e_entry);
 	img->entry = eh.e_entry;
-	if (symbols_load(img, e))
-		return fail(err, errlen, path, "corrupt symbol table: %s", elf_errmsg(-1));
-	return 0;
+	return symbols_load(img, e, path, err, errlen);
+}
+
+static const char *file_kind(mode_t mode)
+{
+	switch (mode & S_IFMT) {
+	case S_IFDIR: return "a directory";
+	case S_IFIFO: return "a FIFO";
+	case S_IFCHR: return "a character device";
+	case S_IFBLK: return "a block device";
+	case S_IFSOCK: return "a socket";
+	default: return "not a regular file";
+	}
+}
+
+/*
+ * Check and load the ELF file image[0, size) (mapped by elf_load(), or the
+ * fuzzer's input); `path` only names it in errors.  What libelf's
+ * elf_memory() refuses without saying why (too short, wrong class) is
+ * told apart first.  On failure img may hold symbols already: the caller
+ * frees them with symbols_free().
+ */
+int elf_load_image(char *image, size_t size, const char *path, const struct guest_ram *ram,
+		   const struct region *rsv, unsigned int nrsv, struct guest_image *img,
+		   char *err, size_t errlen)
+{
+	Elf *e;
+	int ret;
+
+	memset(img, 0, sizeof(*img));
+	if (!size)
+		return elf_fail(err, errlen, path, "empty file, not an ELF file");
+	if (size < SELFMAG || memcmp(image, ELFMAG, SELFMAG))
+		return elf_fail(err, errlen, path, "not an ELF file");
+	if (size > EI_CLASS && image[EI_CLASS] != ELFCLASS64)
+		return elf_fail(err, errlen, path, "ELF class %d is not ELF64 (32-bit guests are not supported)",
+			    (unsigned char)image[EI_CLASS]);
+	if (size < sizeof(Elf64_Ehdr))
+		return elf_fail(err, errlen, path, "truncated: %zu bytes, too short for an ELF header", size);
+	e = elf_memory(image, size);
+	ret = load_elf(e, path, ram, rsv, nrsv, img, err, errlen);
+	elf_end(e);
+	return ret;
 }
 
 int elf_load(const char *path, const struct guest_ram *ram, const struct region *rsv,
 	     unsigned int nrsv, struct guest_image *img, char *err, size_t errlen)
 {
-	Elf *e;
+	struct stat st;
+	void *map;
 	int fd, ret;
 
 	memset(img, 0, sizeof(*img));
 	if (elf_version(EV_CURRENT) == EV_NONE)
-		return fail(err, errlen, path, "libelf: %s", elf_errmsg(-1));
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+		return elf_fail(err, errlen, path, "libelf: %s", elf_errmsg(-1));
+	/* O_NONBLOCK: a FIFO opens at once instead of waiting for a writer. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
-		return fail(err, errlen, path, "cannot open: %s", strerror(errno));
-	e = elf_begin(fd, ELF_C_READ, NULL);
-	ret = elf_load_image(e, path, ram, rsv, nrsv, img, err, errlen);
-	elf_end(e);
+		return elf_fail(err, errlen, path, "cannot open: %s", strerror(errno));
+	/* fstat of what was opened, not stat before: no race with a rename. */
+	if (fstat(fd, &st)) {
+		ret = elf_fail(err, errlen, path, "cannot stat: %s", strerror(errno));
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		ret = elf_fail(err, errlen, path, "%s, not an ELF file", file_kind(st.st_mode));
+		goto out;
+	}
+	/*
+	 * Mapped, not read: only the pages the loader touches cost memory, so
+	 * a sparse multi-GiB ELF costs its headers and segments, not its size.
+	 */
+	map = st.st_size ? mmap(NULL, st.st_size, PROT_READ, MAP_PRIVATE, fd, 0) : NULL;
+	if (map == MAP_FAILED) {
+		ret = elf_fail(err, errlen, path, "cannot map: %s", strerror(errno));
+		goto out;
+	}
+	ret = elf_load_image(map, st.st_size, path, ram, rsv, nrsv, img, err, errlen);
+	if (map)
+		munmap(map, st.st_size);
+out:
 	close(fd);
 	return ret;
 }

@@ -1,4 +1,5 @@
 /* `--inject` specs: Linux's fault_attr knobs, spelled as debugfs names them. */
+#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,13 +18,30 @@ static const char *const level_names[] = {
 #undef PW_LEVEL_NAME
 };
 
-static bool parse_num(const char *v, long min, long max, long *out)
+bool vmm_parse_u64(const char *s, uint64_t max, uint64_t *out, const char **rest)
 {
+	bool hex = s[0] == '0' && (s[1] == 'x' || s[1] == 'X');
+	unsigned long long v;
 	char *end;
 
+	/* strtoull() would skip blanks, take a sign and negate, and read 010 as 8. */
+	if (hex)
+		s += 2;
+	if (!(hex ? isxdigit((unsigned char)*s) : isdigit((unsigned char)*s)))
+		return false;
 	errno = 0;
-	*out = strtol(v, &end, 0);
-	return !errno && end != v && !*end && *out >= min && *out <= max;
+	v = strtoull(s, &end, hex ? 16 : 10);
+	if (errno || v > max || (!rest && *end))
+		return false;
+	if (rest)
+		*rest = end;
+	*out = v;
+	return true;
+}
+
+static bool parse_num(const char *v, uint64_t min, uint64_t max, uint64_t *out)
+{
+	return vmm_parse_u64(v, max, out, NULL) && *out >= min;
 }
 
 static enum vmm_status bad(char *err, size_t len, const char *spec, const char *why)
@@ -46,7 +64,7 @@ static bool parse_level(const char *v, uint32_t *levels)
 enum vmm_status vmm_parse_inject(const char *spec, struct vmm_inject *out, char *err, size_t errlen)
 {
 	char buf[256], *attrs, *save = NULL;
-	long n;
+	uint64_t n;
 
 	if (strlen(spec) >= sizeof(buf))
 		return bad(err, errlen, spec, "too long");
@@ -71,7 +89,9 @@ enum vmm_status vmm_parse_inject(const char *spec, struct vmm_inject *out, char 
 			out->probability = n;
 		else if (!strcmp(kv, "interval") && parse_num(v, 1, UINT32_MAX, &n))
 			out->interval = n;
-		else if (!strcmp(kv, "times") && parse_num(v, -1, INT32_MAX, &n))
+		else if (!strcmp(kv, "times") && !strcmp(v, "-1"))
+			out->times = -1;
+		else if (!strcmp(kv, "times") && parse_num(v, 0, INT32_MAX, &n))
 			out->times = n;
 		else if (!strcmp(kv, "space") && parse_num(v, 0, UINT32_MAX, &n))
 			out->space = n;

@@ -66,11 +66,14 @@ struct guest_image {
 
 int elf_load(const char *path, const struct guest_ram *ram, const struct region *rsv,
 	     unsigned int nrsv, struct guest_image *img, char *err, size_t errlen);
-/* The same from an Elf * already open, e.g. elf_memory() for the fuzzer. */
-int elf_load_image(void *elf, const char *path, const struct guest_ram *ram,
+/* The same from a file image in memory, e.g. the fuzzer's input. */
+int elf_load_image(char *image, size_t size, const char *path, const struct guest_ram *ram,
 		   const struct region *rsv, unsigned int nrsv, struct guest_image *img,
-		   char *err, size_t errlen);	/* Elf * */
-int symbols_load(struct guest_image *img, void *elf);	/* Elf * */
+		   char *err, size_t errlen);
+/* "path: " and the reason into err; returns -1. */
+int elf_fail(char *err, size_t errlen, const char *path, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+int symbols_load(struct guest_image *img, void *elf, const char *path, char *err, size_t errlen);	/* Elf * */
 void symbols_free(struct guest_image *img);
 const char *symbolise(const struct guest_image *img, uint64_t addr, char *buf, size_t len);
 
@@ -133,6 +136,8 @@ struct vcpu {
 	struct vcpu_op async;
 	pthread_t thread;	/* running it, while in_run (under vm->lock) */
 	bool in_run;
+	bool halted_cli;	/* at its last timer tick: HLT with IF clear (vcpu.c) */
+	uint64_t halted_rip;	/* there (under vm->lock) */
 };
 
 struct vm {

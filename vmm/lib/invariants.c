@@ -22,13 +22,19 @@ struct mm_seen {
 	uint64_t found[3];	/* the same, found in RAM */
 };
 
+/*
+ * Per page of RAM, whether it was walked as a user table, and which mm
+ * (index + 1) first mapped it writable from ring 3: memory linear in RAM
+ * and each table walked once, however the guest aliased its tables.
+ */
 struct checker {
 	struct vm *vm;
 	char *report;
 	size_t len, used;
 	unsigned int violations;
-	uint64_t (*writable)[2];	/* (pfn, mm) of every user-writable 4 KiB leaf */
-	size_t nwritable, capwritable;
+	const struct mm_seen *mms;
+	uint8_t *table_seen;
+	uint8_t *writer;
 };
 
 static void violation(struct checker *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -68,30 +74,30 @@ static void walk(struct checker *c, struct mm_seen *mm, uint64_t table, unsigned
 			continue;
 		}
 		if (level == 1) {
-			if ((e & (PT_RW | PT_USER)) == (PT_RW | PT_USER)) {
-				if (c->nwritable == c->capwritable) {
-					c->capwritable = c->capwritable ? 2 * c->capwritable : 256;
-					c->writable = realloc(c->writable, c->capwritable * sizeof(*c->writable));
-					if (!c->writable)
-						abort();
-				}
-				c->writable[c->nwritable][0] = next >> 12;
-				c->writable[c->nwritable++][1] = mm->id;
-			}
+			uint8_t *w = &c->writer[next >> 12];
+			uint8_t me = mm - c->mms + 1;
+
+			if ((e & (PT_RW | PT_USER)) != (PT_RW | PT_USER))
+				continue;
+			if (!*w)
+				*w = me;
+			else if (*w != me)
+				violation(c, "pfn %#lx writable in mm %lu and mm %lu; ",
+					  (unsigned long)(next >> 12), (unsigned long)c->mms[*w - 1].id,
+					  (unsigned long)mm->id);
 			continue;
 		}
 		if (e & PT_PSE)
 			continue;	/* a large page: no table below */
+		if (c->table_seen[next >> 12]) {
+			violation(c, "mm %lu: level-%u table %#lx reached again: tables alias; ",
+				  (unsigned long)mm->id, level - 1, (unsigned long)next);
+			continue;
+		}
+		c->table_seen[next >> 12] = 1;
 		mm->found[level - 2]++;		/* the table below is one level down */
 		walk(c, mm, next, level - 1, 0, 511);
 	}
-}
-
-static int cmp_pair(const void *a, const void *b)
-{
-	const uint64_t *x = a, *y = b;
-
-	return x[0] != y[0] ? (x[0] > y[0]) - (x[0] < y[0]) : (x[1] > y[1]) - (x[1] < y[1]);
 }
 
 static struct mm_seen *mm_of(struct mm_seen *mms, unsigned int *n, uint64_t id)
@@ -109,14 +115,24 @@ enum vmm_status vm_check_invariants(struct vm *vm, char *report, size_t len)
 {
 	struct checker c = { .vm = vm, .report = report, .len = len };
 	struct mm_seen *mms = calloc(MAX_MMS, sizeof(*mms));
-	uint64_t swapper = 0, sync = 0;
+	uint64_t swapper = 0, sync = 0, npages = ram_end(&vm->ram) >> 12;
 	unsigned int nmms = 0;
+	enum vmm_status s = VMM_OK;
 
+	_Static_assert(MAX_MMS < 256, "writer[] holds an mm index + 1 in a byte");
 	report[0] = '\0';
-	if (!vm->cfg.record || !mms) {
+	if (!vm->cfg.record) {
 		free(mms);
 		snprintf(report, len, "vm_check_invariants needs the recorded events (cfg.record)");
 		return VMM_BAD_INPUT;
+	}
+	c.mms = mms;
+	c.table_seen = calloc(npages, 1);
+	c.writer = calloc(npages, 1);
+	if (!mms || !c.table_seen || !c.writer) {
+		snprintf(report, len, "out of memory");
+		s = VMM_INTERNAL;
+		goto out;
 	}
 	for (size_t i = 0; i < vm->nevents; i++) {
 		const struct pw_event *ev = &vm->events[i];
@@ -165,14 +181,10 @@ enum vmm_status vm_check_invariants(struct vm *vm, char *report, size_t len)
 					  (unsigned long)mm->id);
 		}
 	}
-	if (c.nwritable)
-		qsort(c.writable, c.nwritable, sizeof(*c.writable), cmp_pair);
-	for (size_t i = 1; i < c.nwritable; i++)
-		if (c.writable[i][0] == c.writable[i - 1][0] && c.writable[i][1] != c.writable[i - 1][1])
-			violation(&c, "pfn %#lx writable in mm %lu and mm %lu; ",
-				  (unsigned long)c.writable[i][0], (unsigned long)c.writable[i - 1][1],
-				  (unsigned long)c.writable[i][1]);
-	free(c.writable);
+	s = c.violations ? VMM_GUEST_ERROR : VMM_OK;
+out:
+	free(c.table_seen);
+	free(c.writer);
 	free(mms);
-	return c.violations ? VMM_GUEST_ERROR : VMM_OK;
+	return s;
 }

@@ -4,9 +4,15 @@
  * for the regions of the address space, then runs of entries merged while
  * level and flags stay the same, each with its size, flags and level.
  *
- * The time taken is linear in the entries reachable, as for Linux's; a
- * guest that aliases tables many times over makes it long, never unsafe.
+ * Guest tables may alias: a PML4 whose 512 entries all point at one PDPT,
+ * and so on down, reaches 512^4 PTEs from four pages.  A table page is
+ * expanded at most MAX_EXPANSIONS times at one level (the VMM's own boot
+ * tables reach their first PD three times: identity, direct map, kernel
+ * map), after that its entry says "(table shown before)"; and the output
+ * stops after MAX_LINES lines.  Time and memory are linear in guest RAM.
  */
+#include <stdlib.h>
+
 #include <pagewalk/layout.h>
 
 #include "internal.h"
@@ -23,8 +29,15 @@ static const struct marker {
 	{ ~0ULL, NULL },
 };
 
+#define MAX_EXPANSIONS	4
+#define MAX_LINES	100000
+#define MAX_LEVELS	6		/* index by level, 1 to 5 */
+
 struct dump {
 	const struct vm *vm;
+	uint8_t *expanded;		/* [pfn * MAX_LEVELS + level]: times shown */
+	uint64_t npages;
+	unsigned long lines;
 	const struct mmu *mmu;
 	FILE *f;
 	const struct marker *marker;	/* the region being printed */
@@ -55,13 +68,15 @@ static const char *level_name(const struct dump *d, unsigned int level)
 }
 
 /* One line: "0x<start>-0x<end>   <size> <flags> <level>", Linux's columns. */
-static void print_run(const struct dump *d, uint64_t end)
+static void print_run(struct dump *d, uint64_t end)
 {
 	static const char units[] = "BKMGTPE";
 	const char *unit = units;
 	uint64_t delta = end - d->start, fl = d->flags;
 	bool pat = d->level == 1 ? fl & PT_PSE : fl & PT_PAT_LARGE;
 
+	if (d->lines++ >= MAX_LINES)
+		return;
 	fprintf(d->f, "0x%016llx-0x%016llx   ", (unsigned long long)d->start,
 		(unsigned long long)end);
 	while (!(delta & 1023) && unit[1]) {
@@ -97,6 +112,21 @@ static void note(struct dump *d, uint64_t va, unsigned int level, uint64_t flags
 	d->why = why;
 }
 
+/* False once the level-`level` table `entry` points to has been shown enough. */
+static bool expand_again(struct dump *d, uint64_t entry, unsigned int level)
+{
+	uint64_t pfn = (entry & PT_ADDR_MASK) >> 12;
+	uint8_t *n;
+
+	if (pfn >= d->npages)
+		return true;	/* dump_table() says it is outside RAM */
+	n = &d->expanded[pfn * MAX_LEVELS + level];
+	if (*n == MAX_EXPANSIONS)
+		return false;
+	++*n;
+	return true;
+}
+
 /* The level-`level` table `entry` points to, covering from `base` on. */
 static void dump_table(struct dump *d, uint64_t entry, unsigned int level, uint64_t base)
 {
@@ -107,7 +137,7 @@ static void dump_table(struct dump *d, uint64_t entry, unsigned int level, uint6
 		note(d, base, level + 1, shown_flags(level + 1, entry), "(table outside RAM)");
 		return;
 	}
-	for (unsigned int i = 0; i < 512; i++) {
+	for (unsigned int i = 0; i < 512 && d->lines < MAX_LINES; i++) {
 		uint64_t va = base + ((uint64_t)i << pt_shift(level));
 
 		/* The upper half of the top table is the kernel's: sign-extend. */
@@ -124,7 +154,10 @@ static void dump_table(struct dump *d, uint64_t entry, unsigned int level, uint6
 			note(d, va, level, shown_flags(level, e), "(reserved bits)");
 			break;
 		case PT_TABLE:
-			dump_table(d, e, level - 1, va);
+			if (expand_again(d, e, level - 1))
+				dump_table(d, e, level - 1, va);
+			else
+				note(d, va, level, shown_flags(level, e), "(table shown before)");
 			break;
 		}
 	}
@@ -140,9 +173,16 @@ enum vmm_status vm_ptdump(const struct vm *vm, const struct vm_paging *pg, FILE 
 		return VMM_BAD_INPUT;
 	if (!pt_read(vm, pg->cr3, 0, &e))
 		return VMM_GUEST_ERROR;
+	d.npages = ram_end(&vm->ram) >> 12;
+	d.expanded = calloc(d.npages, MAX_LEVELS);
+	if (!d.expanded)
+		return VMM_INTERNAL;
 	fprintf(f, "---[ %s ]---\n", markers[0].name);
 	dump_table(&d, pg->cr3, mmu.levels, 0);
 	/* The run that reaches the top of the address space ends at 0, as in Linux. */
 	print_run(&d, 0);
+	if (d.lines > MAX_LINES)
+		fprintf(f, "... stopped after %d lines\n", MAX_LINES);
+	free(d.expanded);
 	return VMM_OK;
 }

@@ -1,6 +1,7 @@
 /* The guest's ELF symbol table, for "rip=0x... handle_mm_fault+0x4a" in every report. */
 #include <gelf.h>
 #include <libelf.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,43 +23,91 @@ static bool wanted(const GElf_Sym *s)
 	       (type == STT_FUNC || type == STT_OBJECT || type == STT_NOTYPE);
 }
 
-int symbols_load(struct guest_image *img, void *elf)
+/*
+ * The names reach terminals in every report: a copy with each byte that is
+ * not printable ASCII, and the backslash itself, as \xNN, so that no
+ * guest ELF can send escape sequences through a crash report.
+ */
+static char *printable_dup(const char *s)
+{
+	char *out = malloc(4 * strlen(s) + 1), *p = out;
+
+	if (!out)
+		return NULL;
+	for (; *s; s++) {
+		unsigned char c = *s;
+
+		if (c < 0x20 || c >= 0x7f || c == '\\')
+			p += sprintf(p, "\\x%02x", c);
+		else
+			*p++ = c;
+	}
+	*p = '\0';
+	return out;
+}
+
+/*
+ * Symbols from the first SHT_SYMTAB, checked as the guest's ELF is untrusted:
+ * an entry size that is not sizeof(Elf64_Sym), a string table that is not
+ * one, a name outside it or not terminated inside it refuse the file (-1,
+ * the reason in err) rather than print garbage or libelf's "no error".
+ */
+int symbols_load(struct guest_image *img, void *elf, const char *path, char *err, size_t errlen)
 {
 	Elf *e = elf;
 	Elf_Scn *scn = NULL;
 
 	while ((scn = elf_nextscn(e, scn))) {
-		GElf_Shdr sh;
-		Elf_Data *d;
+		Elf_Data *d, *strs;
+		GElf_Shdr sh, strsh;
+		Elf_Scn *strscn;
 		size_t n;
 
 		if (!gelf_getshdr(scn, &sh))
-			return -1;
+			return elf_fail(err, errlen, path, "section header: %s", elf_errmsg(-1));
 		if (sh.sh_type != SHT_SYMTAB)
 			continue;
+		if (sh.sh_entsize != sizeof(Elf64_Sym))
+			return elf_fail(err, errlen, path,
+					"symbol table: sh_entsize %#lx is not sizeof(Elf64_Sym) = %#zx",
+					(unsigned long)sh.sh_entsize, sizeof(Elf64_Sym));
+		strscn = elf_getscn(e, sh.sh_link);
+		if (!strscn || !gelf_getshdr(strscn, &strsh) || strsh.sh_type != SHT_STRTAB)
+			return elf_fail(err, errlen, path,
+					"symbol table: sh_link %u is not a string table section",
+					(unsigned int)sh.sh_link);
 		d = elf_getdata(scn, NULL);
-		if (!d || !sh.sh_entsize)
-			return -1;
-		n = sh.sh_size / sh.sh_entsize;
+		strs = elf_getdata(strscn, NULL);
+		if (!d || !strs)
+			return elf_fail(err, errlen, path,
+					"symbol table or its strings past the end of the file: %s",
+					elf_errmsg(-1));
+		n = d->d_size / sizeof(Elf64_Sym);
 		img->syms = calloc(n ? n : 1, sizeof(*img->syms));
 		if (!img->syms)
-			return -1;
+			return elf_fail(err, errlen, path, "%zu symbols: out of memory", n);
 		for (size_t i = 0; i < n; i++) {
-			GElf_Sym s;
 			const char *name;
+			GElf_Sym s;
 
 			if (!gelf_getsym(d, i, &s))
-				return -1;
+				return elf_fail(err, errlen, path, "symbol %zu: %s", i, elf_errmsg(-1));
 			if (!wanted(&s))
 				continue;
-			name = elf_strptr(e, sh.sh_link, s.st_name);
-			if (!name)
-				return -1;
+			if (s.st_name >= strs->d_size)
+				return elf_fail(err, errlen, path,
+						"symbol %zu: name at %#x past the %#zx bytes of string table section %u",
+						i, (unsigned int)s.st_name, strs->d_size, (unsigned int)sh.sh_link);
+			name = (const char *)strs->d_buf + s.st_name;
+			if (!memchr(name, '\0', strs->d_size - s.st_name))
+				return elf_fail(err, errlen, path,
+						"symbol %zu: name at %#x not NUL-terminated in string table section %u",
+						i, (unsigned int)s.st_name, (unsigned int)sh.sh_link);
 			img->syms[img->nsyms].addr = s.st_value;
 			img->syms[img->nsyms].size = s.st_size;
-			img->syms[img->nsyms].name = strdup(name);
+			img->syms[img->nsyms].name = printable_dup(name);
 			if (!img->syms[img->nsyms].name)
-				return -1;
+				return elf_fail(err, errlen, path, "symbol %zu: out of memory", i);
 			img->nsyms++;
 		}
 		qsort(img->syms, img->nsyms, sizeof(*img->syms), cmp_symbol);

@@ -9,8 +9,6 @@
 
 #include "internal.h"
 
-#define X86_EFLAGS_IF (1ULL << 9)
-
 static __thread struct kvm_run *running;
 
 /* The watchdog signal only needs KVM_RUN to return: immediate_exit covers
@@ -57,20 +55,32 @@ struct watchdog {
 	sigset_t old_mask;
 };
 
-static int watchdog_arm(struct watchdog *wd, uint64_t deadline)
+/*
+ * Under the in-kernel irqchip (more than one vCPU) a HLT never exits to
+ * userspace, so the timer also ticks every HALT_POLL_NS for halted_for_good();
+ * the deadline is then checked at that granularity.
+ */
+#define HALT_POLL_NS	50000000ULL
+
+static int watchdog_arm(struct watchdog *wd, uint64_t deadline, bool poll)
 {
 	struct sigevent sev = { .sigev_notify = SIGEV_THREAD_ID, .sigev_signo = SIGRTMIN };
 	uint64_t now = now_ns(), left = deadline > now ? deadline - now : 1;
-	struct itimerspec its = { .it_value = { .tv_sec = left / 1000000000ULL,
-						.tv_nsec = left % 1000000000ULL } };
+	struct itimerspec its;
 	sigset_t unblock;
 
+	if (poll && (!deadline || left > HALT_POLL_NS))
+		left = HALT_POLL_NS;
+	its = (struct itimerspec){
+		.it_value = { .tv_sec = left / 1000000000ULL, .tv_nsec = left % 1000000000ULL },
+		.it_interval = { .tv_nsec = poll ? HALT_POLL_NS : 0 },
+	};
 	pthread_once(&kick_once, install_kick_handler);
 	sigemptyset(&unblock);
 	sigaddset(&unblock, SIGRTMIN);
 	pthread_sigmask(SIG_UNBLOCK, &unblock, &wd->old_mask);
 	wd->armed = false;
-	if (!deadline)
+	if (!deadline && !poll)
 		return 0;
 	sev._sigev_un._tid = gettid();
 	if (timer_create(CLOCK_MONOTONIC, &sev, &wd->timer)) {
@@ -275,6 +285,47 @@ static int handle_exit(struct vcpu *vcpu)
 	}
 }
 
+/*
+ * A vCPU halted with IF clear waits in KVM_RUN for an NMI or INIT that only
+ * another running vCPU could send (a vCPU outside KVM_RUN sends nothing).
+ * When every running vCPU is so, the guest has stopped, as a lone vCPU's
+ * HLT exit says.  Each thread reads its own vCPU, on a timer tick: a vCPU
+ * ioctl from another thread would wait for that vCPU's KVM_RUN to return.
+ */
+static bool halted_for_good(struct vcpu *vcpu)
+{
+	struct vm *vm = vcpu->vm;
+	struct kvm_mp_state mp;
+	struct kvm_regs r;
+	char which[1024], sym[128];
+	size_t n = 0;
+	bool all = true;
+
+	if (ioctl(vcpu->fd, KVM_GET_MP_STATE, &mp) || mp.mp_state != KVM_MP_STATE_HALTED ||
+	    ioctl(vcpu->fd, KVM_GET_REGS, &r) || (r.rflags & X86_EFLAGS_IF))
+		return false;
+	pthread_mutex_lock(&vm->lock);
+	vcpu->halted_rip = r.rip;
+	__atomic_store_n(&vcpu->halted_cli, true, __ATOMIC_RELAXED);
+	for (unsigned int i = 0; i < vm->nvcpus && all; i++) {
+		const struct vcpu *v = &vm->vcpus[i];
+
+		if (v->in_run && !__atomic_load_n(&v->halted_cli, __ATOMIC_RELAXED))
+			all = false;
+		else if (!v->in_run)
+			n += snprintf(which + n, sizeof(which) - n, "; cpu %u not running", i);
+		else
+			n += snprintf(which + n, sizeof(which) - n, "; cpu %u rip=%#llx%s%s", i,
+				      (unsigned long long)v->halted_rip,
+				      *vm_symbolise(vm, v->halted_rip, sym, sizeof(sym)) ? " " : "", sym);
+		n = n < sizeof(which) ? n : sizeof(which) - 1;
+	}
+	if (all)
+		vm_stop(vm, VMM_OK, "guest halted with interrupts off on every running vCPU%s", which);
+	pthread_mutex_unlock(&vm->lock);
+	return all;
+}
+
 static void watchdog_expired(struct vcpu *vcpu)
 {
 	char regs[1024];
@@ -301,7 +352,8 @@ int vcpu_run(struct vcpu *vcpu, uint64_t deadline)
 	vcpu->state = VCPU_RUNNABLE;
 	running = vcpu->run;
 	vcpu->run->immediate_exit = 0;
-	if (watchdog_arm(&wd, deadline)) {
+	__atomic_store_n(&vcpu->halted_cli, false, __ATOMIC_RELAXED);
+	if (watchdog_arm(&wd, deadline, vm->nvcpus > 1)) {
 		vm_stop(vm, VMM_INTERNAL, "cannot arm the watchdog timer: %s", strerror(errno));
 		vcpu->state = VCPU_STOPPED;
 		return vm->status;
@@ -333,12 +385,16 @@ int vcpu_run(struct vcpu *vcpu, uint64_t deadline)
 		if (ret < 0) {
 			STAT_INC(vm->stats.exits_by_kind[VMM_EXIT_INTR]);
 			vcpu->run->immediate_exit = 0;
+		} else {
+			__atomic_store_n(&vcpu->halted_cli, false, __ATOMIC_RELAXED);	/* it ran */
 		}
 		/* Checked on every exit, so a doorbell storm cannot outrun it. */
 		if (deadline && now_ns() >= deadline) {
 			watchdog_expired(vcpu);
 			break;
 		}
+		if (ret < 0 && vm->nvcpus > 1 && halted_for_good(vcpu))
+			break;
 		if (ret >= 0 && (handle_exit(vcpu) || vcpu->state == VCPU_WAIT_OP))
 			break;
 		if (__atomic_load_n(&vm->stopped, __ATOMIC_ACQUIRE))

@@ -177,6 +177,43 @@ static int setup_memory(struct vm *vm, char *err, size_t errlen)
 	return 0;
 }
 
+/* The FDT is written inside the boot area, which the checks below cover. */
+_Static_assert(PW_BOOT_FDT >= PW_BOOT_AREA_START && PW_BOOT_FDT + PW_BOOT_FDT_MAX <= PW_BOOT_AREA_END,
+	       "FDT outside the boot area");
+
+/*
+ * Every reserved region inside one RAM range and clear of the others: with
+ * little RAM and many vCPUs the rings at the top would reach down over the
+ * boot area, and each side's writes would wreck the other's.
+ */
+static int check_reserved(const struct vm *vm, char *err, size_t errlen)
+{
+	for (unsigned int i = 0; i < vm->nrsv; i++) {
+		const struct region *a = &vm->rsv[i];
+
+		if (!ram_ptr(&vm->ram, a->start, a->size)) {
+			snprintf(err, errlen, "the VMM's %s [%#llx, %#llx) is not inside one range of "
+				 "guest RAM: give more --mem", a->name, (unsigned long long)a->start,
+				 (unsigned long long)(a->start + a->size));
+			return -1;
+		}
+		for (unsigned int j = 0; j < i; j++) {
+			const struct region *b = &vm->rsv[j];
+
+			if (a->start < b->start + b->size && b->start < a->start + a->size) {
+				snprintf(err, errlen, "the VMM's %s [%#llx, %#llx) overlaps its %s "
+					 "[%#llx, %#llx): give more --mem or fewer --cpus", a->name,
+					 (unsigned long long)a->start,
+					 (unsigned long long)(a->start + a->size), b->name,
+					 (unsigned long long)b->start,
+					 (unsigned long long)(b->start + b->size));
+				return -1;
+			}
+		}
+	}
+	return 0;
+}
+
 enum vmm_status vm_create(const struct vmm_config *cfg, struct vm **out, char *err, size_t errlen)
 {
 	const struct ram_range *top;
@@ -224,6 +261,8 @@ enum vmm_status vm_create(const struct vmm_config *cfg, struct vm **out, char *e
 	vm->rsv[vm->nrsv++] = (struct region){ "boot area", PW_BOOT_AREA_START,
 					       PW_BOOT_AREA_END - PW_BOOT_AREA_START };
 	vm->rsv[vm->nrsv++] = (struct region){ "channel", vm->chan_base, chan_size };
+	if (check_reserved(vm, err, errlen))
+		return create_fail(vm, VMM_BAD_INPUT);
 
 	if (open_kvm(vm, err, errlen))
 		return create_fail(vm, VMM_NO_KVM);

@@ -1,0 +1,194 @@
+/* The vmm command's options: parsed without side effects, so a fuzzer can drive it. */
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "options.h"
+
+void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: vmm [options] GUEST.elf\n"
+		"\n"
+		"Boots GUEST.elf (ELF64 x86-64, PT_LOAD segments at p_paddr) on /dev/kvm in\n"
+		"64-bit long mode. The guest console goes to stdout, reports to stderr.\n"
+		"\n"
+		"options:\n"
+		"  --mem SIZE        guest RAM, K/M/G suffix, multiple of 2M (default 256M)\n"
+		"  --cpus N          vCPUs, 1 to 16 (default 1); the default workload runs on\n"
+		"                    the boot CPU, the others serve ops (libvmm vm_op)\n"
+		"  --timeout SEC     watchdog: stop a guest still running after SEC seconds\n"
+		"                    (default 10, 0 = never)\n"
+		"  --workload NAME   built-in workload the pagewalk guest runs: default, ops,\n"
+		"                    faults (every allocation site, errors tolerated, exits\n"
+		"                    with status 0x71 if pages leaked)\n"
+		"  --kernel-sync MODE how kernel mappings reach every pgd: prealloc (default;\n"
+		"                    preallocate_vmalloc_pages), fault (vmalloc_fault) or\n"
+		"                    eager (arch_sync_kernel_mappings over pgd_list)\n"
+		"  --inject SPEC     arm a fault-injection site when the workload starts,\n"
+		"                    SITE[:key=value,...]: SITE pgtable_alloc, page_alloc,\n"
+		"                    ptlock_alloc, vmalloc, pgd_alloc; keys probability (%%,\n"
+		"                    default 100), interval, times (-1: no limit, default),\n"
+		"                    space, level=pud|pmd|pte; up to 8 (e.g.\n"
+		"                    'pgtable_alloc:level=pmd,interval=3,times=2')\n"
+		"  --fail-nth N      fail the N-th injectable call of the workload, any site\n"
+		"  --seed N          the guest's fault-injection PRNG: same seed, same run\n"
+		"  --split-ptlock-cpus N\n"
+		"                    split page-table locks from N CPUs on (guest default 4,\n"
+		"                    as CONFIG_SPLIT_PTLOCK_CPUS); below, page_table_lock\n"
+		"  --trace           print every guest event as one line on stdout\n"
+		"  --json FILE       write JSON lines, one per event and a final summary\n"
+		"                    object, to FILE ('-' = stdout)\n"
+		"  --ptdump          when the guest stops, print the page tables under cpu 0's\n"
+		"                    CR3 as Linux's /sys/kernel/debug/page_tables does\n"
+		"  -h, --help        this text\n"
+		"\n"
+		"exit status:\n"
+		"  0  guest wrote 0 to port 0xf4, or halted\n"
+		"  1  guest wrote a non-zero status to port 0xf4 (printed)\n"
+		"  2  bad option or an ELF that cannot be loaded\n"
+		"  3  guest triple fault (registers and symbolised RIP printed)\n"
+		"  4  watchdog: guest still running after --timeout\n"
+		"  5  /dev/kvm missing or not usable\n"
+		"  6  guest broke the protocol (bad channel data, unbacked MMIO, unknown port)\n"
+		"  7  internal error (a KVM ioctl or host resource failed), or the output\n"
+		"     could not be written (stdout, stderr or the --json file full or closed)\n");
+}
+
+/* "256M", "1G", "65536K", "4194304": bytes, or 0 if malformed. */
+static uint64_t parse_size(const char *s)
+{
+	const char *end;
+	uint64_t v;
+	unsigned int shift = 0;
+
+	if (!vmm_parse_u64(s, UINT64_MAX, &v, &end))
+		return 0;
+	switch (*end) {
+	case 'K': case 'k': shift = 10; end++; break;
+	case 'M': case 'm': shift = 20; end++; break;
+	case 'G': case 'g': shift = 30; end++; break;
+	}
+	if (*end || v > (UINT64_MAX >> shift))
+		return 0;
+	return v << shift;
+}
+
+/*
+ * Seconds, fractions allowed: strtod() would also take "nan", "inf" and a
+ * sign, and NaN passes every range check, so the text must start with a
+ * digit or a point (1e999 overflows and sets errno).
+ */
+static bool parse_seconds(const char *s, double max, double *out)
+{
+	char *end;
+
+	if (!isdigit((unsigned char)*s) && *s != '.')
+		return false;
+	errno = 0;
+	*out = strtod(s, &end);
+	return !errno && end != s && !*end && *out <= max;
+}
+
+static enum opt_result bad(char *err, size_t errlen, const char *fmt, const char *arg)
+{
+	snprintf(err, errlen, fmt, arg);
+	return OPT_BAD;
+}
+
+enum opt_result parse_options(int argc, char **argv, struct options *o, char *err, size_t errlen)
+{
+	static const struct option opts[] = {
+		{ "mem", required_argument, NULL, 'm' },
+		{ "cpus", required_argument, NULL, 'c' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "workload", required_argument, NULL, 'w' },
+		{ "split-ptlock-cpus", required_argument, NULL, 's' },
+		{ "kernel-sync", required_argument, NULL, 'k' },
+		{ "inject", required_argument, NULL, 'i' },
+		{ "fail-nth", required_argument, NULL, 'n' },
+		{ "seed", required_argument, NULL, 'S' },
+		{ "trace", no_argument, NULL, 'T' },
+		{ "json", required_argument, NULL, 'j' },
+		{ "ptdump", no_argument, NULL, 'p' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	double secs;
+	uint64_t n;
+	int c;
+
+	*o = (struct options){ 0 };
+	vmm_config_init(&o->cfg, NULL);
+	err[0] = '\0';
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'm':
+			o->cfg.mem_bytes = parse_size(optarg);
+			if (!o->cfg.mem_bytes)
+				return bad(err, errlen, "--mem '%s': not a size like 256M or 1G", optarg);
+			break;
+		case 'c':
+			if (!vmm_parse_u64(optarg, 16, &n, NULL) || !n)
+				return bad(err, errlen, "--cpus '%s': from 1 to 16", optarg);
+			o->cfg.ncpus = n;
+			break;
+		case 't':
+			if (!parse_seconds(optarg, 86400, &secs))
+				return bad(err, errlen, "--timeout '%s': not a number of seconds (0 to 86400)", optarg);
+			/* Any non-zero timeout arms the watchdog, however short. */
+			o->cfg.timeout_ms = secs > 0 && secs < 0.001 ? 1 : secs * 1000;
+			break;
+		case 'w':
+			if (strcmp(optarg, PW_WORKLOAD_DEFAULT) && strcmp(optarg, PW_WORKLOAD_OPS) &&
+			    strcmp(optarg, PW_WORKLOAD_FAULTS))
+				return bad(err, errlen, "--workload '%s': expected default, ops or faults", optarg);
+			o->cfg.workload = optarg;
+			break;
+		case 'i':
+			if (o->cfg.ninject == PW_INJECT_MAX_SPECS)
+				return bad(err, errlen, "--inject '%s': at most 8 of them", optarg);
+			if (vmm_parse_inject(optarg, &o->cfg.inject[o->cfg.ninject++], err, errlen) != VMM_OK)
+				return OPT_BAD;
+			break;
+		case 'n':
+			if (!vmm_parse_u64(optarg, UINT32_MAX, &n, NULL) || !n)
+				return bad(err, errlen, "--fail-nth '%s': a call number from 1 to 4294967295", optarg);
+			o->cfg.fail_nth = n;
+			break;
+		case 'S':
+			if (!vmm_parse_u64(optarg, UINT64_MAX, &o->cfg.inject_seed, NULL))
+				return bad(err, errlen, "--seed '%s': not a number from 0 to 2^64-1", optarg);
+			break;
+		case 'k':
+			if (strcmp(optarg, "prealloc") && strcmp(optarg, "fault") && strcmp(optarg, "eager"))
+				return bad(err, errlen, "--kernel-sync '%s': expected prealloc, fault or eager", optarg);
+			o->cfg.kernel_sync = optarg;
+			break;
+		case 's':
+			if (!vmm_parse_u64(optarg, 999999, &n, NULL) || !n)
+				return bad(err, errlen, "--split-ptlock-cpus '%s': not a CPU count (1 to 999999)", optarg);
+			o->cfg.split_ptlock_cpus = n;
+			break;
+		case 'T':
+			o->cfg.trace = stdout;
+			break;
+		case 'j':
+			o->json_path = optarg;
+			break;
+		case 'p':
+			o->ptdump = true;
+			break;
+		case 'h':
+			return OPT_HELP;
+		default:
+			return OPT_BAD;	/* getopt_long() said why */
+		}
+	}
+	if (optind != argc - 1)
+		return OPT_BAD;
+	o->cfg.guest = argv[optind];
+	return OPT_RUN;
+}

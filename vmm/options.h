@@ -1,0 +1,23 @@
+/* The vmm command's options (vmm/options.c), apart from main() for tests/fuzz/fuzz_options.c. */
+#ifndef VMM_OPTIONS_H
+#define VMM_OPTIONS_H
+
+#include "libvmm.h"
+
+struct options {
+	struct vmm_config cfg;		/* guest, and every setting the options give */
+	const char *json_path;		/* --json, opened by main() */
+	bool ptdump;
+};
+
+enum opt_result {
+	OPT_RUN,	/* boot cfg.guest */
+	OPT_HELP,	/* -h: print usage() on stdout */
+	OPT_BAD,	/* the reason in err, or err empty: print usage() on stderr */
+};
+
+/* argv as getopt_long() takes it, from optind's current value. */
+enum opt_result parse_options(int argc, char **argv, struct options *o, char *err, size_t errlen);
+void usage(FILE *f);
+
+#endif
