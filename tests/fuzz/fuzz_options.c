@@ -1,14 +1,20 @@
 /*
- * libFuzzer harness for the vmm command's option parser (vmm/options.c):
- * the input, split at NUL bytes, is the argv after "vmm".  Whatever it
- * accepts must hold what main() and vm_create() rely on, else abort():
- * every range the options table in README gives.  Seeds: command lines
- * from README, written by `make fuzz`.
+ * libFuzzer harness for the vmm command's option parser (vmm/options.c)
+ * and the boot FDT built from what it accepts: the input, split at NUL
+ * bytes, is the argv after "vmm".  Whatever it accepts must hold what
+ * main() and vm_create() rely on, else abort(): every range the options
+ * table in README gives.  A config vm_layout() takes must then give an FDT
+ * libfdt reads back, with the workload and the RAM size it was given.
+ * Seeds: command lines from README, written by `make fuzz`.
  */
 #include <getopt.h>
+#include <libfdt.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <pagewalk/layout.h>
+
+#include "internal.h"
 #include "options.h"
 
 #define MAX_ARGS	32
@@ -18,6 +24,40 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argc, (void)argv;
 	opterr = 0;	/* getopt_long()'s own messages would flood the log */
 	return 0;
+}
+
+/* The FDT of a config as vm_create() would lay it out, read back with libfdt. */
+static void check_fdt(const struct vmm_config *cfg)
+{
+	static uint8_t fdt[PW_BOOT_FDT_MAX];
+	struct vm *vm = calloc(1, sizeof(*vm));
+	uint64_t total = 0;
+	const fdt64_t *reg;
+	const char *workload;
+	char err[512];
+	int node, len;
+
+	if (!vm)
+		return;
+	vm->kvm_fd = vm->vm_fd = -1;
+	if (vm_layout(vm, cfg, err, sizeof(err)) != VMM_OK) {
+		free(vm);
+		return;
+	}
+	if (fdt_build(vm, fdt, sizeof(fdt), err, sizeof(err)) || fdt_check_header(fdt))
+		abort();
+	workload = fdt_getprop(fdt, fdt_path_offset(fdt, "/chosen"), "pagewalk,workload", &len);
+	if (!workload || strcmp(workload, cfg->workload))
+		abort();
+	node = fdt_path_offset(fdt, "/memory");
+	reg = node < 0 ? NULL : fdt_getprop(fdt, node, "reg", &len);
+	if (!reg || len % 16)
+		abort();
+	for (int i = 0; i < len / 16; i++)
+		total += fdt64_ld(&reg[2 * i + 1]);
+	if (total != cfg->mem_bytes)
+		abort();
+	free(vm);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -36,11 +76,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		argv[argc++] = p;
 	argv[argc] = NULL;
 	optind = 0;	/* glibc: start over, as for a new argv */
-	if (parse_options(argc, argv, &o, err, sizeof(err)) == OPT_RUN &&
-	    (!o.cfg.guest || o.cfg.ncpus < 1 || o.cfg.ncpus > 16 || !o.cfg.mem_bytes ||
-	     o.cfg.timeout_ms > 86400000 || o.cfg.split_ptlock_cpus > 999999 ||
-	     o.cfg.ninject > PW_INJECT_MAX_SPECS))
-		abort();
+	if (parse_options(argc, argv, &o, err, sizeof(err)) == OPT_RUN) {
+		if (!o.cfg.guest || o.cfg.ncpus < 1 || o.cfg.ncpus > 16 || !o.cfg.mem_bytes ||
+		    o.cfg.timeout_ms > 86400000 || o.cfg.split_ptlock_cpus > 999999 ||
+		    o.cfg.ninject > PW_INJECT_MAX_SPECS)
+			abort();
+		check_fdt(&o.cfg);
+	}
 	free(buf);
 	return 0;
 }

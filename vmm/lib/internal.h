@@ -37,7 +37,9 @@ struct guest_ram {
 };
 
 void ram_layout(struct guest_ram *ram, uint64_t size);	/* the ranges; host stays NULL */
-/* The host address of [gpa, gpa + len), or NULL if that is not all in one RAM range. */
+/* The RAM range that holds all of [gpa, gpa + len), or NULL. */
+const struct ram_range *ram_range_of(const struct guest_ram *ram, uint64_t gpa, uint64_t len);
+/* Its host address, or NULL if it is not all in one RAM range or RAM is not mapped yet. */
 void *ram_ptr(const struct guest_ram *ram, uint64_t gpa, uint64_t len);
 /* The end of the last range: the top of RAM. */
 uint64_t ram_end(const struct guest_ram *ram);
@@ -174,6 +176,7 @@ struct vm {
 };
 
 void vm_lock_init(struct vm *vm);
+enum vmm_status vm_layout(struct vm *vm, const struct vmm_config *cfg, char *err, size_t errlen);
 int vm_set_memslots(struct vm *vm, bool present);	/* -1 with errno */
 
 /* The first error or stop wins; later ones keep the original message. */

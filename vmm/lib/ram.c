@@ -16,15 +16,22 @@ void ram_layout(struct guest_ram *ram, uint64_t size)
 		};
 }
 
-void *ram_ptr(const struct guest_ram *ram, uint64_t gpa, uint64_t len)
+const struct ram_range *ram_range_of(const struct guest_ram *ram, uint64_t gpa, uint64_t len)
 {
 	for (unsigned int i = 0; i < ram->nranges; i++) {
 		const struct ram_range *r = &ram->range[i];
 
 		if (gpa >= r->gpa && gpa - r->gpa < r->size && len <= r->size - (gpa - r->gpa))
-			return ram->host + r->offset + (gpa - r->gpa);
+			return r;
 	}
 	return NULL;
+}
+
+void *ram_ptr(const struct guest_ram *ram, uint64_t gpa, uint64_t len)
+{
+	const struct ram_range *r = ram_range_of(ram, gpa, len);
+
+	return r && ram->host ? ram->host + r->offset + (gpa - r->gpa) : NULL;
 }
 
 uint64_t ram_end(const struct guest_ram *ram)

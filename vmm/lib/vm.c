@@ -191,7 +191,7 @@ static int check_reserved(const struct vm *vm, char *err, size_t errlen)
 	for (unsigned int i = 0; i < vm->nrsv; i++) {
 		const struct region *a = &vm->rsv[i];
 
-		if (!ram_ptr(&vm->ram, a->start, a->size)) {
+		if (!ram_range_of(&vm->ram, a->start, a->size)) {
 			snprintf(err, errlen, "the VMM's %s [%#llx, %#llx) is not inside one range of "
 				 "guest RAM: give more --mem", a->name, (unsigned long long)a->start,
 				 (unsigned long long)(a->start + a->size));
@@ -214,13 +214,16 @@ static int check_reserved(const struct vm *vm, char *err, size_t errlen)
 	return 0;
 }
 
-enum vmm_status vm_create(const struct vmm_config *cfg, struct vm **out, char *err, size_t errlen)
+/*
+ * Everything vm_create() decides before it opens /dev/kvm: the config's
+ * limits, RAM around the hole, the rings at the top, the reserved regions.
+ * The option fuzzer runs it, and fdt_build() after it, without KVM.
+ */
+enum vmm_status vm_layout(struct vm *vm, const struct vmm_config *cfg, char *err, size_t errlen)
 {
 	const struct ram_range *top;
 	uint64_t chan_size;
-	struct vm *vm;
 
-	*out = NULL;
 	if (cfg->mem_bytes < 4 * MIB || cfg->mem_bytes % (2 * MIB) ||
 	    cfg->mem_bytes > PW_MAX_MEM_GIB * GIB) {
 		snprintf(err, errlen, "guest RAM must be a multiple of 2 MiB from 4 MiB to %llu GiB",
@@ -235,15 +238,7 @@ enum vmm_status vm_create(const struct vmm_config *cfg, struct vm **out, char *e
 		snprintf(err, errlen, "%u vCPUs: from 1 to %u are supported", cfg->ncpus, MAX_VCPUS);
 		return VMM_BAD_INPUT;
 	}
-	vm = calloc(1, sizeof(*vm));
-	if (!vm) {
-		snprintf(err, errlen, "out of memory");
-		return VMM_INTERNAL;
-	}
-	clock_gettime(CLOCK_MONOTONIC, &vm->t0);
-	vm_lock_init(vm);
 	vm->cfg = *cfg;
-	vm->kvm_fd = vm->vm_fd = -1;
 	vm->nvcpus = cfg->ncpus;
 	vm->chan_stride = PW_RING_HDR_SIZE + PW_RING_CAPACITY * sizeof(struct pw_event);
 	ram_layout(&vm->ram, cfg->mem_bytes);
@@ -255,14 +250,32 @@ enum vmm_status vm_create(const struct vmm_config *cfg, struct vm **out, char *e
 			 "last RAM range [%#llx, %#llx): give more or less --mem", vm->nvcpus,
 			 (unsigned long long)(chan_size >> 10), (unsigned long long)top->gpa,
 			 (unsigned long long)(top->gpa + top->size));
-		return create_fail(vm, VMM_BAD_INPUT);
+		return VMM_BAD_INPUT;
 	}
 	vm->chan_base = ram_end(&vm->ram) - chan_size;
 	vm->rsv[vm->nrsv++] = (struct region){ "boot area", PW_BOOT_AREA_START,
 					       PW_BOOT_AREA_END - PW_BOOT_AREA_START };
 	vm->rsv[vm->nrsv++] = (struct region){ "channel", vm->chan_base, chan_size };
-	if (check_reserved(vm, err, errlen))
-		return create_fail(vm, VMM_BAD_INPUT);
+	return check_reserved(vm, err, errlen) ? VMM_BAD_INPUT : VMM_OK;
+}
+
+enum vmm_status vm_create(const struct vmm_config *cfg, struct vm **out, char *err, size_t errlen)
+{
+	enum vmm_status st;
+	struct vm *vm;
+
+	*out = NULL;
+	vm = calloc(1, sizeof(*vm));
+	if (!vm) {
+		snprintf(err, errlen, "out of memory");
+		return VMM_INTERNAL;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &vm->t0);
+	vm_lock_init(vm);
+	vm->kvm_fd = vm->vm_fd = -1;
+	st = vm_layout(vm, cfg, err, errlen);
+	if (st != VMM_OK)
+		return create_fail(vm, st);
 
 	if (open_kvm(vm, err, errlen))
 		return create_fail(vm, VMM_NO_KVM);
