@@ -1,6 +1,6 @@
 /*
- * The consumer side of the event channel and the host side of the op
- * mailbox.  Guest memory is untrusted: the host keeps its own tail, copies
+ * The consumer side of the event channel (the op mailbox is mailbox.c's).
+ * Guest memory is untrusted: the host keeps its own tail, copies
  * each record out before looking at it and checks every field.
  */
 #include <stdlib.h>
@@ -178,46 +178,4 @@ static int drain_locked(struct vcpu *vcpu, uint64_t head)
 	}
 	__atomic_store_n(&c->ring->tail, c->tail, __ATOMIC_RELEASE);
 	return 0;
-}
-
-void channel_post_op(struct vcpu *vcpu, enum pw_op op, const uint64_t args[6])
-{
-	struct pw_mailbox *mb = &vcpu->chan.ring->mbox;
-
-	mb->op = op;
-	for (int i = 0; i < 6; i++)
-		mb->args[i] = args ? args[i] : 0;
-	mb->result = 0;
-	memset(mb->out, 0, sizeof(mb->out));
-	__atomic_store_n(&mb->req_seq, ++vcpu->chan.req_seq, __ATOMIC_RELEASE);
-}
-
-/* A WAIT_OP doorbell: the guest must have completed exactly the op posted last. */
-int channel_wait_op(struct vcpu *vcpu)
-{
-	uint64_t done = __atomic_load_n(&vcpu->chan.ring->mbox.done_seq, __ATOMIC_ACQUIRE);
-	uint64_t posted = vcpu->chan.req_seq;
-
-	if (done == posted)
-		return 0;
-	if (done > posted)
-		vm_stop(vcpu->vm, VMM_GUEST_ERROR,
-			"channel: cpu %u reported a result for op %lu, which the host never posted "
-			"(last posted: %lu)", vcpu->id, (unsigned long)done, (unsigned long)posted);
-	else
-		vm_stop(vcpu->vm, VMM_GUEST_ERROR,
-			"channel: cpu %u asked for an op with op %lu unfinished (done_seq %lu)",
-			vcpu->id, (unsigned long)posted, (unsigned long)done);
-	return -1;
-}
-
-/* The result of the op the guest completed, after channel_wait_op() accepted it. */
-void channel_op_result(struct vcpu *vcpu, int64_t *result, uint64_t out[4])
-{
-	const struct pw_mailbox *mb = &vcpu->chan.ring->mbox;
-
-	if (result)
-		*result = mb->result;
-	if (out)
-		memcpy(out, mb->out, sizeof(mb->out));
 }

@@ -13,40 +13,40 @@ static uint32_t io_value(const uint8_t *data, unsigned int size)
 	return v;
 }
 
-static int console_putc(struct vm *vm, uint8_t c)
+static enum exit_action console_putc(struct vm *vm, uint8_t c)
 {
 	if (vm->cfg.console)
 		fputc(c, vm->cfg.console);
-	return 0;
+	return EXIT_CONTINUE;
 }
 
 /* 0xe9: a write prints the byte; a read answers 0xe9, as Bochs and QEMU do. */
-static int debugcon_io(struct vcpu *vcpu, uint16_t port, bool is_write, uint8_t *data,
-		       unsigned int size, void *priv)
+static enum exit_action debugcon_io(struct vcpu *vcpu, uint16_t port, bool is_write,
+				     uint8_t *data, unsigned int size, void *priv)
 {
 	(void)port, (void)size, (void)priv;
 	if (is_write)
 		return console_putc(vcpu->vm, data[0]);
 	data[0] = PW_PORT_DEBUGCON;
-	return 0;
+	return EXIT_CONTINUE;
 }
 
 /* A 16550 that is always ready: THR prints, LSR says empty, the rest reads 0. */
-static int uart_io(struct vcpu *vcpu, uint16_t port, bool is_write, uint8_t *data,
-		   unsigned int size, void *priv)
+static enum exit_action uart_io(struct vcpu *vcpu, uint16_t port, bool is_write,
+				     uint8_t *data, unsigned int size, void *priv)
 {
 	(void)priv;
 	if (is_write)
-		return port == PW_PORT_COM1 ? console_putc(vcpu->vm, data[0]) : 0;
+		return port == PW_PORT_COM1 ? console_putc(vcpu->vm, data[0]) : EXIT_CONTINUE;
 	memset(data, 0, size);
 	if (port == PW_PORT_COM1 + 5)
 		data[0] = PW_UART_LSR_THRE | PW_UART_LSR_TEMT;
-	return 0;
+	return EXIT_CONTINUE;
 }
 
 /* isa-debug-exit: the value written is the guest's exit status. */
-static int exit_io(struct vcpu *vcpu, uint16_t port, bool is_write, uint8_t *data,
-		   unsigned int size, void *priv)
+static enum exit_action exit_io(struct vcpu *vcpu, uint16_t port, bool is_write,
+				     uint8_t *data, unsigned int size, void *priv)
 {
 	struct vm *vm = vcpu->vm;
 	uint32_t status = io_value(data, size);
@@ -54,16 +54,16 @@ static int exit_io(struct vcpu *vcpu, uint16_t port, bool is_write, uint8_t *dat
 	(void)port, (void)priv;
 	if (!is_write) {
 		memset(data, 0, size);
-		return 0;
+		return EXIT_CONTINUE;
 	}
 	vm->guest_exited = true;
 	vm->guest_status = status;
 	vm_stop(vm, status ? VMM_GUEST_FAILED : VMM_OK, "guest exited with status %u", status);
-	return -1;
+	return EXIT_STOP;
 }
 
-static int doorbell_io(struct vcpu *vcpu, uint16_t port, bool is_write, uint8_t *data,
-		       unsigned int size, void *priv)
+static enum exit_action doorbell_io(struct vcpu *vcpu, uint16_t port, bool is_write,
+				     uint8_t *data, unsigned int size, void *priv)
 {
 	uint32_t why = io_value(data, size);
 
@@ -73,15 +73,10 @@ static int doorbell_io(struct vcpu *vcpu, uint16_t port, bool is_write, uint8_t 
 		vm_stop(vcpu->vm, VMM_GUEST_ERROR,
 			"channel: bad doorbell access on cpu %u (%s, %u bytes, value %#x)", vcpu->id,
 			is_write ? "write" : "read", size, why);
-		return -1;
+		return EXIT_STOP;
 	}
 	/* The ring was drained on this exit already; WAIT_OP parks the vCPU. */
-	if (why == PW_DOORBELL_WAIT_OP) {
-		if (channel_wait_op(vcpu))
-			return -1;
-		vcpu->state = VCPU_WAIT_OP;
-	}
-	return 0;
+	return why == PW_DOORBELL_WAIT_OP ? mailbox_wait_op(vcpu) : EXIT_CONTINUE;
 }
 
 int devices_init(struct vm *vm)

@@ -79,9 +79,16 @@ int symbols_load(struct guest_image *img, void *elf, const char *path, char *err
 void symbols_free(struct guest_image *img);
 const char *symbolise(const struct guest_image *img, uint64_t addr, char *buf, size_t len);
 
+/* What an exit handler leaves the vCPU loop to do, as kvmtool's kvm_cpu__start() and Solo5's hvt loop. */
+enum exit_action {
+	EXIT_CONTINUE,		/* re-enter the guest */
+	EXIT_WAIT_OP,		/* the guest asks for its next op: park the vCPU */
+	EXIT_STOP,		/* the VM stopped; vm->status says why */
+};
+
 /* Port I/O: handlers registered per port range, as kvmtool's ioport.c. */
-typedef int (*ioport_fn)(struct vcpu *vcpu, uint16_t port, bool is_write, uint8_t *data,
-			 unsigned int size, void *priv);
+typedef enum exit_action (*ioport_fn)(struct vcpu *vcpu, uint16_t port, bool is_write,
+				      uint8_t *data, unsigned int size, void *priv);
 
 struct ioport {
 	uint16_t start, len;
@@ -90,7 +97,7 @@ struct ioport {
 };
 
 int ioport_register(struct vm *vm, uint16_t start, uint16_t len, ioport_fn fn, void *priv);
-int ioport_dispatch(struct vcpu *vcpu, struct kvm_run *run);
+enum exit_action ioport_dispatch(struct vcpu *vcpu, struct kvm_run *run);
 int devices_init(struct vm *vm);	/* debugcon, COM1, exit port, doorbell */
 
 /* One vCPU's side of the channel (channel.c). */
@@ -176,6 +183,7 @@ struct vm {
 };
 
 void vm_lock_init(struct vm *vm);
+void vm_finish(struct vm *vm);	/* record the end once: wall time, JSON summary */
 enum vmm_status vm_layout(struct vm *vm, const struct vmm_config *cfg, char *err, size_t errlen);
 int vm_set_memslots(struct vm *vm, bool present);	/* -1 with errno */
 
@@ -191,9 +199,9 @@ int fdt_build(struct vm *vm, void *buf, size_t size, char *err, size_t errlen);
 /* channel.c */
 int channel_init(struct vcpu *vcpu);
 int channel_drain(struct vcpu *vcpu);
-void channel_post_op(struct vcpu *vcpu, enum pw_op op, const uint64_t args[6]);
-int channel_wait_op(struct vcpu *vcpu);
-void channel_op_result(struct vcpu *vcpu, int64_t *result, uint64_t out[4]);
+
+/* mailbox.c: the op protocol, post -> run -> validate -> result */
+enum exit_action mailbox_wait_op(struct vcpu *vcpu);	/* a WAIT_OP doorbell */
 
 /* probe.c */
 struct kvm_cpuid2 *kvm_supported_cpuid(int kvm_fd);	/* NULL with errno set */

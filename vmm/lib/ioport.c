@@ -86,8 +86,7 @@ static void unhandled_port(struct vcpu *vcpu, const struct kvm_run *run, bool is
 		is_write ? "wrote" : "read", run->io.port, run->io.size, insn, next);
 }
 
-/* 0 to re-enter the guest, -1 when the VM stopped (vm->status says why). */
-int ioport_dispatch(struct vcpu *vcpu, struct kvm_run *run)
+enum exit_action ioport_dispatch(struct vcpu *vcpu, struct kvm_run *run)
 {
 	struct vm *vm = vcpu->vm;
 	bool is_write = run->io.direction == KVM_EXIT_IO_OUT;
@@ -97,14 +96,17 @@ int ioport_dispatch(struct vcpu *vcpu, struct kvm_run *run)
 
 	if (run->io.data_offset > vcpu->run_size || bytes > vcpu->run_size - run->io.data_offset) {
 		vm_stop(vm, VMM_INTERNAL, "KVM_EXIT_IO data outside the kvm_run page");
-		return -1;
+		return EXIT_STOP;
 	}
 	if (!p) {
 		unhandled_port(vcpu, run, is_write);
-		return -1;
+		return EXIT_STOP;
 	}
-	for (uint32_t i = 0; i < run->io.count; i++, data += run->io.size)
-		if (p->fn(vcpu, run->io.port, is_write, data, run->io.size, p->priv))
-			return -1;
-	return 0;
+	for (uint32_t i = 0; i < run->io.count; i++, data += run->io.size) {
+		enum exit_action a = p->fn(vcpu, run->io.port, is_write, data, run->io.size, p->priv);
+
+		if (a != EXIT_CONTINUE)
+			return a;
+	}
+	return EXIT_CONTINUE;
 }

@@ -229,8 +229,7 @@ static void triple_fault(struct vcpu *vcpu)
 		"%s, not the crash state:\n%s", vcpu->id, when, regs);
 }
 
-/* 0 to re-enter the guest, -1 when the VM stopped. */
-static int handle_exit(struct vcpu *vcpu)
+static enum exit_action handle_exit(struct vcpu *vcpu)
 {
 	struct vm *vm = vcpu->vm;
 	struct kvm_run *run = vcpu->run;
@@ -248,7 +247,7 @@ static int handle_exit(struct vcpu *vcpu)
 			"guest %s %u bytes at guest-physical %#llx: no RAM or device there; %s",
 			run->mmio.is_write ? "wrote" : "read", run->mmio.len,
 			(unsigned long long)run->mmio.phys_addr, regs);
-		return -1;
+		return EXIT_STOP;
 	case KVM_EXIT_HLT: {
 		struct kvm_regs r;
 
@@ -259,29 +258,29 @@ static int handle_exit(struct vcpu *vcpu)
 		/* Without an irqchip nothing can wake it, so either way it is done. */
 		vm_stop(vm, VMM_OK, "guest halted with interrupts %s, %s",
 			r.rflags & X86_EFLAGS_IF ? "on" : "off", regs);
-		return -1;
+		return EXIT_STOP;
 	}
 	case KVM_EXIT_SHUTDOWN:
 		STAT_INC(vm->stats.exits_by_kind[VMM_EXIT_SHUTDOWN]);
 		triple_fault(vcpu);
-		return -1;
+		return EXIT_STOP;
 	case KVM_EXIT_FAIL_ENTRY:
 		STAT_INC(vm->stats.exits_by_kind[VMM_EXIT_OTHER]);
 		vm_stop(vm, VMM_INTERNAL, "KVM_EXIT_FAIL_ENTRY, hardware reason %#llx",
 			(unsigned long long)run->fail_entry.hardware_entry_failure_reason);
-		return -1;
+		return EXIT_STOP;
 	case KVM_EXIT_INTERNAL_ERROR:
 		STAT_INC(vm->stats.exits_by_kind[VMM_EXIT_OTHER]);
 		vcpu_report_registers(vcpu, regs, sizeof(regs), true);
 		vm_stop(vm, VMM_GUEST_ERROR, "KVM internal error, suberror %u, on %s",
 			run->internal.suberror, regs);
-		return -1;
+		return EXIT_STOP;
 	default:
 		STAT_INC(vm->stats.exits_by_kind[VMM_EXIT_OTHER]);
 		vcpu_report_registers(vcpu, regs, sizeof(regs), false);
 		vm_stop(vm, VMM_GUEST_ERROR, "unhandled KVM exit reason %u at %s",
 			run->exit_reason, regs);
-		return -1;
+		return EXIT_STOP;
 	}
 }
 
@@ -395,8 +394,14 @@ int vcpu_run(struct vcpu *vcpu, uint64_t deadline)
 		}
 		if (ret < 0 && vm->nvcpus > 1 && halted_for_good(vcpu))
 			break;
-		if (ret >= 0 && (handle_exit(vcpu) || vcpu->state == VCPU_WAIT_OP))
-			break;
+		if (ret >= 0) {
+			enum exit_action a = handle_exit(vcpu);
+
+			if (a == EXIT_WAIT_OP)
+				vcpu->state = VCPU_WAIT_OP;
+			if (a != EXIT_CONTINUE)
+				break;
+		}
 		if (__atomic_load_n(&vm->stopped, __ATOMIC_ACQUIRE))
 			break;		/* another vCPU ended the VM */
 	}
