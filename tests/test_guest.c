@@ -77,6 +77,35 @@ Test(guest, op_on_missing_cpu_is_refused)
 	end_vm(vm);
 }
 
+/*
+ * A refused call says why in vm_message() but leaves how the VM ended
+ * alone: after the guest exits, a call for a missing cpu is refused, and
+ * the summary still gives the exit as the reason.
+ */
+Test(guest, a_refused_call_keeps_the_stop_reason)
+{
+	uint64_t args[6] = { 0 };
+	struct vm *vm;
+	char *text = NULL;
+	size_t len;
+	FILE *f;
+
+	require_kvm();
+	vm = boot_ops_guest(0);
+	cr_assert_eq(vm_op(vm, 0, PW_OP_EXIT, args, NULL, NULL), VMM_OK, "%s", vm_message(vm));
+	cr_assert(strstr(vm_message(vm), "guest exited with status 0"), "%s", vm_message(vm));
+	cr_assert_eq(vm_op(vm, 7, PW_OP_ECHO, args, NULL, NULL), VMM_BAD_INPUT);
+	cr_assert(strstr(vm_message(vm), "no cpu 7"), "%s", vm_message(vm));
+	f = open_memstream(&text, &len);
+	cr_assert_not_null(f);
+	vm_print_summary(vm, f);
+	fclose(f);
+	cr_assert(strstr(text, "guest exited with status 0"), "%s", text);
+	cr_assert_null(strstr(text, "no cpu 7"), "%s", text);
+	free(text);
+	vm_destroy(vm);
+}
+
 Test(guest, unknown_op_gets_an_error_and_the_guest_carries_on)
 {
 	uint64_t args[6] = { 1, 2 };

@@ -127,7 +127,7 @@ enum vmm_status vm_op(struct vm *vm, unsigned int cpu, enum pw_op op, const uint
 enum vmm_status vm_op_start(struct vm *vm, unsigned int cpu, enum pw_op op, const uint64_t args[6]);
 enum vmm_status vm_op_wait(struct vm *vm, unsigned int cpu, int64_t *result, uint64_t out[4]);
 
-const char *vm_message(const struct vm *vm);		/* why it stopped or failed */
+const char *vm_message(const struct vm *vm);	/* why the last call was refused, else why it stopped */
 bool vm_guest_exited(const struct vm *vm);		/* wrote to port 0xf4 */
 uint32_t vm_guest_status(const struct vm *vm);		/* what it wrote there */
 const struct vmm_stats *vm_stats(const struct vm *vm);

@@ -58,16 +58,13 @@ enum vmm_status vm_corrupt(struct vm *vm, const struct vm_paging *pg, uint64_t v
 	uint64_t *ent, e;
 	void *table;
 
-	if (!all_parked(vm)) {
-		snprintf(vm->msg, sizeof(vm->msg), "vm_corrupt: a vCPU is running");
-		return VMM_BAD_INPUT;
-	}
+	vm_api_enter(vm);
+	if (!all_parked(vm))
+		return vm_refuse(vm, "vm_corrupt: a vCPU is running");
 	ent = entry_ptr(vm, pg, va, level);
-	if (!ent) {
-		snprintf(vm->msg, sizeof(vm->msg), "vm_corrupt: no level-%u entry on the walk of %#lx",
-			 level, (unsigned long)va);
-		return VMM_BAD_INPUT;
-	}
+	if (!ent)
+		return vm_refuse(vm, "vm_corrupt: no level-%u entry on the walk of %#lx", level,
+				 (unsigned long)va);
 	e = *ent;
 	if (old)
 		*old = e;
@@ -78,12 +75,9 @@ enum vmm_status vm_corrupt(struct vm *vm, const struct vm_paging *pg, uint64_t v
 	case VM_CORRUPT_SET_RESERVED:
 		/* The first bit above MAXPHYADDR; with MAXPHYADDR 52 bits 51:M
 		 * are empty, and in a PTE under EFER.NXE nothing else is reserved. */
-		if (vm->maxphyaddr >= 52) {
-			snprintf(vm->msg, sizeof(vm->msg),
-				 "vm_corrupt: MAXPHYADDR is %u: no address bit above it is reserved",
-				 vm->maxphyaddr);
-			return VMM_BAD_INPUT;
-		}
+		if (vm->maxphyaddr >= 52)
+			return vm_refuse(vm, "vm_corrupt: MAXPHYADDR is %u: no address bit above it "
+					 "is reserved", vm->maxphyaddr);
 		e |= 1ULL << vm->maxphyaddr;
 		break;
 	case VM_CORRUPT_REDIRECT_PFN:
@@ -91,14 +85,12 @@ enum vmm_status vm_corrupt(struct vm *vm, const struct vm_paging *pg, uint64_t v
 		break;
 	case VM_CORRUPT_ZERO_TABLE:		/* the table this entry points to */
 		table = ram_ptr(&vm->ram, e & PT_ADDR_MASK, 4096);
-		if (!(e & PT_PRESENT) || level == 1 || !table) {
-			snprintf(vm->msg, sizeof(vm->msg), "vm_corrupt: no table under that entry");
-			return VMM_BAD_INPUT;
-		}
+		if (!(e & PT_PRESENT) || level == 1 || !table)
+			return vm_refuse(vm, "vm_corrupt: no table under that entry");
 		memset(table, 0, 4096);
 		return drop_shadow_pages(vm);
 	default:
-		return VMM_BAD_INPUT;
+		return vm_refuse(vm, "vm_corrupt: no corruption of kind %d", kind);
 	}
 	*ent = e;
 	return drop_shadow_pages(vm);
@@ -110,10 +102,9 @@ enum vmm_status vm_inject_page_fault(struct vm *vm, unsigned int cpu, uint64_t c
 	struct kvm_sregs sregs;
 	struct vcpu *v;
 
-	if (cpu >= vm->nvcpus || !all_parked(vm)) {
-		snprintf(vm->msg, sizeof(vm->msg), "vm_inject_page_fault: cpu %u missing or running", cpu);
-		return VMM_BAD_INPUT;
-	}
+	vm_api_enter(vm);
+	if (cpu >= vm->nvcpus || !all_parked(vm))
+		return vm_refuse(vm, "vm_inject_page_fault: cpu %u missing or running", cpu);
 	v = &vm->vcpus[cpu];
 	if (ioctl(v->fd, KVM_GET_SREGS, &sregs) || ioctl(v->fd, KVM_GET_VCPU_EVENTS, &ev))
 		return vm_stop(vm, VMM_INTERNAL, "KVM_GET_SREGS/VCPU_EVENTS: %s", strerror(errno));

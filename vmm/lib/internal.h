@@ -174,7 +174,11 @@ struct vm {
 	enum vmm_status status;
 	bool guest_exited;
 	uint32_t guest_status;
-	char msg[2048];
+	char msg[2048];			/* why it stopped: the first vm_stop() */
+
+	/* Why the last API call was refused (vm_refuse()), apart from how it ended. */
+	bool refused;
+	char refusal[256];
 
 	struct vmm_stats stats;
 	struct timespec t0;
@@ -183,6 +187,9 @@ struct vm {
 };
 
 void vm_lock_init(struct vm *vm);
+/* Refuse an API call the caller got wrong: VMM_BAD_INPUT, the VM runs on. */
+enum vmm_status vm_refuse(struct vm *vm, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void vm_api_enter(struct vm *vm);	/* an API call starts: forget the last refusal */
 void vm_finish(struct vm *vm);	/* record the end once: wall time, JSON summary */
 enum vmm_status vm_layout(struct vm *vm, const struct vmm_config *cfg, char *err, size_t errlen);
 int vm_set_memslots(struct vm *vm, bool present);	/* -1 with errno */

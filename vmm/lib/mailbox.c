@@ -116,12 +116,12 @@ static enum vmm_status run_op(struct vcpu *vcpu, enum pw_op op, const uint64_t a
 
 static enum vmm_status check_cpu(struct vm *vm, unsigned int cpu)
 {
-	if (cpu >= vm->nvcpus || vm->vcpus[cpu].async.started) {
-		/* The caller's mistake, not the guest's: the VM runs on. */
-		snprintf(vm->msg, sizeof(vm->msg), cpu >= vm->nvcpus ? "vm_op: no cpu %u" :
-			 "vm_op: cpu %u is busy with an op started before", cpu);
-		return VMM_BAD_INPUT;
-	}
+	vm_api_enter(vm);
+	/* The caller's mistake, not the guest's: the VM runs on. */
+	if (cpu >= vm->nvcpus)
+		return vm_refuse(vm, "vm_op: no cpu %u", cpu);
+	if (vm->vcpus[cpu].async.started)
+		return vm_refuse(vm, "vm_op: cpu %u is busy with an op started before", cpu);
 	return vm->booted ? VMM_OK : vm_boot(vm);
 }
 
@@ -163,10 +163,9 @@ enum vmm_status vm_op_wait(struct vm *vm, unsigned int cpu, int64_t *result, uin
 {
 	struct vcpu_op *a;
 
-	if (cpu >= vm->nvcpus || !vm->vcpus[cpu].async.started) {
-		snprintf(vm->msg, sizeof(vm->msg), "vm_op_wait: no op started on cpu %u", cpu);
-		return VMM_BAD_INPUT;
-	}
+	vm_api_enter(vm);
+	if (cpu >= vm->nvcpus || !vm->vcpus[cpu].async.started)
+		return vm_refuse(vm, "vm_op_wait: no op started on cpu %u", cpu);
 	a = &vm->vcpus[cpu].async;
 	pthread_join(a->thread, NULL);
 	a->started = false;

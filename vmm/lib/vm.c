@@ -58,6 +58,26 @@ enum vmm_status vm_stop(struct vm *vm, enum vmm_status status, const char *fmt, 
 	return status;
 }
 
+enum vmm_status vm_refuse(struct vm *vm, const char *fmt, ...)
+{
+	va_list ap;
+
+	pthread_mutex_lock(&vm->lock);
+	va_start(ap, fmt);
+	vsnprintf(vm->refusal, sizeof(vm->refusal), fmt, ap);
+	va_end(ap);
+	vm->refused = true;
+	pthread_mutex_unlock(&vm->lock);
+	return VMM_BAD_INPUT;
+}
+
+void vm_api_enter(struct vm *vm)
+{
+	pthread_mutex_lock(&vm->lock);
+	vm->refused = false;
+	pthread_mutex_unlock(&vm->lock);
+}
+
 static uint64_t elapsed_ns(const struct timespec *t0)
 {
 	struct timespec t;
@@ -342,7 +362,7 @@ void vm_finish(struct vm *vm)
 
 const char *vm_message(const struct vm *vm)
 {
-	return vm->msg;
+	return vm->refused ? vm->refusal : vm->msg;
 }
 
 bool vm_guest_exited(const struct vm *vm)
