@@ -16,8 +16,10 @@ SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-om
 endif
 
 CC ?= gcc
+PW_VERSION := 0.1.0
+PREFIX ?= /usr/local
 HOST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -MMD -MP \
-	-Ishared -Ivmm/include $(SANFLAGS)
+	-Ishared -Ivmm/include -DPW_VERSION='"$(PW_VERSION)"' $(SANFLAGS)
 HOST_LDFLAGS := $(SANFLAGS)
 HOST_LIBS := -lelf -lfdt
 
@@ -54,7 +56,7 @@ FUZZ_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -D_GNU_SOURCE -MMD -MP \
 FUZZ_LIBVMM_OBJS := $(LIBVMM_SRCS:%.c=$(FUZZ)/obj/%.o)
 FUZZERS := $(FUZZ)/fuzz_elf $(FUZZ)/fuzz_channel $(FUZZ)/fuzz_options
 
-.PHONY: all deps run test test-nested fuzz bench campaign clean
+.PHONY: all deps run test test-nested fuzz bench campaign install check-install clean
 all: $(O)/vmm $(O)/guest.elf $(O)/guest-debug-spinlock.elf
 
 deps:
@@ -125,6 +127,52 @@ $(O)/obj/scripts/%.o: scripts/%.c
 	$(Q)mkdir -p $(@D)
 	@$(ECHO) "  CC      $@"
 	$(Q)$(CC) $(HOST_CFLAGS) -c $< -o $@
+
+# README, "Install": vmm, its man page, the guest ELFs, libvmm (static and
+# shared) with its headers and pkg-config file.  DESTDIR stages it.
+LIBDIR := $(PREFIX)/lib
+INCLUDEDIR := $(PREFIX)/include
+install: all $(O)/libvmm.so $(O)/vmm.1 $(O)/libvmm.pc
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(LIBDIR)/pkgconfig \
+		$(DESTDIR)$(INCLUDEDIR)/libvmm $(DESTDIR)$(INCLUDEDIR)/pagewalk \
+		$(DESTDIR)$(PREFIX)/share/pagewalk $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 755 $(O)/vmm $(DESTDIR)$(PREFIX)/bin/vmm
+	install -m 644 $(O)/vmm.1 $(DESTDIR)$(PREFIX)/share/man/man1/vmm.1
+	install -m 644 $(O)/guest.elf $(O)/guest-debug-spinlock.elf $(DESTDIR)$(PREFIX)/share/pagewalk/
+	install -m 644 $(O)/libvmm.a $(DESTDIR)$(LIBDIR)/libvmm.a
+	install -m 755 $(O)/libvmm.so $(DESTDIR)$(LIBDIR)/libvmm.so.0
+	ln -sf libvmm.so.0 $(DESTDIR)$(LIBDIR)/libvmm.so
+	install -m 644 vmm/include/libvmm.h vmm/include/x86.h $(DESTDIR)$(INCLUDEDIR)/libvmm/
+	install -m 644 shared/pagewalk/channel.h shared/pagewalk/layout.h $(DESTDIR)$(INCLUDEDIR)/pagewalk/
+	install -m 644 $(O)/libvmm.pc $(DESTDIR)$(LIBDIR)/pkgconfig/libvmm.pc
+
+# Installs into a scratch DESTDIR and builds README's libvmm example against it.
+check-install:
+	scripts/check-install.sh $(O)
+
+# From the same usage text as --help, so the two cannot disagree.
+$(O)/vmm.1: $(O)/vmm
+	@scripts/install-deps.sh man
+	@$(ECHO) "  MAN     $@"
+	$(Q)help2man --no-info --name='run a guest ELF on KVM and report what its page tables do' \
+		--section=1 --output=$@ $(O)/vmm
+
+$(O)/libvmm.pc: Makefile
+	@$(ECHO) "  GEN     $@"
+	$(Q)printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$(LIBDIR)' 'includedir=$(INCLUDEDIR)' '' \
+		'Name: libvmm' 'Description: pagewalk: boot an x86-64 guest on KVM, drive it, walk its page tables' \
+		'Version: $(PW_VERSION)' 'Libs: -L$${libdir} -lvmm' 'Libs.private: -lelf -lfdt -lpthread' \
+		'Cflags: -I$${includedir}/libvmm -I$${includedir}' > $@
+
+# The shared library's objects, position-independent.
+$(O)/obj-pic/vmm/%.o: vmm/%.c
+	$(Q)mkdir -p $(@D)
+	@$(ECHO) "  CC      $@"
+	$(Q)$(CC) $(HOST_CFLAGS) -fPIC -c $< -o $@
+
+$(O)/libvmm.so: $(LIBVMM_SRCS:%.c=$(O)/obj-pic/%.o)
+	@$(ECHO) "  LD      $@"
+	$(Q)$(CC) $(HOST_LDFLAGS) -shared -Wl,-soname,libvmm.so.0 -o $@ $^ $(HOST_LIBS) -lpthread
 
 clean:
 	rm -rf build
@@ -204,6 +252,7 @@ $(FUZZ)/ring_seed: $(FUZZ)/obj/tests/fuzz/ring_seed.o $(FUZZ_LIBVMM_OBJS)
 
 # Flags live here: objects follow them.
 $(LIBVMM_OBJS) $(O)/obj/vmm/main.o $(O)/obj/vmm/options.o $(GUEST_OBJS) $(GUEST_DBG_OBJS) $(TEST_OBJS): Makefile
+$(LIBVMM_SRCS:%.c=$(O)/obj-pic/%.o): Makefile
 $(FUZZ)/obj/vmm/lib/%.o $(FUZZ)/obj/tests/fuzz/%.o: Makefile
 $(FUZZ)/obj/vmm/options.o: Makefile
 

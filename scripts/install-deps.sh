@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install the Debian packages pagewalk builds and tests with, if any are
 # missing; with "fuzz", also clang and its libFuzzer runtime for `make fuzz`;
-# with "nested", QEMU and cpio for `make test-nested`.
+# with "nested", QEMU and cpio for `make test-nested`; with "man", help2man
+# for the man page `make install` installs.
 # As root it runs apt-get; otherwise it says what to install.
 set -euo pipefail
 
@@ -9,6 +10,7 @@ packages=(gcc make libc6-dev libelf-dev libfdt-dev libcriterion-dev pkg-config)
 case "${1:-}" in
 fuzz) packages+=(clang libclang-rt-dev) ;;
 nested) packages+=(qemu-system-x86 cpio) ;;
+man) packages+=(help2man) ;;
 esac
 
 missing=()

@@ -64,6 +64,9 @@ int main(int argc, char **argv)
 	case OPT_HELP:
 		usage(stdout);
 		return write_failed(stdout, "stdout") ? VMM_INTERNAL : 0;
+	case OPT_VERSION:
+		printf("vmm (pagewalk) %s\n", PW_VERSION);
+		return write_failed(stdout, "stdout") ? VMM_INTERNAL : 0;
 	case OPT_BAD:
 		if (!err[0])
 			usage(stderr);

@@ -44,6 +44,7 @@ void usage(FILE *f)
 		"  --ptdump          when the guest stops, print the page tables under cpu 0's\n"
 		"                    CR3 as Linux's /sys/kernel/debug/page_tables does\n"
 		"  -h, --help        this text\n"
+		"  --version         the version of pagewalk this vmm is\n"
 		"\n"
 		"exit status:\n"
 		"  0  guest wrote 0 to port 0xf4, or halted\n"
@@ -114,6 +115,7 @@ enum opt_result parse_options(int argc, char **argv, struct options *o, char *er
 		{ "json", required_argument, NULL, 'j' },
 		{ "ptdump", no_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ 0 }
 	};
 	double secs;
@@ -183,6 +185,8 @@ enum opt_result parse_options(int argc, char **argv, struct options *o, char *er
 			break;
 		case 'h':
 			return OPT_HELP;
+		case 'V':
+			return OPT_VERSION;
 		default:
 			return OPT_BAD;	/* getopt_long() said why */
 		}

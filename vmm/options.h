@@ -13,6 +13,7 @@ struct options {
 enum opt_result {
 	OPT_RUN,	/* boot cfg.guest */
 	OPT_HELP,	/* -h: print usage() on stdout */
+	OPT_VERSION,	/* --version: print PW_VERSION on stdout */
 	OPT_BAD,	/* the reason in err, or err empty: print usage() on stderr */
 };
 
