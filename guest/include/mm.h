@@ -269,7 +269,9 @@ void unmap_vmas(struct mmu_gather *tlb, struct vm_area_struct *vma, unsigned lon
 		unsigned long end);
 void free_pgtables(struct mmu_gather *tlb, struct vm_area_struct *vma, unsigned long floor,
 		   unsigned long ceiling);
-void change_protection(struct vm_area_struct *vma, unsigned long start, unsigned long end);
+#define MM_CP_TRY_CHANGE_WRITABLE	0x1UL	/* change_protection(): upgrade where the fault would */
+void change_protection(struct vm_area_struct *vma, unsigned long start, unsigned long end,
+		       unsigned long cp_flags);
 int copy_page_range(struct vm_area_struct *dst_vma, struct vm_area_struct *src_vma);
 
 /* mm/mmap.c */

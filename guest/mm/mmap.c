@@ -248,7 +248,9 @@ static long __do_mprotect(struct mm_struct *mm, unsigned long start, unsigned lo
 		/* mprotect_fixup() */
 		vma->vm_flags = (vma->vm_flags & ~(VM_READ | VM_WRITE | VM_EXEC)) | prot;
 		vma->vm_page_prot = vm_get_page_prot(vma->vm_flags);
-		change_protection(vma, vma->vm_start, vma->vm_end);
+		/* vma_wants_manual_pte_write_upgrade(): private, so VM_WRITE alone */
+		change_protection(vma, vma->vm_start, vma->vm_end,
+				  vma->vm_flags & VM_WRITE ? MM_CP_TRY_CHANGE_WRITABLE : 0);
 		if (vma == last)
 			break;
 	}
