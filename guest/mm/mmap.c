@@ -99,14 +99,23 @@ static bool range_ok(unsigned long addr, unsigned long len)
 	return !(addr & ~PAGE_MASK) && len && len <= TASK_SIZE_MAX && addr <= TASK_SIZE_MAX - len;
 }
 
-/* do_mmap(MAP_FIXED_NOREPLACE | MAP_PRIVATE | MAP_ANONYMOUS). */
+/*
+ * do_mmap(MAP_FIXED_NOREPLACE | MAP_PRIVATE | MAP_ANONYMOUS), with
+ * __get_unmapped_area()'s checks for a fixed address: a range that does
+ * not fit below TASK_SIZE is -ENOMEM, and only then is a misaligned
+ * address -EINVAL.
+ */
 long do_mmap(struct mm_struct *mm, unsigned long addr, unsigned long len, unsigned long prot)
 {
 	struct vm_area_struct *vma;
 	long ret;
 
+	if (!len || (prot & ~(unsigned long)(PW_PROT_READ | PW_PROT_WRITE | PW_PROT_EXEC)))
+		return -PW_EINVAL;
 	len = (len + PAGE_SIZE - 1) & PAGE_MASK;
-	if (!range_ok(addr, len) || (prot & ~(unsigned long)(PW_PROT_READ | PW_PROT_WRITE | PW_PROT_EXEC)))
+	if (!len || len > TASK_SIZE_MAX || addr > TASK_SIZE_MAX - len)	/* !len: it wrapped */
+		return -PW_ENOMEM;
+	if (addr & ~PAGE_MASK)
 		return -PW_EINVAL;
 	write_lock(&mm->mmap_lock);
 	vma = find_vma(mm, addr);
