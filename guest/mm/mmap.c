@@ -228,42 +228,65 @@ long do_munmap(struct mm_struct *mm, unsigned long start, unsigned long len)
 	return ret;
 }
 
-/* do_mprotect_pkey(): every page of the range must be mapped (else -ENOMEM). */
+/* mprotect_fixup(): split [start, end) off *pvma, then give it the new protection. */
+static int mprotect_fixup(struct vm_area_struct **pvma, unsigned long start, unsigned long end,
+			  unsigned long prot)
+{
+	struct vm_area_struct *vma = *pvma;
+	int err;
+
+	if (start != vma->vm_start) {
+		err = split_vma(vma, start);
+		if (err)
+			return err;
+		vma = vma->vm_next;
+	}
+	if (end != vma->vm_end) {
+		err = split_vma(vma, end);
+		if (err)
+			return err;
+	}
+	vma->vm_flags = (vma->vm_flags & ~(VM_READ | VM_WRITE | VM_EXEC)) | prot;
+	vma->vm_page_prot = vm_get_page_prot(vma->vm_flags);
+	/* vma_wants_manual_pte_write_upgrade(): private, so VM_WRITE alone */
+	change_protection(vma, vma->vm_start, vma->vm_end,
+			  vma->vm_flags & VM_WRITE ? MM_CP_TRY_CHANGE_WRITABLE : 0);
+	*pvma = vma;
+	return 0;
+}
+
+/*
+ * do_mprotect_pkey(): VMA by VMA from the one holding start; a hole stops
+ * it with -ENOMEM after the VMAs before it have changed, as in Linux.
+ * Where Linux's VM_MAY* check would stop it with -EACCES, the guest stops
+ * at the trampoline (VM_SPECIAL) with -EINVAL.
+ */
 static long __do_mprotect(struct mm_struct *mm, unsigned long start, unsigned long len,
 			  unsigned long prot)
 {
-	struct vm_area_struct *vma, *last;
-	unsigned long end, expect = start;
+	struct vm_area_struct *vma;
+	unsigned long end, tmp;
 	long err;
 
 	len = (len + PAGE_SIZE - 1) & PAGE_MASK;
 	if (!range_ok(start, len) || (prot & ~(unsigned long)(PW_PROT_READ | PW_PROT_WRITE | PW_PROT_EXEC)))
 		return -PW_EINVAL;
 	end = start + len;
-	for (vma = find_vma(mm, start); vma && vma->vm_start < end; vma = vma->vm_next) {
-		if (vma->vm_start > expect)	/* a hole */
+	vma = find_vma(mm, start);
+	if (!vma || vma->vm_start > start)
+		return -PW_ENOMEM;
+	for (tmp = vma->vm_start; vma && vma->vm_start < end; vma = vma->vm_next) {
+		if (vma->vm_start != tmp)
 			return -PW_ENOMEM;
 		if (vma->vm_flags & VM_SPECIAL)
 			return -PW_EINVAL;
-		expect = vma->vm_end;
+		err = mprotect_fixup(&vma, vma->vm_start > start ? vma->vm_start : start,
+				     vma->vm_end < end ? vma->vm_end : end, prot);
+		if (err)
+			return err;
+		tmp = vma->vm_end;
 	}
-	if (expect < end)
-		return -PW_ENOMEM;
-
-	vma = isolate_range(mm, start, end, &last, &err);
-	if (!vma)
-		return err;
-	for (;; vma = vma->vm_next) {
-		/* mprotect_fixup() */
-		vma->vm_flags = (vma->vm_flags & ~(VM_READ | VM_WRITE | VM_EXEC)) | prot;
-		vma->vm_page_prot = vm_get_page_prot(vma->vm_flags);
-		/* vma_wants_manual_pte_write_upgrade(): private, so VM_WRITE alone */
-		change_protection(vma, vma->vm_start, vma->vm_end,
-				  vma->vm_flags & VM_WRITE ? MM_CP_TRY_CHANGE_WRITABLE : 0);
-		if (vma == last)
-			break;
-	}
-	return 0;
+	return tmp < end ? -PW_ENOMEM : 0;
 }
 
 long do_mprotect(struct mm_struct *mm, unsigned long start, unsigned long len, unsigned long prot)
