@@ -256,7 +256,9 @@ struct mmu_gather {
 
 void tlb_gather_mmu(struct mmu_gather *tlb, struct mm_struct *mm);
 void tlb_flush_range(struct mmu_gather *tlb, unsigned long start, unsigned long end);
-void tlb_remove_page(struct mmu_gather *tlb, struct page *page);
+bool __tlb_remove_page(struct mmu_gather *tlb, struct page *page);
+void tlb_flush_mmu_tlbonly(struct mmu_gather *tlb);
+void tlb_flush_mmu(struct mmu_gather *tlb);
 void tlb_remove_table(struct mmu_gather *tlb, void *table, enum pt_level level, unsigned long addr);
 void tlb_finish_mmu(struct mmu_gather *tlb);
 

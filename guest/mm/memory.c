@@ -415,13 +415,21 @@ pmd_t *walk_to_pmd(struct mm_struct *mm, unsigned long address)
 	return pud ? pmd_alloc(mm, pud, address) : NULL;
 }
 
-/* zap_pte_range() and up: clear the PTEs, give the pages to the mmu_gather. */
+/*
+ * zap_pte_range() and up: clear the PTEs, give the pages to the mmu_gather.
+ * A full batch is force_flush: the TLB flush under the PTE lock, the pages
+ * freed after it is dropped, then the rest of the range.
+ */
 static void zap_pte_range(struct mmu_gather *tlb, struct mm_struct *mm, pmd_t *pmd,
 			  unsigned long addr, unsigned long end)
 {
+	bool force_flush;
 	spinlock_t *ptl;
-	pte_t *pte = pte_offset_map_lock(mm, pmd, addr, &ptl);
+	pte_t *pte;
 
+again:
+	force_flush = false;
+	pte = pte_offset_map_lock(mm, pmd, addr, &ptl);
 	for (; addr != end; pte++, addr += PAGE_SIZE) {
 		pte_t ptent = ptep_get(pte);
 
@@ -432,9 +440,19 @@ static void zap_pte_range(struct mmu_gather *tlb, struct mm_struct *mm, pmd_t *p
 		if (pte_special(ptent))
 			continue;	/* zero page, trampoline: no refcount (vm_normal_page() == NULL) */
 		mm_add(mm->nr_anon, -1);
-		tlb_remove_page(tlb, pfn_to_page(pte_pfn(ptent)));
+		if (__tlb_remove_page(tlb, pfn_to_page(pte_pfn(ptent)))) {
+			force_flush = true;
+			addr += PAGE_SIZE;
+			break;
+		}
 	}
+	if (force_flush)
+		tlb_flush_mmu_tlbonly(tlb);
 	spin_unlock(ptl);
+	if (force_flush)
+		tlb_flush_mmu(tlb);
+	if (addr != end)
+		goto again;
 }
 
 static void zap_pmd_range(struct mmu_gather *tlb, struct mm_struct *mm, pud_t *pud,
