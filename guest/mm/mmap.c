@@ -348,21 +348,28 @@ void mmput(struct mm_struct *mm)
 		return;
 	if (current_mm == mm)
 		switch_mm(&init_mm);
-	/* exit_mmap() takes the lock for writing, as current Linux does. */
-	write_lock(&mm->mmap_lock);
+	/*
+	 * exit_mmap() as current Linux (6.x): unmap_vmas() under
+	 * mmap_read_lock, then free_pgtables() and the VMAs under
+	 * mmap_write_lock.  No one else can take it here (the last user is
+	 * gone), so no test can tell the difference.
+	 */
+	read_lock(&mm->mmap_lock);
 	vma = mm->mmap;
 	tlb_gather_mmu(&tlb, mm);
 	unmap_vmas(&tlb, vma, 0, ~0UL);
+	read_unlock(&mm->mmap_lock);
+	write_lock(&mm->mmap_lock);
 	free_pgtables(&tlb, vma, FIRST_USER_ADDRESS, USER_PGTABLES_CEILING);
 	tlb_finish_mmu(&tlb);
 	mm->mmap = NULL;
-	write_unlock(&mm->mmap_lock);
 	while (vma) {
 		struct vm_area_struct *n = vma->vm_next;
 
 		kmem_cache_free(&vma_cachep, vma);
 		vma = n;
 	}
+	write_unlock(&mm->mmap_lock);
 	/* check_mm() */
 	if (mm->pgtables_bytes || mm->nr_anon)
 		printk("BUG: mm %u freed with pgtables_bytes %ld, %lu anon pages\n", mm->id,
