@@ -651,7 +651,9 @@ void free_pgtables(struct mmu_gather *tlb, struct vm_area_struct *vma, unsigned 
  * can_change_pte_writable() for private mappings: only an exclusive
  * anonymous page, which the write fault would reuse anyway.  Without
  * PageAnonExclusive the guest asks what do_wp_page() asks, a refcount of
- * 1; the zero page and the trampoline are special (vm_normal_page() NULL).
+ * 1; so a page whose copy-on-write partner has already copied counts as
+ * exclusive here, where Linux waits for its next write fault to mark it.
+ * The zero page and the trampoline are special (vm_normal_page() NULL).
  */
 static bool can_change_pte_writable(pte_t pte)
 {
