@@ -318,3 +318,67 @@ Test(kernel, fork_copy_on_write)
 	cr_assert_eq(mem1[0], mem0[0], "every page back: %lu free, %lu before", mem1[0], mem0[0]);
 	end_vm(vm);
 }
+
+/* The user PTE at addr under mm's pgd, as the host's walker reads it from guest RAM. */
+static struct vm_walk walk_user(struct vm *vm, uint64_t mm, uint64_t addr)
+{
+	struct vm_paging pg;
+	struct vm_walk w;
+
+	cr_assert_eq(vm_cpu_paging(vm, 0, &pg), VMM_OK);
+	pg.cr3 = pgd_of(vm, mm);
+	cr_assert_eq(vm_walk(vm, &pg, addr, &w), VMM_OK);
+	cr_assert(w.present && w.level == 1, "%#lx mapped", (unsigned long)addr);
+	return w;
+}
+
+/*
+ * mprotect(PROT_READ) then mprotect(PROT_READ|PROT_WRITE): Linux's
+ * mprotect_fixup() passes MM_CP_TRY_CHANGE_WRITABLE for a private VM_WRITE
+ * VMA (vma_wants_manual_pte_write_upgrade()), and change_pte_range() makes
+ * a PTE writable at once where can_change_pte_writable() holds: an
+ * anonymous page exclusive to this mm.  So the page written after fork
+ * (b) is writable right after the mprotect and its next write takes no
+ * fault; the page still shared copy-on-write with the child (a) and the
+ * zero page (z) stay read-only, and their next write faults (P|W|U).
+ */
+Test(kernel, mprotect_rw_makes_exclusive_anon_ptes_writable)
+{
+	const uint64_t a = 256 * MB, b = a + 4096, z = a + 2 * 4096;
+	const struct pw_event *m[4], *f[4];
+	struct vm *vm;
+	uint64_t p, c, mm;
+	size_t from;
+
+	require_kvm();
+	vm = boot_ops_guest(0);
+	p = new_task(vm);
+	warm_up(vm, p);
+	map(vm, p, a, 3 * 4096, RW);
+	vm_events(vm, &from);
+	cr_assert_eq(touch(vm, p, a, PW_ACCESS_WRITE, true, 0x11, NULL), 0);
+	cr_assert_eq(events_since(vm, from, PW_EV_MAP, m, 4), 1);
+	mm = m[0]->args[0];
+	c = op(vm, PW_OP_FORK, p, 0, 0, 0, 0, NULL);
+	cr_assert_gt(c, 0);
+	cr_assert_eq(touch(vm, p, b, PW_ACCESS_WRITE, true, 0x22, NULL), 0);
+	cr_assert_eq(touch(vm, p, z, PW_ACCESS_READ, true, 0, NULL), 0);
+
+	cr_assert_eq(op(vm, PW_OP_MPROTECT, p, a, 3 * 4096, PW_PROT_READ, 0, NULL), 0);
+	cr_assert(!walk_user(vm, mm, b).writable, "PROT_READ write-protects every PTE");
+	cr_assert_eq(op(vm, PW_OP_MPROTECT, p, a, 3 * 4096, RW, 0, NULL), 0);
+	cr_assert(walk_user(vm, mm, b).writable, "exclusive anonymous page: writable at once");
+	cr_assert(!walk_user(vm, mm, a).writable, "shared copy-on-write with the child");
+	cr_assert(!walk_user(vm, mm, z).writable, "the zero page");
+
+	vm_events(vm, &from);
+	cr_assert_eq(touch(vm, p, b, PW_ACCESS_WRITE, true, 0x33, NULL), 0);
+	cr_assert_eq(events_since(vm, from, PW_EV_FAULT, f, 4), 0, "no fault for b");
+	cr_assert_eq(touch(vm, p, a, PW_ACCESS_WRITE, true, 0x44, NULL), 0);
+	cr_assert_eq(events_since(vm, from, PW_EV_FAULT, f, 4), 1, "a takes its COW fault");
+	cr_assert_eq(f[0]->args[1], 0x7);
+	cr_assert_eq(touch(vm, p, z, PW_ACCESS_WRITE, true, 0x55, NULL), 0);
+	cr_assert_eq(events_since(vm, from, PW_EV_FAULT, f, 4), 2, "z takes its fault");
+	cr_assert_eq(f[1]->args[1], 0x7);
+	end_vm(vm);
+}

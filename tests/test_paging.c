@@ -424,3 +424,67 @@ Test(paging, prot_none_and_back_keeps_the_page)
 	expect_segv(vm, t, a, PW_ACCESS_READ, 0x4, PW_FAULT_SEGV_ACCERR);
 	end_vm(vm);
 }
+
+/*
+ * mmap(MAP_FIXED_NOREPLACE) outside the user address space: Linux's
+ * do_mmap() returns -EINVAL for a zero length and -ENOMEM when
+ * PAGE_ALIGN(len) wraps; __get_unmapped_area() (mm/mmap.c) then returns
+ * -ENOMEM if len > TASK_SIZE or addr > TASK_SIZE - len, and only after
+ * that -EINVAL for an address that is not page-aligned.  TASK_SIZE is
+ * 2^47 - 4 KiB with 4-level paging; the page below the trampoline is the
+ * last free one.
+ */
+Test(paging, mmap_past_task_size_is_enomem)
+{
+	const uint64_t task_size = (1ULL << 47) - 4096, last = PW_USER_TRAMPOLINE - 4096;
+	struct vm *vm;
+	uint64_t t;
+
+	require_kvm();
+	vm = boot_ops_guest(0);
+	t = new_task(vm);
+	cr_assert_eq(op(vm, PW_OP_MMAP, t, task_size, 4096, RW, 0, NULL), -PW_ENOMEM);
+	cr_assert_eq(op(vm, PW_OP_MMAP, t, task_size - 4096, 2 * 4096, RW, 0, NULL), -PW_ENOMEM,
+		     "runs past TASK_SIZE");
+	cr_assert_eq(op(vm, PW_OP_MMAP, t, task_size + 1, 4096, RW, 0, NULL), -PW_ENOMEM,
+		     "the range is checked before the alignment");
+	cr_assert_eq(op(vm, PW_OP_MMAP, t, 0, task_size + 4096, RW, 0, NULL), -PW_ENOMEM,
+		     "len > TASK_SIZE");
+	cr_assert_eq(op(vm, PW_OP_MMAP, t, 0, ~0ULL, RW, 0, NULL), -PW_ENOMEM, "PAGE_ALIGN wraps");
+	cr_assert_eq(op(vm, PW_OP_MMAP, t, 256 * MB + 1, 4096, RW, 0, NULL), -PW_EINVAL);
+	cr_assert_eq(op(vm, PW_OP_MMAP, t, 256 * MB, 0, RW, 0, NULL), -PW_EINVAL);
+	cr_assert_eq(op(vm, PW_OP_MMAP, t, last, 4096, RW, 0, NULL), (int64_t)last, "it fits");
+	end_vm(vm);
+}
+
+/*
+ * mprotect() over a hole: Linux's do_mprotect_pkey() walks the VMAs from
+ * the one holding start and calls mprotect_fixup() on each, so those
+ * before the hole already have the new protection when it meets the hole
+ * (vma->vm_start != tmp) and returns -ENOMEM.  A range that starts in a
+ * hole changes nothing.  VMAs: A = [a, a + 8 KiB), hole, B = [a + 12 KiB,
+ * a + 16 KiB).
+ */
+Test(paging, mprotect_over_a_hole_changes_the_vmas_before_it)
+{
+	const uint64_t a = 256 * MB, b = a + 3 * 4096;
+	uint64_t t;
+	struct vm *vm;
+
+	require_kvm();
+	vm = boot_ops_guest(0);
+	t = new_task(vm);
+	map(vm, t, a, 2 * 4096, RW);
+	map(vm, t, b, 4096, RW);
+	cr_assert_eq(op(vm, PW_OP_MPROTECT, t, a + 2 * 4096, 2 * 4096, PW_PROT_READ, 0, NULL),
+		     -PW_ENOMEM, "starts in the hole");
+	cr_assert_eq(touch(vm, t, b, PW_ACCESS_WRITE, true, 1, NULL), 0, "B unchanged");
+	cr_assert_eq(op(vm, PW_OP_MPROTECT, t, a + 4096, 3 * 4096, PW_PROT_READ, 0, NULL),
+		     -PW_ENOMEM, "runs into the hole");
+	cr_assert_eq(touch(vm, t, a, PW_ACCESS_WRITE, true, 2, NULL), 0, "split off, unchanged");
+	cr_assert_eq(touch(vm, t, b, PW_ACCESS_WRITE, true, 3, NULL), 0, "after the hole: unchanged");
+	/* Before the hole: read-only now; a write to its zero-page PTE is P|W|U, SEGV_ACCERR. */
+	cr_assert_eq(touch(vm, t, a + 4096, PW_ACCESS_READ, true, 0, NULL), 0);
+	expect_segv(vm, t, a + 4096, PW_ACCESS_WRITE, 0x7, PW_FAULT_SEGV_ACCERR);
+	end_vm(vm);
+}

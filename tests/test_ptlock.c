@@ -119,3 +119,39 @@ Test(ptlock, debug_spinlock_below_the_threshold_needs_no_cache)
 	cr_assert_eq(pi.objects, 0);
 	end_vm(vm);
 }
+
+/* PTE-lock acquisitions by munmap(addr, npages pages), all written first. */
+static uint64_t pte_locks_to_unmap(struct vm *vm, uint64_t t, uint64_t addr, uint64_t npages)
+{
+	int64_t before;
+
+	cr_assert_eq(touch(vm, t, addr, PW_ACCESS_WRITE_PAGES, true, npages, NULL), 0);
+	before = op(vm, PW_OP_LOCK_STATS, PW_PTL_PTE, 0, 0, 0, 0, NULL);
+	unmap(vm, t, addr, npages * 4096);
+	return op(vm, PW_OP_LOCK_STATS, PW_PTL_PTE, 0, 0, 0, 0, NULL) - before;
+}
+
+/*
+ * A full mmu_gather in zap_pte_range() is Linux's force_flush
+ * (mm/memory.c, mm/mmu_gather.c): the TLB flush under the PTE lock
+ * (tlb_flush_mmu_tlbonly()), the pages freed by tlb_flush_mmu() after the
+ * lock is dropped, then `goto again` takes the lock anew for the rest.
+ * The guest's batch holds 64 (struct mmu_gather, guest/include/mm.h):
+ * unmapping 64 written pages of one PTE table fills it with the last page
+ * (one acquisition), 65 pages need a second.  That the free itself comes
+ * after the unlock is not visible from here; the second acquisition is
+ * what the unlock-and-retry shows.
+ */
+Test(ptlock, a_full_gather_drops_the_pte_lock_before_freeing)
+{
+	uint64_t t;
+	struct vm *vm;
+
+	require_kvm();
+	vm = boot_ops_guest_with(GUEST_ELF, NULL, 1, 1);
+	t = new_task(vm);
+	map(vm, t, 256 * MB, 4 * MB, RW);
+	cr_assert_eq(pte_locks_to_unmap(vm, t, 256 * MB, 64), 1);
+	cr_assert_eq(pte_locks_to_unmap(vm, t, 258 * MB, 65), 2);
+	end_vm(vm);
+}

@@ -256,7 +256,9 @@ struct mmu_gather {
 
 void tlb_gather_mmu(struct mmu_gather *tlb, struct mm_struct *mm);
 void tlb_flush_range(struct mmu_gather *tlb, unsigned long start, unsigned long end);
-void tlb_remove_page(struct mmu_gather *tlb, struct page *page);
+bool __tlb_remove_page(struct mmu_gather *tlb, struct page *page);
+void tlb_flush_mmu_tlbonly(struct mmu_gather *tlb);
+void tlb_flush_mmu(struct mmu_gather *tlb);
 void tlb_remove_table(struct mmu_gather *tlb, void *table, enum pt_level level, unsigned long addr);
 void tlb_finish_mmu(struct mmu_gather *tlb);
 
@@ -269,7 +271,9 @@ void unmap_vmas(struct mmu_gather *tlb, struct vm_area_struct *vma, unsigned lon
 		unsigned long end);
 void free_pgtables(struct mmu_gather *tlb, struct vm_area_struct *vma, unsigned long floor,
 		   unsigned long ceiling);
-void change_protection(struct vm_area_struct *vma, unsigned long start, unsigned long end);
+#define MM_CP_TRY_CHANGE_WRITABLE	0x1UL	/* change_protection(): upgrade where the fault would */
+void change_protection(struct vm_area_struct *vma, unsigned long start, unsigned long end,
+		       unsigned long cp_flags);
 int copy_page_range(struct vm_area_struct *dst_vma, struct vm_area_struct *src_vma);
 
 /* mm/mmap.c */

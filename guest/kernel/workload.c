@@ -8,6 +8,20 @@
 #define MB (1UL << 20)
 
 /*
+ * What an allocation failure (fault injection) does to the workload: as a
+ * Linux process whose fork() fails, or which the OOM killer ends, it is an
+ * error reported on the console that the kernel survives, not a panic.
+ * True if err is one.
+ */
+static bool failed(long err, const char *what)
+{
+	if (err >= 0)
+		return false;
+	printk("workload: %s: %ld\n", what, err);
+	return true;
+}
+
+/*
  * A small process: 4 MiB at 4 MiB, written and read from ring 3.  The
  * trampoline fault installs a PUD, PMD and PTE table under pgd entry 255;
  * the first write at 4 MiB the same under entry 0; the write at 6 MiB a
@@ -30,15 +44,16 @@ static void demand_paging(void)
 	struct mm_struct *mm;
 	long id = task_create();
 
-	if (id < 0)
-		panic("task_create: %ld", id);
+	if (failed(id, "task_create"))
+		return;
 	t = find_task(id);
 	mm = t->mm;
-	if (do_mmap(mm, 4 * MB, 4 * MB, PW_PROT_READ | PW_PROT_WRITE) < 0)
-		panic("mmap failed");
+	if (failed(do_mmap(mm, 4 * MB, 4 * MB, PW_PROT_READ | PW_PROT_WRITE), "mmap"))
+		goto out;
 	for (unsigned int i = 0; i < ARRAY_SIZE(touches); i++)
-		if (task_touch(t, touches[i].addr, touches[i].access, true, i, &v))
-			panic("touch %#lx failed", (unsigned long)touches[i].addr);
+		if (failed(task_touch(t, touches[i].addr, touches[i].access, true, i, &v),
+			   "user access, task killed"))
+			goto out;
 
 	printk("task %ld: %lu demand faults; tables pud=%lu pmd=%lu pte=%lu (pgtables_bytes %ld); %lu private pages\n",
 	       id, (unsigned long)(nr_faults[PW_FAULT_MAPPED] - faults0),
@@ -52,6 +67,9 @@ static void demand_paging(void)
 	printk("task %ld exited: %lu page-table pages and %lu private pages freed\n", id,
 	       (unsigned long)(pgtables - mm_counters.pgtable),
 	       (unsigned long)(anon - mm_counters.anon));
+	return;
+out:
+	task_exit(t, 0);
 }
 
 static const char *sync_mode_name(enum pw_kernel_sync mode)
@@ -68,9 +86,7 @@ static struct task_struct *spawn(void)
 {
 	long id = task_create();
 
-	if (id < 0)
-		panic("task_create: %ld", id);
-	return find_task(id);
+	return failed(id, "task_create") ? NULL : find_task(id);
 }
 
 /* Present entries of the kernel half, and how many of them pgd has too. */
@@ -108,23 +124,25 @@ static void pgd_sharing(void)
 	uint64_t v;
 
 	t[0] = spawn();
-	if (do_mmap(t[0]->mm, 4 * MB, 2 * MB, PW_PROT_READ | PW_PROT_WRITE) < 0 ||
-	    task_touch(t[0], 4 * MB, PW_ACCESS_WRITE, true, 1, &v))
-		panic("task setup failed");
+	if (!t[0])
+		return;
+	if (failed(do_mmap(t[0]->mm, 4 * MB, 2 * MB, PW_PROT_READ | PW_PROT_WRITE), "mmap") ||
+	    failed(task_touch(t[0], 4 * MB, PW_ACCESS_WRITE, true, 1, &v), "user access, task killed")) {
+		task_exit(t[0], 0);
+		return;
+	}
 	child = task_fork(t[0]);
-	if (child < 0)
-		panic("fork: %ld", child);
-	t[1] = find_task(child);
+	t[1] = failed(child, "fork") ? NULL : find_task(child);
 	va = (unsigned long)vmalloc(4 * PAGE_SIZE, va_hint);
-	if (!va)
-		panic("vmalloc failed");
+	failed(va ? 0 : -PW_ENOMEM, "vmalloc");
 	t[2] = spawn();
-	for (unsigned int i = 0; i < ARRAY_SIZE(t); i++)
-		if (task_touch(t[i], va, PW_ACCESS_READ, false, 0, &v) ||
-		    task_touch(t[i], va + 2 * PAGE_SIZE, PW_ACCESS_READ, false, 0, &v))
+	/* The kernel half needs no allocation to be read: a failure here is a kernel bug. */
+	for (unsigned int i = 0; i < ARRAY_SIZE(t) && va; i++)
+		if (t[i] && (task_touch(t[i], va, PW_ACCESS_READ, false, 0, &v) ||
+			     task_touch(t[i], va + 2 * PAGE_SIZE, PW_ACCESS_READ, false, 0, &v)))
 			panic("kernel read of vmalloc area failed");
-	if (task_touch(t[1], 4 * MB, PW_ACCESS_WRITE, true, 2, &v))	/* copy-on-write */
-		panic("child write failed");
+	if (t[1])	/* copy-on-write */
+		failed(task_touch(t[1], 4 * MB, PW_ACCESS_WRITE, true, 2, &v), "user access, task killed");
 
 	for (struct page *p = pgd_list; p; p = p->lru_next)
 		shared += kernel_entries_shared(page_address(p), &present) == present;
@@ -133,8 +151,10 @@ static void pgd_sharing(void)
 	       (unsigned long)ksync_stats.syncs, (unsigned long)ksync_stats.vmalloc_faults,
 	       sync_mode_name(boot_params.kernel_sync));
 	for (unsigned int i = 0; i < ARRAY_SIZE(t); i++)
-		task_exit(t[i], 0);
-	vfree((void *)va);
+		if (t[i])
+			task_exit(t[i], 0);
+	if (va)
+		vfree((void *)va);
 }
 
 __attribute__((noreturn)) void run_default_workload(void)

@@ -415,13 +415,21 @@ pmd_t *walk_to_pmd(struct mm_struct *mm, unsigned long address)
 	return pud ? pmd_alloc(mm, pud, address) : NULL;
 }
 
-/* zap_pte_range() and up: clear the PTEs, give the pages to the mmu_gather. */
+/*
+ * zap_pte_range() and up: clear the PTEs, give the pages to the mmu_gather.
+ * A full batch is force_flush: the TLB flush under the PTE lock, the pages
+ * freed after it is dropped, then the rest of the range.
+ */
 static void zap_pte_range(struct mmu_gather *tlb, struct mm_struct *mm, pmd_t *pmd,
 			  unsigned long addr, unsigned long end)
 {
+	bool force_flush;
 	spinlock_t *ptl;
-	pte_t *pte = pte_offset_map_lock(mm, pmd, addr, &ptl);
+	pte_t *pte;
 
+again:
+	force_flush = false;
+	pte = pte_offset_map_lock(mm, pmd, addr, &ptl);
 	for (; addr != end; pte++, addr += PAGE_SIZE) {
 		pte_t ptent = ptep_get(pte);
 
@@ -432,9 +440,19 @@ static void zap_pte_range(struct mmu_gather *tlb, struct mm_struct *mm, pmd_t *p
 		if (pte_special(ptent))
 			continue;	/* zero page, trampoline: no refcount (vm_normal_page() == NULL) */
 		mm_add(mm->nr_anon, -1);
-		tlb_remove_page(tlb, pfn_to_page(pte_pfn(ptent)));
+		if (__tlb_remove_page(tlb, pfn_to_page(pte_pfn(ptent)))) {
+			force_flush = true;
+			addr += PAGE_SIZE;
+			break;
+		}
 	}
+	if (force_flush)
+		tlb_flush_mmu_tlbonly(tlb);
 	spin_unlock(ptl);
+	if (force_flush)
+		tlb_flush_mmu(tlb);
+	if (addr != end)
+		goto again;
 }
 
 static void zap_pmd_range(struct mmu_gather *tlb, struct mm_struct *mm, pud_t *pud,
@@ -630,11 +648,27 @@ void free_pgtables(struct mmu_gather *tlb, struct vm_area_struct *vma, unsigned 
 }
 
 /*
- * change_protection(): present PTEs take the VMA's new protection bits.
- * Unlike Linux no write upgrade is attempted (MM_CP_TRY_CHANGE_WRITABLE):
- * private PTEs come back writable through a write fault (wp_page_reuse).
+ * can_change_pte_writable() for private mappings: only an exclusive
+ * anonymous page, which the write fault would reuse anyway.  Without
+ * PageAnonExclusive the guest asks what do_wp_page() asks, a refcount of
+ * 1; so a page whose copy-on-write partner has already copied counts as
+ * exclusive here, where Linux waits for its next write fault to mark it.
+ * The zero page and the trampoline are special (vm_normal_page() NULL).
  */
-void change_protection(struct vm_area_struct *vma, unsigned long start, unsigned long end)
+static bool can_change_pte_writable(pte_t pte)
+{
+	return !pte_special(pte) &&
+	       __atomic_load_n(&pfn_to_page(pte_pfn(pte))->refcount, __ATOMIC_ACQUIRE) == 1;
+}
+
+/*
+ * change_protection() -> change_pte_range(): present PTEs take the VMA's
+ * new protection bits (pte_modify() drops RW); with
+ * MM_CP_TRY_CHANGE_WRITABLE exclusive anonymous pages get it back at once,
+ * so their next write takes no fault.
+ */
+void change_protection(struct vm_area_struct *vma, unsigned long start, unsigned long end,
+		       unsigned long cp_flags)
 {
 	struct mm_struct *mm = vma->vm_mm;
 	const uint64_t keep = PTE_PFN_MASK | _PAGE_ACCESSED | _PAGE_DIRTY | _PAGE_SPECIAL;
@@ -648,8 +682,13 @@ void change_protection(struct vm_area_struct *vma, unsigned long start, unsigned
 			continue;
 		pte = pte_offset_map_lock(mm, pmd, addr, &ptl);
 		ptent = ptep_get(pte);
-		if (pte_present(ptent))
-			set_pte(pte, (pte_t){ (ptent.pte & keep) | vma->vm_page_prot });
+		if (pte_present(ptent)) {
+			pte_t newpte = { (ptent.pte & keep) | vma->vm_page_prot };
+
+			if ((cp_flags & MM_CP_TRY_CHANGE_WRITABLE) && can_change_pte_writable(newpte))
+				newpte.pte |= _PAGE_RW;		/* pte_mkwrite() */
+			set_pte(pte, newpte);
+		}
 		spin_unlock(ptl);
 	}
 	flush_tlb_mm_range(mm, start, end);

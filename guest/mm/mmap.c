@@ -99,14 +99,23 @@ static bool range_ok(unsigned long addr, unsigned long len)
 	return !(addr & ~PAGE_MASK) && len && len <= TASK_SIZE_MAX && addr <= TASK_SIZE_MAX - len;
 }
 
-/* do_mmap(MAP_FIXED_NOREPLACE | MAP_PRIVATE | MAP_ANONYMOUS). */
+/*
+ * do_mmap(MAP_FIXED_NOREPLACE | MAP_PRIVATE | MAP_ANONYMOUS), with
+ * __get_unmapped_area()'s checks for a fixed address: a range that does
+ * not fit below TASK_SIZE is -ENOMEM, and only then is a misaligned
+ * address -EINVAL.
+ */
 long do_mmap(struct mm_struct *mm, unsigned long addr, unsigned long len, unsigned long prot)
 {
 	struct vm_area_struct *vma;
 	long ret;
 
+	if (!len || (prot & ~(unsigned long)(PW_PROT_READ | PW_PROT_WRITE | PW_PROT_EXEC)))
+		return -PW_EINVAL;
 	len = (len + PAGE_SIZE - 1) & PAGE_MASK;
-	if (!range_ok(addr, len) || (prot & ~(unsigned long)(PW_PROT_READ | PW_PROT_WRITE | PW_PROT_EXEC)))
+	if (!len || len > TASK_SIZE_MAX || addr > TASK_SIZE_MAX - len)	/* !len: it wrapped */
+		return -PW_ENOMEM;
+	if (addr & ~PAGE_MASK)
 		return -PW_EINVAL;
 	write_lock(&mm->mmap_lock);
 	vma = find_vma(mm, addr);
@@ -219,40 +228,65 @@ long do_munmap(struct mm_struct *mm, unsigned long start, unsigned long len)
 	return ret;
 }
 
-/* do_mprotect_pkey(): every page of the range must be mapped (else -ENOMEM). */
+/* mprotect_fixup(): split [start, end) off *pvma, then give it the new protection. */
+static int mprotect_fixup(struct vm_area_struct **pvma, unsigned long start, unsigned long end,
+			  unsigned long prot)
+{
+	struct vm_area_struct *vma = *pvma;
+	int err;
+
+	if (start != vma->vm_start) {
+		err = split_vma(vma, start);
+		if (err)
+			return err;
+		vma = vma->vm_next;
+	}
+	if (end != vma->vm_end) {
+		err = split_vma(vma, end);
+		if (err)
+			return err;
+	}
+	vma->vm_flags = (vma->vm_flags & ~(VM_READ | VM_WRITE | VM_EXEC)) | prot;
+	vma->vm_page_prot = vm_get_page_prot(vma->vm_flags);
+	/* vma_wants_manual_pte_write_upgrade(): private, so VM_WRITE alone */
+	change_protection(vma, vma->vm_start, vma->vm_end,
+			  vma->vm_flags & VM_WRITE ? MM_CP_TRY_CHANGE_WRITABLE : 0);
+	*pvma = vma;
+	return 0;
+}
+
+/*
+ * do_mprotect_pkey(): VMA by VMA from the one holding start; a hole stops
+ * it with -ENOMEM after the VMAs before it have changed, as in Linux.
+ * Where Linux's VM_MAY* check would stop it with -EACCES, the guest stops
+ * at the trampoline (VM_SPECIAL) with -EINVAL.
+ */
 static long __do_mprotect(struct mm_struct *mm, unsigned long start, unsigned long len,
 			  unsigned long prot)
 {
-	struct vm_area_struct *vma, *last;
-	unsigned long end, expect = start;
+	struct vm_area_struct *vma;
+	unsigned long end, tmp;
 	long err;
 
 	len = (len + PAGE_SIZE - 1) & PAGE_MASK;
 	if (!range_ok(start, len) || (prot & ~(unsigned long)(PW_PROT_READ | PW_PROT_WRITE | PW_PROT_EXEC)))
 		return -PW_EINVAL;
 	end = start + len;
-	for (vma = find_vma(mm, start); vma && vma->vm_start < end; vma = vma->vm_next) {
-		if (vma->vm_start > expect)	/* a hole */
+	vma = find_vma(mm, start);
+	if (!vma || vma->vm_start > start)
+		return -PW_ENOMEM;
+	for (tmp = vma->vm_start; vma && vma->vm_start < end; vma = vma->vm_next) {
+		if (vma->vm_start != tmp)
 			return -PW_ENOMEM;
 		if (vma->vm_flags & VM_SPECIAL)
 			return -PW_EINVAL;
-		expect = vma->vm_end;
+		err = mprotect_fixup(&vma, vma->vm_start > start ? vma->vm_start : start,
+				     vma->vm_end < end ? vma->vm_end : end, prot);
+		if (err)
+			return err;
+		tmp = vma->vm_end;
 	}
-	if (expect < end)
-		return -PW_ENOMEM;
-
-	vma = isolate_range(mm, start, end, &last, &err);
-	if (!vma)
-		return err;
-	for (;; vma = vma->vm_next) {
-		/* mprotect_fixup() */
-		vma->vm_flags = (vma->vm_flags & ~(VM_READ | VM_WRITE | VM_EXEC)) | prot;
-		vma->vm_page_prot = vm_get_page_prot(vma->vm_flags);
-		change_protection(vma, vma->vm_start, vma->vm_end);
-		if (vma == last)
-			break;
-	}
-	return 0;
+	return tmp < end ? -PW_ENOMEM : 0;
 }
 
 long do_mprotect(struct mm_struct *mm, unsigned long start, unsigned long len, unsigned long prot)
@@ -314,21 +348,28 @@ void mmput(struct mm_struct *mm)
 		return;
 	if (current_mm == mm)
 		switch_mm(&init_mm);
-	/* exit_mmap() takes the lock for writing, as current Linux does. */
-	write_lock(&mm->mmap_lock);
+	/*
+	 * exit_mmap() as current Linux (6.x): unmap_vmas() under
+	 * mmap_read_lock, then free_pgtables() and the VMAs under
+	 * mmap_write_lock.  No one else can take it here (the last user is
+	 * gone), so no test can tell the difference.
+	 */
+	read_lock(&mm->mmap_lock);
 	vma = mm->mmap;
 	tlb_gather_mmu(&tlb, mm);
 	unmap_vmas(&tlb, vma, 0, ~0UL);
+	read_unlock(&mm->mmap_lock);
+	write_lock(&mm->mmap_lock);
 	free_pgtables(&tlb, vma, FIRST_USER_ADDRESS, USER_PGTABLES_CEILING);
 	tlb_finish_mmu(&tlb);
 	mm->mmap = NULL;
-	write_unlock(&mm->mmap_lock);
 	while (vma) {
 		struct vm_area_struct *n = vma->vm_next;
 
 		kmem_cache_free(&vma_cachep, vma);
 		vma = n;
 	}
+	write_unlock(&mm->mmap_lock);
 	/* check_mm() */
 	if (mm->pgtables_bytes || mm->nr_anon)
 		printk("BUG: mm %u freed with pgtables_bytes %ld, %lu anon pages\n", mm->id,

@@ -177,12 +177,18 @@ void tlb_flush_range(struct mmu_gather *tlb, unsigned long start, unsigned long 
 		tlb->end = end;
 }
 
-/* tlb_flush_mmu(): flush, then free what the flushed entries pointed to. */
-static void tlb_flush_mmu(struct mmu_gather *tlb)
+/* tlb_flush_mmu_tlbonly(): the TLB flush alone, which zap_pte_range() does under the PTE lock. */
+void tlb_flush_mmu_tlbonly(struct mmu_gather *tlb)
 {
 	flush_tlb_mm_range(tlb->mm, tlb->start, tlb->end);
 	tlb->start = ~0UL;
 	tlb->end = 0;
+}
+
+/* tlb_flush_mmu(): flush, then free what the flushed entries pointed to. */
+void tlb_flush_mmu(struct mmu_gather *tlb)
+{
+	tlb_flush_mmu_tlbonly(tlb);
 	for (unsigned int i = 0; i < tlb->nr; i++) {
 		if (tlb->batch[i].level)
 			pgtable_free(tlb->mm, tlb->batch[i].ptr, tlb->batch[i].level);
@@ -192,18 +198,23 @@ static void tlb_flush_mmu(struct mmu_gather *tlb)
 	tlb->nr = 0;
 }
 
-static void tlb_add(struct mmu_gather *tlb, void *ptr, uint8_t level)
+/* Whether the batch is now full. */
+static bool tlb_add(struct mmu_gather *tlb, void *ptr, uint8_t level)
 {
-	if (tlb->nr == ARRAY_SIZE(tlb->batch))
-		tlb_flush_mmu(tlb);
 	tlb->batch[tlb->nr].ptr = ptr;
 	tlb->batch[tlb->nr].level = level;
-	tlb->nr++;
+	return ++tlb->nr == ARRAY_SIZE(tlb->batch);
 }
 
-void tlb_remove_page(struct mmu_gather *tlb, struct page *page)
+/*
+ * __tlb_remove_page(): true when the batch is full.  The caller holds the
+ * PTE lock, so it does not free here: as zap_pte_range()'s force_flush
+ * (mm/memory.c, mm/mmu_gather.c) it flushes the TLB under the lock and
+ * frees the pages with tlb_flush_mmu() after dropping it.
+ */
+bool __tlb_remove_page(struct mmu_gather *tlb, struct page *page)
 {
-	tlb_add(tlb, page, 0);
+	return tlb_add(tlb, page, 0);
 }
 
 /*
@@ -211,11 +222,14 @@ void tlb_remove_page(struct mmu_gather *tlb, struct page *page)
  * may still hold the table, so the flush must happen even when no PTE was
  * cleared; widening the range by the page at `addr` guarantees it (INVLPG
  * drops paging-structure cache entries for every address, not just that one).
+ * A full batch is flushed and freed at once (tlb_table_flush()):
+ * free_pgtables() holds no page-table lock.
  */
 void tlb_remove_table(struct mmu_gather *tlb, void *table, enum pt_level level, unsigned long addr)
 {
 	tlb_flush_range(tlb, addr, addr + PAGE_SIZE);
-	tlb_add(tlb, table, level);
+	if (tlb_add(tlb, table, level))
+		tlb_flush_mmu(tlb);
 }
 
 void tlb_finish_mmu(struct mmu_gather *tlb)
