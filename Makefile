@@ -16,10 +16,10 @@ SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-om
 endif
 
 CC ?= gcc
-PW_VERSION := 0.1.0
+PW_VERSION := $(shell sed -n 's/^\#define PW_VERSION "\(.*\)"/\1/p' vmm/include/libvmm.h)
 PREFIX ?= /usr/local
 HOST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -MMD -MP \
-	-Ishared -Ivmm/include -DPW_VERSION='"$(PW_VERSION)"' $(SANFLAGS)
+	-Ishared -Ivmm/include $(SANFLAGS)
 HOST_LDFLAGS := $(SANFLAGS)
 HOST_LIBS := -lelf -lfdt
 

@@ -104,7 +104,8 @@ Test(cli, json_lines_one_per_event_and_a_summary)
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	lines = count_lines_with(r.out, "");
 	cr_assert_eq(count_lines_with(r.out, "{\"type\":"), lines, "%s", r.out);
-	cr_assert_eq(count_lines_with(r.out, "{\"type\":\"summary\",\"status\":0,"), 1, "%s", r.out);
+	cr_assert_eq(count_lines_with(r.out, "{\"type\":\"summary\",\"version\":\"" PW_VERSION
+				      "\",\"status\":0,"), 1, "%s", r.out);
 	cr_assert_eq(count_lines_with(r.out, "{\"type\":\"fault\""), 10);
 	cr_assert(strstr(r.out, "\"addr\":\"0xffffc90000000000\",\"error_code\":\"0x0\""), "%s", r.out);
 	cr_assert(strstr(r.out, "\"rip_sym\":\"probe_kernel_read+0x"), "%s", r.out);
@@ -223,6 +224,7 @@ Test(cli, bad_options)
 	const char *sync[] = { VMM_BIN, "--kernel-sync", "lazy", GUEST_ELF, NULL };
 	const char *unknown[] = { VMM_BIN, "--frobnicate", GUEST_ELF, NULL };
 	const char *no_guest[] = { VMM_BIN, NULL };
+	const char *trace_json[] = { VMM_BIN, "--trace", "--json", "-", GUEST_ELF, NULL };
 
 	require_kvm();
 	expect_bad_option(mem_garbage, "--mem 'lots'");
@@ -234,6 +236,8 @@ Test(cli, bad_options)
 	expect_bad_option(sync, "--kernel-sync 'lazy'");
 	expect_bad_option(unknown, "usage: vmm");
 	expect_bad_option(no_guest, "usage: vmm");
+	/* Trace lines would break the JSON lines on stdout. */
+	expect_bad_option(trace_json, "--trace and --json -");
 }
 
 /*

@@ -193,6 +193,9 @@ enum opt_result parse_options(int argc, char **argv, struct options *o, char *er
 	}
 	if (optind != argc - 1)
 		return OPT_BAD;
+	if (o->cfg.trace && o->json_path && !strcmp(o->json_path, "-"))
+		return bad(err, errlen, "--trace and --json %s: both write to stdout; give --json a file",
+			   o->json_path);
 	o->cfg.guest = argv[optind];
 	return OPT_RUN;
 }

@@ -18,6 +18,8 @@
 
 #include "x86.h"
 
+#define PW_VERSION "0.1.0"	/* vmm --version, the JSON summary, libvmm.pc */
+
 /* Also the exit statuses of the `vmm` command. */
 enum vmm_status {
 	VMM_OK = 0,		/* guest wrote 0 to port 0xf4, or halted */

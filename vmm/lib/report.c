@@ -179,8 +179,8 @@ void report_json_summary(struct vm *vm)
 
 	if (!f)
 		return;
-	fprintf(f, "{\"type\":\"summary\",\"status\":%d,\"status_name\":\"%s\",\"message\":",
-		vm->status, vmm_status_name(vm->status));
+	fprintf(f, "{\"type\":\"summary\",\"version\":\"%s\",\"status\":%d,\"status_name\":\"%s\","
+		"\"message\":", PW_VERSION, vm->status, vmm_status_name(vm->status));
 	json_string(f, vm->msg, strlen(vm->msg));
 	fprintf(f, ",\"guest_exited\":%s,\"guest_status\":%u,\"exits\":%lu,\"exits_by_kind\":{",
 		vm->guest_exited ? "true" : "false", vm->guest_status,
