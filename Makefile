@@ -56,7 +56,7 @@ FUZZ_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -D_GNU_SOURCE -MMD -MP \
 FUZZ_LIBVMM_OBJS := $(LIBVMM_SRCS:%.c=$(FUZZ)/obj/%.o)
 FUZZERS := $(FUZZ)/fuzz_elf $(FUZZ)/fuzz_channel $(FUZZ)/fuzz_options
 
-.PHONY: all deps run test test-nested fuzz bench campaign install check-install clean
+.PHONY: all deps run test test-nested fuzz bench campaign install check-install lint-ci clean
 all: $(O)/vmm $(O)/guest.elf $(O)/guest-debug-spinlock.elf
 
 deps:
@@ -149,6 +149,12 @@ install: all $(O)/libvmm.so $(O)/vmm.1 $(O)/libvmm.pc
 # Installs into a scratch DESTDIR and builds README's libvmm example against it.
 check-install:
 	scripts/check-install.sh $(O)
+
+# The GitHub workflow cannot run here: its YAML is checked instead.
+lint-ci:
+	@scripts/install-deps.sh lint
+	yamllint --strict -d '{extends: default, rules: {line-length: {max: 100}, document-start: disable}}' \
+		.github/workflows/ci.yml
 
 # From the same usage text as --help, so the two cannot disagree.
 $(O)/vmm.1: $(O)/vmm

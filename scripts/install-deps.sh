@@ -2,7 +2,7 @@
 # Install the Debian packages pagewalk builds and tests with, if any are
 # missing; with "fuzz", also clang and its libFuzzer runtime for `make fuzz`;
 # with "nested", QEMU and cpio for `make test-nested`; with "man", help2man
-# for the man page `make install` installs.
+# for the man page `make install` installs; with "lint", yamllint.
 # As root it runs apt-get; otherwise it says what to install.
 set -euo pipefail
 
@@ -11,6 +11,7 @@ case "${1:-}" in
 fuzz) packages+=(clang libclang-rt-dev) ;;
 nested) packages+=(qemu-system-x86 cpio) ;;
 man) packages+=(help2man) ;;
+lint) packages+=(yamllint) ;;
 esac
 
 missing=()
