@@ -157,6 +157,8 @@ static inline pgd_t *pgd_offset_k(unsigned long a)
 void paging_init(void);
 void free_boot_tables(void);
 void sync_global_pgds(unsigned long start, unsigned long end);
+
+/* mm/tlb.c: kernel-range flushes */
 void flush_tlb_kernel_range(unsigned long start, unsigned long end);
 void flush_tlb_kernel_catch_up(void);	/* before each op: kernel flushes missed while parked */
 
@@ -164,6 +166,8 @@ void flush_tlb_kernel_catch_up(void);	/* before each op: kernel flushes missed w
 void vmalloc_init(void);
 void *vmalloc(unsigned long size, unsigned long hint);
 long vfree(const void *addr);
+
+/* mm/pgtable.c: page-table pages, their locks and accounting */
 void *pgtable_alloc_one(struct mm_struct *mm, enum pt_level level, unsigned long addr);
 void pgtable_free(struct mm_struct *mm, void *table, enum pt_level level);
 /*
@@ -289,6 +293,7 @@ long do_mprotect(struct mm_struct *mm, unsigned long start, unsigned long len, u
 long install_special_mapping(struct mm_struct *mm, unsigned long addr, uint64_t pfn);
 pgprot_t vm_get_page_prot(unsigned long vm_flags);
 
+/* mm/tlb.c: the mm a CPU runs in, and shootdowns */
 #define current_mm		(this_cpu()->loaded_mm)	/* whose pgd CR3 holds */
 void switch_mm(struct mm_struct *next);
 void flush_tlb_mm_range(struct mm_struct *mm, unsigned long start, unsigned long end);

@@ -82,7 +82,9 @@ enum pw_doorbell {
  * RACE_LOST: another CPU populated the entry first; the table at `phys` is
  *   freed (a PGTABLE_FREE follows).
  * MAP: a PTE now maps `phys` at `addr` in mm `mm`, for the reason `kind`.
- * TASK_EXIT: task `task` ended, `signal` 0 for exit or 11 for SIGSEGV.
+ * TASK_EXIT: task `task` ended, `signal` 0 for an exit, else the signal
+ *   that killed it (Linux's numbers): 11 SIGSEGV, 7 SIGBUS, 9 SIGKILL (out
+ *   of memory), or 4 SIGILL, 5 SIGTRAP, 8 SIGFPE for other exceptions.
  * KERNEL_PGD: swapper_pg_dir at `phys` is init_mm's pgd; the kernel-mapping
  *   sync mode; how many tables preallocate_vmalloc_pages() installed.
  * PGD_CTOR/PGD_DTOR: mm's pgd at `phys` joined/left pgd_list, which now
