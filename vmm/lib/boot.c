@@ -90,34 +90,26 @@ static void set_seg(struct kvm_segment *s, uint16_t sel, uint8_t type, bool code
 	};
 }
 
-/* Give the guest the CPUID KVM can really run, as every VMM must. */
-static int setup_cpuid(struct vcpu *vcpu, bool *nx, char *err, size_t errlen)
+/*
+ * Give the guest the CPUID KVM can really run, as every VMM must, with this
+ * vCPU's initial APIC ID.  LA57 is probed by whoever wants it; the boot
+ * tables are 4-level.
+ */
+static int setup_cpuid(struct vcpu *vcpu, char *err, size_t errlen)
 {
-	struct kvm_cpuid2 *cpuid = kvm_supported_cpuid(vcpu->vm->kvm_fd);
+	const struct kvm_cpuid2 *all = vcpu->vm->cpuid;
+	size_t size = sizeof(*all) + all->nent * sizeof(all->entries[0]);
+	struct kvm_cpuid2 *cpuid = malloc(size);
 	int ret = -1;
 
 	if (!cpuid) {
-		snprintf(err, errlen, "KVM_GET_SUPPORTED_CPUID: %s", strerror(errno));
+		snprintf(err, errlen, "out of memory for CPUID");
 		return -1;
 	}
-	*nx = false;
-	vcpu->vm->maxphyaddr = 36;	/* the SDM's value without leaf 0x80000008 */
-	for (unsigned int i = 0; i < cpuid->nent; i++) {
-		struct kvm_cpuid_entry2 *ent = &cpuid->entries[i];
-
-		/* "Auth"enticAMD, "Hygo"nGenuine */
-		if (ent->function == 0)
-			vcpu->vm->amd = ent->ebx == 0x68747541 || ent->ebx == 0x6f677948;
-		if (ent->function == 0x80000001) {
-			*nx = ent->edx & (1u << 20);
-			vcpu->vm->gbpages = ent->edx & (1u << 26);
-		}
-		if (ent->function == 0x80000008)
-			vcpu->vm->maxphyaddr = ent->eax & 0xff;
-		/* LA57 is probed by whoever wants it; the boot tables are 4-level. */
-		if (ent->function == 1)
-			ent->ebx = (ent->ebx & 0x00ffffff) | (vcpu->id << 24);	/* initial APIC ID */
-	}
+	memcpy(cpuid, all, size);
+	for (unsigned int i = 0; i < cpuid->nent; i++)
+		if (cpuid->entries[i].function == 1)
+			cpuid->entries[i].ebx = (cpuid->entries[i].ebx & 0x00ffffff) | (vcpu->id << 24);
 	if (ioctl(vcpu->fd, KVM_SET_CPUID2, cpuid))
 		snprintf(err, errlen, "KVM_SET_CPUID2: %s", strerror(errno));
 	else
@@ -133,9 +125,8 @@ int boot_setup_vcpu(struct vcpu *vcpu, char *err, size_t errlen)
 	struct vm *vm = vcpu->vm;
 	struct kvm_sregs sregs;
 	struct kvm_regs regs;
-	bool nx;
 
-	if (setup_cpuid(vcpu, &nx, err, errlen))
+	if (setup_cpuid(vcpu, err, errlen))
 		return -1;
 	if (ioctl(vcpu->fd, KVM_GET_SREGS, &sregs)) {
 		snprintf(err, errlen, "KVM_GET_SREGS: %s", strerror(errno));
@@ -154,7 +145,7 @@ int boot_setup_vcpu(struct vcpu *vcpu, char *err, size_t errlen)
 		    X86_CR0_AM | X86_CR0_PG;
 	sregs.cr3 = PW_BOOT_PML4;
 	sregs.cr4 = X86_CR4_PAE | X86_CR4_PGE | X86_CR4_OSFXSR | X86_CR4_OSXMMEXCPT;
-	sregs.efer = EFER_SCE | EFER_LME | EFER_LMA | (nx ? EFER_NXE : 0);
+	sregs.efer = EFER_SCE | EFER_LME | EFER_LMA | (vm->nx ? EFER_NXE : 0);
 	if (ioctl(vcpu->fd, KVM_SET_SREGS, &sregs)) {
 		snprintf(err, errlen, "KVM_SET_SREGS (64-bit long mode): %s", strerror(errno));
 		return -1;

@@ -67,7 +67,6 @@ static int prop_inject(void *fdt, const struct vmm_config *cfg)
 	return err;
 }
 
-
 /*
  * /chosen/bootargs: Linux's clearcpuid= for the paging features the vCPUs'
  * CPUID (KVM's supported CPUID, as boot.c sets it) lacks.  On PVM-based
@@ -86,7 +85,7 @@ static int chosen_bootargs(void *fdt, const struct vm *vm)
 		{ "smep", 7, 1, 7 }, { "smap", 7, 1, 20 }, { "pku", 7, 2, 3 },
 		{ "pdpe1gb", 0x80000001, 3, 26 },
 	};
-	struct kvm_cpuid2 *c = kvm_supported_cpuid(vm->kvm_fd);
+	const struct kvm_cpuid2 *c = vm->cpuid;
 	char args[64];
 	size_t n = 0;
 
@@ -98,7 +97,6 @@ static int chosen_bootargs(void *fdt, const struct vm *vm)
 			n += snprintf(args + n, sizeof(args) - n, "%s%s", n ? "," : "clearcpuid=",
 				      f[i].name);
 	}
-	free(c);
 	return n ? fdt_property_string(fdt, "bootargs", args) : 0;
 }
 

@@ -164,7 +164,10 @@ struct vm {
 	bool booted;			/* every vCPU has reached its op loop */
 	pthread_mutex_t lock;		/* how it ended, events, reports */
 
-	/* From the CPUID the vCPUs run with: what their MMU treats as reserved. */
+	/* The CPUID the vCPUs run with (KVM's supported CPUID, read once), and
+	 * what their MMU makes of it. */
+	struct kvm_cpuid2 *cpuid;
+	bool nx;			/* leaf 0x80000001 EDX[20]: EFER.NXE at boot */
 	unsigned int maxphyaddr;	/* leaf 0x80000008 EAX[7:0] */
 	bool gbpages;			/* 1 GiB pages: leaf 0x80000001 EDX[26] */
 	bool amd;			/* AMD/Hygon: bit 8 of PML4Es and PML5Es is reserved */
@@ -212,6 +215,7 @@ enum exit_action mailbox_wait_op(struct vcpu *vcpu);	/* a WAIT_OP doorbell */
 
 /* probe.c */
 struct kvm_cpuid2 *kvm_supported_cpuid(int kvm_fd);	/* NULL with errno set */
+int vm_load_cpuid(struct vm *vm, char *err, size_t errlen);	/* vm->cpuid and its facts */
 const struct kvm_cpuid_entry2 *cpuid_entry(const struct kvm_cpuid2 *c, uint32_t function,
 					   uint32_t index);
 

@@ -28,6 +28,25 @@ struct kvm_cpuid2 *kvm_supported_cpuid(int kvm_fd)
 	}
 }
 
+int vm_load_cpuid(struct vm *vm, char *err, size_t errlen)
+{
+	const struct kvm_cpuid_entry2 *e;
+
+	vm->cpuid = kvm_supported_cpuid(vm->kvm_fd);
+	if (!vm->cpuid) {
+		snprintf(err, errlen, "KVM_GET_SUPPORTED_CPUID: %s", strerror(errno));
+		return -1;
+	}
+	e = cpuid_entry(vm->cpuid, 0, 0);	/* "Auth"enticAMD, "Hygo"nGenuine */
+	vm->amd = e && (e->ebx == 0x68747541 || e->ebx == 0x6f677948);
+	e = cpuid_entry(vm->cpuid, 0x80000001, 0);
+	vm->nx = e && (e->edx & (1u << 20));
+	vm->gbpages = e && (e->edx & (1u << 26));
+	e = cpuid_entry(vm->cpuid, 0x80000008, 0);
+	vm->maxphyaddr = e ? e->eax & 0xff : 36;	/* the SDM's value without the leaf */
+	return 0;
+}
+
 const struct kvm_cpuid_entry2 *cpuid_entry(const struct kvm_cpuid2 *c, uint32_t function,
 					   uint32_t index)
 {

@@ -1,7 +1,6 @@
 /* The vCPU loop: KVM_RUN, drain the channel, dispatch the exit; and the watchdog. */
 #include <errno.h>
 #include <pthread.h>
-#include <stdlib.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -165,18 +164,13 @@ void vcpu_report_registers(struct vcpu *vcpu, char *buf, size_t len, bool full)
  */
 int vcpu_pkru(struct vcpu *vcpu, uint32_t *pkru)
 {
-	struct kvm_cpuid2 *c = kvm_supported_cpuid(vcpu->vm->kvm_fd);
-	const struct kvm_cpuid_entry2 *e = c ? cpuid_entry(c, 0xd, 9) : NULL;
+	const struct kvm_cpuid_entry2 *e = cpuid_entry(vcpu->vm->cpuid, 0xd, 9);
 	struct kvm_xsave xs;
-	int ret = -1;
 
-	if (e && e->eax >= 4 && e->ebx + 4 <= sizeof(xs.region) &&
-	    !ioctl(vcpu->fd, KVM_GET_XSAVE, &xs)) {
-		memcpy(pkru, (uint8_t *)xs.region + e->ebx, 4);
-		ret = 0;
-	}
-	free(c);
-	return ret;
+	if (!e || e->eax < 4 || e->ebx + 4 > sizeof(xs.region) || ioctl(vcpu->fd, KVM_GET_XSAVE, &xs))
+		return -1;
+	memcpy(pkru, (uint8_t *)xs.region + e->ebx, 4);
+	return 0;
 }
 
 /*
@@ -202,7 +196,7 @@ void vcpu_complete_io(struct vcpu *vcpu)
  */
 static bool at_reset_vector(const struct kvm_regs *r, const struct kvm_sregs *s)
 {
-	return r->rip == 0xfff0 && s->cs.selector == 0xf000 && !(s->cr0 & 1);
+	return r->rip == 0xfff0 && s->cs.selector == 0xf000 && !(s->cr0 & X86_CR0_PE);
 }
 
 static void triple_fault(struct vcpu *vcpu)

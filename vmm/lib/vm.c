@@ -299,6 +299,8 @@ enum vmm_status vm_create(const struct vmm_config *cfg, struct vm **out, char *e
 
 	if (open_kvm(vm, err, errlen))
 		return create_fail(vm, VMM_NO_KVM);
+	if (vm_load_cpuid(vm, err, errlen))
+		return create_fail(vm, VMM_INTERNAL);
 	vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
 	if (vm->vm_fd < 0) {
 		snprintf(err, errlen, "KVM_CREATE_VM: %s", strerror(errno));
@@ -344,6 +346,7 @@ void vm_destroy(struct vm *vm)
 	if (vm->kvm_fd >= 0)
 		close(vm->kvm_fd);
 	symbols_free(&vm->img);
+	free(vm->cpuid);
 	free(vm->events);
 	pthread_mutex_destroy(&vm->lock);
 	free(vm);
