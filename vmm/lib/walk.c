@@ -9,7 +9,6 @@
 
 #include "internal.h"
 
-
 /* Bits hi..lo set. */
 static uint64_t bits(unsigned int hi, unsigned int lo)
 {
