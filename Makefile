@@ -143,7 +143,7 @@ install: all $(O)/libvmm.so $(O)/vmm.1 $(O)/libvmm.pc
 	install -m 755 $(O)/libvmm.so $(DESTDIR)$(LIBDIR)/libvmm.so.0
 	ln -sf libvmm.so.0 $(DESTDIR)$(LIBDIR)/libvmm.so
 	install -m 644 vmm/include/libvmm.h vmm/include/x86.h $(DESTDIR)$(INCLUDEDIR)/libvmm/
-	install -m 644 shared/pagewalk/channel.h shared/pagewalk/layout.h $(DESTDIR)$(INCLUDEDIR)/pagewalk/
+	install -m 644 $(wildcard shared/pagewalk/*.h) $(DESTDIR)$(INCLUDEDIR)/pagewalk/
 	install -m 644 $(O)/libvmm.pc $(DESTDIR)$(LIBDIR)/pkgconfig/libvmm.pc
 
 # Installs into a scratch DESTDIR and builds README's libvmm example against it.

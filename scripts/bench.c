@@ -128,24 +128,22 @@ static struct vm *boot_vm(const char *build, unsigned int cpus)
 	return vm;
 }
 
-static int64_t op(struct vm *vm, unsigned int cpu, enum pw_op o, uint64_t a0, uint64_t a1,
-		  uint64_t a2, uint64_t a3, uint64_t out[4])
-{
-	uint64_t args[6] = { a0, a1, a2, a3 };
-	int64_t res;
-
-	if (vm_op(vm, cpu, o, args, &res, out) != VMM_OK)
-		die("vm_op", vm_message(vm));
-	return res;
-}
+/* VM_OP on `cpu` that must complete; gives the op's result. */
+#define op(vm, cpu, name, out, ...) ({						\
+	int64_t __res;								\
+										\
+	if (VM_OP((vm), (cpu), name, &__res, (out), __VA_ARGS__) != VMM_OK)	\
+		die(#name, vm_message(vm));					\
+	__res;									\
+})
 
 /* A task with `pages` mapped at FAULT_BASE and its trampoline already faulted in. */
 static uint64_t fresh_task(struct vm *vm, unsigned int cpu, uint64_t pages)
 {
-	uint64_t t = op(vm, cpu, PW_OP_TASK_CREATE, 0, 0, 0, 0, NULL);
+	uint64_t t = op(vm, cpu, task_create, NULL);
 
-	op(vm, cpu, PW_OP_MMAP, t, FAULT_BASE, pages * 4096, PW_PROT_READ | PW_PROT_WRITE, NULL);
-	op(vm, cpu, PW_OP_TOUCH, t, PW_USER_TRAMPOLINE, PW_ACCESS_READ, 1, NULL);
+	op(vm, cpu, mmap, NULL, t, FAULT_BASE, pages * 4096, PW_PROT_READ | PW_PROT_WRITE);
+	op(vm, cpu, touch, NULL, t, PW_USER_TRAMPOLINE, PW_ACCESS_READ, true, 0);
 	return t;
 }
 
@@ -165,19 +163,19 @@ static void bench_faults(const char *build, uint64_t pages)
 	const unsigned int runs = RUNS / 2 + 1;
 	struct vm *vm = boot_vm(build, 2);
 	double tsc = tsc_per_us();
-	uint64_t out[4];
+	struct pw_bench_faults_out out;
 
 	/* page_fault1 through the full paging core, then against the bare handler. */
 	for (unsigned int r = 0; r < runs; r++) {
 		uint64_t t = fresh_task(vm, 0, pages);
 
-		core[r] = op(vm, 0, PW_OP_BENCH_FAULTS, t, FAULT_BASE, pages, 0, out) / (double)pages;
-		if (out[0] != pages)
+		core[r] = op(vm, 0, bench_faults, &out, t, FAULT_BASE, pages, false) / (double)pages;
+		if (out.faults != pages)
 			die("bench_faults", "the core did not take one fault per page");
-		op(vm, 0, PW_OP_TASK_EXIT, t, 0, 0, 0, NULL);
+		op(vm, 0, task_exit, NULL, t);
 		t = fresh_task(vm, 0, pages);
-		bare[r] = op(vm, 0, PW_OP_BENCH_FAULTS, t, FAULT_BASE, pages, 1, out) / (double)pages;
-		op(vm, 0, PW_OP_TASK_EXIT, t, 0, 0, 0, NULL);
+		bare[r] = op(vm, 0, bench_faults, &out, t, FAULT_BASE, pages, true) / (double)pages;
+		op(vm, 0, task_exit, NULL, t);
 		ratio[r] = core[r] / bare[r];
 	}
 	add("demand fault, full paging core", "cycles", core, runs, "guest rdtsc per fault");
@@ -190,24 +188,23 @@ static void bench_faults(const char *build, uint64_t pages)
 	/* Faults per second per vCPU, one vCPU alone, then two at once on two tasks. */
 	for (unsigned int r = 0; r < 3; r++) {
 		uint64_t t0 = fresh_task(vm, 0, pages), t1 = fresh_task(vm, 1, pages);
-		uint64_t args0[6] = { t0, FAULT_BASE, pages, 0 }, args1[6] = { t1, FAULT_BASE, pages, 0 };
 		double w0 = now(), w;
 		int64_t res;
 
-		op(vm, 0, PW_OP_BENCH_FAULTS, t0, FAULT_BASE, pages, 0, NULL);
+		op(vm, 0, bench_faults, NULL, t0, FAULT_BASE, pages, false);
 		rate1[r] = pages / (now() - w0);
-		op(vm, 0, PW_OP_TASK_EXIT, t0, 0, 0, 0, NULL);
+		op(vm, 0, task_exit, NULL, t0);
 		t0 = fresh_task(vm, 0, pages);
-		args0[0] = t0;
 		w0 = now();
-		if (vm_op_start(vm, 0, PW_OP_BENCH_FAULTS, args0) || vm_op_start(vm, 1, PW_OP_BENCH_FAULTS, args1))
+		if (VM_OP_START(vm, 0, bench_faults, t0, FAULT_BASE, pages, false) ||
+		    VM_OP_START(vm, 1, bench_faults, t1, FAULT_BASE, pages, false))
 			die("vm_op_start", vm_message(vm));
 		if (vm_op_wait(vm, 0, &res, NULL) || vm_op_wait(vm, 1, &res, NULL))
 			die("vm_op_wait", vm_message(vm));
 		w = now() - w0;
 		rate2[r] = pages / w;
-		op(vm, 0, PW_OP_TASK_EXIT, t0, 0, 0, 0, NULL);
-		op(vm, 0, PW_OP_TASK_EXIT, t1, 0, 0, 0, NULL);
+		op(vm, 0, task_exit, NULL, t0);
+		op(vm, 0, task_exit, NULL, t1);
 	}
 	add("faults/s per vCPU, 1 vCPU", "/s", rate1, 3, NULL);
 	add("faults/s per vCPU, 2 vCPUs at once", "/s", rate2, 3, NULL);
@@ -242,11 +239,11 @@ static void bench_channel(const char *build)
 		uint64_t e0, intr0;
 		double t0;
 
-		op(vm, 0, PW_OP_ECHO, 0, 0, 0, 0, NULL);
+		op(vm, 0, echo, NULL, 0, 0);
 		e0 = st->exits;
 		intr0 = st->exits_by_kind[VMM_EXIT_INTR];
 		t0 = now();
-		op(vm, 0, PW_OP_EMIT, n, 0, 0, 0, NULL);
+		op(vm, 0, emit, NULL, n);
 		rate[r] = n / (now() - t0);
 		exits[r] = (st->exits - e0 - (st->exits_by_kind[VMM_EXIT_INTR] - intr0)) * 1000.0 / n;
 		vm_destroy(vm);

@@ -18,7 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <pagewalk/channel.h>
+#include <pagewalk/boot.h>
 
 extern char **environ;
 

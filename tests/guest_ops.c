@@ -3,19 +3,14 @@
 #include "guest_ops.h"
 #include "harness.h"
 
-int64_t op(struct vm *vm, enum pw_op o, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3,
-	   uint64_t a4, uint64_t out[4])
+void op_ran(struct vm *vm, const char *name, enum vmm_status s)
 {
-	uint64_t args[6] = { a0, a1, a2, a3, a4 };
-	int64_t res;
-
-	cr_assert_eq(vm_op(vm, 0, o, args, &res, out), VMM_OK, "op %d: %s", o, vm_message(vm));
-	return res;
+	cr_assert_eq(s, VMM_OK, "op %s: %s", name, vm_message(vm));
 }
 
 uint64_t new_task(struct vm *vm)
 {
-	int64_t t = op(vm, PW_OP_TASK_CREATE, 0, 0, 0, 0, 0, NULL);
+	int64_t t = op(vm, task_create, NULL);
 
 	cr_assert_gt(t, 0, "task_create: %ld", (long)t);
 	return t;
@@ -23,35 +18,35 @@ uint64_t new_task(struct vm *vm)
 
 void map(struct vm *vm, uint64_t t, uint64_t addr, uint64_t len, uint64_t prot)
 {
-	cr_assert_eq(op(vm, PW_OP_MMAP, t, addr, len, prot, 0, NULL), (int64_t)addr);
+	cr_assert_eq(op(vm, mmap, NULL, t, addr, len, prot), (int64_t)addr);
 }
 
 void unmap(struct vm *vm, uint64_t t, uint64_t addr, uint64_t len)
 {
-	cr_assert_eq(op(vm, PW_OP_MUNMAP, t, addr, len, 0, 0, NULL), 0);
+	cr_assert_eq(op(vm, munmap, NULL, t, addr, len), 0);
 }
 
 int64_t touch(struct vm *vm, uint64_t t, uint64_t addr, int access, bool user, uint64_t val,
 	      uint64_t *out)
 {
-	uint64_t o[4] = { 0 };
-	int64_t r = op(vm, PW_OP_TOUCH, t, addr, access, user, val, o);
+	struct pw_touch_out o = { 0 };
+	int64_t r = op(vm, touch, &o, t, addr, access, user, val);
 
 	if (out)
-		*out = o[0];
+		*out = o.value;
 	return r;
 }
 
 struct mm_info mm_info(struct vm *vm, uint64_t t)
 {
-	uint64_t o[4];
+	struct pw_mm_info_out o;
 	struct mm_info mi;
 
-	mi.bytes = op(vm, PW_OP_MM_INFO, t, 0, 0, 0, 0, o);
-	mi.puds = o[0];
-	mi.pmds = o[1];
-	mi.ptes = o[2];
-	mi.anon = o[3];
+	mi.bytes = op(vm, mm_info, &o, t);
+	mi.puds = o.puds;
+	mi.pmds = o.pmds;
+	mi.ptes = o.ptes;
+	mi.anon = o.anon;
 	/* pgtables_bytes counts PUD, PMD and PTE tables, a page each (mm_inc_nr_*). */
 	cr_assert_eq(mi.bytes, (int64_t)(4096 * (mi.puds + mi.pmds + mi.ptes)));
 	return mi;
@@ -70,10 +65,10 @@ void warm_up(struct vm *vm, uint64_t t)
 
 uint64_t free_pages(struct vm *vm)
 {
-	uint64_t o[4];
+	struct pw_meminfo_out o;
 
-	op(vm, PW_OP_MEMINFO, 0, 0, 0, 0, 0, o);
-	return o[0];
+	op(vm, meminfo, &o);
+	return o.free;
 }
 
 uint64_t pgd_of(struct vm *vm, uint64_t mm)
@@ -82,8 +77,8 @@ uint64_t pgd_of(struct vm *vm, uint64_t mm)
 	size_t n = events_since(vm, 0, PW_EV_PGD_CTOR, ev, 64);
 
 	for (size_t i = 0; i < n && i < 64; i++)
-		if (ev[i]->args[0] == mm)
-			return ev[i]->args[1];
+		if (ev[i]->u.pgd_ctor.mm == mm)
+			return ev[i]->u.pgd_ctor.phys;
 	cr_assert_fail("no pgd_ctor for mm %lu", (unsigned long)mm);
 	return 0;
 }

@@ -15,9 +15,18 @@ struct mm_info {
 	uint64_t puds, pmds, ptes, anon;
 };
 
-/* vm_op on cpu 0 that must return VMM_OK; gives the op's result. */
-int64_t op(struct vm *vm, enum pw_op o, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3,
-	   uint64_t a4, uint64_t out[4]);
+/*
+ * op(vm, mmap, out, task, addr, len, prot): VM_OP on cpu 0, which must
+ * return VMM_OK; gives the op's result.  `out` is a struct pw_<op>_out *
+ * or NULL.
+ */
+#define op(vm, name, out, ...) ({						\
+	int64_t __op_res;							\
+										\
+	op_ran((vm), #name, VM_OP((vm), 0, name, &__op_res, (out), __VA_ARGS__)); \
+	__op_res;								\
+})
+void op_ran(struct vm *vm, const char *name, enum vmm_status s);
 uint64_t new_task(struct vm *vm);
 void map(struct vm *vm, uint64_t t, uint64_t addr, uint64_t len, uint64_t prot);
 void unmap(struct vm *vm, uint64_t t, uint64_t addr, uint64_t len);

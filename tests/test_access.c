@@ -340,7 +340,8 @@ Test(access, model_and_mmu_agree_on_every_case)
 	struct model m = { 0 };
 	struct timespec t0;
 	struct vm_walk w;
-	uint64_t out[4], t, rsvd, clean_pde, zero = 0;
+	struct pw_access_test_out out;
+	uint64_t t, rsvd, clean_pde, zero = 0;
 	unsigned int maxphyaddr, ops = 0;
 	size_t mismatches = 0, faults = 0, rsvd_faults = 0, pk_faults = 0, quirks[NR_HOST_QUIRKS] = { 0 };
 	double model_s, guest_s;
@@ -357,8 +358,8 @@ Test(access, model_and_mmu_agree_on_every_case)
 	m.vm = boot_ops_guest(0);
 	t = new_task(m.vm);
 	map(m.vm, t, TEST_ADDR, 2 * MB, RW);
-	cr_assert_eq(op(m.vm, PW_OP_ACCESS_TEST, t, TEST_ADDR, 0, 0, 0, out), 0);
-	m.page = out[1];
+	cr_assert_eq(op(m.vm, access_test, &out, t, TEST_ADDR, 0), 0);
+	m.page = out.page;
 	m.va = TEST_ADDR + (m.page & (2 * MB - 1));
 	cr_assert_eq(vm_cpu_paging(m.vm, 0, &m.pg), VMM_OK);
 	m.pg.cr3 = pgd_of(m.vm, 1);
@@ -387,9 +388,9 @@ Test(access, model_and_mmu_agree_on_every_case)
 	for (size_t i = 0; i < cs.n; i += PW_ACCESS_TEST_MAX, ops++) {
 		size_t n = cs.n - i < PW_ACCESS_TEST_MAX ? cs.n - i : PW_ACCESS_TEST_MAX;
 
-		cr_assert_eq(vm_write_phys(m.vm, out[0], &cs.c[i], n * sizeof(cs.c[0])), 0);
-		cr_assert_eq(op(m.vm, PW_OP_ACCESS_TEST, t, TEST_ADDR, n, 0, 0, NULL), (int64_t)n);
-		cr_assert_eq(vm_read_phys(m.vm, out[0], &cs.c[i], n * sizeof(cs.c[0])), 0);
+		cr_assert_eq(vm_write_phys(m.vm, out.table, &cs.c[i], n * sizeof(cs.c[0])), 0);
+		cr_assert_eq(op(m.vm, access_test, NULL, t, TEST_ADDR, n), (int64_t)n);
+		cr_assert_eq(vm_read_phys(m.vm, out.table, &cs.c[i], n * sizeof(cs.c[0])), 0);
 	}
 	guest_s = seconds_since(&t0);
 

@@ -11,7 +11,6 @@
 Test(channel, ten_thousand_events_in_order_with_few_exits, .timeout = 120)
 {
 	const uint64_t n = 10000;
-	uint64_t args[6] = { n };
 	const struct vmm_stats *st;
 	const struct pw_event *ev;
 	uint64_t exits0, bells0, intr0, seq_index = 0, prev_seq = 0;
@@ -28,7 +27,7 @@ Test(channel, ten_thousand_events_in_order_with_few_exits, .timeout = 120)
 	intr0 = st->exits_by_kind[VMM_EXIT_INTR];
 	vm_events(vm, &first);
 
-	cr_assert_eq(vm_op(vm, 0, PW_OP_EMIT, args, &res, NULL), VMM_OK, "%s", vm_message(vm));
+	cr_assert_eq(VM_OP(vm, 0, emit, &res, NULL, n), VMM_OK, "%s", vm_message(vm));
 	cr_assert_eq(res, (int64_t)n);
 
 	ev = vm_events(vm, &nev);
@@ -39,8 +38,9 @@ Test(channel, ten_thousand_events_in_order_with_few_exits, .timeout = 120)
 		prev_seq = ev[i].seq;
 		if (ev[i].type != PW_EV_SEQ)
 			continue;
-		cr_assert_eq(ev[i].args[0], seq_index, "payload %lu out of order", (unsigned long)ev[i].args[0]);
-		cr_assert_eq(ev[i].args[1], n);
+		cr_assert_eq(ev[i].u.seq.index, seq_index, "payload %lu out of order",
+			     (unsigned long)ev[i].u.seq.index);
+		cr_assert_eq(ev[i].u.seq.total, n);
 		seq_index++;
 	}
 	cr_assert_eq(seq_index, n);

@@ -66,10 +66,10 @@ Test(corrupt, clear_present_in_a_pte_is_sigbus)
 	cr_assert_eq(vm_corrupt(vm, &pg, A, 1, VM_CORRUPT_CLEAR_PRESENT, 0, &old), VMM_OK, "%s", vm_message(vm));
 	cr_assert(old & 1);
 	cr_assert_eq(touch(vm, t, A, PW_ACCESS_READ, true, 0, NULL), -PW_EFAULT);
-	cr_assert_eq(last_fault(vm)->args[1], 0x4);
-	cr_assert_eq(last_fault(vm)->args[3], PW_FAULT_SIGBUS);
+	cr_assert_eq(last_fault(vm)->u.fault.error_code, 0x4);
+	cr_assert_eq(last_fault(vm)->u.fault.outcome, PW_FAULT_SIGBUS);
 	cr_assert_eq(events_since(vm, 0, PW_EV_TASK_EXIT, ex, 2), 1);
-	cr_assert_eq(ex[0]->args[1], 7, "SIGBUS");
+	cr_assert_eq(ex[0]->u.task_exit.signal, 7, "SIGBUS");
 	cr_assert_eq(free_pages(vm), mem0, "every page back");
 	vm_destroy(vm);
 }
@@ -83,7 +83,7 @@ Test(corrupt, clear_present_in_a_pte_is_sigbus)
  */
 Test(corrupt, reserved_bit_in_a_pte_is_pgtable_bad)
 {
-	uint64_t args[6] = { 0 }, t, mem0;
+	uint64_t t, mem0;
 	const struct pw_event *ex[2], *con[32];
 	struct kvm_cpuid_entry2 leaf;
 	enum host_quirk q;
@@ -99,22 +99,20 @@ Test(corrupt, reserved_bit_in_a_pte_is_pgtable_bad)
 	t = setup(vm, &mem0);
 	pg = task_paging(vm, 1);
 	cr_assert_eq(vm_corrupt(vm, &pg, A, 1, VM_CORRUPT_SET_RESERVED, 0, NULL), VMM_OK);
-	args[0] = t;
-	args[1] = A;
-	args[3] = 1;
-	cr_assert_eq(vm_op(vm, 0, PW_OP_TOUCH, args, NULL, NULL), VMM_GUEST_FAILED, "%s", vm_message(vm));
+	cr_assert_eq(VM_OP(vm, 0, touch, NULL, NULL, t, A, PW_ACCESS_READ, true, 0), VMM_GUEST_FAILED,
+		     "%s", vm_message(vm));
 	cr_assert_eq(vm_guest_status(vm), PW_GUEST_EXIT_PANIC);
 	cr_assert_eq(events_since(vm, 0, PW_EV_EXCEPTION, ex, 2), 1);
-	q = pf_error_quirk(0xd, ex[0]->args[1]);
-	cr_assert(ex[0]->args[0] == 14 && (ex[0]->args[1] == 0xd || q != QUIRK_NONE) &&
-		  ex[0]->args[3] == A, "vector %lu error %#lx cr2 %#lx", (unsigned long)ex[0]->args[0],
-		  (unsigned long)ex[0]->args[1], (unsigned long)ex[0]->args[3]);
+	q = pf_error_quirk(0xd, ex[0]->u.exception.error_code);
+	cr_assert(ex[0]->u.exception.vector == 14 && (ex[0]->u.exception.error_code == 0xd || q != QUIRK_NONE) &&
+		  ex[0]->u.exception.cr2 == A, "vector %lu error %#lx cr2 %#lx", (unsigned long)ex[0]->u.exception.vector,
+		  (unsigned long)ex[0]->u.exception.error_code, (unsigned long)ex[0]->u.exception.cr2);
 	if (q != QUIRK_NONE)
-		cr_log_info("corrupt: host quirk: error code %#lx, %s", (unsigned long)ex[0]->args[1],
+		cr_log_info("corrupt: host quirk: error code %#lx, %s", (unsigned long)ex[0]->u.exception.error_code,
 			    host_quirk_names[q]);
 	n = events_since(vm, 0, PW_EV_CONSOLE, con, 32);
 	for (size_t i = 0; i < n && i < 32; i++)
-		said |= !!memmem(con[i]->args, con[i]->len, "Corrupted page", 14);
+		said |= !!memmem(con[i]->u.text, con[i]->len, "Corrupted page", 14);
 	cr_assert(said, "the console names the corruption");
 	vm_destroy(vm);
 }
@@ -142,12 +140,12 @@ Test(corrupt, redirected_pfn_is_caught_by_the_host_walker)
 	cr_assert_eq(touch(vm, t2, A, PW_ACCESS_WRITE, true, 0x5678, NULL), 0);
 	n = events_since(vm, 0, PW_EV_MAP, m, 16);
 	for (size_t i = 0; i < n && i < 16; i++) {
-		if (m[i]->args[1] != A)
+		if (m[i]->u.map.addr != A)
 			continue;
-		if (m[i]->args[0] == 1)
-			mine = m[i]->args[2];
+		if (m[i]->u.map.mm == 1)
+			mine = m[i]->u.map.phys;
 		else
-			theirs = m[i]->args[2];
+			theirs = m[i]->u.map.phys;
 	}
 	cr_assert(mine && theirs && mine != theirs);
 	pg = task_paging(vm, 1);
@@ -227,8 +225,8 @@ Test(corrupt, zeroed_pte_table_loses_data_and_leaks)
 	cr_assert_eq(vm_corrupt(vm, &pg, A, 2, VM_CORRUPT_ZERO_TABLE, 0, NULL), VMM_OK);
 	cr_assert_eq(touch(vm, t, A, PW_ACCESS_READ, true, 0, &v), 0);
 	cr_assert_eq(v, 0, "the write is gone");
-	cr_assert_eq(last_fault(vm)->args[3], PW_FAULT_MAPPED);
-	cr_assert_eq(op(vm, PW_OP_TASK_EXIT, t, 0, 0, 0, 0, NULL), 0);
+	cr_assert_eq(last_fault(vm)->u.fault.outcome, PW_FAULT_MAPPED);
+	cr_assert_eq(op(vm, task_exit, NULL, t), 0);
 	cr_assert_eq(mem0 - free_pages(vm), 1, "the lost page leaked");
 	vm_destroy(vm);
 }
@@ -259,7 +257,7 @@ Test(corrupt, clear_present_in_a_pmd_is_cleared_as_bad)
 	 */
 	cr_assert_eq(vm_check_invariants(vm, report, sizeof(report)), VMM_GUEST_ERROR);
 	cr_assert(strstr(report, "mm 1: 2 level-1 tables in RAM, 3 per its events"), "%s", report);
-	cr_assert_eq(op(vm, PW_OP_TASK_EXIT, t, 0, 0, 0, 0, NULL), 0);
+	cr_assert_eq(op(vm, task_exit, NULL, t), 0);
 	cr_assert_eq(mem0 - free_pages(vm), 2, "the old PTE table and its page");
 	vm_destroy(vm);
 }
@@ -275,20 +273,19 @@ Test(corrupt, injected_page_faults)
 	const uint64_t ok = PW_PAGE_OFFSET + 16 * MB;
 	struct vm *vm;
 	int64_t res;
-	uint64_t args[6] = { 2, 3 };
 
 	require_kvm();
 	vm = boot_ops_guest(0);
-	cr_assert_eq(vm_op(vm, 0, PW_OP_ECHO, args, &res, NULL), VMM_OK);
+	cr_assert_eq(VM_OP(vm, 0, echo, &res, NULL, 2, 3), VMM_OK);
 	cr_assert_eq(vm_inject_page_fault(vm, 0, ok, 0x3), VMM_OK, "%s", vm_message(vm));
-	cr_assert_eq(vm_op(vm, 0, PW_OP_ECHO, args, &res, NULL), VMM_OK, "%s", vm_message(vm));
+	cr_assert_eq(VM_OP(vm, 0, echo, &res, NULL, 2, 3), VMM_OK, "%s", vm_message(vm));
 	cr_assert_eq(res, 5);
-	cr_assert_eq(last_fault(vm)->args[0], ok);
-	cr_assert_eq(last_fault(vm)->args[1], 0x3);
-	cr_assert_eq(last_fault(vm)->args[3], PW_FAULT_SPURIOUS);
+	cr_assert_eq(last_fault(vm)->u.fault.addr, ok);
+	cr_assert_eq(last_fault(vm)->u.fault.error_code, 0x3);
+	cr_assert_eq(last_fault(vm)->u.fault.outcome, PW_FAULT_SPURIOUS);
 
 	cr_assert_eq(vm_inject_page_fault(vm, 0, PW_VMALLOC_START, 0x3), VMM_OK);
-	cr_assert_eq(vm_op(vm, 0, PW_OP_ECHO, args, &res, NULL), VMM_GUEST_FAILED, "%s", vm_message(vm));
+	cr_assert_eq(VM_OP(vm, 0, echo, &res, NULL, 2, 3), VMM_GUEST_FAILED, "%s", vm_message(vm));
 	cr_assert_eq(vm_guest_status(vm), PW_GUEST_EXIT_PANIC);
 	vm_destroy(vm);
 }

@@ -15,15 +15,15 @@ static void assert_boot_facts(uint64_t mem)
 	cr_assert_eq(vm_op(vm, 0, PW_OP_ECHO, NULL, &res, NULL), VMM_OK, "%s", vm_message(vm));
 	cr_assert_eq(events_since(vm, 0, PW_EV_BOOT, boot, 2), 1, "exactly one BOOT event");
 	/* The guest learnt these from /memory and /cpus of the FDT the VMM built. */
-	cr_assert_eq(boot[0]->args[0], mem, "RAM: guest says %#lx, FDT said %#lx",
-		     (unsigned long)boot[0]->args[0], (unsigned long)mem);
-	cr_assert_eq(boot[0]->args[1], 1, "one vCPU in /cpus");
+	cr_assert_eq(boot[0]->u.boot.ram_bytes, mem, "RAM: guest says %#lx, FDT said %#lx",
+		     (unsigned long)boot[0]->u.boot.ram_bytes, (unsigned long)mem);
+	cr_assert_eq(boot[0]->u.boot.ncpus, 1, "one vCPU in /cpus");
 	/* The VMM starts every guest on 4-level boot tables (no CR4.LA57). */
-	cr_assert_eq(boot[0]->args[2], 4);
+	cr_assert_eq(boot[0]->u.boot.paging_levels, 4);
 	/* guest/guest.lds loads the image at 2 MiB, page-aligned at both ends. */
-	cr_assert_eq(boot[0]->args[3], PW_KERNEL_PHYS);
-	cr_assert_gt(boot[0]->args[4], boot[0]->args[3]);
-	cr_assert_eq(boot[0]->args[4] % 4096, 0);
+	cr_assert_eq(boot[0]->u.boot.kernel_start, PW_KERNEL_PHYS);
+	cr_assert_gt(boot[0]->u.boot.kernel_end, boot[0]->u.boot.kernel_start);
+	cr_assert_eq(boot[0]->u.boot.kernel_end % 4096, 0);
 	end_vm(vm);
 }
 
@@ -36,26 +36,22 @@ Test(guest, boot_facts_match_the_fdt)
 
 Test(guest, op_round_trip)
 {
-	uint64_t args[6] = { 40, 2 };
 	const struct pw_event *ops[4];
 	struct vm *vm;
 	int64_t res = -1;
 
 	require_kvm();
 	vm = boot_ops_guest(0);
-	cr_assert_eq(vm_op(vm, 0, PW_OP_ECHO, args, &res, NULL), VMM_OK, "%s", vm_message(vm));
+	cr_assert_eq(VM_OP(vm, 0, echo, &res, NULL, 40, 2), VMM_OK, "%s", vm_message(vm));
 	cr_assert_eq(res, 42);
 	/* 64-bit wrap-around shows the guest did the arithmetic on the full words. */
-	args[0] = UINT64_MAX;
-	args[1] = 5;
-	cr_assert_eq(vm_op(vm, 0, PW_OP_ECHO, args, &res, NULL), VMM_OK);
+	cr_assert_eq(VM_OP(vm, 0, echo, &res, NULL, UINT64_MAX, 5), VMM_OK);
 	cr_assert_eq(res, 4);
 	cr_assert_eq(events_since(vm, 0, PW_EV_OP, ops, 4), 2, "one OP event per op");
-	cr_assert_eq(ops[1]->args[0], PW_OP_ECHO);
-	cr_assert_eq((int64_t)ops[1]->args[1], 4);
+	cr_assert_eq(ops[1]->u.op.op, PW_OP_ECHO);
+	cr_assert_eq((int64_t)ops[1]->u.op.result, 4);
 
-	args[0] = 7;
-	cr_assert_eq(vm_op(vm, 0, PW_OP_EXIT, args, NULL, NULL), VMM_GUEST_FAILED);
+	cr_assert_eq(VM_OP(vm, 0, exit, NULL, NULL, 7), VMM_GUEST_FAILED);
 	cr_assert(vm_guest_exited(vm));
 	cr_assert_eq(vm_guest_status(vm), 7);
 	end_vm(vm);
@@ -64,15 +60,14 @@ Test(guest, op_round_trip)
 /* A caller's bad vCPU number is the caller's error: the guest runs on. */
 Test(guest, op_on_missing_cpu_is_refused)
 {
-	uint64_t args[6] = { 2, 3 };
 	struct vm *vm;
 	int64_t res = 0;
 
 	require_kvm();
 	vm = boot_ops_guest(0);
-	cr_assert_eq(vm_op(vm, 7, PW_OP_ECHO, args, &res, NULL), VMM_BAD_INPUT);
+	cr_assert_eq(VM_OP(vm, 7, echo, &res, NULL, 2, 3), VMM_BAD_INPUT);
 	cr_assert(strstr(vm_message(vm), "no cpu 7"), "%s", vm_message(vm));
-	cr_assert_eq(vm_op(vm, 0, PW_OP_ECHO, args, &res, NULL), VMM_OK, "%s", vm_message(vm));
+	cr_assert_eq(VM_OP(vm, 0, echo, &res, NULL, 2, 3), VMM_OK, "%s", vm_message(vm));
 	cr_assert_eq(res, 5);
 	end_vm(vm);
 }
@@ -84,7 +79,6 @@ Test(guest, op_on_missing_cpu_is_refused)
  */
 Test(guest, a_refused_call_keeps_the_stop_reason)
 {
-	uint64_t args[6] = { 0 };
 	struct vm *vm;
 	char *text = NULL;
 	size_t len;
@@ -92,9 +86,9 @@ Test(guest, a_refused_call_keeps_the_stop_reason)
 
 	require_kvm();
 	vm = boot_ops_guest(0);
-	cr_assert_eq(vm_op(vm, 0, PW_OP_EXIT, args, NULL, NULL), VMM_OK, "%s", vm_message(vm));
+	cr_assert_eq(VM_OP(vm, 0, exit, NULL, NULL, 0), VMM_OK, "%s", vm_message(vm));
 	cr_assert(strstr(vm_message(vm), "guest exited with status 0"), "%s", vm_message(vm));
-	cr_assert_eq(vm_op(vm, 7, PW_OP_ECHO, args, NULL, NULL), VMM_BAD_INPUT);
+	cr_assert_eq(VM_OP(vm, 7, echo, NULL, NULL, 0, 0), VMM_BAD_INPUT);
 	cr_assert(strstr(vm_message(vm), "no cpu 7"), "%s", vm_message(vm));
 	f = open_memstream(&text, &len);
 	cr_assert_not_null(f);
@@ -108,15 +102,16 @@ Test(guest, a_refused_call_keeps_the_stop_reason)
 
 Test(guest, unknown_op_gets_an_error_and_the_guest_carries_on)
 {
-	uint64_t args[6] = { 1, 2 };
+	const union pw_op_args args = { .words = { 1, 2 } };
 	struct vm *vm;
 	int64_t res = 0;
 
 	require_kvm();
 	vm = boot_ops_guest(0);
-	cr_assert_eq(vm_op(vm, 0, (enum pw_op)999, args, &res, NULL), VMM_OK, "%s", vm_message(vm));
+	/* vm_op() itself posts any number: the raw mailbox, as a fuzzer would use it. */
+	cr_assert_eq(vm_op(vm, 0, (enum pw_op)999, &args, &res, NULL), VMM_OK, "%s", vm_message(vm));
 	cr_assert_eq(res, -PW_ENOSYS);
-	cr_assert_eq(vm_op(vm, 0, PW_OP_ECHO, args, &res, NULL), VMM_OK);
+	cr_assert_eq(VM_OP(vm, 0, echo, &res, NULL, 1, 2), VMM_OK);
 	cr_assert_eq(res, 3);
 	end_vm(vm);
 }
@@ -128,21 +123,21 @@ Test(guest, unknown_op_gets_an_error_and_the_guest_carries_on)
  */
 static void assert_probe_faults(bool write, uint64_t want_error_code)
 {
-	uint64_t args[6] = { PW_VMALLOC_START + 0x1238, write, 0x55 };
+	const uint64_t addr = PW_VMALLOC_START + 0x1238;
 	const struct pw_event *faults[2];
 	char sym[128];
 	struct vm *vm;
 	int64_t res = 0;
 
 	vm = boot_ops_guest(0);
-	cr_assert_eq(vm_op(vm, 0, PW_OP_PROBE, args, &res, NULL), VMM_OK, "%s", vm_message(vm));
+	cr_assert_eq(VM_OP(vm, 0, probe, &res, NULL, addr, write, 0x55), VMM_OK, "%s", vm_message(vm));
 	cr_assert_eq(res, -PW_EFAULT);
 	cr_assert_eq(events_since(vm, 0, PW_EV_FAULT, faults, 2), 1, "exactly one #PF");
-	cr_assert_eq(faults[0]->args[0], args[0], "CR2 %#lx", (unsigned long)faults[0]->args[0]);
-	cr_assert_eq(faults[0]->args[1], want_error_code, "error code %#lx",
-		     (unsigned long)faults[0]->args[1]);
-	cr_assert_eq(faults[0]->args[3], PW_FAULT_FIXUP);
-	vm_symbolise(vm, faults[0]->args[2], sym, sizeof(sym));
+	cr_assert_eq(faults[0]->u.fault.addr, addr, "CR2 %#lx", (unsigned long)faults[0]->u.fault.addr);
+	cr_assert_eq(faults[0]->u.fault.error_code, want_error_code, "error code %#lx",
+		     (unsigned long)faults[0]->u.fault.error_code);
+	cr_assert_eq(faults[0]->u.fault.outcome, PW_FAULT_FIXUP);
+	vm_symbolise(vm, faults[0]->u.fault.rip, sym, sizeof(sym));
 	cr_assert(!strncmp(sym, write ? "probe_kernel_write+" : "probe_kernel_read+",
 			   strlen(write ? "probe_kernel_write+" : "probe_kernel_read+")),
 		  "faulting RIP symbolised as '%s'", sym);
@@ -165,45 +160,44 @@ Test(guest, deliberate_page_fault_write)
 Test(guest, direct_map_write_read_back)
 {
 	const uint64_t pa = 16ULL << 20, val = 0x1122334455667788ULL;
-	uint64_t args[6] = { PW_PAGE_OFFSET + pa, 1, val }, out[4], host;
+	struct pw_probe_out out;
+	uint64_t host;
 	struct vm *vm;
 	int64_t res = -1;
 
 	require_kvm();
 	vm = boot_ops_guest(0);
-	cr_assert_eq(vm_op(vm, 0, PW_OP_PROBE, args, &res, NULL), VMM_OK, "%s", vm_message(vm));
+	cr_assert_eq(VM_OP(vm, 0, probe, &res, NULL, PW_PAGE_OFFSET + pa, true, val), VMM_OK,
+		     "%s", vm_message(vm));
 	cr_assert_eq(res, 0);
 	cr_assert_eq(vm_read_phys(vm, pa, &host, sizeof(host)), 0);
 	cr_assert_eq(host, val);
 
 	/* And the guest reads its own image through the kernel map as the host sees it. */
-	args[0] = PW_KERNEL_VIRT;
-	args[1] = 0;
-	cr_assert_eq(vm_op(vm, 0, PW_OP_PROBE, args, &res, out), VMM_OK);
+	cr_assert_eq(VM_OP(vm, 0, probe, &res, &out, PW_KERNEL_VIRT, false, 0), VMM_OK);
 	cr_assert_eq(res, 0);
 	cr_assert_eq(vm_read_phys(vm, PW_KERNEL_PHYS, &host, sizeof(host)), 0);
-	cr_assert_eq(out[0], host);
+	cr_assert_eq(out.value, host);
 	end_vm(vm);
 }
 
 static void assert_unexpected(unsigned int vector, uint64_t want_cr2)
 {
-	uint64_t args[6] = { vector };
 	const struct pw_event *exc[2];
 	char sym[128];
 	struct vm *vm;
 
 	vm = boot_ops_guest(0);
-	cr_assert_eq(vm_op(vm, 0, PW_OP_RAISE, args, NULL, NULL), VMM_GUEST_FAILED,
+	cr_assert_eq(VM_OP(vm, 0, raise, NULL, NULL, vector), VMM_GUEST_FAILED,
 		     "%s", vm_message(vm));
 	cr_assert_eq(vm_guest_status(vm), PW_GUEST_EXIT_PANIC);
 	cr_assert_eq(events_since(vm, 0, PW_EV_EXCEPTION, exc, 2), 1);
-	cr_assert_eq(exc[0]->args[0], vector);
-	cr_assert_eq(exc[0]->args[1], 0, "error code");
-	vm_symbolise(vm, exc[0]->args[2], sym, sizeof(sym));
+	cr_assert_eq(exc[0]->u.exception.vector, vector);
+	cr_assert_eq(exc[0]->u.exception.error_code, 0, "error code");
+	vm_symbolise(vm, exc[0]->u.exception.rip, sym, sizeof(sym));
 	cr_assert(!strncmp(sym, "raise_exception+", 16), "RIP symbolised as '%s'", sym);
 	if (vector == 14)
-		cr_assert_eq(exc[0]->args[3], want_cr2, "CR2 %#lx", (unsigned long)exc[0]->args[3]);
+		cr_assert_eq(exc[0]->u.exception.cr2, want_cr2, "CR2 %#lx", (unsigned long)exc[0]->u.exception.cr2);
 	end_vm(vm);
 }
 

@@ -17,7 +17,6 @@
  */
 Test(inject, interval_and_times_pick_the_calls_that_fail)
 {
-	uint64_t args[6] = { PW_INJECT_PGTABLE_ALLOC, 1u << PW_LEVEL_PMD, 100, 3, 2, 0 };
 	const struct pw_event *ev[4];
 	uint64_t t, mem0;
 	struct vm *vm;
@@ -28,7 +27,8 @@ Test(inject, interval_and_times_pick_the_calls_that_fail)
 	mem0 = free_pages(vm);
 	t = new_task(vm);
 	map(vm, t, 1 * GB, 9 * GB, RW);
-	cr_assert_eq(vm_op(vm, 0, PW_OP_INJECT, args, &res, NULL), VMM_OK, "%s", vm_message(vm));
+	cr_assert_eq(VM_OP(vm, 0, inject, &res, NULL, PW_INJECT_PGTABLE_ALLOC, 1u << PW_LEVEL_PMD,
+			   100, 3, 2, 0), VMM_OK, "%s", vm_message(vm));
 	cr_assert_eq(res, 0);
 	for (uint64_t i = 1; i <= 9; i++) {
 		int64_t want = (i == 3 || i == 6) ? -PW_EFAULT : 0;
@@ -37,12 +37,12 @@ Test(inject, interval_and_times_pick_the_calls_that_fail)
 			     "write %lu", (unsigned long)i);
 	}
 	cr_assert_eq(events_since(vm, 0, PW_EV_INJECT, ev, 4), 2);
-	cr_assert(ev[0]->args[0] == PW_INJECT_PGTABLE_ALLOC && ev[0]->args[1] == PW_LEVEL_PMD &&
-		  ev[0]->args[2] == 3 && ev[1]->args[2] == 6, "calls %lu and %lu",
-		  (unsigned long)ev[0]->args[2], (unsigned long)ev[1]->args[2]);
+	cr_assert(ev[0]->u.inject.site == PW_INJECT_PGTABLE_ALLOC && ev[0]->u.inject.level == PW_LEVEL_PMD &&
+		  ev[0]->u.inject.call == 3 && ev[1]->u.inject.call == 6, "calls %lu and %lu",
+		  (unsigned long)ev[0]->u.inject.call, (unsigned long)ev[1]->u.inject.call);
 	/* 7 PMD tables under one PUD: the failed calls left nothing behind. */
 	cr_assert_eq(mm_info(vm, t).pmds, 7);
-	cr_assert_eq(op(vm, PW_OP_TASK_EXIT, t, 0, 0, 0, 0, NULL), 0);
+	cr_assert_eq(op(vm, task_exit, NULL, t), 0);
 	cr_assert_eq(free_pages(vm), mem0, "no page leaked");
 	end_vm(vm);
 }
@@ -68,15 +68,15 @@ static void workload(struct vm *vm, uint64_t *tasks)
 	uint64_t t, c;
 	int64_t va;
 
-	t = op(vm, PW_OP_TASK_CREATE, 0, 0, 0, 0, 0, NULL);
-	op(vm, PW_OP_MMAP, t, 256 * MB, 4 * MB, RW, 0, NULL);
-	op(vm, PW_OP_TOUCH, t, 256 * MB, PW_ACCESS_WRITE, 1, 1, NULL);
-	op(vm, PW_OP_TOUCH, t, 258 * MB, PW_ACCESS_WRITE, 1, 2, NULL);
-	c = op(vm, PW_OP_FORK, t, 0, 0, 0, 0, NULL);
-	op(vm, PW_OP_TOUCH, c, 256 * MB, PW_ACCESS_WRITE, 1, 3, NULL);
-	va = op(vm, PW_OP_VMALLOC, 16384, 0, 0, 0, 0, NULL);
+	t = op(vm, task_create, NULL);
+	op(vm, mmap, NULL, t, 256 * MB, 4 * MB, RW);
+	op(vm, touch, NULL, t, 256 * MB, PW_ACCESS_WRITE, 1, 1);
+	op(vm, touch, NULL, t, 258 * MB, PW_ACCESS_WRITE, 1, 2);
+	c = op(vm, fork, NULL, t);
+	op(vm, touch, NULL, c, 256 * MB, PW_ACCESS_WRITE, 1, 3);
+	va = op(vm, vmalloc, NULL, 16384, 0);
 	if (va != -PW_ENOMEM)
-		op(vm, PW_OP_VFREE, va, 0, 0, 0, 0, NULL);
+		op(vm, vfree, NULL, va);
 	tasks[0] = t;
 	tasks[1] = c;
 }
@@ -87,14 +87,14 @@ static uint64_t fail_nth_run(uint64_t n, size_t *injected)
 	struct vm *vm = boot_ops_guest(0);
 	uint64_t mem0, tasks[2], calls;
 
-	op(vm, PW_OP_VFREE, op(vm, PW_OP_VMALLOC, 16384, 0, 0, 0, 0, NULL), 0, 0, 0, 0, NULL);
+	op(vm, vfree, NULL, op(vm, vmalloc, NULL, 16384, 0));
 	mem0 = free_pages(vm);
-	op(vm, PW_OP_FAIL_NTH, n, 0, 0, 0, 0, NULL);
+	op(vm, fail_nth, NULL, n);
 	workload(vm, tasks);
-	calls = op(vm, PW_OP_FAIL_NTH, 0, 0, 0, 0, 0, NULL);
+	calls = op(vm, fail_nth, NULL, 0);
 	*injected = events_since(vm, 0, PW_EV_INJECT, NULL, 0);
 	for (int i = 0; i < 2; i++)
-		op(vm, PW_OP_TASK_EXIT, tasks[i], 0, 0, 0, 0, NULL);	/* -ESRCH if it died */
+		op(vm, task_exit, NULL, tasks[i]);	/* -ESRCH if it died */
 	cr_assert_eq(free_pages(vm), mem0, "fail-nth %lu leaked %ld pages", (unsigned long)n,
 		     (long)(mem0 - free_pages(vm)));
 	end_vm(vm);

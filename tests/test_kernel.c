@@ -22,20 +22,20 @@ struct kinfo {
 
 static struct kinfo kinfo(struct vm *vm)
 {
-	uint64_t o[4];
+	struct pw_kinfo_out o;
 	struct kinfo k;
 
-	k.swapper = op(vm, PW_OP_KINFO, 0, 0, 0, 0, 0, o);
-	k.pgd_list = o[0];
-	k.syncs = o[1];
-	k.vmalloc_faults = o[2];
-	k.preallocated = o[3];
+	k.swapper = op(vm, kinfo, &o);
+	k.pgd_list = o.pgd_list;
+	k.syncs = o.syncs;
+	k.vmalloc_faults = o.vmalloc_faults;
+	k.preallocated = o.preallocated;
 	return k;
 }
 
 static uint64_t vmalloc_at(struct vm *vm, uint64_t size, uint64_t hint)
 {
-	int64_t va = op(vm, PW_OP_VMALLOC, size, hint, 0, 0, 0, NULL);
+	int64_t va = op(vm, vmalloc, NULL, size, hint);
 
 	cr_assert_eq(va, (int64_t)hint, "vmalloc(%#lx) at %#lx", (unsigned long)size, (long)va);
 	return va;
@@ -77,12 +77,12 @@ Test(kernel, prealloc_installs_64_pud_tables_at_boot)
 	cr_assert_eq(k.preallocated, 64);
 	n = events_since(vm, 0, PW_EV_PGTABLE_ALLOC, ev, 512);
 	for (size_t i = 0; i < n; i++)
-		puds += ev[i]->args[0] == PW_LEVEL_PUD && ev[i]->args[2] == 0 &&
-			ev[i]->args[3] >= PW_VMALLOC_START && ev[i]->args[3] < PW_VMALLOC_START + 64 * ENTRY_SPAN;
+		puds += ev[i]->u.pgtable_alloc.level == PW_LEVEL_PUD && ev[i]->u.pgtable_alloc.mm == 0 &&
+			ev[i]->u.pgtable_alloc.addr >= PW_VMALLOC_START && ev[i]->u.pgtable_alloc.addr < PW_VMALLOC_START + 64 * ENTRY_SPAN;
 	cr_assert_eq(puds, 64, "init_mm PUD tables in the vmalloc area: %zu", puds);
 	cr_assert_eq(events_since(vm, 0, PW_EV_KERNEL_PGD, ev, 2), 1);
-	cr_assert_eq(ev[0]->args[0], k.swapper);
-	cr_assert_eq(ev[0]->args[2], 64);
+	cr_assert_eq(ev[0]->u.kernel_pgd.phys, k.swapper);
+	cr_assert_eq(ev[0]->u.kernel_pgd.preallocated, 64);
 	end_vm(vm);
 }
 
@@ -141,8 +141,8 @@ Test(kernel, fault_mode_faults_once_per_mm_and_entry)
 	kernel_reads(vm, t1, va + 8192);	/* entry 403 */
 	kernel_reads(vm, t1, va + 12288);
 	cr_assert_eq(events_since(vm, 0, PW_EV_VMALLOC_FAULT, ev, 8), 2);
-	cr_assert_eq(ev[0]->args[2], 402);
-	cr_assert_eq(ev[1]->args[2], 403);
+	cr_assert_eq(ev[0]->u.vmalloc_fault.index, 402);
+	cr_assert_eq(ev[1]->u.vmalloc_fault.index, 403);
 
 	t2 = new_task(vm);
 	kernel_reads(vm, t2, va);
@@ -174,8 +174,8 @@ Test(kernel, eager_mode_syncs_every_pgd_on_the_list)
 	n = events_since(vm, 0, PW_EV_KERNEL_SYNC, ev, 16);
 	cr_assert_eq(n, 6, "%zu syncs", n);
 	for (size_t i = 0; i < n; i++) {
-		cr_assert_eq(ev[i]->args[0], PW_SYNC_EAGER);
-		cr_assert(ev[i]->args[2] == 402 || ev[i]->args[2] == 403);
+		cr_assert_eq(ev[i]->u.kernel_sync.sync, PW_SYNC_EAGER);
+		cr_assert(ev[i]->u.kernel_sync.index == 402 || ev[i]->u.kernel_sync.index == 403);
 	}
 	vmalloc_at(vm, 4096, CROSSING + 16384 + 4096);	/* after the guard page */
 	for (int i = 0; i < 3; i++)
@@ -197,22 +197,19 @@ Test(kernel, eager_mode_syncs_every_pgd_on_the_list)
  */
 Test(kernel, sync_skips_empty_top_level_entries)
 {
-	uint64_t args[6] = { PW_PAGE_OFFSET, 0 }, t;
+	uint64_t t;
 	struct vm *vm;
-	int64_t res;
 
 	require_kvm();
 	vm = boot_ops_guest_with(GUEST_ELF, "fault", 0, 1);
-	cr_assert_eq(vm_op(vm, 0, PW_OP_PROBE, args, &res, NULL), VMM_OK);
-	cr_assert_eq(res, -PW_EFAULT, "pfn 0 must be unmapped in the direct map");
-	args[0] = PW_PAGE_OFFSET + 4096;
-	cr_assert_eq(vm_op(vm, 0, PW_OP_PROBE, args, &res, NULL), VMM_OK);
-	cr_assert_eq(res, 0, "pfn 1 is mapped");
+	cr_assert_eq(op(vm, probe, NULL, PW_PAGE_OFFSET, false, 0), -PW_EFAULT,
+		     "pfn 0 must be unmapped in the direct map");
+	cr_assert_eq(op(vm, probe, NULL, PW_PAGE_OFFSET + 4096, false, 0), 0, "pfn 1 is mapped");
 
 	t = new_task(vm);
 	vmalloc_at(vm, 16384, CROSSING);
-	cr_assert_eq(op(vm, PW_OP_VMALLOC_SYNC, 0, 0, 0, 0, 0, NULL), 2);
-	cr_assert_eq(op(vm, PW_OP_VMALLOC_SYNC, 0, 0, 0, 0, 0, NULL), 0, "nothing left to copy");
+	cr_assert_eq(op(vm, vmalloc_sync, NULL), 2);
+	cr_assert_eq(op(vm, vmalloc_sync, NULL), 0, "nothing left to copy");
 	kernel_reads(vm, t, CROSSING);
 	cr_assert_eq(kinfo(vm).vmalloc_faults, 0, "synced before use: no fault");
 	end_vm(vm);
@@ -229,21 +226,21 @@ Test(kernel, pgd_list_tracks_every_mm)
 	for (int i = 0; i < 3; i++)
 		t[i] = new_task(vm);
 	cr_assert_eq(kinfo(vm).pgd_list, 3);
-	cr_assert_eq(op(vm, PW_OP_TASK_EXIT, t[1], 0, 0, 0, 0, NULL), 0);
+	cr_assert_eq(op(vm, task_exit, NULL, t[1]), 0);
 	cr_assert_eq(kinfo(vm).pgd_list, 2);
 	cr_assert_eq(events_since(vm, 0, PW_EV_PGD_DTOR, ev, 4), 1);
-	cr_assert_eq(ev[0]->args[2], 2, "pgd_list length after the dtor");
-	cr_assert_gt(op(vm, PW_OP_FORK, t[0], 0, 0, 0, 0, NULL), 0);
+	cr_assert_eq(ev[0]->u.pgd_dtor.pgd_list, 2, "pgd_list length after the dtor");
+	cr_assert_gt(op(vm, fork, NULL, t[0]), 0);
 	cr_assert_eq(kinfo(vm).pgd_list, 3);
 	end_vm(vm);
 }
 
 static uint64_t anon_pages(struct vm *vm)
 {
-	uint64_t o[4];
+	struct pw_meminfo_out o;
 
-	op(vm, PW_OP_MEMINFO, 0, 0, 0, 0, 0, o);
-	return o[2];
+	op(vm, meminfo, &o);
+	return o.anon;
 }
 
 /* One user write that must take exactly one fault and set a PTE of `kind`. */
@@ -255,9 +252,9 @@ static void cow_write(struct vm *vm, uint64_t t, uint64_t addr, uint64_t val, en
 	vm_events(vm, &from);
 	cr_assert_eq(touch(vm, t, addr, PW_ACCESS_WRITE, true, val, NULL), 0);
 	cr_assert_eq(events_since(vm, from, PW_EV_FAULT, f, 4), 1, "one COW fault");
-	cr_assert_eq(f[0]->args[1], 0x7, "write to a present read-only PTE: P|W|U");
+	cr_assert_eq(f[0]->u.fault.error_code, 0x7, "write to a present read-only PTE: P|W|U");
 	cr_assert_eq(events_since(vm, from, PW_EV_MAP, m, 4), 1);
-	cr_assert_eq(m[0]->args[3], kind, "map kind %lu", (unsigned long)m[0]->args[3]);
+	cr_assert_eq(m[0]->u.map.kind, kind, "map kind %lu", (unsigned long)m[0]->u.map.kind);
 }
 
 static uint64_t user_read(struct vm *vm, uint64_t t, uint64_t addr)
@@ -278,20 +275,21 @@ static uint64_t user_read(struct vm *vm, uint64_t t, uint64_t addr)
 Test(kernel, fork_copy_on_write)
 {
 	const uint64_t a = 256 * MB, b = 256 * MB + 4096;
-	uint64_t p, c, mem0[4], mem1[4], anon;
+	struct pw_meminfo_out mem0, mem1;
+	uint64_t p, c, anon;
 	struct mm_info mi;
 	struct vm *vm;
 
 	require_kvm();
 	vm = boot_ops_guest(0);
-	op(vm, PW_OP_MEMINFO, 0, 0, 0, 0, 0, mem0);
+	op(vm, meminfo, &mem0);
 	p = new_task(vm);
 	map(vm, p, a, 2 * 4096, RW);
 	warm_up(vm, p);
 	cr_assert_eq(touch(vm, p, a, PW_ACCESS_WRITE, true, 0x11, NULL), 0);
 	cr_assert_eq(touch(vm, p, b, PW_ACCESS_WRITE, true, 0x22, NULL), 0);
 
-	c = op(vm, PW_OP_FORK, p, 0, 0, 0, 0, NULL);
+	c = op(vm, fork, NULL, p);
 	cr_assert_gt(c, 0);
 	mi = mm_info(vm, c);
 	cr_assert(mi.puds == 1 && mi.pmds == 1 && mi.ptes == 1 && mi.anon == 2,
@@ -310,12 +308,12 @@ Test(kernel, fork_copy_on_write)
 	cow_write(vm, p, b, 0x66, PW_MAP_WP_REUSE);
 	cr_assert_eq(anon_pages(vm), anon + 2);
 
-	cr_assert_eq(op(vm, PW_OP_TASK_EXIT, c, 0, 0, 0, 0, NULL), 0);
+	cr_assert_eq(op(vm, task_exit, NULL, c), 0);
 	cr_assert_eq(user_read(vm, p, a), 0x33, "the parent survives the child");
 	cr_assert_eq(user_read(vm, p, b), 0x66);
-	cr_assert_eq(op(vm, PW_OP_TASK_EXIT, p, 0, 0, 0, 0, NULL), 0);
-	op(vm, PW_OP_MEMINFO, 0, 0, 0, 0, 0, mem1);
-	cr_assert_eq(mem1[0], mem0[0], "every page back: %lu free, %lu before", mem1[0], mem0[0]);
+	cr_assert_eq(op(vm, task_exit, NULL, p), 0);
+	op(vm, meminfo, &mem1);
+	cr_assert_eq(mem1.free, mem0.free, "every page back: %lu free, %lu before", mem1.free, mem0.free);
 	end_vm(vm);
 }
 
@@ -358,15 +356,15 @@ Test(kernel, mprotect_rw_makes_exclusive_anon_ptes_writable)
 	vm_events(vm, &from);
 	cr_assert_eq(touch(vm, p, a, PW_ACCESS_WRITE, true, 0x11, NULL), 0);
 	cr_assert_eq(events_since(vm, from, PW_EV_MAP, m, 4), 1);
-	mm = m[0]->args[0];
-	c = op(vm, PW_OP_FORK, p, 0, 0, 0, 0, NULL);
+	mm = m[0]->u.map.mm;
+	c = op(vm, fork, NULL, p);
 	cr_assert_gt(c, 0);
 	cr_assert_eq(touch(vm, p, b, PW_ACCESS_WRITE, true, 0x22, NULL), 0);
 	cr_assert_eq(touch(vm, p, z, PW_ACCESS_READ, true, 0, NULL), 0);
 
-	cr_assert_eq(op(vm, PW_OP_MPROTECT, p, a, 3 * 4096, PW_PROT_READ, 0, NULL), 0);
+	cr_assert_eq(op(vm, mprotect, NULL, p, a, 3 * 4096, PW_PROT_READ), 0);
 	cr_assert(!walk_user(vm, mm, b).writable, "PROT_READ write-protects every PTE");
-	cr_assert_eq(op(vm, PW_OP_MPROTECT, p, a, 3 * 4096, RW, 0, NULL), 0);
+	cr_assert_eq(op(vm, mprotect, NULL, p, a, 3 * 4096, RW), 0);
 	cr_assert(walk_user(vm, mm, b).writable, "exclusive anonymous page: writable at once");
 	cr_assert(!walk_user(vm, mm, a).writable, "shared copy-on-write with the child");
 	cr_assert(!walk_user(vm, mm, z).writable, "the zero page");
@@ -376,9 +374,9 @@ Test(kernel, mprotect_rw_makes_exclusive_anon_ptes_writable)
 	cr_assert_eq(events_since(vm, from, PW_EV_FAULT, f, 4), 0, "no fault for b");
 	cr_assert_eq(touch(vm, p, a, PW_ACCESS_WRITE, true, 0x44, NULL), 0);
 	cr_assert_eq(events_since(vm, from, PW_EV_FAULT, f, 4), 1, "a takes its COW fault");
-	cr_assert_eq(f[0]->args[1], 0x7);
+	cr_assert_eq(f[0]->u.fault.error_code, 0x7);
 	cr_assert_eq(touch(vm, p, z, PW_ACCESS_WRITE, true, 0x55, NULL), 0);
 	cr_assert_eq(events_since(vm, from, PW_EV_FAULT, f, 4), 2, "z takes its fault");
-	cr_assert_eq(f[1]->args[1], 0x7);
+	cr_assert_eq(f[1]->u.fault.error_code, 0x7);
 	end_vm(vm);
 }

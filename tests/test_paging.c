@@ -27,7 +27,8 @@ Test(paging, first_write_allocates_one_table_per_level_and_one_page)
 	const struct pw_event *f[4];
 	struct mm_info mi;
 	struct vm *vm;
-	uint64_t t, v, mem0[4], mem1[4];
+	struct pw_meminfo_out mem0, mem1;
+	uint64_t t, v;
 	size_t from;
 
 	require_kvm();
@@ -35,27 +36,27 @@ Test(paging, first_write_allocates_one_table_per_level_and_one_page)
 	t = new_task(vm);
 	map(vm, t, a, 4 * MB, RW);
 	warm_up(vm, t);
-	op(vm, PW_OP_MEMINFO, 0, 0, 0, 0, 0, mem0);
+	op(vm, meminfo, &mem0);
 
 	from = nevents(vm);
 	cr_assert_eq(touch(vm, t, a, PW_ACCESS_WRITE, true, 0x1234, NULL), 0);
 	/* pgd index 0 is empty: one PUD, one PMD, one PTE table, one zeroed page. */
 	cr_assert_eq(events_since(vm, from, PW_EV_FAULT, f, 4), 1);
-	cr_assert_eq(f[0]->args[0], a);
-	cr_assert_eq(f[0]->args[1], 0x6, "W|U, not present: %#lx", (unsigned long)f[0]->args[1]);
-	cr_assert_eq(f[0]->args[3], PW_FAULT_MAPPED);
-	cr_assert_eq(f[0]->args[4], 3, "tables installed by the fault");
+	cr_assert_eq(f[0]->u.fault.addr, a);
+	cr_assert_eq(f[0]->u.fault.error_code, 0x6, "W|U, not present: %#lx", (unsigned long)f[0]->u.fault.error_code);
+	cr_assert_eq(f[0]->u.fault.outcome, PW_FAULT_MAPPED);
+	cr_assert_eq(f[0]->u.fault.tables, 3, "tables installed by the fault");
 	mi = mm_info(vm, t);
 	cr_assert(mi.puds == 2 && mi.pmds == 2 && mi.ptes == 2 && mi.anon == 1);
-	op(vm, PW_OP_MEMINFO, 0, 0, 0, 0, 0, mem1);
-	cr_assert_eq(mem1[1] - mem0[1], 3, "page-table pages");
-	cr_assert_eq(mem1[2] - mem0[2], 1, "anonymous pages");
+	op(vm, meminfo, &mem1);
+	cr_assert_eq(mem1.pgtable - mem0.pgtable, 3, "page-table pages");
+	cr_assert_eq(mem1.anon - mem0.anon, 1, "anonymous pages");
 
 	/* Same 2 MiB, next page: the tables exist, only the page is new. */
 	from = nevents(vm);
 	cr_assert_eq(touch(vm, t, a + 4096, PW_ACCESS_WRITE, true, 0x5678, NULL), 0);
 	cr_assert_eq(events_since(vm, from, PW_EV_FAULT, f, 4), 1);
-	cr_assert_eq(f[0]->args[4], 0);
+	cr_assert_eq(f[0]->u.fault.tables, 0);
 	mi = mm_info(vm, t);
 	cr_assert(mi.puds == 2 && mi.pmds == 2 && mi.ptes == 2 && mi.anon == 2);
 
@@ -92,7 +93,7 @@ static void straddle(uint64_t x, uint64_t puds, uint64_t pmds, uint64_t ptes)
 	from = nevents(vm);
 	cr_assert_eq(touch(vm, t, x - 4, PW_ACCESS_WRITE, true, 0x1122334455667788ULL, NULL), 0);
 	cr_assert_eq(events_since(vm, from, PW_EV_FAULT, f, 4), 2, "two pages, two faults");
-	cr_assert_eq(f[0]->args[4] + f[1]->args[4], puds + pmds + ptes);
+	cr_assert_eq(f[0]->u.fault.tables + f[1]->u.fault.tables, puds + pmds + ptes);
 	mi = mm_info(vm, t);
 	cr_assert(mi.puds == 1 + puds && mi.pmds == 1 + pmds && mi.ptes == 1 + ptes,
 		  "at %#lx: %lu/%lu/%lu tables", (unsigned long)x, mi.puds, mi.pmds, mi.ptes);
@@ -138,23 +139,23 @@ Test(paging, read_maps_zero_page_then_write_copies)
 	cr_assert_eq(touch(vm, t, a, PW_ACCESS_READ, true, 0, &v), 0);
 	cr_assert_eq(v, 0);
 	cr_assert_eq(events_since(vm, from, PW_EV_FAULT, f, 4), 1);
-	cr_assert_eq(f[0]->args[1], 0x4, "read, not present, user");
+	cr_assert_eq(f[0]->u.fault.error_code, 0x4, "read, not present, user");
 	cr_assert_eq(events_since(vm, from, PW_EV_MAP, m, 4), 1);
-	cr_assert_eq(m[0]->args[3], PW_MAP_ZERO);
-	zero_pa = m[0]->args[2];
+	cr_assert_eq(m[0]->u.map.kind, PW_MAP_ZERO);
+	zero_pa = m[0]->u.map.phys;
 	cr_assert_eq(mm_info(vm, t).anon, 0, "the zero page is nobody's");
 	/* Another address reads the very same page. */
 	cr_assert_eq(touch(vm, t, a + 8192, PW_ACCESS_READ, true, 0, NULL), 0);
 	cr_assert_eq(events_since(vm, from, PW_EV_MAP, m, 4), 2);
-	cr_assert_eq(m[1]->args[2], zero_pa);
+	cr_assert_eq(m[1]->u.map.phys, zero_pa);
 
 	from = nevents(vm);
 	cr_assert_eq(touch(vm, t, a, PW_ACCESS_WRITE, true, 77, NULL), 0);
 	cr_assert_eq(events_since(vm, from, PW_EV_FAULT, f, 4), 1);
-	cr_assert_eq(f[0]->args[1], 0x7, "write to the present read-only zero page: P|W|U");
+	cr_assert_eq(f[0]->u.fault.error_code, 0x7, "write to the present read-only zero page: P|W|U");
 	cr_assert_eq(events_since(vm, from, PW_EV_MAP, m, 4), 1);
-	cr_assert_eq(m[0]->args[3], PW_MAP_WP_COPY);
-	cr_assert_neq(m[0]->args[2], zero_pa);
+	cr_assert_eq(m[0]->u.map.kind, PW_MAP_WP_COPY);
+	cr_assert_neq(m[0]->u.map.phys, zero_pa);
 	cr_assert_eq(mm_info(vm, t).anon, 1);
 	cr_assert_eq(touch(vm, t, a, PW_ACCESS_READ, true, 0, &v), 0);
 	cr_assert_eq(v, 77);
@@ -173,15 +174,15 @@ static void expect_segv(struct vm *vm, uint64_t t, uint64_t addr, int access, ui
 	cr_assert_eq(touch(vm, t, addr, access, true, 0, NULL), -PW_EFAULT);
 	n = events_since(vm, from, PW_EV_FAULT, f, 4);
 	cr_assert_geq(n, 1);
-	cr_assert_eq(f[n - 1]->args[0], addr);
-	cr_assert_eq(f[n - 1]->args[1], error_code, "error code %#lx, expected %#lx",
-		     (unsigned long)f[n - 1]->args[1], (unsigned long)error_code);
-	cr_assert_eq(f[n - 1]->args[3], outcome, "outcome %lu", (unsigned long)f[n - 1]->args[3]);
+	cr_assert_eq(f[n - 1]->u.fault.addr, addr);
+	cr_assert_eq(f[n - 1]->u.fault.error_code, error_code, "error code %#lx, expected %#lx",
+		     (unsigned long)f[n - 1]->u.fault.error_code, (unsigned long)error_code);
+	cr_assert_eq(f[n - 1]->u.fault.outcome, outcome, "outcome %lu", (unsigned long)f[n - 1]->u.fault.outcome);
 	cr_assert_eq(events_since(vm, 0, PW_EV_TASK_EXIT, ex, 2), 1);
-	cr_assert_eq(ex[0]->args[1], 11, "SIGSEGV");
+	cr_assert_eq(ex[0]->u.task_exit.signal, 11, "SIGSEGV");
 	/* The task is gone, the guest is not. */
-	cr_assert_eq(op(vm, PW_OP_MM_INFO, t, 0, 0, 0, 0, NULL), -PW_ESRCH);
-	cr_assert_eq(op(vm, PW_OP_ECHO, 1, 1, 0, 0, 0, NULL), 2);
+	cr_assert_eq(op(vm, mm_info, NULL, t), -PW_ESRCH);
+	cr_assert_eq(op(vm, echo, NULL, 1, 1), 2);
 }
 
 Test(paging, access_outside_every_vma_is_maperr)
@@ -267,12 +268,13 @@ static void expect_tables(struct vm *vm, uint64_t t, uint64_t puds, uint64_t pmd
 Test(paging, munmap_frees_exactly_what_floor_and_ceiling_allow)
 {
 	const uint64_t a = 256 * MB;
-	uint64_t t, mem0[4], mem1[4];
+	struct pw_meminfo_out mem0, mem1;
+	uint64_t t;
 	struct vm *vm;
 
 	require_kvm();
 	vm = boot_ops_guest(0);
-	op(vm, PW_OP_MEMINFO, 0, 0, 0, 0, 0, mem0);
+	op(vm, meminfo, &mem0);
 	t = new_task(vm);
 	warm_up(vm, t);
 
@@ -308,12 +310,12 @@ Test(paging, munmap_frees_exactly_what_floor_and_ceiling_allow)
 	expect_tables(vm, t, 2, 2, 2, 2, "hole in the middle of a PTE table");
 
 	/* Exit: every table, page and slab object comes back. */
-	cr_assert_eq(op(vm, PW_OP_TASK_EXIT, t, 0, 0, 0, 0, NULL), 0);
-	op(vm, PW_OP_MEMINFO, 0, 0, 0, 0, 0, mem1);
-	cr_assert_eq(mem1[0], mem0[0], "free pages %lu, before the task %lu", mem1[0], mem0[0]);
-	cr_assert_eq(mem1[1], mem0[1], "page-table pages");
-	cr_assert_eq(mem1[2], mem0[2], "anonymous pages");
-	cr_assert_eq(mem1[3], mem0[3], "slab pages");
+	cr_assert_eq(op(vm, task_exit, NULL, t), 0);
+	op(vm, meminfo, &mem1);
+	cr_assert_eq(mem1.free, mem0.free, "free pages %lu, before the task %lu", mem1.free, mem0.free);
+	cr_assert_eq(mem1.pgtable, mem0.pgtable, "page-table pages");
+	cr_assert_eq(mem1.anon, mem0.anon, "anonymous pages");
+	cr_assert_eq(mem1.slab, mem0.slab, "slab pages");
 	end_vm(vm);
 }
 
@@ -329,7 +331,7 @@ static void scenario(struct pw_event **out, size_t *n)
 	touch(vm, t, 1 * GB - 4, PW_ACCESS_WRITE, true, 5, NULL);
 	touch(vm, t, 1 * GB + 4096, PW_ACCESS_READ, true, 0, NULL);
 	unmap(vm, t, 1 * GB - 2 * MB, 2 * MB);
-	op(vm, PW_OP_TASK_EXIT, t, 0, 0, 0, 0, NULL);
+	op(vm, task_exit, NULL, t);
 	ev = vm_events(vm, &total);
 	*out = calloc(total, sizeof(**out));
 	for (size_t i = 0; i < total; i++) {
@@ -355,7 +357,7 @@ Test(paging, same_scenario_same_events)
 	for (size_t i = 0; i < na; i++) {
 		cr_assert_eq(memcmp(&a[i], &b[i], sizeof(a[i])), 0, "event %zu (type %u) differs", i,
 			     a[i].type);
-		tables += a[i].type == PW_EV_PGTABLE_ALLOC && a[i].args[2] != 0;	/* the task's, not init_mm's */
+		tables += a[i].type == PW_EV_PGTABLE_ALLOC && a[i].u.pgtable_alloc.mm != 0;	/* the task's, not init_mm's */
 	}
 	/* pgd + trampoline 3 + straddling 1 GiB (PUD, 2 PMD, 2 PTE): a non-trivial run. */
 	cr_assert_eq(tables, 9);
@@ -390,10 +392,10 @@ Test(paging, mprotect_part_of_a_vma)
 	t = new_task(vm);
 	map(vm, t, a, 3 * 4096, RW);
 	cr_assert_eq(touch(vm, t, a + 4096, PW_ACCESS_WRITE, true, 5, NULL), 0);
-	cr_assert_eq(op(vm, PW_OP_MPROTECT, t, a + 4096, 4096, PW_PROT_READ, 0, NULL), 0);
+	cr_assert_eq(op(vm, mprotect, NULL, t, a + 4096, 4096, PW_PROT_READ), 0);
 	/* The page stays mapped but read-only: a write is now P|W|U, SEGV_ACCERR. */
 	cr_assert_eq(touch(vm, t, a + 4096, PW_ACCESS_READ, true, 0, NULL), 0);
-	cr_assert_eq(op(vm, PW_OP_MPROTECT, t, a + 2 * 4096, 2 * 4096, PW_PROT_READ, 0, NULL),
+	cr_assert_eq(op(vm, mprotect, NULL, t, a + 2 * 4096, 2 * 4096, PW_PROT_READ),
 		     -PW_ENOMEM, "the range runs past the VMA into a hole");
 	expect_segv(vm, t, a + 4096, PW_ACCESS_WRITE, 0x7, PW_FAULT_SEGV_ACCERR);
 	end_vm(vm);
@@ -414,13 +416,13 @@ Test(paging, prot_none_and_back_keeps_the_page)
 	t = new_task(vm);
 	map(vm, t, a, 4096, RW);
 	cr_assert_eq(touch(vm, t, a, PW_ACCESS_WRITE, true, 42, NULL), 0);
-	cr_assert_eq(op(vm, PW_OP_MPROTECT, t, a, 4096, 0, 0, NULL), 0);
+	cr_assert_eq(op(vm, mprotect, NULL, t, a, 4096, 0), 0);
 	cr_assert_eq(mm_info(vm, t).anon, 1, "PROT_NONE does not drop the page");
-	cr_assert_eq(op(vm, PW_OP_MPROTECT, t, a, 4096, RW, 0, NULL), 0);
+	cr_assert_eq(op(vm, mprotect, NULL, t, a, 4096, RW), 0);
 	cr_assert_eq(touch(vm, t, a, PW_ACCESS_READ, true, 0, &v), 0);
 	cr_assert_eq(v, 42);
 	/* And while PROT_NONE, any access is SEGV_ACCERR: the VMA is inaccessible. */
-	cr_assert_eq(op(vm, PW_OP_MPROTECT, t, a, 4096, 0, 0, NULL), 0);
+	cr_assert_eq(op(vm, mprotect, NULL, t, a, 4096, 0), 0);
 	expect_segv(vm, t, a, PW_ACCESS_READ, 0x4, PW_FAULT_SEGV_ACCERR);
 	end_vm(vm);
 }
@@ -443,17 +445,17 @@ Test(paging, mmap_past_task_size_is_enomem)
 	require_kvm();
 	vm = boot_ops_guest(0);
 	t = new_task(vm);
-	cr_assert_eq(op(vm, PW_OP_MMAP, t, task_size, 4096, RW, 0, NULL), -PW_ENOMEM);
-	cr_assert_eq(op(vm, PW_OP_MMAP, t, task_size - 4096, 2 * 4096, RW, 0, NULL), -PW_ENOMEM,
+	cr_assert_eq(op(vm, mmap, NULL, t, task_size, 4096, RW), -PW_ENOMEM);
+	cr_assert_eq(op(vm, mmap, NULL, t, task_size - 4096, 2 * 4096, RW), -PW_ENOMEM,
 		     "runs past TASK_SIZE");
-	cr_assert_eq(op(vm, PW_OP_MMAP, t, task_size + 1, 4096, RW, 0, NULL), -PW_ENOMEM,
+	cr_assert_eq(op(vm, mmap, NULL, t, task_size + 1, 4096, RW), -PW_ENOMEM,
 		     "the range is checked before the alignment");
-	cr_assert_eq(op(vm, PW_OP_MMAP, t, 0, task_size + 4096, RW, 0, NULL), -PW_ENOMEM,
+	cr_assert_eq(op(vm, mmap, NULL, t, 0, task_size + 4096, RW), -PW_ENOMEM,
 		     "len > TASK_SIZE");
-	cr_assert_eq(op(vm, PW_OP_MMAP, t, 0, ~0ULL, RW, 0, NULL), -PW_ENOMEM, "PAGE_ALIGN wraps");
-	cr_assert_eq(op(vm, PW_OP_MMAP, t, 256 * MB + 1, 4096, RW, 0, NULL), -PW_EINVAL);
-	cr_assert_eq(op(vm, PW_OP_MMAP, t, 256 * MB, 0, RW, 0, NULL), -PW_EINVAL);
-	cr_assert_eq(op(vm, PW_OP_MMAP, t, last, 4096, RW, 0, NULL), (int64_t)last, "it fits");
+	cr_assert_eq(op(vm, mmap, NULL, t, 0, ~0ULL, RW), -PW_ENOMEM, "PAGE_ALIGN wraps");
+	cr_assert_eq(op(vm, mmap, NULL, t, 256 * MB + 1, 4096, RW), -PW_EINVAL);
+	cr_assert_eq(op(vm, mmap, NULL, t, 256 * MB, 0, RW), -PW_EINVAL);
+	cr_assert_eq(op(vm, mmap, NULL, t, last, 4096, RW), (int64_t)last, "it fits");
 	end_vm(vm);
 }
 
@@ -476,10 +478,10 @@ Test(paging, mprotect_over_a_hole_changes_the_vmas_before_it)
 	t = new_task(vm);
 	map(vm, t, a, 2 * 4096, RW);
 	map(vm, t, b, 4096, RW);
-	cr_assert_eq(op(vm, PW_OP_MPROTECT, t, a + 2 * 4096, 2 * 4096, PW_PROT_READ, 0, NULL),
+	cr_assert_eq(op(vm, mprotect, NULL, t, a + 2 * 4096, 2 * 4096, PW_PROT_READ),
 		     -PW_ENOMEM, "starts in the hole");
 	cr_assert_eq(touch(vm, t, b, PW_ACCESS_WRITE, true, 1, NULL), 0, "B unchanged");
-	cr_assert_eq(op(vm, PW_OP_MPROTECT, t, a + 4096, 3 * 4096, PW_PROT_READ, 0, NULL),
+	cr_assert_eq(op(vm, mprotect, NULL, t, a + 4096, 3 * 4096, PW_PROT_READ),
 		     -PW_ENOMEM, "runs into the hole");
 	cr_assert_eq(touch(vm, t, a, PW_ACCESS_WRITE, true, 2, NULL), 0, "split off, unchanged");
 	cr_assert_eq(touch(vm, t, b, PW_ACCESS_WRITE, true, 3, NULL), 0, "after the hole: unchanged");

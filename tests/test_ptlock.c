@@ -19,14 +19,14 @@ struct ptlock_info {
 
 static struct ptlock_info ptlock_info(struct vm *vm)
 {
-	uint64_t o[4];
+	struct pw_ptlock_info_out o;
 	struct ptlock_info pi;
 
-	pi.objects = op(vm, PW_OP_PTLOCK_INFO, 0, 0, 0, 0, 0, o);
-	pi.split = o[0];
-	pi.alloc_split = o[1];
-	pi.split_cpus = o[2];
-	pi.lock_size = o[3];
+	pi.objects = op(vm, ptlock_info, &o);
+	pi.split = o.split;
+	pi.alloc_split = o.alloc_split;
+	pi.split_cpus = o.split_cpus;
+	pi.lock_size = o.spinlock_size;
 	return pi;
 }
 
@@ -83,13 +83,14 @@ Test(ptlock, word_sized_lock_lives_in_struct_page)
  */
 Test(ptlock, debug_spinlock_allocates_from_the_ptlock_cache)
 {
-	uint64_t t, mem0[4], mem1[4];
+	struct pw_meminfo_out mem0, mem1;
+	uint64_t t;
 	struct ptlock_info pi;
 	struct vm *vm;
 
 	require_kvm();
 	vm = boot_ops_guest_with(DEBUG_SPINLOCK_ELF, NULL, 1, 1);
-	op(vm, PW_OP_MEMINFO, 0, 0, 0, 0, 0, mem0);
+	op(vm, meminfo, &mem0);
 	cr_assert_eq(ptlock_info(vm).objects, 2, "init_mm's PMD tables");
 	t = fault_in(vm);
 	pi = ptlock_info(vm);
@@ -98,10 +99,10 @@ Test(ptlock, debug_spinlock_allocates_from_the_ptlock_cache)
 	cr_assert_eq(pi.objects, 2 + 4, "PMD+PTE tables: %ld ptlocks", (long)pi.objects);
 	unmap(vm, t, 256 * MB, 2 * MB);
 	cr_assert_eq(ptlock_info(vm).objects, 2 + 2);
-	cr_assert_eq(op(vm, PW_OP_TASK_EXIT, t, 0, 0, 0, 0, NULL), 0);
+	cr_assert_eq(op(vm, task_exit, NULL, t), 0);
 	cr_assert_eq(ptlock_info(vm).objects, 2);
-	op(vm, PW_OP_MEMINFO, 0, 0, 0, 0, 0, mem1);
-	cr_assert_eq(mem1[0], mem0[0], "every page back, slab pages of the cache included");
+	op(vm, meminfo, &mem1);
+	cr_assert_eq(mem1.free, mem0.free, "every page back, slab pages of the cache included");
 	end_vm(vm);
 }
 
@@ -126,9 +127,9 @@ static uint64_t pte_locks_to_unmap(struct vm *vm, uint64_t t, uint64_t addr, uin
 	int64_t before;
 
 	cr_assert_eq(touch(vm, t, addr, PW_ACCESS_WRITE_PAGES, true, npages, NULL), 0);
-	before = op(vm, PW_OP_LOCK_STATS, PW_PTL_PTE, 0, 0, 0, 0, NULL);
+	before = op(vm, lock_stats, NULL, PW_PTL_PTE);
 	unmap(vm, t, addr, npages * 4096);
-	return op(vm, PW_OP_LOCK_STATS, PW_PTL_PTE, 0, 0, 0, 0, NULL) - before;
+	return op(vm, lock_stats, NULL, PW_PTL_PTE) - before;
 }
 
 /*

@@ -156,13 +156,11 @@ Test(ram, the_hole_is_not_ram_to_the_host)
 static uint64_t pages_but_mem_map(struct vm *vm, uint64_t mem, uint64_t end, uint64_t *total)
 {
 	const struct pw_event *boot[2];
-	uint64_t o[4];
-
-	*total = op(vm, PW_OP_MEMINFO, 0, 0, 0, 0, 0, o);
+	*total = op(vm, meminfo, NULL);
 	cr_assert_eq(events_since(vm, 0, PW_EV_BOOT, boot, 2), 1);
-	cr_assert_eq(boot[0]->args[0], mem, "the boot event reports all RAM");
+	cr_assert_eq(boot[0]->u.boot.ram_bytes, mem, "the boot event reports all RAM");
 	return mem / 4096 - 1 - (PW_BOOT_AREA_END - PW_BOOT_AREA_START) / 4096 -
-	       (CHAN_BYTES + 4095) / 4096 - (boot[0]->args[4] - boot[0]->args[3]) / 4096 +
+	       (CHAN_BYTES + 4095) / 4096 - (boot[0]->u.boot.kernel_end - boot[0]->u.boot.kernel_start) / 4096 +
 	       (PW_BOOT_PD - PW_BOOT_PML4) / 4096 + (end + GB - 1) / GB;
 }
 

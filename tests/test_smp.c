@@ -7,19 +7,18 @@ static void assert_cpus_serve_ops(unsigned int n)
 {
 	struct vm *vm = boot_ops_guest_with(GUEST_ELF, NULL, 0, n);
 	const struct pw_event *boot[2];
-	uint64_t out[4];
+	struct pw_echo_out out;
 
 	for (unsigned int cpu = 0; cpu < n; cpu++) {
 		int64_t res;
-		uint64_t args[6] = { cpu, 100 };
 
-		cr_assert_eq(vm_op(vm, cpu, PW_OP_ECHO, args, &res, out), VMM_OK, "cpu %u: %s", cpu,
+		cr_assert_eq(VM_OP(vm, cpu, echo, &res, &out, cpu, 100), VMM_OK, "cpu %u: %s", cpu,
 			     vm_message(vm));
 		cr_assert_eq(res, cpu + 100);
-		cr_assert_eq(out[0], cpu, "op for cpu %u ran on cpu %lu", cpu, (unsigned long)out[0]);
+		cr_assert_eq(out.cpu, cpu, "op for cpu %u ran on cpu %lu", cpu, (unsigned long)out.cpu);
 	}
 	cr_assert_eq(events_since(vm, 0, PW_EV_BOOT, boot, 2), 1);
-	cr_assert_eq(boot[0]->args[1], n, "CPUs in /cpus");
+	cr_assert_eq(boot[0]->u.boot.ncpus, n, "CPUs in /cpus");
 	end_vm(vm);
 }
 
@@ -36,33 +35,34 @@ Test(smp, ops_run_concurrently_on_every_cpu)
 {
 	const unsigned int n = 4;
 	struct vm *vm = NULL;
-	uint64_t out[4];
+	struct pw_echo_out out;
 	int64_t res;
 
 	require_kvm();
 	vm = boot_ops_guest_with(GUEST_ELF, NULL, 0, n);
+	for (unsigned int cpu = 0; cpu < n; cpu++)
+		cr_assert_eq(VM_OP_START(vm, cpu, echo, cpu, 1000), VMM_OK, "%s", vm_message(vm));
+	cr_assert_eq(VM_OP_START(vm, 1, echo, 0, 0), VMM_BAD_INPUT, "cpu 1 is busy");
 	for (unsigned int cpu = 0; cpu < n; cpu++) {
-		uint64_t args[6] = { cpu, 1000 };
-
-		cr_assert_eq(vm_op_start(vm, cpu, PW_OP_ECHO, args), VMM_OK, "%s", vm_message(vm));
-	}
-	cr_assert_eq(vm_op_start(vm, 1, PW_OP_ECHO, NULL), VMM_BAD_INPUT, "cpu 1 is busy");
-	for (unsigned int cpu = 0; cpu < n; cpu++) {
-		cr_assert_eq(vm_op_wait(vm, cpu, &res, out), VMM_OK, "cpu %u: %s", cpu, vm_message(vm));
+		cr_assert_eq(VM_OP_WAIT(vm, cpu, echo, &res, &out), VMM_OK, "cpu %u: %s", cpu,
+			     vm_message(vm));
 		cr_assert_eq(res, cpu + 1000);
-		cr_assert_eq(out[0], cpu);
+		cr_assert_eq(out.cpu, cpu);
 	}
 	end_vm(vm);
 }
 
-static size_t count_for_mm(struct vm *vm, size_t from, enum pw_event_type type, uint64_t mm)
+/* PUD, PMD and PTE tables of mm allocated (alloc) or freed since event `from`. */
+static size_t count_for_mm(struct vm *vm, size_t from, bool alloc, uint64_t mm)
 {
 	const struct pw_event *ev[1024];
-	size_t n = events_since(vm, from, type, ev, 1024), k = 0;
+	size_t n = events_since(vm, from, alloc ? PW_EV_PGTABLE_ALLOC : PW_EV_PGTABLE_FREE, ev, 1024);
+	size_t k = 0;
 
 	cr_assert_leq(n, 1024);
 	for (size_t i = 0; i < n; i++)
-		k += ev[i]->args[2] == mm && ev[i]->args[0] != PW_LEVEL_PGD;
+		k += alloc ? ev[i]->u.pgtable_alloc.mm == mm && ev[i]->u.pgtable_alloc.level != PW_LEVEL_PGD
+			   : ev[i]->u.pgtable_free.mm == mm && ev[i]->u.pgtable_free.level != PW_LEVEL_PGD;
 	return k;
 }
 
@@ -79,22 +79,21 @@ static size_t race_round(unsigned int n, uint64_t loops)
 {
 	const uint64_t a = 256 * MB;
 	struct vm *vm = boot_ops_guest_with(GUEST_ELF, NULL, 0, n);
-	uint64_t t, mem0[4], mem1[4], v;
+	struct pw_meminfo_out mem0, mem1;
+	uint64_t t, v;
 	unsigned int tables[5] = { 0 };
 	struct mm_info mi;
 	size_t lost, from;
 	const uint64_t levels = (1u << PW_LEVEL_PUD) | (1u << PW_LEVEL_PMD) | (1u << PW_LEVEL_PTE);
 
-	cr_assert_eq(op(vm, PW_OP_RACE_DELAY, levels, loops, 0, 0, 0, NULL), 0);
-	op(vm, PW_OP_MEMINFO, 0, 0, 0, 0, 0, mem0);
+	cr_assert_eq(op(vm, race_delay, NULL, levels, loops), 0);
+	op(vm, meminfo, &mem0);
 	t = new_task(vm);
 	map(vm, t, a, 2 * MB, RW);
 	vm_events(vm, &from);
-	for (unsigned int cpu = 0; cpu < n; cpu++) {
-		uint64_t args[6] = { t, a + cpu * 4096, PW_ACCESS_WRITE, 1, 100 + cpu };
-
-		cr_assert_eq(vm_op_start(vm, cpu, PW_OP_TOUCH, args), VMM_OK, "%s", vm_message(vm));
-	}
+	for (unsigned int cpu = 0; cpu < n; cpu++)
+		cr_assert_eq(VM_OP_START(vm, cpu, touch, t, a + cpu * 4096, PW_ACCESS_WRITE, true,
+					 100 + cpu), VMM_OK, "%s", vm_message(vm));
 	for (unsigned int cpu = 0; cpu < n; cpu++) {
 		int64_t res;
 
@@ -110,15 +109,15 @@ static size_t race_round(unsigned int n, uint64_t loops)
 	count_tables(vm, pgd_of(vm, 1), 4, 0, 255, tables);
 	cr_assert(tables[3] == 2 && tables[2] == 2 && tables[1] == 2, "in RAM: %u/%u/%u",
 		  tables[3], tables[2], tables[1]);
-	cr_assert_eq(count_for_mm(vm, from, PW_EV_PGTABLE_ALLOC, 1), 6 + lost);
-	cr_assert_eq(count_for_mm(vm, from, PW_EV_PGTABLE_FREE, 1), lost);
+	cr_assert_eq(count_for_mm(vm, from, true, 1), 6 + lost);
+	cr_assert_eq(count_for_mm(vm, from, false, 1), lost);
 	for (unsigned int cpu = 0; cpu < n; cpu++) {
 		cr_assert_eq(touch(vm, t, a + cpu * 4096, PW_ACCESS_READ, true, 0, &v), 0);
 		cr_assert_eq(v, 100 + cpu, "cpu %u's page", cpu);
 	}
-	cr_assert_eq(op(vm, PW_OP_TASK_EXIT, t, 0, 0, 0, 0, NULL), 0);
-	op(vm, PW_OP_MEMINFO, 0, 0, 0, 0, 0, mem1);
-	cr_assert_eq(mem1[0], mem0[0], "no page leaked: %lu free, %lu before", mem1[0], mem0[0]);
+	cr_assert_eq(op(vm, task_exit, NULL, t), 0);
+	op(vm, meminfo, &mem1);
+	cr_assert_eq(mem1.free, mem0.free, "no page leaked: %lu free, %lu before", mem1.free, mem0.free);
 	end_vm(vm);
 	return lost;
 }
@@ -145,11 +144,11 @@ struct lock_counts {
 static struct lock_counts lock_counts(struct vm *vm)
 {
 	struct lock_counts c;
-	uint64_t out[4];
+	struct pw_lock_stats_out out;
 
 	for (int cls = 0; cls < 3; cls++) {
-		c.acq[cls] = op(vm, PW_OP_LOCK_STATS, cls, 0, 0, 0, 0, out);
-		c.contended[cls] = out[0];
+		c.acq[cls] = op(vm, lock_stats, &out, cls);
+		c.contended[cls] = out.contended;
 	}
 	return c;
 }
@@ -173,11 +172,9 @@ static struct lock_counts lock_run(unsigned int n, unsigned int split_cpus)
 	map(vm, t, base, (n + 1) * 2 * MB, RW);
 	cr_assert_eq(touch(vm, t, base, PW_ACCESS_WRITE, true, 1, NULL), 0);
 	before = lock_counts(vm);
-	for (unsigned int cpu = 0; cpu < n; cpu++) {
-		uint64_t args[6] = { t, base + (cpu + 1) * 2 * MB, PW_ACCESS_WRITE, 1, cpu };
-
-		cr_assert_eq(vm_op_start(vm, cpu, PW_OP_TOUCH, args), VMM_OK, "%s", vm_message(vm));
-	}
+	for (unsigned int cpu = 0; cpu < n; cpu++)
+		cr_assert_eq(VM_OP_START(vm, cpu, touch, t, base + (cpu + 1) * 2 * MB, PW_ACCESS_WRITE,
+					 true, cpu), VMM_OK, "%s", vm_message(vm));
 	for (unsigned int cpu = 0; cpu < n; cpu++) {
 		int64_t res;
 
@@ -234,7 +231,7 @@ Test(smp, split_ptlocks_spread_what_page_table_lock_serialises, .timeout = 120)
  */
 static struct vm *start_reader(uint64_t *t)
 {
-	uint64_t args[6], out[4] = { 0 };
+	struct pw_tlb_info_out out = { 0 };
 	struct vmm_config cfg;
 	char err[512];
 	struct vm *vm;
@@ -247,26 +244,22 @@ static struct vm *start_reader(uint64_t *t)
 	*t = new_task(vm);
 	map(vm, *t, READER_PAGE, 4096, RW);
 	cr_assert_eq(touch(vm, *t, READER_PAGE, PW_ACCESS_WRITE, true, 7, NULL), 0);
-	args[0] = *t;
-	args[1] = READER_PAGE;
-	args[2] = PW_ACCESS_READ_LOOP;
-	args[3] = 1;
-	args[4] = 1ULL << 40;
-	cr_assert_eq(vm_op_start(vm, 1, PW_OP_TOUCH, args), VMM_OK, "%s", vm_message(vm));
-	for (int tries = 0; tries < 10000 && !(out[0] & 2); tries++)
-		op(vm, PW_OP_TLB_INFO, *t, 0, 0, 0, 0, out);
-	cr_assert_eq(out[0], 2, "cpu 1 alone has the mm loaded: cpumask %#lx", (unsigned long)out[0]);
+	cr_assert_eq(VM_OP_START(vm, 1, touch, *t, READER_PAGE, PW_ACCESS_READ_LOOP, true, 1ULL << 40),
+		     VMM_OK, "%s", vm_message(vm));
+	for (int tries = 0; tries < 10000 && !(out.cpumask & 2); tries++)
+		op(vm, tlb_info, &out, *t);
+	cr_assert_eq(out.cpumask, 2, "cpu 1 alone has the mm loaded: cpumask %#lx",
+		     (unsigned long)out.cpumask);
 	return vm;
 }
 
-/* One op on cpu 0 that must cost exactly one shootdown IPI. */
-static void op_with_one_ipi(struct vm *vm, enum pw_op o, uint64_t t, uint64_t a2, uint64_t a3)
-{
-	uint64_t ipis = op(vm, PW_OP_TLB_INFO, 0, 0, 0, 0, 0, NULL);
-
-	cr_assert_geq(op(vm, o, t, READER_PAGE, a2, a3, 0, NULL), 0);
-	cr_assert_eq(op(vm, PW_OP_TLB_INFO, 0, 0, 0, 0, 0, NULL) - ipis, 1, "one shootdown IPI");
-}
+/* One op on cpu 0 that must succeed and cost exactly one shootdown IPI. */
+#define op_with_one_ipi(vm, name, ...) do {					\
+	uint64_t __ipis = op(vm, tlb_info, NULL, 0);				\
+										\
+	cr_assert_geq(op(vm, name, NULL, __VA_ARGS__), 0);			\
+	cr_assert_eq(op(vm, tlb_info, NULL, 0) - __ipis, 1, "one shootdown IPI"); \
+} while (0)
 
 /* cpu 1's reader must have faulted, once, with this error code and outcome, ending its task. */
 static void expect_reader_fault(struct vm *vm, size_t from, uint64_t error_code,
@@ -283,9 +276,9 @@ static void expect_reader_fault(struct vm *vm, size_t from, uint64_t error_code,
 		if (f[i]->cpu != 1)
 			continue;
 		cpu1_faults++;
-		cr_assert_eq(f[i]->args[0], READER_PAGE);
-		cr_assert_eq(f[i]->args[1], error_code, "error code %#lx", (unsigned long)f[i]->args[1]);
-		cr_assert_eq(f[i]->args[3], outcome);
+		cr_assert_eq(f[i]->u.fault.addr, READER_PAGE);
+		cr_assert_eq(f[i]->u.fault.error_code, error_code, "error code %#lx", (unsigned long)f[i]->u.fault.error_code);
+		cr_assert_eq(f[i]->u.fault.outcome, outcome);
 	}
 	cr_assert_eq(cpu1_faults, 1);
 }
@@ -299,7 +292,7 @@ Test(smp, munmap_shoots_down_a_reader_on_another_cpu)
 	require_kvm();
 	vm = start_reader(&t);
 	vm_events(vm, &from);
-	op_with_one_ipi(vm, PW_OP_MUNMAP, t, 4096, 0);
+	op_with_one_ipi(vm, munmap, t, READER_PAGE, 4096);
 	expect_reader_fault(vm, from, 0x4, PW_FAULT_SEGV_MAPERR);
 	end_vm(vm);
 }
@@ -314,7 +307,7 @@ Test(smp, mprotect_shoots_down_a_reader_on_another_cpu)
 	require_kvm();
 	vm = start_reader(&t);
 	vm_events(vm, &from);
-	op_with_one_ipi(vm, PW_OP_MPROTECT, t, 4096, 0);
+	op_with_one_ipi(vm, mprotect, t, READER_PAGE, 4096, 0);
 	expect_reader_fault(vm, from, 0x4, PW_FAULT_SEGV_ACCERR);
 	end_vm(vm);
 }
@@ -332,9 +325,9 @@ Test(smp, fork_write_protect_shoots_down_the_parent_on_another_cpu)
 
 	require_kvm();
 	vm = start_reader(&t);
-	op_with_one_ipi(vm, PW_OP_FORK, t, 0, 0);
+	op_with_one_ipi(vm, fork, t);
 	vm_events(vm, &from);
-	op_with_one_ipi(vm, PW_OP_MUNMAP, t, 4096, 0);
+	op_with_one_ipi(vm, munmap, t, READER_PAGE, 4096);
 	expect_reader_fault(vm, from, 0x4, PW_FAULT_SEGV_MAPERR);
 	end_vm(vm);
 }
@@ -350,7 +343,7 @@ Test(smp, a_guest_panic_stops_every_vcpu, .timeout = 60)
 	struct vmm_config cfg;
 	struct vm *vm;
 	char err[512];
-	uint64_t t, args[6];
+	uint64_t t;
 	int64_t res;
 
 	require_kvm();
@@ -360,14 +353,10 @@ Test(smp, a_guest_panic_stops_every_vcpu, .timeout = 60)
 	cr_assert_eq(vm_create(&cfg, &vm, err, sizeof(err)), VMM_OK, "%s", err);
 	t = new_task(vm);
 	map(vm, t, 256 * MB, 4096, RW);
-	args[0] = t;
-	args[1] = 256 * MB;
-	args[2] = PW_ACCESS_READ_LOOP;
-	args[3] = 1;
-	args[4] = 1ULL << 50;
-	cr_assert_eq(vm_op_start(vm, 1, PW_OP_TOUCH, args), VMM_OK, "%s", vm_message(vm));
-	args[0] = 6;	/* #UD */
-	cr_assert_eq(vm_op(vm, 0, PW_OP_RAISE, args, &res, NULL), VMM_GUEST_FAILED, "%s", vm_message(vm));
+	cr_assert_eq(VM_OP_START(vm, 1, touch, t, 256 * MB, PW_ACCESS_READ_LOOP, true, 1ULL << 50),
+		     VMM_OK, "%s", vm_message(vm));
+	cr_assert_eq(VM_OP(vm, 0, raise, &res, NULL, 6 /* #UD */), VMM_GUEST_FAILED, "%s",
+		     vm_message(vm));
 	cr_assert_eq(vm_op_wait(vm, 1, &res, NULL), VMM_GUEST_FAILED, "%s", vm_message(vm));
 	cr_assert_eq(vm_guest_status(vm), PW_GUEST_EXIT_PANIC);
 	vm_destroy(vm);		/* cpu 1 stopped mid-fault: no invariants to hold */

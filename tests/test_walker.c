@@ -61,7 +61,7 @@ static const struct pw_event *map_event(struct vm *vm, uint64_t addr)
 
 	cr_assert_leq(n, MAX_EVENTS);
 	for (size_t i = 0; i < n; i++)
-		if (m[i]->args[1] == addr)
+		if (m[i]->u.map.addr == addr)
 			found = m[i];
 	cr_assert_not_null(found, "no MAP event for %#lx", (unsigned long)addr);
 	return found;
@@ -74,12 +74,12 @@ Test(walker, swapper_maps_the_kernel_image_and_the_direct_map)
 	struct vm_paging pg;
 	struct vm_walk w;
 	struct vm *vm;
-	uint64_t kinfo_out[4], swapper, bss_end;
+	uint64_t swapper, bss_end;
 	const struct pw_event *boot[2];
 
 	require_kvm();
 	vm = boot_ops_guest(0);
-	swapper = op(vm, PW_OP_KINFO, 0, 0, 0, 0, 0, kinfo_out);
+	swapper = op(vm, kinfo, NULL);
 	pg = cpu_paging(vm);
 	cr_assert_eq(pg.cr3 & ADDR_MASK, swapper, "between ops: init_mm's swapper_pg_dir");
 
@@ -92,10 +92,10 @@ Test(walker, swapper_maps_the_kernel_image_and_the_direct_map)
 	cr_assert(w.accessed, "the vCPU runs the kernel from there");
 	/* Its last page is bss: writable, not executable. */
 	cr_assert_eq(events_since(vm, 0, PW_EV_BOOT, boot, 2), 1);
-	bss_end = PW_START_KERNEL_MAP + boot[0]->args[4];
+	bss_end = PW_START_KERNEL_MAP + boot[0]->u.boot.kernel_end;
 	w = walk(vm, &pg, bss_end - 8);
 	cr_assert(w.present && w.level == 1 && !w.user && w.writable && w.nx);
-	cr_assert_eq(w.phys, boot[0]->args[4] - 8);
+	cr_assert_eq(w.phys, boot[0]->u.boot.kernel_end - 8);
 
 	for (unsigned int i = 0; i < sizeof(in_ram) / sizeof(in_ram[0]); i++) {
 		w = walk(vm, &pg, PW_PAGE_OFFSET + in_ram[i]);
@@ -142,15 +142,15 @@ Test(walker, user_pages_under_the_tasks_pgd)
 	cr_assert_eq(touch(vm, t, a + 4096, PW_ACCESS_READ, true, 0, NULL), 0);
 	anon = map_event(vm, a);
 	zero = map_event(vm, a + 4096);
-	cr_assert(anon->args[3] == PW_MAP_ANON && zero->args[3] == PW_MAP_ZERO);
-	pgd = pgd_of(vm, anon->args[0]);
+	cr_assert(anon->u.map.kind == PW_MAP_ANON && zero->u.map.kind == PW_MAP_ZERO);
+	pgd = pgd_of(vm, anon->u.map.mm);
 	pg = cpu_paging(vm);
 	cr_assert_neq(pg.cr3 & ADDR_MASK, pgd, "task_touch() went back to init_mm");
 	pg.cr3 = pgd;
 
 	w = walk(vm, &pg, a + 8);
 	cr_assert(w.present && w.level == 1);
-	cr_assert_eq(w.phys, anon->args[2] + 8);
+	cr_assert_eq(w.phys, anon->u.map.phys + 8);
 	cr_assert(w.user && w.writable);
 	cr_assert_eq(w.nx, !!(pg.efer & EFER_NXE));
 	cr_assert(w.accessed && w.dirty, "written from ring 3");
@@ -158,7 +158,7 @@ Test(walker, user_pages_under_the_tasks_pgd)
 
 	w = walk(vm, &pg, a + 4096);
 	cr_assert(w.present && w.level == 1);
-	cr_assert_eq(w.phys, zero->args[2]);
+	cr_assert_eq(w.phys, zero->u.map.phys);
 	cr_assert(w.user && !w.writable && !w.dirty);
 	cr_assert(vm_walk_permits(&pg, &w, VM_ACCESS_USER));
 	cr_assert(!vm_walk_permits(&pg, &w, VM_ACCESS_USER | VM_ACCESS_WRITE));
@@ -283,7 +283,7 @@ static void hand_made_tables(struct hand_made *h)
 	t = new_task(h->vm);
 	map(h->vm, t, a, 4096, RW);
 	cr_assert_eq(touch(h->vm, t, a, PW_ACCESS_WRITE, true, 0, NULL), 0);
-	h->p = map_event(h->vm, a)->args[2];
+	h->p = map_event(h->vm, a)->u.map.phys;
 	h->pg = cpu_paging(h->vm);
 	h->pg.cr3 = h->p;
 	/* Without EFER.NXE bit 63 would be reserved. */

@@ -7,6 +7,9 @@
 
 #include "options.h"
 
+#define __stringify_1(x) #x
+#define __stringify(x) __stringify_1(x)	/* Linux's, for a constant in --help */
+
 void usage(FILE *f)
 {
 	fprintf(f,
@@ -17,7 +20,7 @@ void usage(FILE *f)
 		"\n"
 		"options:\n"
 		"  --mem SIZE        guest RAM, K/M/G suffix, multiple of 2M (default 256M)\n"
-		"  --cpus N          vCPUs, 1 to 16 (default 1); the default workload runs on\n"
+		"  --cpus N          vCPUs, 1 to " __stringify(PW_MAX_CPUS) " (default 1); the default workload runs on\n"
 		"                    the boot CPU, the others serve ops (libvmm vm_op)\n"
 		"  --timeout SEC     watchdog: stop a guest still running after SEC seconds\n"
 		"                    (default 10, 0 = never)\n"
@@ -133,8 +136,8 @@ enum opt_result parse_options(int argc, char **argv, struct options *o, char *er
 				return bad(err, errlen, "--mem '%s': not a size like 256M or 1G", optarg);
 			break;
 		case 'c':
-			if (!vmm_parse_u64(optarg, 16, &n, NULL) || !n)
-				return bad(err, errlen, "--cpus '%s': from 1 to 16", optarg);
+			if (!vmm_parse_u64(optarg, PW_MAX_CPUS, &n, NULL) || !n)
+				return bad(err, errlen, "--cpus '%s': from 1 to " __stringify(PW_MAX_CPUS), optarg);
 			o->cfg.ncpus = n;
 			break;
 		case 't':

@@ -18,7 +18,7 @@ uint64_t nr_faults[PW_FAULT_OUTCOME_MAX];	/* by outcome: count_vm_event(PGFAULT)
 static void report(struct pt_regs *regs, unsigned long address, enum pw_fault_outcome outcome)
 {
 	__atomic_add_fetch(&nr_faults[outcome], 1, __ATOMIC_RELAXED);
-	emit(PW_EV_FAULT, address, regs->error_code, regs->ip, outcome, fault_tables_installed);
+	trace(fault, address, regs->error_code, regs->ip, outcome, fault_tables_installed);
 }
 
 /* kernelmode_fixup_or_oops(): a kernel access that may fault has an __ex_table entry. */
@@ -205,7 +205,7 @@ static int vmalloc_fault(unsigned long address)
 	if (p4d_none(*p4d)) {
 		set_p4d(p4d, *p4d_k);
 		__atomic_add_fetch(&ksync_stats.vmalloc_faults, 1, __ATOMIC_RELAXED);
-		emit(PW_EV_VMALLOC_FAULT, current_mm->id, address, pgd_index(address), 0, 0);
+		trace(vmalloc_fault, current_mm->id, address, pgd_index(address));
 	} else if (p4d->p4d != p4d_k->p4d) {
 		panic("vmalloc_fault: pgd entry %lu differs from init_mm", pgd_index(address));
 	}

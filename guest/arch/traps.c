@@ -25,7 +25,7 @@ const struct exception_table_entry *search_exception_tables(uint64_t ip)
 /* An oops: report the exception over the channel and stop the guest. */
 __attribute__((noreturn)) void die(struct pt_regs *regs, uint64_t cr2)
 {
-	emit(PW_EV_EXCEPTION, regs->vector, regs->error_code, regs->ip, cr2, regs->sp);
+	trace(exception, regs->vector, regs->error_code, regs->ip, cr2, regs->sp);
 	printk("unexpected exception %lu error_code=%#lx rip=%#lx cr2=%#lx\n",
 	       (unsigned long)regs->vector, (unsigned long)regs->error_code,
 	       (unsigned long)regs->ip, (unsigned long)cr2);
@@ -72,7 +72,7 @@ void do_trap(struct pt_regs *regs)
 	if (user_mode(regs) && regs->vector == X86_TRAP_UD && regs->ip == trampoline_addr(user_ret))
 		return_to_kernel(regs->ax, 0);
 	if (user_mode(regs)) {
-		emit(PW_EV_EXCEPTION, regs->vector, regs->error_code, regs->ip, 0, regs->sp);
+		trace(exception, regs->vector, regs->error_code, regs->ip, 0, regs->sp);
 		return_to_kernel(0, TASK_KILLED(trap_signal(regs->vector)));
 	}
 	/* exc_general_protection(): a non-canonical address in a probe is fixed up too. */

@@ -10,7 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include <pagewalk/channel.h>
+#include <pagewalk/boot.h>
 
 struct fault_attr {
 	uint32_t probability;	/* percent; 0: the site is off */

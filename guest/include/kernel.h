@@ -7,7 +7,8 @@
 #include <stdint.h>
 #include <string.h>
 
-#include <pagewalk/channel.h>
+#include <pagewalk/boot.h>
+#include <pagewalk/ring.h>
 #include <pagewalk/layout.h>
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
@@ -55,8 +56,14 @@ int parse_boot_fdt(uint64_t fdt_pa, struct boot_params *bp);
 
 /* kernel/channel.c: this CPU's ring */
 int channel_init(unsigned int cpu);
-void emit(enum pw_event_type type, uint64_t a0, uint64_t a1, uint64_t a2,
-	  uint64_t a3, uint64_t a4);
+void emit(enum pw_event_type type, const union pw_event_fields *fields);
+/*
+ * trace(name, field, ...): one event of PW_EVENT_TYPES with every field in
+ * order (too few or too many do not compile), as Linux's trace_<event>().
+ */
+#define trace(name, ...)							\
+	emit(PW_EV_ID_##name,						\
+	     &(const union pw_event_fields){ .name = (struct pw_ev_##name){ __VA_ARGS__ } })
 void emit_text(const char *s, size_t len);
 void doorbell(enum pw_doorbell why);
 struct pw_mailbox *channel_mailbox(void);

@@ -10,7 +10,8 @@
 #include "pgtable.h"
 #include "spinlock.h"
 
-#include <pagewalk/channel.h>
+#include <pagewalk/events.h>
+#include <pagewalk/ops.h>
 
 /* Page-table levels, numbered as the channel reports them. */
 enum pt_level {

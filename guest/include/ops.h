@@ -1,25 +1,50 @@
 /*
- * Ops that act on one task's mm, found by op code in one table the linker
- * collects (section .task_ops), so that guest/test/ adds its ops without
- * kernel/ops.c naming them.  The serving loop looks the task up and holds
- * a reference to its mm around the call.
+ * Op handlers, one per entry of PW_OPS, found by op code in one table the
+ * linker collects (section .ops), so that guest/test/ adds its ops without
+ * kernel/ops.c naming them.  A handler takes its op's own argument and
+ * result structs: DEFINE_OP(mmap, fn) does not compile unless fn takes
+ * struct pw_mmap_args and struct pw_mmap_out.  A task op's first argument
+ * is its task: the serving loop looks it up (-ESRCH if there is none) and
+ * holds a reference to its mm around the call.
  */
 #ifndef GUEST_OPS_H
 #define GUEST_OPS_H
 
+#include <stddef.h>
 #include <stdint.h>
+
+#include <pagewalk/ops.h>
 
 struct task_struct;
 struct mm_struct;
 
-struct task_op {
+struct op_handler {
 	uint32_t op;
-	int64_t (*fn)(struct task_struct *t, struct mm_struct *mm, const uint64_t *args,
-		      uint64_t *out);
+	int64_t (*fn)(const union pw_op_args *args, union pw_op_out *out);
+	int64_t (*task_fn)(struct task_struct *t, struct mm_struct *mm,
+			   const union pw_op_args *args, union pw_op_out *out);
 };
 
-#define DEFINE_TASK_OP(code, handler)						\
-	static const struct task_op __task_op_##handler				\
-	__attribute__((used, section(".task_ops"), aligned(8))) = { (code), (handler) }
+#define __OP_HANDLER(name, member, wrapper)					\
+	static const struct op_handler __op_handler_##name			\
+	__attribute__((used, section(".ops"), aligned(8))) =			\
+		{ .op = PW_OP_ID_##name, .member = wrapper }
+
+#define DEFINE_OP(name, handler)						\
+	static int64_t __op_##name(const union pw_op_args *args, union pw_op_out *out) \
+	{									\
+		return handler(&args->name, &out->name);			\
+	}									\
+	__OP_HANDLER(name, fn, __op_##name)
+
+#define DEFINE_TASK_OP(name, handler)						\
+	_Static_assert(offsetof(struct pw_##name##_args, task) == 0,		\
+		       "a task op's first argument is its task");		\
+	static int64_t __op_##name(struct task_struct *t, struct mm_struct *mm,	\
+				   const union pw_op_args *args, union pw_op_out *out) \
+	{									\
+		return handler(t, mm, &args->name, &out->name);			\
+	}									\
+	__OP_HANDLER(name, task_fn, __op_##name)
 
 #endif

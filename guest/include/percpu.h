@@ -7,7 +7,9 @@
 #ifndef GUEST_PERCPU_H
 #define GUEST_PERCPU_H
 
-#define NR_CPUS			16
+#include <pagewalk/boot.h>
+
+#define NR_CPUS			PW_MAX_CPUS
 #define PERCPU_SIZE		384
 #define PERCPU_SELF		0x00
 #define PERCPU_CANARY		0x28
@@ -17,7 +19,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include <pagewalk/channel.h>
+#include <pagewalk/ring.h>
 
 struct mm_struct;
 struct pt_regs;

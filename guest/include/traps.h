@@ -12,7 +12,7 @@ struct exception_table_entry {
 	uint64_t fixup;		/* where it resumes if it does */
 };
 
-#include <pagewalk/channel.h>
+#include <pagewalk/events.h>
 
 #define X86_TRAP_DE	0
 #define X86_TRAP_BP	3

@@ -52,15 +52,14 @@ static void ring_put(struct pw_ring *ring, struct pw_event *records, const struc
 		doorbell(PW_DOORBELL_FLUSH);
 }
 
-void emit(enum pw_event_type type, uint64_t a0, uint64_t a1, uint64_t a2,
-	  uint64_t a3, uint64_t a4)
+void emit(enum pw_event_type type, const union pw_event_fields *fields)
 {
 	struct percpu *pc = this_cpu();
 	struct pw_event ev = {
 		.type = type,
 		.cpu = pc->cpu,
 		.tsc = rdtsc(),
-		.args = { a0, a1, a2, a3, a4 },
+		.u = *fields,
 	};
 
 	if (pc->ring)
@@ -83,7 +82,7 @@ void emit_text(const char *s, size_t len)
 		}
 		ev.len = n;
 		ev.tsc = rdtsc();
-		memcpy(ev.args, s, n);
+		memcpy(ev.u.text, s, n);
 		ring_put(pc->ring, pc->records, &ev);
 		s += n;
 		len -= n;

@@ -5,7 +5,7 @@
 /* The host drains the ring on this exit too, so nothing needs a separate flush. */
 __attribute__((noreturn)) void pw_exit(uint32_t status)
 {
-	emit(PW_EV_EXIT, status, 0, 0, 0, 0);
+	trace(exit, status);
 	outl(status, PW_PORT_EXIT);
 	halt_forever();
 }

@@ -101,7 +101,7 @@ bool should_fail(enum pw_inject_site site, unsigned int level)
 	spin_unlock(&inject_lock);
 	if (fail) {
 		__atomic_add_fetch(&nr_injected, 1, __ATOMIC_RELAXED);
-		emit(PW_EV_INJECT, site, level, call, 0, 0);
+		trace(inject, site, level, call);
 	}
 	return fail;
 }

@@ -82,19 +82,19 @@ int parse_boot_fdt(uint64_t fdt_pa, struct boot_params *bp)
 	node = fdt_path_offset(fdt, "/chosen");
 	if (node < 0)
 		return -4;
-	s = fdt_getprop(fdt, node, "pagewalk,workload", &len);
+	s = fdt_getprop(fdt, node, PW_FDT_WORKLOAD, &len);
 	if (!s || len < 1 || (size_t)len > sizeof(bp->workload) || s[len - 1])
 		return -5;
 	memcpy(bp->workload, s, len);
 
-	s = fdt_getprop(fdt, node, "bootargs", &len);
+	s = fdt_getprop(fdt, node, PW_FDT_BOOTARGS, &len);
 	bp->cmdline[0] = '\0';
 	if (s && (len < 1 || (size_t)len > sizeof(bp->cmdline) || s[len - 1]))
 		return -11;
 	if (s)
 		memcpy(bp->cmdline, s, len);
 
-	s = fdt_getprop(fdt, node, "pagewalk,kernel-sync", &len);
+	s = fdt_getprop(fdt, node, PW_FDT_KERNEL_SYNC, &len);
 	bp->kernel_sync = 0;
 #define PW_SYNC_PARSE(name, id, str)				\
 	if (s && len == sizeof(str) && !memcmp(s, str, len))	\
@@ -105,11 +105,11 @@ int parse_boot_fdt(uint64_t fdt_pa, struct boot_params *bp)
 		return -9;
 
 	/* Fault injection, armed when the workload starts (kernel/main.c). */
-	p64 = fdt_getprop(fdt, node, "pagewalk,inject-seed", &len);
+	p64 = fdt_getprop(fdt, node, PW_FDT_INJECT_SEED, &len);
 	bp->inject_seed = p64 && len == sizeof(*p64) ? fdt64_to_cpu(*p64) : 0;
 	bp->fail_nth = 0;
-	prop_u32(fdt, node, "pagewalk,fail-nth", &bp->fail_nth);
-	p32 = fdt_getprop(fdt, node, "pagewalk,inject", &len);
+	prop_u32(fdt, node, PW_FDT_FAIL_NTH, &bp->fail_nth);
+	p32 = fdt_getprop(fdt, node, PW_FDT_INJECT, &len);
 	if (p32 && (len % (PW_INJECT_CELLS * 4) || len / (PW_INJECT_CELLS * 4) > PW_INJECT_MAX_SPECS))
 		return -10;
 	bp->nr_inject = p32 ? len / (PW_INJECT_CELLS * 4) : 0;
@@ -117,7 +117,7 @@ int parse_boot_fdt(uint64_t fdt_pa, struct boot_params *bp)
 		bp->inject[i / PW_INJECT_CELLS][i % PW_INJECT_CELLS] = fdt32_to_cpu(p32[i]);
 
 	bp->split_ptlock_cpus = 4;	/* CONFIG_SPLIT_PTLOCK_CPUS default */
-	if (!prop_u32(fdt, node, "pagewalk,split-ptlock-cpus", &v))
+	if (!prop_u32(fdt, node, PW_FDT_SPLIT_PTLOCK_CPUS, &v))
 		bp->split_ptlock_cpus = v;
 
 	node = fdt_path_offset(fdt, "/reserved-memory");
@@ -132,14 +132,14 @@ int parse_boot_fdt(uint64_t fdt_pa, struct boot_params *bp)
 		bp->nr_reserved++;
 	}
 
-	node = fdt_path_offset(fdt, "/channel");
+	node = fdt_path_offset(fdt, "/" PW_FDT_CHANNEL);
 	if (node < 0 || prop_reg(fdt, node, &bp->chan_base, &size) ||
-	    prop_u32(fdt, node, "pagewalk,ring-capacity", &bp->chan_capacity) ||
-	    prop_u32(fdt, node, "pagewalk,ring-threshold", &bp->chan_threshold) ||
-	    prop_u32(fdt, node, "pagewalk,doorbell-port", &v))
+	    prop_u32(fdt, node, PW_FDT_RING_CAPACITY, &bp->chan_capacity) ||
+	    prop_u32(fdt, node, PW_FDT_RING_THRESHOLD, &bp->chan_threshold) ||
+	    prop_u32(fdt, node, PW_FDT_DOORBELL_PORT, &v))
 		return -6;
 	bp->doorbell_port = v;
-	if (prop_u32(fdt, node, "pagewalk,ring-stride", &v))
+	if (prop_u32(fdt, node, PW_FDT_RING_STRIDE, &v))
 		return -6;
 	bp->chan_stride = v;
 	if (bp->chan_stride * bp->ncpus > size)

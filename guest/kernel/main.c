@@ -84,8 +84,8 @@ __attribute__((noreturn)) void start_kernel(uint64_t fdt_pa, unsigned int cpu)
 	task_init();
 
 	fault_inject_init(boot_params.inject_seed);
-	emit(PW_EV_BOOT, boot_params.ram_bytes, boot_params.ncpus, boot_params.paging_levels,
-	     (uintptr_t)_text - PW_START_KERNEL_MAP, (uintptr_t)_end - PW_START_KERNEL_MAP);
+	trace(boot, boot_params.ram_bytes, boot_params.ncpus, boot_params.paging_levels,
+	      (uintptr_t)_text - PW_START_KERNEL_MAP, (uintptr_t)_end - PW_START_KERNEL_MAP);
 	__atomic_store_n(&smp_boot_done, 1, __ATOMIC_RELEASE);
 	cpu_online();
 	if (!strcmp(boot_params.workload, PW_WORKLOAD_FAULTS))

@@ -7,191 +7,251 @@
 #include "percpu.h"
 #include "task.h"
 
-extern const struct task_op __start_task_ops[], __stop_task_ops[];
+extern const struct op_handler __start_ops[], __stop_ops[];
 
-static int64_t op_emit(uint64_t n)
+static int64_t op_echo(const struct pw_echo_args *a, struct pw_echo_out *o)
 {
-	for (uint64_t i = 0; i < n; i++)
-		emit(PW_EV_SEQ, i, n, 0, 0, 0);
-	return n;
+	o->cpu = smp_processor_id();
+	return a->a + a->b;
 }
+DEFINE_OP(echo, op_echo);
 
-static int64_t op_probe(uint64_t addr, uint64_t write, uint64_t val, uint64_t *out)
+static int64_t op_emit(const struct pw_emit_args *a, struct pw_emit_out *o)
 {
-	return write ? probe_kernel_write(addr, val) : probe_kernel_read(addr, out);
+	(void)o;
+	for (uint64_t i = 0; i < a->n; i++)
+		trace(seq, i, a->n);
+	return a->n;
 }
+DEFINE_OP(emit, op_emit);
 
-/* The task ops: args[0] is the task; the caller holds a reference to its mm. */
-static int64_t op_mmap(struct task_struct *t, struct mm_struct *mm, const uint64_t *args,
-		       uint64_t *out)
+static int64_t op_probe(const struct pw_probe_args *a, struct pw_probe_out *o)
 {
-	(void)t, (void)out;
-	return do_mmap(mm, args[1], args[2], args[3]);
+	return a->write ? probe_kernel_write(a->addr, a->value) : probe_kernel_read(a->addr, &o->value);
 }
-DEFINE_TASK_OP(PW_OP_MMAP, op_mmap);
+DEFINE_OP(probe, op_probe);
 
-static int64_t op_munmap(struct task_struct *t, struct mm_struct *mm, const uint64_t *args,
-			 uint64_t *out)
+static int64_t op_raise(const struct pw_raise_args *a, struct pw_raise_out *o)
 {
-	(void)t, (void)out;
-	return do_munmap(mm, args[1], args[2]);
+	(void)o;
+	raise_exception(a->vector);
+	return -PW_EINVAL;	/* not a vector we know how to raise */
 }
-DEFINE_TASK_OP(PW_OP_MUNMAP, op_munmap);
+DEFINE_OP(raise, op_raise);
 
-static int64_t op_mprotect(struct task_struct *t, struct mm_struct *mm, const uint64_t *args,
-			   uint64_t *out)
+static int64_t op_exit(const struct pw_exit_args *a, struct pw_exit_out *o)
 {
-	(void)t, (void)out;
-	return do_mprotect(mm, args[1], args[2], args[3]);
+	(void)o;
+	pw_exit(a->status);
 }
-DEFINE_TASK_OP(PW_OP_MPROTECT, op_mprotect);
+DEFINE_OP(exit, op_exit);
 
-static int64_t op_touch(struct task_struct *t, struct mm_struct *mm, const uint64_t *args,
-			uint64_t *out)
+static int64_t op_task_create(const struct pw_task_create_args *a, struct pw_task_create_out *o)
+{
+	(void)a, (void)o;
+	return task_create();
+}
+DEFINE_OP(task_create, op_task_create);
+
+static int64_t op_mmap(struct task_struct *t, struct mm_struct *mm, const struct pw_mmap_args *a,
+		       struct pw_mmap_out *o)
+{
+	(void)t, (void)o;
+	return do_mmap(mm, a->addr, a->len, a->prot);
+}
+DEFINE_TASK_OP(mmap, op_mmap);
+
+static int64_t op_munmap(struct task_struct *t, struct mm_struct *mm,
+			 const struct pw_munmap_args *a, struct pw_munmap_out *o)
+{
+	(void)t, (void)o;
+	return do_munmap(mm, a->addr, a->len);
+}
+DEFINE_TASK_OP(munmap, op_munmap);
+
+static int64_t op_mprotect(struct task_struct *t, struct mm_struct *mm,
+			   const struct pw_mprotect_args *a, struct pw_mprotect_out *o)
+{
+	(void)t, (void)o;
+	return do_mprotect(mm, a->addr, a->len, a->prot);
+}
+DEFINE_TASK_OP(mprotect, op_mprotect);
+
+static int64_t op_touch(struct task_struct *t, struct mm_struct *mm, const struct pw_touch_args *a,
+			struct pw_touch_out *o)
 {
 	(void)mm;
-	return task_touch(t, args[1], args[2], args[3], args[4], &out[0]);
+	return task_touch(t, a->addr, a->access, a->user, a->value, &o->value);
 }
-DEFINE_TASK_OP(PW_OP_TOUCH, op_touch);
+DEFINE_TASK_OP(touch, op_touch);
 
-static int64_t op_task_exit(struct task_struct *t, struct mm_struct *mm, const uint64_t *args,
-			    uint64_t *out)
+static int64_t op_task_exit(struct task_struct *t, struct mm_struct *mm,
+			    const struct pw_task_exit_args *a, struct pw_task_exit_out *o)
 {
-	(void)mm, (void)args, (void)out;
+	(void)mm, (void)a, (void)o;
 	task_exit(t, 0);
 	return 0;
 }
-DEFINE_TASK_OP(PW_OP_TASK_EXIT, op_task_exit);
+DEFINE_TASK_OP(task_exit, op_task_exit);
 
-static int64_t op_fork(struct task_struct *t, struct mm_struct *mm, const uint64_t *args,
-		       uint64_t *out)
+static int64_t op_fork(struct task_struct *t, struct mm_struct *mm, const struct pw_fork_args *a,
+		       struct pw_fork_out *o)
 {
-	(void)mm, (void)args, (void)out;
+	(void)mm, (void)a, (void)o;
 	return task_fork(t);
 }
-DEFINE_TASK_OP(PW_OP_FORK, op_fork);
+DEFINE_TASK_OP(fork, op_fork);
 
-static int64_t op_mm_info(struct task_struct *t, struct mm_struct *mm, const uint64_t *args,
-			  uint64_t *out)
+static int64_t op_mm_info(struct task_struct *t, struct mm_struct *mm,
+			  const struct pw_mm_info_args *a, struct pw_mm_info_out *o)
 {
-	(void)t, (void)args;
-	out[0] = mm->nr_tables[PT_PUD];
-	out[1] = mm->nr_tables[PT_PMD];
-	out[2] = mm->nr_tables[PT_PTE];
-	out[3] = mm->nr_anon;
+	(void)t, (void)a;
+	o->puds = mm->nr_tables[PT_PUD];
+	o->pmds = mm->nr_tables[PT_PMD];
+	o->ptes = mm->nr_tables[PT_PTE];
+	o->anon = mm->nr_anon;
 	return mm->pgtables_bytes;
 }
-DEFINE_TASK_OP(PW_OP_MM_INFO, op_mm_info);
+DEFINE_TASK_OP(mm_info, op_mm_info);
 
-static const struct task_op *find_task_op(uint32_t op)
+static int64_t op_meminfo(const struct pw_meminfo_args *a, struct pw_meminfo_out *o)
 {
-	for (const struct task_op *o = __start_task_ops; o < __stop_task_ops; o++)
-		if (o->op == op)
-			return o;
-	return NULL;
+	(void)a;
+	o->free = mm_counters.free;
+	o->pgtable = mm_counters.pgtable;
+	o->anon = mm_counters.anon;
+	o->slab = mm_counters.slab;
+	return mm_counters.total;
 }
+DEFINE_OP(meminfo, op_meminfo);
 
-static int64_t do_op(uint32_t op, const uint64_t *args, uint64_t *out)
+static int64_t op_ptlock_info(const struct pw_ptlock_info_args *a, struct pw_ptlock_info_out *o)
 {
-	const struct task_op *top = find_task_op(op);
+	(void)a;
+	o->split = use_split_ptlocks;
+	o->alloc_split = ALLOC_SPLIT_PTLOCKS;
+	o->split_cpus = split_ptlock_cpus;
+	o->spinlock_size = sizeof(spinlock_t);
+	return page_ptl_cachep ? page_ptl_cachep->objects : 0;
+}
+DEFINE_OP(ptlock_info, op_ptlock_info);
+
+static int64_t op_vmalloc(const struct pw_vmalloc_args *a, struct pw_vmalloc_out *o)
+{
+	void *va = vmalloc(a->size, a->low);
+
+	(void)o;
+	return va ? (int64_t)(uintptr_t)va : -PW_ENOMEM;
+}
+DEFINE_OP(vmalloc, op_vmalloc);
+
+static int64_t op_vfree(const struct pw_vfree_args *a, struct pw_vfree_out *o)
+{
+	(void)o;
+	return vfree((void *)(uintptr_t)a->addr);
+}
+DEFINE_OP(vfree, op_vfree);
+
+static int64_t op_kinfo(const struct pw_kinfo_args *a, struct pw_kinfo_out *o)
+{
+	(void)a;
+	o->pgd_list = pgd_list_len;
+	o->syncs = ksync_stats.syncs;
+	o->vmalloc_faults = ksync_stats.vmalloc_faults;
+	o->preallocated = ksync_stats.preallocated;
+	return __pa(swapper_pg_dir());
+}
+DEFINE_OP(kinfo, op_kinfo);
+
+static int64_t op_vmalloc_sync(const struct pw_vmalloc_sync_args *a, struct pw_vmalloc_sync_out *o)
+{
+	uint64_t before = ksync_stats.syncs;
+
+	(void)a, (void)o;
+	sync_global_pgds(VMALLOC_START, VMALLOC_END);
+	return ksync_stats.syncs - before;
+}
+DEFINE_OP(vmalloc_sync, op_vmalloc_sync);
+
+static int64_t op_race_delay(const struct pw_race_delay_args *a, struct pw_race_delay_out *o)
+{
+	(void)o;
+	inject_race_delay(a->levels, a->loops);
+	return 0;
+}
+DEFINE_OP(race_delay, op_race_delay);
+
+static int64_t op_lock_stats(const struct pw_lock_stats_args *a, struct pw_lock_stats_out *o)
+{
+	uint64_t acq = 0;
+
+	if (a->lock >= PTL_CLASSES)
+		return -PW_EINVAL;
+	o->contended = 0;
+	for (unsigned int cpu = 0; cpu < NR_CPUS; cpu++) {
+		acq += READ_ONCE(lock_stats[cpu][a->lock].acquisitions);
+		o->contended += READ_ONCE(lock_stats[cpu][a->lock].contended);
+	}
+	return acq;
+}
+DEFINE_OP(lock_stats, op_lock_stats);
+
+/* Not a task op: task 0 (or one that is gone) still reports the IPI counts. */
+static int64_t op_tlb_info(const struct pw_tlb_info_args *a, struct pw_tlb_info_out *o)
+{
+	struct task_struct *t = find_task(a->task);
+	struct mm_struct *mm = t ? get_task_mm(t) : NULL;
+
+	o->cpumask = mm ? __atomic_load_n(&mm->cpumask, __ATOMIC_ACQUIRE) : 0;
+	o->ipi_flushes = tlb_ipi_flushes;
+	if (mm)
+		mmput(mm);
+	return tlb_ipis_sent;
+}
+DEFINE_OP(tlb_info, op_tlb_info);
+
+static int64_t op_inject(const struct pw_inject_args *a, struct pw_inject_out *o)
+{
+	struct fault_attr attr = {
+		.levels = a->levels, .probability = a->probability, .interval = a->interval,
+		.times = (int32_t)a->times, .space = a->space,
+	};
+
+	(void)o;
+	if (!a->site || a->site >= PW_INJECT_SITE_MAX || a->probability > 100)
+		return -PW_EINVAL;
+	fault_inject_set(a->site, &attr);
+	return 0;
+}
+DEFINE_OP(inject, op_inject);
+
+static int64_t op_fail_nth(const struct pw_fail_nth_args *a, struct pw_fail_nth_out *o)
+{
+	(void)o;
+	return fault_inject_fail_nth(a->n);
+}
+DEFINE_OP(fail_nth, op_fail_nth);
+
+static int64_t do_op(uint32_t op, const union pw_op_args *args, union pw_op_out *out)
+{
 	struct task_struct *t;
 	struct mm_struct *mm;
 	int64_t ret;
 
-	if (top) {
-		t = find_task(args[0]);
+	for (const struct op_handler *h = __start_ops; h < __stop_ops; h++) {
+		if (h->op != op)
+			continue;
+		if (h->fn)
+			return h->fn(args, out);
+		t = find_task(args->words[0]);		/* DEFINE_TASK_OP: the task comes first */
 		mm = t ? get_task_mm(t) : NULL;
 		if (!mm)
 			return -PW_ESRCH;
-		ret = top->fn(t, mm, args, out);
+		ret = h->task_fn(t, mm, args, out);
 		mmput(mm);
 		return ret;
 	}
-	switch (op) {
-	case PW_OP_TASK_CREATE:
-		return task_create();
-	case PW_OP_MEMINFO:
-		out[0] = mm_counters.free;
-		out[1] = mm_counters.pgtable;
-		out[2] = mm_counters.anon;
-		out[3] = mm_counters.slab;
-		return mm_counters.total;
-	case PW_OP_VMALLOC: {
-		void *va = vmalloc(args[0], args[1]);
-
-		return va ? (int64_t)(uintptr_t)va : -PW_ENOMEM;
-	}
-	case PW_OP_VFREE:
-		return vfree((void *)(uintptr_t)args[0]);
-	case PW_OP_LOCK_STATS: {
-		uint64_t acq = 0;
-
-		if (args[0] >= PTL_CLASSES)
-			return -PW_EINVAL;
-		out[0] = 0;
-		for (unsigned int cpu = 0; cpu < NR_CPUS; cpu++) {
-			acq += READ_ONCE(lock_stats[cpu][args[0]].acquisitions);
-			out[0] += READ_ONCE(lock_stats[cpu][args[0]].contended);
-		}
-		return acq;
-	}
-	case PW_OP_TLB_INFO:
-		t = find_task(args[0]);
-		mm = t ? get_task_mm(t) : NULL;
-		out[0] = mm ? __atomic_load_n(&mm->cpumask, __ATOMIC_ACQUIRE) : 0;
-		out[1] = tlb_ipi_flushes;
-		if (mm)
-			mmput(mm);
-		return tlb_ipis_sent;
-	case PW_OP_INJECT: {
-		struct fault_attr attr = {
-			.levels = args[1], .probability = args[2], .interval = args[3],
-			.times = (int32_t)args[4], .space = args[5],
-		};
-
-		if (!args[0] || args[0] >= PW_INJECT_SITE_MAX || args[2] > 100)
-			return -PW_EINVAL;
-		fault_inject_set(args[0], &attr);
-		return 0;
-	}
-	case PW_OP_FAIL_NTH:
-		return fault_inject_fail_nth(args[0]);
-	case PW_OP_RACE_DELAY:
-		inject_race_delay(args[0], args[1]);
-		return 0;
-	case PW_OP_VMALLOC_SYNC: {
-		uint64_t before = ksync_stats.syncs;
-
-		sync_global_pgds(VMALLOC_START, VMALLOC_END);
-		return ksync_stats.syncs - before;
-	}
-	case PW_OP_KINFO:
-		out[0] = pgd_list_len;
-		out[1] = ksync_stats.syncs;
-		out[2] = ksync_stats.vmalloc_faults;
-		out[3] = ksync_stats.preallocated;
-		return __pa(swapper_pg_dir());
-	case PW_OP_PTLOCK_INFO:
-		out[0] = use_split_ptlocks;
-		out[1] = ALLOC_SPLIT_PTLOCKS;
-		out[2] = split_ptlock_cpus;
-		out[3] = sizeof(spinlock_t);
-		return page_ptl_cachep ? page_ptl_cachep->objects : 0;
-	case PW_OP_ECHO:
-		out[0] = smp_processor_id();
-		return args[0] + args[1];
-	case PW_OP_EMIT:
-		return op_emit(args[0]);
-	case PW_OP_PROBE:
-		return op_probe(args[0], args[1], args[2], &out[0]);
-	case PW_OP_RAISE:
-		raise_exception(args[0]);
-		return -PW_EINVAL;	/* not a vector we know how to raise */
-	case PW_OP_EXIT:
-		pw_exit(args[0]);
-	default:
-		return -PW_ENOSYS;
-	}
+	return -PW_ENOSYS;
 }
 
 /*
@@ -205,7 +265,9 @@ __attribute__((noreturn)) void serve_ops(void)
 	uint64_t done = 0;
 
 	for (;;) {
-		uint64_t seq, args[ARRAY_SIZE(mb->args)], out[ARRAY_SIZE(mb->out)] = { 0 };
+		union pw_op_args args;
+		union pw_op_out out = { 0 };
+		uint64_t seq;
 		uint32_t op;
 		int64_t ret;
 
@@ -214,16 +276,16 @@ __attribute__((noreturn)) void serve_ops(void)
 		if (seq == done)
 			continue;
 		op = READ_ONCE(mb->op);
-		memcpy(args, mb->args, sizeof(args));
+		args = mb->args;
 		flush_tlb_kernel_catch_up();
 
-		ret = do_op(op, args, out);
+		ret = do_op(op, &args, &out);
 
-		memcpy(mb->out, out, sizeof(out));
+		mb->out = out;
 		mb->result = ret;
 		barrier();
 		WRITE_ONCE(mb->done_seq, seq);
 		done = seq;
-		emit(PW_EV_OP, op, ret, args[0], args[1], 0);
+		trace(op, op, ret, args.words[0], args.words[1]);
 	}
 }

@@ -68,7 +68,7 @@ long task_fork(struct task_struct *parent)
 	t = task_install(mm);
 	if (!t)
 		return -PW_ENOMEM;
-	emit(PW_EV_FORK, parent->id, t->id, 0, 0, 0);
+	trace(fork, parent->id, t->id);
 	return t->id;
 }
 
@@ -108,7 +108,7 @@ static void exit_task_mm(struct task_struct *t, struct mm_struct *mm, int signal
 	mm = t->mm;
 	t->mm = NULL;
 	spin_unlock(&tasks_lock);
-	emit(PW_EV_TASK_EXIT, t->id, signal, 0, 0, 0);
+	trace(task_exit, t->id, signal);
 	mmput(mm);
 }
 

@@ -109,8 +109,8 @@ void sync_global_pgds(unsigned long start, unsigned long end)
 			if (p4d_none(*p4d)) {
 				set_p4d(p4d, *p4d_ref);
 				__atomic_add_fetch(&ksync_stats.syncs, 1, __ATOMIC_RELAXED);
-				emit(PW_EV_KERNEL_SYNC, boot_params.kernel_sync,
-				     __pa(pgd - pgd_index(addr)), pgd_index(addr), page->pt_mm->id, 0);
+				trace(kernel_sync, boot_params.kernel_sync,
+				      __pa(pgd - pgd_index(addr)), pgd_index(addr), page->pt_mm->id);
 			}
 			spin_unlock(pgt_lock);
 		}
@@ -141,7 +141,7 @@ void paging_init(void)
 		panic("no page for swapper_pg_dir");
 	page->pt_level = PT_PGD;
 	init_mm.pgd = page_address(page);
-	emit(PW_EV_PGTABLE_ALLOC, PT_PGD, __pa(init_mm.pgd), 0, 0, 0);
+	trace(pgtable_alloc, PT_PGD, __pa(init_mm.pgd), 0, 0);
 
 	for (unsigned int i = 0; i < boot_params.nr_memory; i++)
 		kernel_physical_mapping_init(boot_params.memory[i].start,
@@ -152,6 +152,5 @@ void paging_init(void)
 	if (boot_pml4 != PW_BOOT_PML4)
 		panic("booted on unexpected page tables at %#lx", (unsigned long)boot_pml4);
 	write_cr3(__pa(init_mm.pgd));
-	emit(PW_EV_KERNEL_PGD, __pa(init_mm.pgd), boot_params.kernel_sync,
-	     ksync_stats.preallocated, 0, 0);
+	trace(kernel_pgd, __pa(init_mm.pgd), boot_params.kernel_sync, ksync_stats.preallocated);
 }

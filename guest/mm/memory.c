@@ -13,7 +13,7 @@ char empty_zero_page[PAGE_SIZE] __attribute__((aligned(PAGE_SIZE)));
 
 static void race_lost(struct mm_struct *mm, void *table, enum pt_level level)
 {
-	emit(PW_EV_RACE_LOST, level, __pa(table), mm->id, 0, 0);
+	trace(race_lost, level, __pa(table), mm->id);
 	pgtable_free(mm, table, level);
 }
 
@@ -170,7 +170,7 @@ static pte_t mkwrite_dirty(pte_t pte, struct vm_area_struct *vma)
 
 static void report_map(struct vm_fault *vmf, pte_t pte, enum pw_map_kind kind)
 {
-	emit(PW_EV_MAP, vmf->vma->vm_mm->id, vmf->address, pte.pte & PTE_PFN_MASK, kind, 0);
+	trace(map, vmf->vma->vm_mm->id, vmf->address, pte.pte & PTE_PFN_MASK, kind);
 }
 
 /* do_anonymous_page(): the zero page for reads, a new zeroed page for writes. */

@@ -103,7 +103,7 @@ void *pgtable_alloc_one(struct mm_struct *mm, enum pt_level level, unsigned long
 		__free_page(page);
 		return NULL;
 	}
-	emit(PW_EV_PGTABLE_ALLOC, level, page_to_pfn(page) << PAGE_SHIFT, mm->id, addr, 0);
+	trace(pgtable_alloc, level, page_to_pfn(page) << PAGE_SHIFT, mm->id, addr);
 	return page_address(page);
 }
 
@@ -116,7 +116,7 @@ void pgtable_free(struct mm_struct *mm, void *table, enum pt_level level)
 		panic("freeing %p as a %s table", table, level_names[level]);
 	if (has_split_lock(mm, level))
 		ptlock_free(page);
-	emit(PW_EV_PGTABLE_FREE, level, page_to_pfn(page) << PAGE_SHIFT, mm->id, 0, 0);
+	trace(pgtable_free, level, page_to_pfn(page) << PAGE_SHIFT, mm->id);
 	__free_page(page);
 }
 
@@ -222,14 +222,14 @@ pgd_t *pgd_alloc(struct mm_struct *mm)
 		return NULL;
 	page->pt_level = PT_PGD;
 	pgd = page_address(page);
-	emit(PW_EV_PGTABLE_ALLOC, PT_PGD, __pa(pgd), mm->id, 0, 0);
+	trace(pgtable_alloc, PT_PGD, __pa(pgd), mm->id, 0);
 	spin_lock(&pgd_lock);
 	memcpy(pgd + KERNEL_PGD_BOUNDARY, swapper_pg_dir() + KERNEL_PGD_BOUNDARY,
 	       (PTRS_PER_PGD - KERNEL_PGD_BOUNDARY) * sizeof(pgd_t));	/* clone_pgd_range() */
 	pgd_list_add(pgd, mm);
 	len = pgd_list_len;
 	spin_unlock(&pgd_lock);
-	emit(PW_EV_PGD_CTOR, mm->id, __pa(pgd), len, 0, 0);
+	trace(pgd_ctor, mm->id, __pa(pgd), len);
 	return pgd;
 }
 
@@ -242,6 +242,6 @@ void pgd_free(struct mm_struct *mm, pgd_t *pgd)
 	pgd_list_del(pgd);
 	len = pgd_list_len;
 	spin_unlock(&pgd_lock);
-	emit(PW_EV_PGD_DTOR, mm->id, __pa(pgd), len, 0, 0);
+	trace(pgd_dtor, mm->id, __pa(pgd), len);
 	pgtable_free(mm, pgd, PT_PGD);
 }

@@ -148,7 +148,7 @@ void *vmalloc(unsigned long size, unsigned long hint)
 		goto fail;
 	if (top_modified && boot_params.kernel_sync == PW_SYNC_EAGER)
 		sync_global_pgds(va->addr, va->addr + va->size - 1);	/* arch_sync_kernel_mappings() */
-	emit(PW_EV_VMALLOC, va->addr, va->size, 0, 0, 0);
+	trace(vmalloc, va->addr, va->size);
 	return (void *)va->addr;
 fail:
 	vunmap_range(va);
@@ -163,7 +163,7 @@ long vfree(const void *addr)
 
 	if (!va)
 		return -PW_EINVAL;
-	emit(PW_EV_VFREE, va->addr, va->size, 0, 0, 0);
+	trace(vfree, va->addr, va->size);
 	vunmap_range(va);
 	free_vmap_area(va);
 	return 0;

@@ -205,7 +205,8 @@ static long run_case(struct pw_access_case *c, const struct slot *sl)
  * The mm's own tables down to the PTE table hold the cases' entries, so
  * that they are the mm's to free; the op leaves them as it found them.
  */
-static long access_test(struct mm_struct *mm, unsigned long addr, unsigned long n, uint64_t *out)
+static long access_test(struct mm_struct *mm, unsigned long addr, unsigned long n,
+			struct pw_access_test_out *out)
 {
 	struct slot sl = { .va = addr + (__pa_symbol(test_page) & ~PMD_MASK),
 			   .va_1g = addr + (__pa_symbol(test_page) & ~PUD_MASK) };
@@ -214,8 +215,8 @@ static long access_test(struct mm_struct *mm, unsigned long addr, unsigned long 
 	pmd_t table;
 	long ret = n;
 
-	out[0] = __pa_symbol(cases);
-	out[1] = __pa_symbol(test_page);
+	out->table = __pa_symbol(cases);
+	out->page = __pa_symbol(test_page);
 	if (n > ARRAY_SIZE(cases) || (addr & ~PMD_MASK) || !vma || vma->vm_start > addr ||
 	    vma->vm_end - addr < PMD_SIZE)
 		return -PW_EINVAL;
@@ -265,10 +266,10 @@ static long access_test(struct mm_struct *mm, unsigned long addr, unsigned long 
 	return ret;
 }
 
-static int64_t op_access_test(struct task_struct *t, struct mm_struct *mm, const uint64_t *args,
-			      uint64_t *out)
+static int64_t op_access_test(struct task_struct *t, struct mm_struct *mm,
+			      const struct pw_access_test_args *a, struct pw_access_test_out *o)
 {
 	(void)t;
-	return access_test(mm, args[1], args[2], out);
+	return access_test(mm, a->addr, a->n, o);
 }
-DEFINE_TASK_OP(PW_OP_ACCESS_TEST, op_access_test);
+DEFINE_TASK_OP(access_test, op_access_test);

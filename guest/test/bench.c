@@ -79,9 +79,9 @@ static long bench_faults(struct task_struct *t, struct mm_struct *mm, unsigned l
 	return err ? err : (long)(t1 - t0);
 }
 
-static int64_t op_bench_faults(struct task_struct *t, struct mm_struct *mm, const uint64_t *args,
-			       uint64_t *out)
+static int64_t op_bench_faults(struct task_struct *t, struct mm_struct *mm,
+			       const struct pw_bench_faults_args *a, struct pw_bench_faults_out *o)
 {
-	return bench_faults(t, mm, args[1], args[2], args[3], &out[0]);
+	return bench_faults(t, mm, a->addr, a->pages, a->floor, &o->faults);
 }
-DEFINE_TASK_OP(PW_OP_BENCH_FAULTS, op_bench_faults);
+DEFINE_TASK_OP(bench_faults, op_bench_faults);

@@ -12,6 +12,10 @@
 #define PW_START_KERNEL_MAP	0xffffffff80000000ULL	/* kernel image: va = pa + this */
 #define PW_KERNEL_MAP_SIZE	0x40000000ULL		/* 1 GiB mapped by the boot tables */
 
+/* Where every task sees the user trampoline (a VM_SPECIAL page): the last page
+ * below TASK_SIZE_MAX, which itself is the guard page Linux keeps unmapped. */
+#define PW_USER_TRAMPOLINE	0x00007fffffffe000ULL
+
 /*
  * Guest-physical regions the VMM reserves below 640 KiB, the classic
  * conventional-memory hole, so that a guest linked at 1 MiB or above is

@@ -49,7 +49,6 @@ static struct vm *boot(const char *guest, const char *workload)
 
 int main(int argc, char **argv)
 {
-	uint64_t emit[6] = { 5000 };
 	struct vm *vm;
 
 	if (argc != 3)
@@ -61,7 +60,7 @@ int main(int argc, char **argv)
 	vm_destroy(vm);
 
 	vm = boot(argv[1], PW_WORKLOAD_OPS);
-	if (vm_op(vm, 0, PW_OP_EMIT, emit, NULL, NULL) != VMM_OK)
+	if (VM_OP(vm, 0, emit, NULL, NULL, 5000) != VMM_OK)
 		errx(1, "emit: %s", vm_message(vm));
 	dump(vm, argv[2], "wrapped");
 	vm_destroy(vm);

@@ -3,7 +3,7 @@
  * one vCPU: vm_create() puts the ring region (a 4 KiB header, then 4096
  * records of 64 bytes) at the top of RAM, where the boot page tables map it
  * identity.  Offsets are those of struct pw_ring, pw_mailbox and pw_event
- * in shared/pagewalk/channel.h (not assembler-safe); tests/test_hostile.c
+ * in shared/pagewalk/ring.h (not assembler-safe); tests/test_hostile.c
  * checks them against it.
  */
 #define RING_MEM		0x1000000	/* --mem 16M */

@@ -14,7 +14,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include <pagewalk/channel.h>
+#include <pagewalk/boot.h>
+#include <pagewalk/layout.h>
+#include <pagewalk/ring.h>
 
 #include "x86.h"
 
@@ -116,18 +118,70 @@ enum vmm_status vm_run(struct vm *vm);
 /*
  * Post one op to vCPU `cpu`'s mailbox and run until the guest asks for the
  * next one.  The first op boots every vCPU to its op loop.  `args` may be
- * NULL (zeros), `result` and `out` (4 words) may be NULL.  If the guest
- * stops instead of finishing the op, returns why.
+ * NULL (zeros), `result` and `out` may be NULL.  If the guest stops
+ * instead of finishing the op, returns why.
  */
-enum vmm_status vm_op(struct vm *vm, unsigned int cpu, enum pw_op op, const uint64_t args[6],
-		      int64_t *result, uint64_t out[4]);
+enum vmm_status vm_op(struct vm *vm, unsigned int cpu, enum pw_op op,
+		      const union pw_op_args *args, int64_t *result, union pw_op_out *out);
 
 /*
  * The same, with the vCPU running on a thread of its own, so that ops on
  * several vCPUs run at the same time: start it, then wait for its result.
  */
-enum vmm_status vm_op_start(struct vm *vm, unsigned int cpu, enum pw_op op, const uint64_t args[6]);
-enum vmm_status vm_op_wait(struct vm *vm, unsigned int cpu, int64_t *result, uint64_t out[4]);
+enum vmm_status vm_op_start(struct vm *vm, unsigned int cpu, enum pw_op op,
+			    const union pw_op_args *args);
+enum vmm_status vm_op_wait(struct vm *vm, unsigned int cpu, int64_t *result, union pw_op_out *out);
+
+/*
+ * Typed: VM_OP(vm, cpu, mmap, &result, NULL, task, addr, len, prot) gives
+ * every argument of the op's PW_OPS entry in order (too few or too many do
+ * not compile) and takes `out` as a struct pw_<op>_out * or NULL (zeros
+ * when the op did not complete).  VM_OP_START() and VM_OP_WAIT() likewise.
+ */
+#define VM_OP(vm, cpu, name, result, out, ...)					\
+	__VM_OP_OUT(name, out, vm_op((vm), (cpu), PW_OP_ID_##name,		\
+				     &VM_OP_ARGS(name, __VA_ARGS__), (result), &__vm_op_out))
+#define VM_OP_START(vm, cpu, name, ...)						\
+	vm_op_start((vm), (cpu), PW_OP_ID_##name, &VM_OP_ARGS(name, __VA_ARGS__))
+#define VM_OP_WAIT(vm, cpu, name, result, out)					\
+	__VM_OP_OUT(name, out, vm_op_wait((vm), (cpu), (result), &__vm_op_out))
+#define VM_OP_ARGS(name, ...)							\
+	(const union pw_op_args){ .name = (struct pw_##name##_args){ __VA_ARGS__ } }
+#define __VM_OP_OUT(name, out, call) ({						\
+	union pw_op_out __vm_op_out = { 0 };					\
+	struct pw_##name##_out *__vm_op_want = (out);				\
+	enum vmm_status __vm_op_s = (call);					\
+										\
+	if (__vm_op_want)							\
+		*__vm_op_want = __vm_op_out.name;				\
+	__vm_op_s;								\
+})
+
+/*
+ * The event and op tables as data: names, fields and their kinds, for
+ * printing or parsing them.  NULL for a type or op that does not exist.
+ */
+struct vmm_field_desc {
+	const char *name;
+	enum pw_field_kind kind;
+};
+
+struct vmm_event_desc {
+	const char *name;
+	unsigned int nfields;
+	const struct vmm_field_desc *fields;
+};
+
+struct vmm_op_desc {
+	const char *name;
+	unsigned int nargs, nout;
+	const struct vmm_field_desc *args, *out;
+};
+
+const struct vmm_event_desc *vmm_event_desc(unsigned int type);
+const struct vmm_op_desc *vmm_op_desc(unsigned int op);
+/* The name of value v of an enumerated kind (op, outcome, level, ...); NULL if none. */
+const char *vmm_value_name(enum pw_field_kind kind, uint64_t v);
 
 const char *vm_message(const struct vm *vm);	/* why the last call was refused, else why it stopped */
 bool vm_guest_exited(const struct vm *vm);		/* wrote to port 0xf4 */

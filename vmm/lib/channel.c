@@ -49,17 +49,6 @@ static int record_event(struct vm *vm, const struct pw_event *ev)
 	return 0;
 }
 
-static bool known_type(uint16_t type)
-{
-	switch (type) {
-#define PW_EV_CASE(name, id, str, fields) case id:
-	PW_EVENT_TYPES(PW_EV_CASE)
-#undef PW_EV_CASE
-		return true;
-	}
-	return false;
-}
-
 static int drain_locked(struct vcpu *vcpu, uint64_t head);
 
 /*
@@ -116,7 +105,7 @@ static const char *bad_record(const struct pw_event *ev, uint64_t seq, unsigned 
 		return "out of sequence";
 	if (ev->cpu != cpu)
 		return "from another cpu";
-	if (!known_type(ev->type))
+	if (!vmm_event_desc(ev->type))
 		return "unknown type";
 	if (ev->type == PW_EV_CONSOLE ? ev->len > PW_EVENT_TEXT_MAX : ev->len != 0)
 		return "bad length";
@@ -169,7 +158,7 @@ static int drain_locked(struct vcpu *vcpu, uint64_t head)
 		STAT_INC(vm->stats.events_by_type[ev.type]);
 		/* With --trace the console text is in the trace lines already. */
 		if (ev.type == PW_EV_CONSOLE && vm->cfg.console && !vm->cfg.trace)
-			fwrite(ev.args, 1, ev.len, vm->cfg.console);
+			fwrite(ev.u.text, 1, ev.len, vm->cfg.console);
 		report_event(vm, &ev);
 		if (vm->cfg.record && record_event(vm, &ev)) {
 			vm_stop(vm, VMM_INTERNAL, "out of memory recording events");

@@ -59,11 +59,11 @@ static int prop_inject(void *fdt, const struct vmm_config *cfg)
 		c[5] = cpu_to_fdt32(in->space);
 	}
 	if (cfg->ninject)
-		err = fdt_property(fdt, "pagewalk,inject", cells, cfg->ninject * PW_INJECT_CELLS * 4);
+		err = fdt_property(fdt, PW_FDT_INJECT, cells, cfg->ninject * PW_INJECT_CELLS * 4);
 	if (cfg->fail_nth)
-		err = err ?: fdt_property_u32(fdt, "pagewalk,fail-nth", cfg->fail_nth);
+		err = err ?: fdt_property_u32(fdt, PW_FDT_FAIL_NTH, cfg->fail_nth);
 	if (cfg->inject_seed)
-		err = err ?: fdt_property_u64(fdt, "pagewalk,inject-seed", cfg->inject_seed);
+		err = err ?: fdt_property_u64(fdt, PW_FDT_INJECT_SEED, cfg->inject_seed);
 	return err;
 }
 
@@ -97,7 +97,7 @@ static int chosen_bootargs(void *fdt, const struct vm *vm)
 			n += snprintf(args + n, sizeof(args) - n, "%s%s", n ? "," : "clearcpuid=",
 				      f[i].name);
 	}
-	return n ? fdt_property_string(fdt, "bootargs", args) : 0;
+	return n ? fdt_property_string(fdt, PW_FDT_BOOTARGS, args) : 0;
 }
 
 static int build(struct vm *vm, void *fdt, size_t size)
@@ -117,10 +117,10 @@ static int build(struct vm *vm, void *fdt, size_t size)
 
 	err = err ?: fdt_begin_node(fdt, "chosen");
 	err = err ?: chosen_bootargs(fdt, vm);
-	err = err ?: fdt_property_string(fdt, "pagewalk,workload", vm->cfg.workload);
-	err = err ?: fdt_property_string(fdt, "pagewalk,kernel-sync", vm->cfg.kernel_sync);
+	err = err ?: fdt_property_string(fdt, PW_FDT_WORKLOAD, vm->cfg.workload);
+	err = err ?: fdt_property_string(fdt, PW_FDT_KERNEL_SYNC, vm->cfg.kernel_sync);
 	if (vm->cfg.split_ptlock_cpus)
-		err = err ?: fdt_property_u32(fdt, "pagewalk,split-ptlock-cpus", vm->cfg.split_ptlock_cpus);
+		err = err ?: fdt_property_u32(fdt, PW_FDT_SPLIT_PTLOCK_CPUS, vm->cfg.split_ptlock_cpus);
 	err = err ?: prop_inject(fdt, &vm->cfg);
 	err = err ?: fdt_end_node(fdt);
 
@@ -150,13 +150,13 @@ static int build(struct vm *vm, void *fdt, size_t size)
 	err = err ?: fdt_end_node(fdt);
 
 	/* "channel" without a unit address: the guest finds it by path. */
-	err = err ?: fdt_begin_node(fdt, "channel");
-	err = err ?: fdt_property_string(fdt, "compatible", "pagewalk,channel");
+	err = err ?: fdt_begin_node(fdt, PW_FDT_CHANNEL);
+	err = err ?: fdt_property_string(fdt, "compatible", PW_FDT_CHANNEL_COMPATIBLE);
 	err = err ?: prop_reg(fdt, vm->chan_base, vm->chan_stride * vm->nvcpus);
-	err = err ?: fdt_property_u32(fdt, "pagewalk,ring-stride", vm->chan_stride);
-	err = err ?: fdt_property_u32(fdt, "pagewalk,ring-capacity", PW_RING_CAPACITY);
-	err = err ?: fdt_property_u32(fdt, "pagewalk,ring-threshold", PW_RING_THRESHOLD);
-	err = err ?: fdt_property_u32(fdt, "pagewalk,doorbell-port", PW_PORT_DOORBELL);
+	err = err ?: fdt_property_u32(fdt, PW_FDT_RING_STRIDE, vm->chan_stride);
+	err = err ?: fdt_property_u32(fdt, PW_FDT_RING_CAPACITY, PW_RING_CAPACITY);
+	err = err ?: fdt_property_u32(fdt, PW_FDT_RING_THRESHOLD, PW_RING_THRESHOLD);
+	err = err ?: fdt_property_u32(fdt, PW_FDT_DOORBELL_PORT, PW_PORT_DOORBELL);
 	err = err ?: fdt_end_node(fdt);
 
 	err = err ?: fdt_end_node(fdt);

@@ -17,7 +17,6 @@ struct vcpu;
 
 /* vCPU threads count exits and events concurrently. */
 #define STAT_INC(x)	__atomic_add_fetch(&(x), 1, __ATOMIC_RELAXED)
-#define MAX_VCPUS	16	/* the guest's NR_CPUS */
 
 /*
  * Guest RAM: one host mapping the guest sees as one or two ranges, below
@@ -119,9 +118,9 @@ struct vcpu_op {
 	pthread_t thread;
 	bool started;
 	enum pw_op op;
-	uint64_t args[6];
+	union pw_op_args args;
 	int64_t result;
-	uint64_t out[4];
+	union pw_op_out out;
 	enum vmm_status status;
 };
 

@@ -111,6 +111,28 @@ static struct mm_seen *mm_of(struct mm_seen *mms, unsigned int *n, uint64_t id)
 	return &mms[(*n)++];
 }
 
+static void pgd_seen(struct mm_seen *mms, unsigned int *n, uint64_t id, uint64_t pgd, bool live)
+{
+	struct mm_seen *mm = mm_of(mms, n, id);
+
+	if (mm) {
+		mm->pgd = pgd;
+		mm->live = live;
+	}
+}
+
+/* A PUD, PMD or PTE table of a user mm (not init_mm's, not a pgd) allocated or freed. */
+static void table_seen(struct mm_seen *mms, unsigned int *n, uint64_t id, uint64_t level, int delta)
+{
+	struct mm_seen *mm;
+
+	if (!id || level < PW_LEVEL_PTE || level > PW_LEVEL_PUD)
+		return;
+	mm = mm_of(mms, n, id);
+	if (mm)
+		mm->tables[level - 1] += delta;
+}
+
 enum vmm_status vm_check_invariants(struct vm *vm, char *report, size_t len)
 {
 	struct checker c = { .vm = vm, .report = report, .len = len };
@@ -136,28 +158,23 @@ enum vmm_status vm_check_invariants(struct vm *vm, char *report, size_t len)
 	}
 	for (size_t i = 0; i < vm->nevents; i++) {
 		const struct pw_event *ev = &vm->events[i];
-		struct mm_seen *mm;
 
 		switch (ev->type) {
 		case PW_EV_KERNEL_PGD:
-			swapper = ev->args[0];
-			sync = ev->args[1];
+			swapper = ev->u.kernel_pgd.phys;
+			sync = ev->u.kernel_pgd.sync;
 			break;
 		case PW_EV_PGD_CTOR:
+			pgd_seen(mms, &nmms, ev->u.pgd_ctor.mm, ev->u.pgd_ctor.phys, true);
+			break;
 		case PW_EV_PGD_DTOR:
-			mm = mm_of(mms, &nmms, ev->args[0]);
-			if (mm) {
-				mm->pgd = ev->args[1];
-				mm->live = ev->type == PW_EV_PGD_CTOR;
-			}
+			pgd_seen(mms, &nmms, ev->u.pgd_dtor.mm, ev->u.pgd_dtor.phys, false);
 			break;
 		case PW_EV_PGTABLE_ALLOC:
+			table_seen(mms, &nmms, ev->u.pgtable_alloc.mm, ev->u.pgtable_alloc.level, 1);
+			break;
 		case PW_EV_PGTABLE_FREE:
-			if (!ev->args[2] || ev->args[0] < PW_LEVEL_PTE || ev->args[0] > PW_LEVEL_PUD)
-				break;	/* init_mm's, or a pgd */
-			mm = mm_of(mms, &nmms, ev->args[2]);
-			if (mm)
-				mm->tables[ev->args[0] - 1] += ev->type == PW_EV_PGTABLE_ALLOC ? 1 : -1;
+			table_seen(mms, &nmms, ev->u.pgtable_free.mm, ev->u.pgtable_free.level, -1);
 			break;
 		}
 	}

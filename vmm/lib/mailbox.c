@@ -9,15 +9,14 @@
 
 #include "internal.h"
 
-static void mailbox_post(struct vcpu *vcpu, enum pw_op op, const uint64_t args[6])
+static void mailbox_post(struct vcpu *vcpu, enum pw_op op, const union pw_op_args *args)
 {
 	struct pw_mailbox *mb = &vcpu->chan.ring->mbox;
 
 	mb->op = op;
-	for (int i = 0; i < 6; i++)
-		mb->args[i] = args ? args[i] : 0;
+	mb->args = args ? *args : (union pw_op_args){ 0 };
 	mb->result = 0;
-	memset(mb->out, 0, sizeof(mb->out));
+	mb->out = (union pw_op_out){ 0 };
 	__atomic_store_n(&mb->req_seq, ++vcpu->chan.req_seq, __ATOMIC_RELEASE);
 }
 
@@ -41,19 +40,19 @@ enum exit_action mailbox_wait_op(struct vcpu *vcpu)
 }
 
 /* The result of the op the guest completed, after mailbox_wait_op() accepted it. */
-static void mailbox_result(struct vcpu *vcpu, int64_t *result, uint64_t out[4])
+static void mailbox_result(struct vcpu *vcpu, int64_t *result, union pw_op_out *out)
 {
 	const struct pw_mailbox *mb = &vcpu->chan.ring->mbox;
 
 	if (result)
 		*result = mb->result;
 	if (out)
-		memcpy(out, mb->out, sizeof(mb->out));
+		*out = mb->out;
 }
 
 enum vmm_status vm_run(struct vm *vm)
 {
-	static const uint64_t exit_ok[6] = { PW_GUEST_EXIT_OK };
+	static const union pw_op_args exit_ok = { .exit = { PW_GUEST_EXIT_OK } };
 	struct vcpu *vcpu = &vm->vcpus[0];
 	uint64_t deadline = vcpu_deadline(vm);
 
@@ -61,7 +60,7 @@ enum vmm_status vm_run(struct vm *vm)
 		vcpu_run(vcpu, deadline);
 		/* Nobody drives this guest: its next op is to exit. */
 		if (vcpu->state == VCPU_WAIT_OP)
-			mailbox_post(vcpu, PW_OP_EXIT, exit_ok);
+			mailbox_post(vcpu, PW_OP_EXIT, &exit_ok);
 	}
 	vm_finish(vm);
 	return vm->status;
@@ -85,8 +84,8 @@ static enum vmm_status vm_boot(struct vm *vm)
 }
 
 /* Post one op and run the vCPU until it asks for the next; the caller's thread runs it. */
-static enum vmm_status run_op(struct vcpu *vcpu, enum pw_op op, const uint64_t args[6],
-			      int64_t *result, uint64_t out[4])
+static enum vmm_status run_op(struct vcpu *vcpu, enum pw_op op, const union pw_op_args *args,
+			      int64_t *result, union pw_op_out *out)
 {
 	struct vm *vm = vcpu->vm;
 
@@ -125,8 +124,8 @@ static enum vmm_status check_cpu(struct vm *vm, unsigned int cpu)
 	return vm->booted ? VMM_OK : vm_boot(vm);
 }
 
-enum vmm_status vm_op(struct vm *vm, unsigned int cpu, enum pw_op op, const uint64_t args[6],
-		      int64_t *result, uint64_t out[4])
+enum vmm_status vm_op(struct vm *vm, unsigned int cpu, enum pw_op op,
+		      const union pw_op_args *args, int64_t *result, union pw_op_out *out)
 {
 	enum vmm_status s = check_cpu(vm, cpu);
 
@@ -138,11 +137,12 @@ static void *async_op(void *arg)
 	struct vcpu *vcpu = arg;
 	struct vcpu_op *a = &vcpu->async;
 
-	a->status = run_op(vcpu, a->op, a->args, &a->result, a->out);
+	a->status = run_op(vcpu, a->op, &a->args, &a->result, &a->out);
 	return NULL;
 }
 
-enum vmm_status vm_op_start(struct vm *vm, unsigned int cpu, enum pw_op op, const uint64_t args[6])
+enum vmm_status vm_op_start(struct vm *vm, unsigned int cpu, enum pw_op op,
+			    const union pw_op_args *args)
 {
 	enum vmm_status s = check_cpu(vm, cpu);
 	struct vcpu_op *a;
@@ -151,15 +151,14 @@ enum vmm_status vm_op_start(struct vm *vm, unsigned int cpu, enum pw_op op, cons
 		return s;
 	a = &vm->vcpus[cpu].async;
 	a->op = op;
-	for (int i = 0; i < 6; i++)
-		a->args[i] = args ? args[i] : 0;
+	a->args = args ? *args : (union pw_op_args){ 0 };
 	if (pthread_create(&a->thread, NULL, async_op, &vm->vcpus[cpu]))
 		return vm_stop(vm, VMM_INTERNAL, "cannot start a thread for cpu %u", cpu);
 	a->started = true;
 	return VMM_OK;
 }
 
-enum vmm_status vm_op_wait(struct vm *vm, unsigned int cpu, int64_t *result, uint64_t out[4])
+enum vmm_status vm_op_wait(struct vm *vm, unsigned int cpu, int64_t *result, union pw_op_out *out)
 {
 	struct vcpu_op *a;
 
@@ -172,6 +171,6 @@ enum vmm_status vm_op_wait(struct vm *vm, unsigned int cpu, int64_t *result, uin
 	if (result)
 		*result = a->result;
 	if (out)
-		memcpy(out, a->out, sizeof(a->out));
+		*out = a->out;
 	return a->status;
 }

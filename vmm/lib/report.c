@@ -1,80 +1,11 @@
 /*
- * Events as humans (--trace) and programs (--json) read them, both driven
- * by the field specs in shared/pagewalk/channel.h, and the run summary.
+ * Events as humans (--trace) and programs (--json) read them: one walker
+ * over each event's field descriptors (abi.c), two printers; and the run
+ * summary.
  */
 #include <string.h>
 
 #include "internal.h"
-
-struct event_desc {
-	const char *name;
-	const char *fields;
-};
-
-static const struct event_desc event_descs[PW_EV_MAX] = {
-#define PW_EV_DESC(name, id, str, fields) [id] = { str, fields },
-	PW_EVENT_TYPES(PW_EV_DESC)
-#undef PW_EV_DESC
-};
-
-/* Names for the enumerated field kinds of the event table. */
-static const char *enum_name(char kind, uint64_t v)
-{
-	switch (kind) {
-	case 'o':
-		switch (v) {
-#define PW_NAME(name, id, str) case id: return str;
-		PW_OPS(PW_NAME)
-		}
-		break;
-	case 'k':
-		switch (v) {
-		PW_FAULT_OUTCOMES(PW_NAME)
-		}
-		break;
-	case 'l':
-		switch (v) {
-		PW_LEVELS(PW_NAME)
-		}
-		break;
-	case 'm':
-		switch (v) {
-		PW_MAP_KINDS(PW_NAME)
-		}
-		break;
-	case 'y':
-		switch (v) {
-		PW_KERNEL_SYNC_MODES(PW_NAME)
-		}
-		break;
-	case 's':
-		switch (v) {
-		PW_INJECT_SITES(PW_NAME)
-#undef PW_NAME
-		}
-		break;
-	}
-	return "?";
-}
-
-/* Field i of a spec "a:u b:x": its name into name[], its kind as return. */
-static char field(const char *spec, unsigned int i, char *name, size_t len)
-{
-	for (; *spec; i--) {
-		const char *colon = strchr(spec, ':'), *end = strchr(spec, ' ');
-
-		if (!colon)
-			return 0;
-		if (!i) {
-			snprintf(name, len, "%.*s", (int)(colon - spec), spec);
-			return colon[1];
-		}
-		if (!end)
-			return 0;
-		spec = end + 1;
-	}
-	return 0;
-}
 
 static void json_string(FILE *f, const char *s, size_t n)
 {
@@ -94,67 +25,100 @@ static void json_string(FILE *f, const char *s, size_t n)
 	fputc('"', f);
 }
 
+/* How one field is printed: --trace's "name=value" or JSON's "name":value. */
+struct printer {
+	void (*text)(FILE *f, const char *s, size_t n);
+	void (*field)(struct vm *vm, FILE *f, const struct vmm_field_desc *fd, uint64_t v);
+};
+
+/* A field's value as text: decimal, hex or an enumerated name; *quote if JSON must quote it. */
+static void field_value(const struct vmm_field_desc *fd, uint64_t v, char *buf, size_t len,
+			bool *quote)
+{
+	const char *name = vmm_value_name(fd->kind, v);
+
+	*quote = true;
+	switch (fd->kind) {
+	case PW_FIELD_D:
+		snprintf(buf, len, "%ld", (long)v);
+		*quote = false;
+		break;
+	case PW_FIELD_U: case PW_FIELD_BOOL: case PW_FIELD_TASK:
+		snprintf(buf, len, "%lu", (unsigned long)v);
+		*quote = false;
+		break;
+	default:
+		if (name)
+			snprintf(buf, len, "%s", name);
+		else
+			snprintf(buf, len, fd->kind == PW_FIELD_ADDR ? "%#lx" : "0x%lx", (unsigned long)v);
+		break;
+	}
+}
+
+static void trace_text(FILE *f, const char *s, size_t n)
+{
+	fputc(' ', f);
+	json_string(f, s, n);
+}
+
+static void trace_field(struct vm *vm, FILE *f, const struct vmm_field_desc *fd, uint64_t v)
+{
+	char val[64], sym[128] = "";
+	bool quote;
+
+	field_value(fd, v, val, sizeof(val), &quote);
+	if (fd->kind == PW_FIELD_ADDR)
+		vm_symbolise(vm, v, sym, sizeof(sym));
+	fprintf(f, " %s=%s%s%s", fd->name, val, *sym ? " " : "", sym);
+}
+
+static void json_text(FILE *f, const char *s, size_t n)
+{
+	fputs(",\"text\":", f);
+	json_string(f, s, n);
+}
+
+static void json_field(struct vm *vm, FILE *f, const struct vmm_field_desc *fd, uint64_t v)
+{
+	char val[64], sym[128] = "";
+	bool quote;
+
+	field_value(fd, v, val, sizeof(val), &quote);
+	fprintf(f, quote ? ",\"%s\":\"%s\"" : ",\"%s\":%s", fd->name, val);
+	if (fd->kind == PW_FIELD_ADDR && *vm_symbolise(vm, v, sym, sizeof(sym))) {
+		fprintf(f, ",\"%s_sym\":", fd->name);
+		json_string(f, sym, strlen(sym));
+	}
+}
+
+static const struct printer trace_printer = { trace_text, trace_field };
+static const struct printer json_printer = { json_text, json_field };
+
+/* One event's console text and fields, from the event table's descriptors. */
+static void print_fields(struct vm *vm, const struct pw_event *ev, const struct printer *p, FILE *f)
+{
+	const struct vmm_event_desc *d = vmm_event_desc(ev->type);
+
+	if (ev->type == PW_EV_CONSOLE)
+		p->text(f, ev->u.text, ev->len);
+	for (unsigned int i = 0; i < d->nfields; i++)
+		p->field(vm, f, &d->fields[i], ev->u.words[i]);
+}
+
 static void trace_event(struct vm *vm, const struct pw_event *ev, FILE *f)
 {
-	const struct event_desc *d = &event_descs[ev->type];
-	char name[32], sym[128];
-	char kind;
-
-	fprintf(f, "[cpu%u %6lu] %-9s", ev->cpu, (unsigned long)ev->seq, d->name);
-	if (ev->type == PW_EV_CONSOLE) {
-		fputc(' ', f);
-		json_string(f, (const char *)ev->args, ev->len);
-	}
-	for (unsigned int i = 0; i < PW_EVENT_ARGS && (kind = field(d->fields, i, name, sizeof(name))); i++) {
-		uint64_t v = ev->args[i];
-
-		switch (kind) {
-		case 'd': fprintf(f, " %s=%ld", name, (long)v); break;
-		case 'x': fprintf(f, " %s=0x%lx", name, (unsigned long)v); break;
-		case 'o': case 'k': case 'l': case 'm': case 'y': case 's':
-			fprintf(f, " %s=%s", name, enum_name(kind, v));
-			break;
-		case 'a':
-			vm_symbolise(vm, v, sym, sizeof(sym));
-			fprintf(f, " %s=%#lx%s%s", name, (unsigned long)v, *sym ? " " : "", sym);
-			break;
-		default: fprintf(f, " %s=%lu", name, (unsigned long)v); break;
-		}
-	}
+	fprintf(f, "[cpu%u %6lu] %-9s", ev->cpu, (unsigned long)ev->seq, vmm_event_desc(ev->type)->name);
+	print_fields(vm, ev, &trace_printer, f);
 	fputc('\n', f);
 }
 
 static void json_event(struct vm *vm, const struct pw_event *ev, FILE *f)
 {
-	const struct event_desc *d = &event_descs[ev->type];
-	char name[32], sym[128];
-	char kind;
-
-	fprintf(f, "{\"type\":\"%s\",\"cpu\":%u,\"seq\":%lu,\"tsc\":%lu", d->name, ev->cpu,
-		(unsigned long)ev->seq, (unsigned long)ev->tsc);
-	if (ev->type == PW_EV_CONSOLE) {
-		fputs(",\"text\":", f);
-		json_string(f, (const char *)ev->args, ev->len);
-	}
-	for (unsigned int i = 0; i < PW_EVENT_ARGS && (kind = field(d->fields, i, name, sizeof(name))); i++) {
-		uint64_t v = ev->args[i];
-
-		switch (kind) {
-		case 'd': fprintf(f, ",\"%s\":%ld", name, (long)v); break;
-		case 'x': fprintf(f, ",\"%s\":\"0x%lx\"", name, (unsigned long)v); break;
-		case 'o': case 'k': case 'l': case 'm': case 'y': case 's':
-			fprintf(f, ",\"%s\":\"%s\"", name, enum_name(kind, v));
-			break;
-		case 'a':
-			fprintf(f, ",\"%s\":\"%#lx\"", name, (unsigned long)v);
-			if (*vm_symbolise(vm, v, sym, sizeof(sym))) {
-				fprintf(f, ",\"%s_sym\":", name);
-				json_string(f, sym, strlen(sym));
-			}
-			break;
-		default: fprintf(f, ",\"%s\":%lu", name, (unsigned long)v); break;
-		}
-	}
+	fprintf(f, "{\"type\":\"%s\",\"cpu\":%u,\"seq\":%lu,\"tsc\":%lu",
+		vmm_event_desc(ev->type)->name, ev->cpu, (unsigned long)ev->seq,
+		(unsigned long)ev->tsc);
+	print_fields(vm, ev, &json_printer, f);
 	fputs("}\n", f);
 }
 
@@ -190,7 +154,7 @@ void report_json_summary(struct vm *vm)
 			(unsigned long)vm->stats.exits_by_kind[k]);
 	fprintf(f, "},\"events\":%lu,\"events_by_type\":{", (unsigned long)vm->stats.events);
 	for (int t = 1; t < PW_EV_MAX; t++) {
-		fprintf(f, "%s\"%s\":%lu", sep, event_descs[t].name,
+		fprintf(f, "%s\"%s\":%lu", sep, vmm_event_desc(t)->name,
 			(unsigned long)vm->stats.events_by_type[t]);
 		sep = ",";
 	}
@@ -204,7 +168,7 @@ void vm_print_summary(const struct vm *vm, FILE *f)
 	fprintf(f, "pagewalk: %lu events:", (unsigned long)vm->stats.events);
 	for (int t = 1; t < PW_EV_MAX; t++)
 		if (vm->stats.events_by_type[t])
-			fprintf(f, " %s=%lu", event_descs[t].name,
+			fprintf(f, " %s=%lu", vmm_event_desc(t)->name,
 				(unsigned long)vm->stats.events_by_type[t]);
 	fprintf(f, "\npagewalk: %lu VM exits:", (unsigned long)vm->stats.exits);
 	for (int k = 0; k < VMM_EXIT_KINDS; k++)

@@ -58,9 +58,9 @@ static void collect(const struct vm *vm, struct samples *s)
 		const struct pw_event *ev = &vm->events[i];
 
 		if (ev->type == PW_EV_MAP)
-			add(s, ev->args[1]);
+			add(s, ev->u.map.addr);
 		else if (ev->type == PW_EV_FAULT)
-			add(s, ev->args[0]);
+			add(s, ev->u.fault.addr);
 	}
 	for (unsigned int i = 1, left = s->max - s->n; i <= left; i++)
 		add(s, PW_PAGE_OFFSET + ram_gpa(ram, ram->size / (left + 1) * i & ~0xfffULL));

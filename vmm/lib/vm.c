@@ -254,8 +254,8 @@ enum vmm_status vm_layout(struct vm *vm, const struct vmm_config *cfg, char *err
 		snprintf(err, errlen, "at most %u fault-injection specs", PW_INJECT_MAX_SPECS);
 		return VMM_BAD_INPUT;
 	}
-	if (cfg->ncpus < 1 || cfg->ncpus > MAX_VCPUS) {
-		snprintf(err, errlen, "%u vCPUs: from 1 to %u are supported", cfg->ncpus, MAX_VCPUS);
+	if (cfg->ncpus < 1 || cfg->ncpus > PW_MAX_CPUS) {
+		snprintf(err, errlen, "%u vCPUs: from 1 to %u are supported", cfg->ncpus, PW_MAX_CPUS);
 		return VMM_BAD_INPUT;
 	}
 	vm->cfg = *cfg;
