@@ -119,7 +119,7 @@ $(O)/bench: $(O)/obj/scripts/bench.o $(O)/libvmm.a
 	@$(ECHO) "  LD      $@"
 	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(HOST_LIBS) -lpthread
 
-$(O)/page_fault1: scripts/page_fault1.c
+$(O)/page_fault1: scripts/page_fault1.c scripts/timing.h
 	@$(ECHO) "  CC      $@"
 	$(Q)$(CC) $(HOST_CFLAGS) -o $@ $<
 

@@ -21,6 +21,7 @@
 #include <x86intrin.h>
 
 #include "libvmm.h"
+#include "timing.h"
 
 #define RUNS	9
 #define FAULT_BASE	(256ULL << 20)
@@ -36,26 +37,11 @@ struct figure {
 static struct figure figures[32];
 static unsigned int nfigures;
 
-static double now(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return t.tv_sec + t.tv_nsec / 1e9;
-}
-
-static int cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
 static void add(const char *name, const char *unit, double *v, unsigned int n, const char *beside)
 {
 	struct figure *f = &figures[nfigures++];
 
-	qsort(v, n, sizeof(*v), cmp);
+	qsort(v, n, sizeof(*v), cmp_double);
 	*f = (struct figure){ name, unit, v[n / 2], v[0], v[n - 1], beside };
 }
 

@@ -6,25 +6,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
-#include <time.h>
+
+#include "timing.h"
 
 #define SIZE	(128UL << 20)
 #define ROUNDS	9
-
-static double now(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return t.tv_sec + t.tv_nsec / 1e9;
-}
-
-static int cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
 
 int main(void)
 {
@@ -44,7 +30,7 @@ int main(void)
 		rate[r] = (SIZE / 4096) / (now() - t0);
 		munmap(p, SIZE);
 	}
-	qsort(rate, ROUNDS, sizeof(rate[0]), cmp);
+	qsort(rate, ROUNDS, sizeof(rate[0]), cmp_double);
 	printf("%.0f\n", rate[ROUNDS / 2]);
 	return 0;
 }

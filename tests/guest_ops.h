@@ -4,10 +4,10 @@
 
 #include <stdbool.h>
 
+#include <pagewalk/sizes.h>
+
 #include "libvmm.h"
 
-#define MB (1ULL << 20)
-#define GB (1ULL << 30)
 #define RW (PW_PROT_READ | PW_PROT_WRITE)
 
 struct mm_info {

@@ -22,7 +22,7 @@
 #include "harness.h"
 #include "quirks.h"
 
-#define TEST_ADDR	GB		/* the task's 2 MiB for the test */
+#define TEST_ADDR	SZ_1G		/* the task's 2 MiB for the test */
 
 #define PT_BIT13	(1ULL << 13)	/* reserved in a 2 MiB PDE and a 1 GiB PDPTE */
 #define PT_PKEY1	(1ULL << PT_PKEY_SHIFT)	/* protection key 1 */
@@ -194,9 +194,9 @@ static struct answer predict(const struct model *m, const struct pw_access_case 
 	pg.rflags = c->how & PW_AC_EFLAGS_AC ? X86_EFLAGS_AC : 0;
 	pg.pkru = c->how >> PW_AC_PKRU_SHIFT;
 	if (gb) {		/* pde is the PDPTE; the PDE and PTE are out of the walk */
-		a.pde = pud = (m->page & ~(GB - 1)) | c->pde;
+		a.pde = pud = (m->page & ~(SZ_1G - 1)) | c->pde;
 	} else {
-		a.pde = (large ? m->page & ~(2 * MB - 1) : m->pte_table) | c->pde;
+		a.pde = (large ? m->page & ~(2 * SZ_1M - 1) : m->pte_table) | c->pde;
 		a.pte = large ? 0 : m->page | c->pte;
 		cr_assert_eq(vm_write_phys(m->vm, m->pde_at, &a.pde, 8), 0);
 		cr_assert_eq(vm_write_phys(m->vm, m->pte_at, &a.pte, 8), 0);
@@ -357,10 +357,10 @@ Test(access, model_and_mmu_agree_on_every_case)
 
 	m.vm = boot_ops_guest(0);
 	t = new_task(m.vm);
-	map(m.vm, t, TEST_ADDR, 2 * MB, RW);
+	map(m.vm, t, TEST_ADDR, 2 * SZ_1M, RW);
 	cr_assert_eq(op(m.vm, access_test, &out, t, TEST_ADDR, 0), 0);
 	m.page = out.page;
-	m.va = TEST_ADDR + (m.page & (2 * MB - 1));
+	m.va = TEST_ADDR + (m.page & (2 * SZ_1M - 1));
 	cr_assert_eq(vm_cpu_paging(m.vm, 0, &m.pg), VMM_OK);
 	m.pg.cr3 = pgd_of(m.vm, 1);
 	cr_assert_eq(vm_walk(m.vm, &m.pg, m.va, &w), VMM_OK);
@@ -371,7 +371,7 @@ Test(access, model_and_mmu_agree_on_every_case)
 	m.pte_at = m.pte_table + ((m.va >> 12) & 511) * 8;
 	m.pud = w.entries[2];
 	m.pud_at = (w.entries[3] & PT_ADDR_MASK) + ((m.va >> 30) & 511) * 8;
-	m.va_1g = TEST_ADDR + (m.page & (GB - 1));
+	m.va_1g = TEST_ADDR + (m.page & (SZ_1G - 1));
 
 	/* The model's answers are fixed before the guest runs a case. */
 	clock_gettime(CLOCK_MONOTONIC, &t0);

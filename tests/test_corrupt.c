@@ -13,7 +13,7 @@
 #include "harness.h"
 #include "quirks.h"
 
-#define A (256 * MB)
+#define A (256 * SZ_1M)
 
 /* The paging state of task t's mm: the vCPU's, with CR3 = t's pgd. */
 static struct vm_paging task_paging(struct vm *vm, uint64_t mm)
@@ -32,7 +32,7 @@ static uint64_t setup(struct vm *vm, uint64_t *mem0)
 
 	*mem0 = free_pages(vm);
 	t = new_task(vm);
-	map(vm, t, A, 2 * MB, RW);
+	map(vm, t, A, 2 * SZ_1M, RW);
 	cr_assert_eq(touch(vm, t, A, PW_ACCESS_WRITE, true, 0x1234, NULL), 0);
 	return t;
 }
@@ -136,7 +136,7 @@ Test(corrupt, redirected_pfn_is_caught_by_the_host_walker)
 	vm = boot_ops_guest(0);
 	t1 = setup(vm, &mem0);
 	t2 = new_task(vm);
-	map(vm, t2, A, 2 * MB, RW);
+	map(vm, t2, A, 2 * SZ_1M, RW);
 	cr_assert_eq(touch(vm, t2, A, PW_ACCESS_WRITE, true, 0x5678, NULL), 0);
 	n = events_since(vm, 0, PW_EV_MAP, m, 16);
 	for (size_t i = 0; i < n && i < 16; i++) {
@@ -270,7 +270,7 @@ Test(corrupt, clear_present_in_a_pmd_is_cleared_as_bad)
  */
 Test(corrupt, injected_page_faults)
 {
-	const uint64_t ok = PW_PAGE_OFFSET + 16 * MB;
+	const uint64_t ok = PW_PAGE_OFFSET + 16 * SZ_1M;
 	struct vm *vm;
 	int64_t res;
 

@@ -230,9 +230,9 @@ Test(guest, smep_and_smap_where_offered)
 	cr_log_info("guest: KVM offers SMEP %s, SMAP %s", smep ? "yes" : "no", smap ? "yes" : "no");
 	vm = boot_ops_guest_with(GUEST_ELF, NULL, 0, 2);
 	t = new_task(vm);
-	map(vm, t, 256 * MB, 2 * MB, RW);
-	cr_assert_eq(touch(vm, t, 256 * MB, PW_ACCESS_WRITE, false, 0x5eed, NULL), 0);
-	cr_assert_eq(touch(vm, t, 256 * MB, PW_ACCESS_READ, true, 0, &v), 0);
+	map(vm, t, 256 * SZ_1M, 2 * SZ_1M, RW);
+	cr_assert_eq(touch(vm, t, 256 * SZ_1M, PW_ACCESS_WRITE, false, 0x5eed, NULL), 0);
+	cr_assert_eq(touch(vm, t, 256 * SZ_1M, PW_ACCESS_READ, true, 0, &v), 0);
 	cr_assert_eq(v, 0x5eed);
 	for (unsigned int cpu = 0; cpu < 2; cpu++) {
 		cr_assert_eq(vm_cpu_paging(vm, cpu, &pg), VMM_OK);

@@ -26,14 +26,14 @@ Test(inject, interval_and_times_pick_the_calls_that_fail)
 	vm = boot_ops_guest(0);
 	mem0 = free_pages(vm);
 	t = new_task(vm);
-	map(vm, t, 1 * GB, 9 * GB, RW);
+	map(vm, t, 1 * SZ_1G, 9 * SZ_1G, RW);
 	cr_assert_eq(VM_OP(vm, 0, inject, &res, NULL, PW_INJECT_PGTABLE_ALLOC, 1u << PW_LEVEL_PMD,
 			   100, 3, 2, 0), VMM_OK, "%s", vm_message(vm));
 	cr_assert_eq(res, 0);
 	for (uint64_t i = 1; i <= 9; i++) {
 		int64_t want = (i == 3 || i == 6) ? -PW_EFAULT : 0;
 
-		cr_assert_eq(touch(vm, t, i * GB, PW_ACCESS_WRITE, false, i, NULL), want,
+		cr_assert_eq(touch(vm, t, i * SZ_1G, PW_ACCESS_WRITE, false, i, NULL), want,
 			     "write %lu", (unsigned long)i);
 	}
 	cr_assert_eq(events_since(vm, 0, PW_EV_INJECT, ev, 4), 2);
@@ -69,11 +69,11 @@ static void workload(struct vm *vm, uint64_t *tasks)
 	int64_t va;
 
 	t = op(vm, task_create, NULL);
-	op(vm, mmap, NULL, t, 256 * MB, 4 * MB, RW);
-	op(vm, touch, NULL, t, 256 * MB, PW_ACCESS_WRITE, 1, 1);
-	op(vm, touch, NULL, t, 258 * MB, PW_ACCESS_WRITE, 1, 2);
+	op(vm, mmap, NULL, t, 256 * SZ_1M, 4 * SZ_1M, RW);
+	op(vm, touch, NULL, t, 256 * SZ_1M, PW_ACCESS_WRITE, 1, 1);
+	op(vm, touch, NULL, t, 258 * SZ_1M, PW_ACCESS_WRITE, 1, 2);
 	c = op(vm, fork, NULL, t);
-	op(vm, touch, NULL, c, 256 * MB, PW_ACCESS_WRITE, 1, 3);
+	op(vm, touch, NULL, c, 256 * SZ_1M, PW_ACCESS_WRITE, 1, 3);
 	va = op(vm, vmalloc, NULL, 16384, 0);
 	if (va != -PW_ENOMEM)
 		op(vm, vfree, NULL, va);

@@ -12,7 +12,7 @@
 #include "guest_ops.h"
 #include "harness.h"
 
-#define ENTRY_SPAN	(512 * GB)
+#define ENTRY_SPAN	(512 * SZ_1G)
 #define CROSSING	(PW_VMALLOC_START + ENTRY_SPAN - 8192)
 #define KERNEL_HALF	256		/* pgd entries 256-511 */
 
@@ -274,7 +274,7 @@ static uint64_t user_read(struct vm *vm, uint64_t t, uint64_t addr)
  */
 Test(kernel, fork_copy_on_write)
 {
-	const uint64_t a = 256 * MB, b = 256 * MB + 4096;
+	const uint64_t a = 256 * SZ_1M, b = 256 * SZ_1M + 4096;
 	struct pw_meminfo_out mem0, mem1;
 	uint64_t p, c, anon;
 	struct mm_info mi;
@@ -342,7 +342,7 @@ static struct vm_walk walk_user(struct vm *vm, uint64_t mm, uint64_t addr)
  */
 Test(kernel, mprotect_rw_makes_exclusive_anon_ptes_writable)
 {
-	const uint64_t a = 256 * MB, b = a + 4096, z = a + 2 * 4096;
+	const uint64_t a = 256 * SZ_1M, b = a + 4096, z = a + 2 * 4096;
 	const struct pw_event *m[4], *f[4];
 	struct vm *vm;
 	uint64_t p, c, mm;

@@ -23,7 +23,7 @@ static size_t nevents(struct vm *vm)
 
 Test(paging, first_write_allocates_one_table_per_level_and_one_page)
 {
-	const uint64_t a = 256 * MB;
+	const uint64_t a = 256 * SZ_1M;
 	const struct pw_event *f[4];
 	struct mm_info mi;
 	struct vm *vm;
@@ -34,7 +34,7 @@ Test(paging, first_write_allocates_one_table_per_level_and_one_page)
 	require_kvm();
 	vm = boot_ops_guest(0);
 	t = new_task(vm);
-	map(vm, t, a, 4 * MB, RW);
+	map(vm, t, a, 4 * SZ_1M, RW);
 	warm_up(vm, t);
 	op(vm, meminfo, &mem0);
 
@@ -88,7 +88,7 @@ static void straddle(uint64_t x, uint64_t puds, uint64_t pmds, uint64_t ptes)
 
 	vm = boot_ops_guest(0);
 	t = new_task(vm);
-	map(vm, t, x - 2 * MB, 4 * MB, RW);
+	map(vm, t, x - 2 * SZ_1M, 4 * SZ_1M, RW);
 	warm_up(vm, t);
 	from = nevents(vm);
 	cr_assert_eq(touch(vm, t, x - 4, PW_ACCESS_WRITE, true, 0x1122334455667788ULL, NULL), 0);
@@ -106,24 +106,24 @@ static void straddle(uint64_t x, uint64_t puds, uint64_t pmds, uint64_t ptes)
 Test(paging, write_straddling_2mib_boundary)
 {
 	require_kvm();
-	straddle(256 * MB + 2 * MB, 1, 1, 2);
+	straddle(256 * SZ_1M + 2 * SZ_1M, 1, 1, 2);
 }
 
 Test(paging, write_straddling_1gib_boundary)
 {
 	require_kvm();
-	straddle(1 * GB, 1, 2, 2);
+	straddle(1 * SZ_1G, 1, 2, 2);
 }
 
 Test(paging, write_straddling_512gib_boundary)
 {
 	require_kvm();
-	straddle(512 * GB, 2, 2, 2);
+	straddle(512 * SZ_1G, 2, 2, 2);
 }
 
 Test(paging, read_maps_zero_page_then_write_copies)
 {
-	const uint64_t a = 256 * MB;
+	const uint64_t a = 256 * SZ_1M;
 	const struct pw_event *f[4], *m[4];
 	uint64_t t, v = 1, zero_pa;
 	struct vm *vm;
@@ -132,7 +132,7 @@ Test(paging, read_maps_zero_page_then_write_copies)
 	require_kvm();
 	vm = boot_ops_guest(0);
 	t = new_task(vm);
-	map(vm, t, a, 2 * MB, RW);
+	map(vm, t, a, 2 * SZ_1M, RW);
 	warm_up(vm, t);
 
 	from = nevents(vm);
@@ -193,8 +193,8 @@ Test(paging, access_outside_every_vma_is_maperr)
 	require_kvm();
 	vm = boot_ops_guest(0);
 	t = new_task(vm);
-	map(vm, t, 256 * MB, 2 * MB, RW);
-	expect_segv(vm, t, 512 * MB, PW_ACCESS_READ, 0x4, PW_FAULT_SEGV_MAPERR);
+	map(vm, t, 256 * SZ_1M, 2 * SZ_1M, RW);
+	expect_segv(vm, t, 512 * SZ_1M, PW_ACCESS_READ, 0x4, PW_FAULT_SEGV_MAPERR);
 	end_vm(vm);
 }
 
@@ -206,10 +206,10 @@ Test(paging, write_to_readonly_vma_is_accerr)
 	require_kvm();
 	vm = boot_ops_guest(0);
 	t = new_task(vm);
-	map(vm, t, 256 * MB, 2 * MB, PW_PROT_READ);
+	map(vm, t, 256 * SZ_1M, 2 * SZ_1M, PW_PROT_READ);
 	/* Read first, so the zero page is present: the write fault is P|W|U. */
-	cr_assert_eq(touch(vm, t, 256 * MB, PW_ACCESS_READ, true, 0, NULL), 0);
-	expect_segv(vm, t, 256 * MB, PW_ACCESS_WRITE, 0x7, PW_FAULT_SEGV_ACCERR);
+	cr_assert_eq(touch(vm, t, 256 * SZ_1M, PW_ACCESS_READ, true, 0, NULL), 0);
+	expect_segv(vm, t, 256 * SZ_1M, PW_ACCESS_WRITE, 0x7, PW_FAULT_SEGV_ACCERR);
 	end_vm(vm);
 }
 
@@ -222,7 +222,7 @@ Test(paging, user_access_to_kernel_address)
 	require_kvm();
 	vm = boot_ops_guest(0);
 	t = new_task(vm);
-	expect_segv(vm, t, PW_PAGE_OFFSET + 16 * MB, PW_ACCESS_READ, 0x5, PW_FAULT_SEGV_MAPERR);
+	expect_segv(vm, t, PW_PAGE_OFFSET + 16 * SZ_1M, PW_ACCESS_READ, 0x5, PW_FAULT_SEGV_MAPERR);
 	end_vm(vm);
 }
 
@@ -233,7 +233,7 @@ Test(paging, user_access_to_kernel_address)
  */
 Test(paging, fetch_from_non_executable_vma_sets_the_i_bit)
 {
-	const uint64_t x = 256 * MB, nx = 258 * MB;
+	const uint64_t x = 256 * SZ_1M, nx = 258 * SZ_1M;
 	struct vm *vm;
 	uint64_t t;
 
@@ -267,7 +267,7 @@ static void expect_tables(struct vm *vm, uint64_t t, uint64_t puds, uint64_t pmd
  */
 Test(paging, munmap_frees_exactly_what_floor_and_ceiling_allow)
 {
-	const uint64_t a = 256 * MB;
+	const uint64_t a = 256 * SZ_1M;
 	struct pw_meminfo_out mem0, mem1;
 	uint64_t t;
 	struct vm *vm;
@@ -293,13 +293,13 @@ Test(paging, munmap_frees_exactly_what_floor_and_ceiling_allow)
 
 	/* Different 2 MiB, same 1 GiB: the PTE table goes, the shared PMD stays. */
 	map(vm, t, a, 4096, RW);
-	map(vm, t, a + 4 * MB, 4096, RW);
+	map(vm, t, a + 4 * SZ_1M, 4096, RW);
 	touch(vm, t, a, PW_ACCESS_WRITE, true, 1, NULL);
-	touch(vm, t, a + 4 * MB, PW_ACCESS_WRITE, true, 1, NULL);
+	touch(vm, t, a + 4 * SZ_1M, PW_ACCESS_WRITE, true, 1, NULL);
 	expect_tables(vm, t, 2, 2, 3, 2, "two VMAs, two PTE tables");
 	unmap(vm, t, a, 4096);
 	expect_tables(vm, t, 2, 2, 2, 1, "VMA with its own PTE table, sharing the PMD");
-	unmap(vm, t, a + 4 * MB, 4096);
+	unmap(vm, t, a + 4 * SZ_1M, 4096);
 	expect_tables(vm, t, 1, 1, 1, 0, "all gone again");
 
 	/* A hole punched in one VMA: floor and ceiling are the two halves. */
@@ -327,10 +327,10 @@ static void scenario(struct pw_event **out, size_t *n)
 	uint64_t t = new_task(vm);
 	size_t total, k = 0;
 
-	map(vm, t, 1 * GB - 2 * MB, 4 * MB, RW);
-	touch(vm, t, 1 * GB - 4, PW_ACCESS_WRITE, true, 5, NULL);
-	touch(vm, t, 1 * GB + 4096, PW_ACCESS_READ, true, 0, NULL);
-	unmap(vm, t, 1 * GB - 2 * MB, 2 * MB);
+	map(vm, t, 1 * SZ_1G - 2 * SZ_1M, 4 * SZ_1M, RW);
+	touch(vm, t, 1 * SZ_1G - 4, PW_ACCESS_WRITE, true, 5, NULL);
+	touch(vm, t, 1 * SZ_1G + 4096, PW_ACCESS_READ, true, 0, NULL);
+	unmap(vm, t, 1 * SZ_1G - 2 * SZ_1M, 2 * SZ_1M);
 	op(vm, task_exit, NULL, t);
 	ev = vm_events(vm, &total);
 	*out = calloc(total, sizeof(**out));
@@ -383,7 +383,7 @@ Test(paging, five_level_paging)
 /* mprotect() may start inside a VMA: only holes make it fail (-ENOMEM). */
 Test(paging, mprotect_part_of_a_vma)
 {
-	const uint64_t a = 256 * MB;
+	const uint64_t a = 256 * SZ_1M;
 	struct vm *vm;
 	uint64_t t;
 
@@ -407,7 +407,7 @@ Test(paging, mprotect_part_of_a_vma)
  */
 Test(paging, prot_none_and_back_keeps_the_page)
 {
-	const uint64_t a = 256 * MB;
+	const uint64_t a = 256 * SZ_1M;
 	struct vm *vm;
 	uint64_t t, v = 0;
 
@@ -453,8 +453,8 @@ Test(paging, mmap_past_task_size_is_enomem)
 	cr_assert_eq(op(vm, mmap, NULL, t, 0, task_size + 4096, RW), -PW_ENOMEM,
 		     "len > TASK_SIZE");
 	cr_assert_eq(op(vm, mmap, NULL, t, 0, ~0ULL, RW), -PW_ENOMEM, "PAGE_ALIGN wraps");
-	cr_assert_eq(op(vm, mmap, NULL, t, 256 * MB + 1, 4096, RW), -PW_EINVAL);
-	cr_assert_eq(op(vm, mmap, NULL, t, 256 * MB, 0, RW), -PW_EINVAL);
+	cr_assert_eq(op(vm, mmap, NULL, t, 256 * SZ_1M + 1, 4096, RW), -PW_EINVAL);
+	cr_assert_eq(op(vm, mmap, NULL, t, 256 * SZ_1M, 0, RW), -PW_EINVAL);
 	cr_assert_eq(op(vm, mmap, NULL, t, last, 4096, RW), (int64_t)last, "it fits");
 	end_vm(vm);
 }
@@ -469,7 +469,7 @@ Test(paging, mmap_past_task_size_is_enomem)
  */
 Test(paging, mprotect_over_a_hole_changes_the_vmas_before_it)
 {
-	const uint64_t a = 256 * MB, b = a + 3 * 4096;
+	const uint64_t a = 256 * SZ_1M, b = a + 3 * 4096;
 	uint64_t t;
 	struct vm *vm;
 

@@ -35,9 +35,9 @@ static uint64_t fault_in(struct vm *vm)
 {
 	uint64_t t = new_task(vm);
 
-	map(vm, t, 256 * MB, 2 * MB, RW);
+	map(vm, t, 256 * SZ_1M, 2 * SZ_1M, RW);
 	warm_up(vm, t);
-	cr_assert_eq(touch(vm, t, 256 * MB, PW_ACCESS_WRITE, true, 1, NULL), 0);
+	cr_assert_eq(touch(vm, t, 256 * SZ_1M, PW_ACCESS_WRITE, true, 1, NULL), 0);
 	return t;
 }
 
@@ -97,7 +97,7 @@ Test(ptlock, debug_spinlock_allocates_from_the_ptlock_cache)
 	cr_assert_eq(pi.lock_size, 24);
 	cr_assert_eq(pi.alloc_split, 1);
 	cr_assert_eq(pi.objects, 2 + 4, "PMD+PTE tables: %ld ptlocks", (long)pi.objects);
-	unmap(vm, t, 256 * MB, 2 * MB);
+	unmap(vm, t, 256 * SZ_1M, 2 * SZ_1M);
 	cr_assert_eq(ptlock_info(vm).objects, 2 + 2);
 	cr_assert_eq(op(vm, task_exit, NULL, t), 0);
 	cr_assert_eq(ptlock_info(vm).objects, 2);
@@ -151,8 +151,8 @@ Test(ptlock, a_full_gather_drops_the_pte_lock_before_freeing)
 	require_kvm();
 	vm = boot_ops_guest_with(GUEST_ELF, NULL, 1, 1);
 	t = new_task(vm);
-	map(vm, t, 256 * MB, 4 * MB, RW);
-	cr_assert_eq(pte_locks_to_unmap(vm, t, 256 * MB, 64), 1);
-	cr_assert_eq(pte_locks_to_unmap(vm, t, 258 * MB, 65), 2);
+	map(vm, t, 256 * SZ_1M, 4 * SZ_1M, RW);
+	cr_assert_eq(pte_locks_to_unmap(vm, t, 256 * SZ_1M, 64), 1);
+	cr_assert_eq(pte_locks_to_unmap(vm, t, 258 * SZ_1M, 65), 2);
 	end_vm(vm);
 }

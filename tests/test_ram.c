@@ -69,19 +69,19 @@ static void expect_memory(uint64_t mem, const uint64_t *want, unsigned int nwant
 
 Test(ram, fdt_memory_lists_the_ranges_around_the_hole)
 {
-	const uint64_t small[] = { 0, 256 * MB };
+	const uint64_t small[] = { 0, 256 * SZ_1M };
 	const uint64_t at_hole[] = { 0, HOLE };
-	const uint64_t four[] = { 0, HOLE, 4 * GB, HIGH_END_4G - 4 * GB };
-	const uint64_t six[] = { 0, HOLE, 4 * GB, 6 * GB - HOLE };
+	const uint64_t four[] = { 0, HOLE, 4 * SZ_1G, HIGH_END_4G - 4 * SZ_1G };
+	const uint64_t six[] = { 0, HOLE, 4 * SZ_1G, 6 * SZ_1G - HOLE };
 	char err[512];
 
 	require_kvm();
-	expect_memory(256 * MB, small, 1);
+	expect_memory(256 * SZ_1M, small, 1);
 	expect_memory(HOLE, at_hole, 1);
-	expect_memory(4 * GB, four, 2);
-	expect_memory(6 * GB, six, 2);
+	expect_memory(4 * SZ_1G, four, 2);
+	expect_memory(6 * SZ_1G, six, 2);
 	/* 2 MiB above the hole cannot hold 16 rings of CHAN_BYTES (about 4 MiB). */
-	create(HOLE + 2 * MB, 16, VMM_BAD_INPUT, err, sizeof(err));
+	create(HOLE + 2 * SZ_1M, 16, VMM_BAD_INPUT, err, sizeof(err));
 	cr_assert(strstr(err, "channel rings"), "%s", err);
 }
 
@@ -97,20 +97,20 @@ static struct vm_walk walk(struct vm *vm, uint64_t cr3, uint64_t va)
 /* The host's view of the hole: not RAM to vm_read_phys, the walker or the boot tables. */
 Test(ram, the_hole_is_not_ram_to_the_host)
 {
-	const uint64_t table = 4 * GB + MB;	/* high RAM nothing uses before boot */
+	const uint64_t table = 4 * SZ_1G + SZ_1M;	/* high RAM nothing uses before boot */
 	uint64_t v = 0, e[3] = { HOLE | PT_PRESENT, HIGH_END_4G | PT_PRESENT, 0xfee00000 | PT_PRESENT };
 	char err[512];
 	struct vm_walk w;
 	struct vm *vm;
 
 	require_kvm();
-	vm = create(4 * GB, 1, VMM_OK, err, sizeof(err));
+	vm = create(4 * SZ_1G, 1, VMM_OK, err, sizeof(err));
 	cr_assert_eq(vm_read_phys(vm, HOLE - 8, &v, 8), 0, "the last word below the hole");
 	cr_assert_eq(vm_read_phys(vm, HOLE - 8, err, 16), -1, "a read running into the hole");
 	cr_assert_eq(vm_read_phys(vm, HOLE, &v, 8), -1);
 	cr_assert_eq(vm_read_phys(vm, 0xfee00000, &v, 4), -1, "the LAPIC page");
 	cr_assert_eq(vm_write_phys(vm, 0xfec00000, &v, 4), -1, "the IOAPIC page");
-	cr_assert_eq(vm_read_phys(vm, 4 * GB, &v, 8), 0, "the first word above it");
+	cr_assert_eq(vm_read_phys(vm, 4 * SZ_1G, &v, 8), 0, "the first word above it");
 	cr_assert_eq(vm_read_phys(vm, HIGH_END_4G - 8, &v, 8), 0);
 	cr_assert_eq(vm_read_phys(vm, HIGH_END_4G, &v, 8), -1, "past the end of RAM");
 
@@ -133,8 +133,8 @@ Test(ram, the_hole_is_not_ram_to_the_host)
 	cr_assert(!w.present && !w.outside_ram && w.level == 2, "the hole in the direct map");
 	w = walk(vm, PW_BOOT_PML4, 0xfee00000);
 	cr_assert(!w.present && w.level == 2, "the hole in the identity map");
-	w = walk(vm, PW_BOOT_PML4, 4 * GB);
-	cr_assert(w.present && w.phys == 4 * GB);
+	w = walk(vm, PW_BOOT_PML4, 4 * SZ_1G);
+	cr_assert(w.present && w.phys == 4 * SZ_1G);
 	w = walk(vm, PW_BOOT_PML4, PW_PAGE_OFFSET + HIGH_END_4G - 1);
 	cr_assert(w.present && w.phys == HIGH_END_4G - 1);
 	w = walk(vm, PW_BOOT_PML4, PW_PAGE_OFFSET + HIGH_END_4G);
@@ -161,7 +161,7 @@ static uint64_t pages_but_mem_map(struct vm *vm, uint64_t mem, uint64_t end, uin
 	cr_assert_eq(boot[0]->u.boot.ram_bytes, mem, "the boot event reports all RAM");
 	return mem / 4096 - 1 - (PW_BOOT_AREA_END - PW_BOOT_AREA_START) / 4096 -
 	       (CHAN_BYTES + 4095) / 4096 - (boot[0]->u.boot.kernel_end - boot[0]->u.boot.kernel_start) / 4096 +
-	       (PW_BOOT_PD - PW_BOOT_PML4) / 4096 + (end + GB - 1) / GB;
+	       (PW_BOOT_PD - PW_BOOT_PML4) / 4096 + (end + SZ_1G - 1) / SZ_1G;
 }
 
 Test(ram, the_guest_uses_both_ranges_and_maps_only_them)
@@ -172,14 +172,14 @@ Test(ram, the_guest_uses_both_ranges_and_maps_only_them)
 	struct vm *vm;
 
 	require_kvm();
-	vm = boot_ops_guest(256 * MB);
-	map_pages = pages_but_mem_map(vm, 256 * MB, 256 * MB, &total) - total;
+	vm = boot_ops_guest(256 * SZ_1M);
+	map_pages = pages_but_mem_map(vm, 256 * SZ_1M, 256 * SZ_1M, &total) - total;
 	cr_assert_eq(map_pages % 16, 0, "mem_map of 65536 pfns: %lu pages", (unsigned long)map_pages);
 	page_size = map_pages / 16;
 	end_vm(vm);
 
-	vm = boot_ops_guest(4 * GB);
-	rest = pages_but_mem_map(vm, 4 * GB, HIGH_END_4G, &total);
+	vm = boot_ops_guest(4 * SZ_1G);
+	rest = pages_but_mem_map(vm, 4 * SZ_1G, HIGH_END_4G, &total);
 	/* 0x130000 pfns: 304 pages of mem_map per byte of struct page. */
 	cr_assert_eq(total, rest - 304 * page_size, "%lu pages managed, want %lu (struct page %lu bytes)",
 		     (unsigned long)total, (unsigned long)(rest - 304 * page_size),
@@ -192,8 +192,8 @@ Test(ram, the_guest_uses_both_ranges_and_maps_only_them)
 	cr_assert(w.present && w.phys == HOLE - 4096);
 	cr_assert_eq(vm_walk(vm, &pg, PW_PAGE_OFFSET + HOLE, &w), VMM_OK);
 	cr_assert(!w.present, "the hole in the direct map");
-	cr_assert_eq(vm_walk(vm, &pg, PW_PAGE_OFFSET + 4 * GB, &w), VMM_OK);
-	cr_assert(w.present && w.phys == 4 * GB);
+	cr_assert_eq(vm_walk(vm, &pg, PW_PAGE_OFFSET + 4 * SZ_1G, &w), VMM_OK);
+	cr_assert(w.present && w.phys == 4 * SZ_1G);
 	cr_assert_eq(vm_walk(vm, &pg, PW_PAGE_OFFSET + HIGH_END_4G - 4096, &w), VMM_OK);
 	cr_assert(w.present && w.phys == HIGH_END_4G - 4096);
 	cr_assert_eq(vm_walk(vm, &pg, PW_PAGE_OFFSET + HIGH_END_4G, &w), VMM_OK);

@@ -77,7 +77,7 @@ static size_t count_for_mm(struct vm *vm, size_t from, bool alloc, uint64_t mm)
  */
 static size_t race_round(unsigned int n, uint64_t loops)
 {
-	const uint64_t a = 256 * MB;
+	const uint64_t a = 256 * SZ_1M;
 	struct vm *vm = boot_ops_guest_with(GUEST_ELF, NULL, 0, n);
 	struct pw_meminfo_out mem0, mem1;
 	uint64_t t, v;
@@ -89,7 +89,7 @@ static size_t race_round(unsigned int n, uint64_t loops)
 	cr_assert_eq(op(vm, race_delay, NULL, levels, loops), 0);
 	op(vm, meminfo, &mem0);
 	t = new_task(vm);
-	map(vm, t, a, 2 * MB, RW);
+	map(vm, t, a, 2 * SZ_1M, RW);
 	vm_events(vm, &from);
 	for (unsigned int cpu = 0; cpu < n; cpu++)
 		cr_assert_eq(VM_OP_START(vm, cpu, touch, t, a + cpu * 4096, PW_ACCESS_WRITE, true,
@@ -164,16 +164,16 @@ static struct lock_counts lock_counts(struct vm *vm)
  */
 static struct lock_counts lock_run(unsigned int n, unsigned int split_cpus)
 {
-	const uint64_t base = 256 * MB;
+	const uint64_t base = 256 * SZ_1M;
 	struct vm *vm = boot_ops_guest_with(GUEST_ELF, NULL, split_cpus, n);
 	struct lock_counts before, after, d;
 	uint64_t t = new_task(vm);
 
-	map(vm, t, base, (n + 1) * 2 * MB, RW);
+	map(vm, t, base, (n + 1) * 2 * SZ_1M, RW);
 	cr_assert_eq(touch(vm, t, base, PW_ACCESS_WRITE, true, 1, NULL), 0);
 	before = lock_counts(vm);
 	for (unsigned int cpu = 0; cpu < n; cpu++)
-		cr_assert_eq(VM_OP_START(vm, cpu, touch, t, base + (cpu + 1) * 2 * MB, PW_ACCESS_WRITE,
+		cr_assert_eq(VM_OP_START(vm, cpu, touch, t, base + (cpu + 1) * 2 * SZ_1M, PW_ACCESS_WRITE,
 					 true, cpu), VMM_OK, "%s", vm_message(vm));
 	for (unsigned int cpu = 0; cpu < n; cpu++) {
 		int64_t res;
@@ -220,7 +220,7 @@ Test(smp, split_ptlocks_spread_what_page_table_lock_serialises, .timeout = 120)
  * makes a guest PTE write visible to every vCPU, so there only the IPI
  * count catches a missing shootdown; checked by removing it.)
  */
-#define READER_PAGE (256 * MB)
+#define READER_PAGE (256 * SZ_1M)
 
 /*
  * 4 vCPUs; task t with a page at READER_PAGE that cpu 1 reads in an
@@ -352,8 +352,8 @@ Test(smp, a_guest_panic_stops_every_vcpu, .timeout = 60)
 	cfg.timeout_ms = 0;
 	cr_assert_eq(vm_create(&cfg, &vm, err, sizeof(err)), VMM_OK, "%s", err);
 	t = new_task(vm);
-	map(vm, t, 256 * MB, 4096, RW);
-	cr_assert_eq(VM_OP_START(vm, 1, touch, t, 256 * MB, PW_ACCESS_READ_LOOP, true, 1ULL << 50),
+	map(vm, t, 256 * SZ_1M, 4096, RW);
+	cr_assert_eq(VM_OP_START(vm, 1, touch, t, 256 * SZ_1M, PW_ACCESS_READ_LOOP, true, 1ULL << 50),
 		     VMM_OK, "%s", vm_message(vm));
 	cr_assert_eq(VM_OP(vm, 0, raise, &res, NULL, 6 /* #UD */), VMM_GUEST_FAILED, "%s",
 		     vm_message(vm));

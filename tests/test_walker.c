@@ -127,7 +127,7 @@ Test(walker, swapper_maps_the_kernel_image_and_the_direct_map)
  */
 Test(walker, user_pages_under_the_tasks_pgd)
 {
-	const uint64_t a = 256 * MB;
+	const uint64_t a = 256 * SZ_1M;
 	const struct pw_event *anon, *zero;
 	struct vm_paging pg, no_wp;
 	struct vm_walk w;
@@ -137,7 +137,7 @@ Test(walker, user_pages_under_the_tasks_pgd)
 	require_kvm();
 	vm = boot_ops_guest(0);
 	t = new_task(vm);
-	map(vm, t, a, 2 * MB, RW);
+	map(vm, t, a, 2 * SZ_1M, RW);
 	cr_assert_eq(touch(vm, t, a, PW_ACCESS_WRITE, true, 0x1234, NULL), 0);
 	cr_assert_eq(touch(vm, t, a + 4096, PW_ACCESS_READ, true, 0, NULL), 0);
 	anon = map_event(vm, a);
@@ -188,7 +188,7 @@ Test(walker, user_pages_under_the_tasks_pgd)
  */
 Test(walker, tables_in_ram_match_the_guests_accounting)
 {
-	const uint64_t addrs[] = { 256 * MB, 1 * GB, 512 * GB };
+	const uint64_t addrs[] = { 256 * SZ_1M, 1 * SZ_1G, 512 * SZ_1G };
 	unsigned int tables[5] = { 0 };
 	struct mm_info mi;
 	struct vm *vm;
@@ -273,7 +273,7 @@ struct hand_made {
 
 static void hand_made_tables(struct hand_made *h)
 {
-	const uint64_t a = 256 * MB, flags = 0x7, ps = 0x80;
+	const uint64_t a = 256 * SZ_1M, flags = 0x7, ps = 0x80;
 	struct kvm_cpuid_entry2 leaf;
 	uint64_t t;
 
@@ -289,7 +289,7 @@ static void hand_made_tables(struct hand_made *h)
 	/* Without EFER.NXE bit 63 would be reserved. */
 	h->nx = h->pg.efer & EFER_NXE ? 1ULL << 63 : 0;
 	h->entries[0] = h->p | h->nx | 1;
-	h->entries[1] = GB | flags;
+	h->entries[1] = SZ_1G | flags;
 	h->entries[2] = 4096 | ps | flags;
 	h->entries[3] = 12288 | ps | flags;
 	h->entries[4] = (h->maxphyaddr < 52 ? 1ULL << h->maxphyaddr : 0) | flags;

@@ -82,6 +82,21 @@ void do_trap(struct pt_regs *regs)
 	regs->ip = e->fixup;
 }
 
+/*
+ * The access at label 1 may fault: its __ex_table entry resumes at an
+ * out-of-line fixup that sets err to -EFAULT and jumps back to label 2
+ * (Linux's _ASM_EXTABLE with an -EFAULT fixup).
+ */
+#define ASM_EFAULT_FIXUP						\
+	"2:\n"								\
+	".pushsection .fixup, \"ax\"\n"					\
+	"3:	movl %[efault], %[err]\n"					\
+	"	jmp 2b\n"							\
+	".popsection\n"							\
+	".pushsection __ex_table, \"a\"\n"					\
+	"	.quad 1b, 3b\n"						\
+	".popsection\n"
+
 /* copy_from_kernel_nofault() for one quadword: 0, or -EFAULT after a #PF. */
 int probe_kernel_read(uintptr_t addr, uint64_t *val)
 {
@@ -89,14 +104,7 @@ int probe_kernel_read(uintptr_t addr, uint64_t *val)
 	uint64_t v = 0;
 
 	asm volatile("1:	movq (%[addr]), %[v]\n"
-		     "2:\n"
-		     ".pushsection .fixup, \"ax\"\n"
-		     "3:	movl %[efault], %[err]\n"
-		     "	jmp 2b\n"
-		     ".popsection\n"
-		     ".pushsection __ex_table, \"a\"\n"
-		     "	.quad 1b, 3b\n"
-		     ".popsection\n"
+		     ASM_EFAULT_FIXUP
 		     : [err] "+r"(err), [v] "+r"(v)
 		     : [addr] "r"(addr), [efault] "i"(-PW_EFAULT)
 		     : "memory");
@@ -110,14 +118,7 @@ int probe_kernel_write(uintptr_t addr, uint64_t val)
 	int err = 0;
 
 	asm volatile("1:	movq %[v], (%[addr])\n"
-		     "2:\n"
-		     ".pushsection .fixup, \"ax\"\n"
-		     "3:	movl %[efault], %[err]\n"
-		     "	jmp 2b\n"
-		     ".popsection\n"
-		     ".pushsection __ex_table, \"a\"\n"
-		     "	.quad 1b, 3b\n"
-		     ".popsection\n"
+		     ASM_EFAULT_FIXUP
 		     : [err] "+r"(err)
 		     : [addr] "r"(addr), [v] "r"(val), [efault] "i"(-PW_EFAULT)
 		     : "memory");

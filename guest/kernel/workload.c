@@ -5,7 +5,7 @@
 #include "task.h"
 #include "traps.h"
 
-#define MB (1UL << 20)
+#include <pagewalk/sizes.h>
 
 /*
  * What an allocation failure (fault injection) does to the workload: as a
@@ -34,10 +34,10 @@ static void demand_paging(void)
 	static const struct {
 		uint64_t addr, access;
 	} touches[] = {
-		{ 4 * MB, PW_ACCESS_WRITE },
-		{ 4 * MB + 4096, PW_ACCESS_WRITE },
-		{ 4 * MB + 8192, PW_ACCESS_READ },
-		{ 6 * MB, PW_ACCESS_WRITE },
+		{ 4 * SZ_1M, PW_ACCESS_WRITE },
+		{ 4 * SZ_1M + 4096, PW_ACCESS_WRITE },
+		{ 4 * SZ_1M + 8192, PW_ACCESS_READ },
+		{ 6 * SZ_1M, PW_ACCESS_WRITE },
 	};
 	uint64_t faults0 = nr_faults[PW_FAULT_MAPPED], pgtables, anon, v;
 	struct task_struct *t;
@@ -48,7 +48,7 @@ static void demand_paging(void)
 		return;
 	t = find_task(id);
 	mm = t->mm;
-	if (failed(do_mmap(mm, 4 * MB, 4 * MB, PW_PROT_READ | PW_PROT_WRITE), "mmap"))
+	if (failed(do_mmap(mm, 4 * SZ_1M, 4 * SZ_1M, PW_PROT_READ | PW_PROT_WRITE), "mmap"))
 		goto out;
 	for (unsigned int i = 0; i < ARRAY_SIZE(touches); i++)
 		if (failed(task_touch(t, touches[i].addr, touches[i].access, true, i, &v),
@@ -126,8 +126,8 @@ static void pgd_sharing(void)
 	t[0] = spawn();
 	if (!t[0])
 		return;
-	if (failed(do_mmap(t[0]->mm, 4 * MB, 2 * MB, PW_PROT_READ | PW_PROT_WRITE), "mmap") ||
-	    failed(task_touch(t[0], 4 * MB, PW_ACCESS_WRITE, true, 1, &v), "user access, task killed")) {
+	if (failed(do_mmap(t[0]->mm, 4 * SZ_1M, 2 * SZ_1M, PW_PROT_READ | PW_PROT_WRITE), "mmap") ||
+	    failed(task_touch(t[0], 4 * SZ_1M, PW_ACCESS_WRITE, true, 1, &v), "user access, task killed")) {
 		task_exit(t[0], 0);
 		return;
 	}
@@ -142,7 +142,7 @@ static void pgd_sharing(void)
 			     task_touch(t[i], va + 2 * PAGE_SIZE, PW_ACCESS_READ, false, 0, &v)))
 			panic("kernel read of vmalloc area failed");
 	if (t[1])	/* copy-on-write */
-		failed(task_touch(t[1], 4 * MB, PW_ACCESS_WRITE, true, 2, &v), "user access, task killed");
+		failed(task_touch(t[1], 4 * SZ_1M, PW_ACCESS_WRITE, true, 2, &v), "user access, task killed");
 
 	for (struct page *p = pgd_list; p; p = p->lru_next)
 		shared += kernel_entries_shared(page_address(p), &present) == present;
@@ -210,16 +210,16 @@ __attribute__((noreturn)) void run_faults_workload(void)
 		struct mm_struct *mm = get_task_mm(t);
 
 		if (mm) {
-			do_mmap(mm, 256 * MB, 4 * MB, PW_PROT_READ | PW_PROT_WRITE);
+			do_mmap(mm, 256 * SZ_1M, 4 * SZ_1M, PW_PROT_READ | PW_PROT_WRITE);
 			mmput(mm);
 		}
-		task_touch(t, 256 * MB, PW_ACCESS_WRITE, true, 1, &v);
-		task_touch(t, 258 * MB, PW_ACCESS_WRITE, true, 2, &v);
+		task_touch(t, 256 * SZ_1M, PW_ACCESS_WRITE, true, 1, &v);
+		task_touch(t, 258 * SZ_1M, PW_ACCESS_WRITE, true, 2, &v);
 		child = task_fork(t);
 	}
 	c = child > 0 ? find_task(child) : NULL;
 	if (c)
-		task_touch(c, 256 * MB, PW_ACCESS_WRITE, true, 3, &v);
+		task_touch(c, 256 * SZ_1M, PW_ACCESS_WRITE, true, 3, &v);
 	va = vmalloc(4 * PAGE_SIZE, 0);
 	if (va)
 		vfree(va);

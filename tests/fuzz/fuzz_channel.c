@@ -14,7 +14,7 @@
 #include "internal.h"
 
 #define CHAN_SIZE	(PW_RING_HDR_SIZE + PW_RING_CAPACITY * sizeof(struct pw_event))
-#define IMAGE_RAM	(16 * MIB)	/* scratch RAM to load the guest's symbols */
+#define IMAGE_RAM	(16 * SZ_1M)	/* scratch RAM to load the guest's symbols */
 
 static FILE *devnull;
 static struct guest_image img;

@@ -14,7 +14,7 @@
 
 #include "internal.h"
 
-#define RAM_SIZE	(16 * MIB)
+#define RAM_SIZE	(16 * SZ_1M)
 #define CHAN_SIZE	(PW_RING_HDR_SIZE + PW_RING_CAPACITY * sizeof(struct pw_event))
 
 static struct guest_ram ram;

@@ -42,7 +42,7 @@ static void build_boot_page_tables(struct vm *vm)
 	uint64_t *pml4 = table(vm, PW_BOOT_PML4);
 	uint64_t *pdpt_low = table(vm, PW_BOOT_PDPT_LOW);
 	uint64_t *pdpt_kernel = table(vm, PW_BOOT_PDPT_KERNEL);
-	uint64_t ngib = (ram_end(&vm->ram) + GIB - 1) / GIB;
+	uint64_t ngib = (ram_end(&vm->ram) + SZ_1G - 1) / SZ_1G;
 	uint64_t *pde = ram_ptr(&vm->ram, PW_BOOT_PD, ngib * 4096);
 
 	memset(pml4, 0, PW_BOOT_PD - PW_BOOT_PML4);
@@ -56,8 +56,8 @@ static void build_boot_page_tables(struct vm *vm)
 	for (unsigned int i = 0; i < vm->ram.nranges; i++) {
 		const struct ram_range *r = &vm->ram.range[i];
 
-		for (uint64_t pa = r->gpa; pa < r->gpa + r->size; pa += 2 * MIB)
-			pde[pa / (2 * MIB)] = pa | PT_PRESENT | PT_RW | PT_PSE;
+		for (uint64_t pa = r->gpa; pa < r->gpa + r->size; pa += 2 * SZ_1M)
+			pde[pa / (2 * SZ_1M)] = pa | PT_PRESENT | PT_RW | PT_PSE;
 	}
 }
 
@@ -72,9 +72,9 @@ static void build_boot_gdt(struct vm *vm)
 
 int boot_setup_memory(struct vm *vm, char *err, size_t errlen)
 {
-	if (vm->ram.size > PW_MAX_MEM_GIB * GIB) {
+	if (vm->ram.size > PW_MAX_MEM_GIB * SZ_1G) {
 		snprintf(err, errlen, "guest RAM %llu MiB is above the %llu GiB the boot tables map",
-			 (unsigned long long)(vm->ram.size / MIB), PW_MAX_MEM_GIB);
+			 (unsigned long long)(vm->ram.size / SZ_1M), PW_MAX_MEM_GIB);
 		return -1;
 	}
 	build_boot_gdt(vm);

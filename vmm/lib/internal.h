@@ -7,10 +7,9 @@
 #include <stdarg.h>
 #include <time.h>
 
-#include "libvmm.h"
+#include <pagewalk/sizes.h>
 
-#define GIB (1ULL << 30)
-#define MIB (1ULL << 20)
+#include "libvmm.h"
 
 struct vm;
 struct vcpu;

@@ -186,7 +186,7 @@ static int setup_memory(struct vm *vm, char *err, size_t errlen)
 
 	if (host == MAP_FAILED) {
 		snprintf(err, errlen, "cannot map %llu MiB of guest RAM: %s",
-			 (unsigned long long)(vm->ram.size / MIB), strerror(errno));
+			 (unsigned long long)(vm->ram.size / SZ_1M), strerror(errno));
 		return -1;
 	}
 	vm->ram.host = host;
@@ -244,8 +244,8 @@ enum vmm_status vm_layout(struct vm *vm, const struct vmm_config *cfg, char *err
 	const struct ram_range *top;
 	uint64_t chan_size;
 
-	if (cfg->mem_bytes < 4 * MIB || cfg->mem_bytes % (2 * MIB) ||
-	    cfg->mem_bytes > PW_MAX_MEM_GIB * GIB) {
+	if (cfg->mem_bytes < 4 * SZ_1M || cfg->mem_bytes % (2 * SZ_1M) ||
+	    cfg->mem_bytes > PW_MAX_MEM_GIB * SZ_1G) {
 		snprintf(err, errlen, "guest RAM must be a multiple of 2 MiB from 4 MiB to %llu GiB",
 			 PW_MAX_MEM_GIB);
 		return VMM_BAD_INPUT;
