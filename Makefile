@@ -34,13 +34,16 @@ GUEST_LDFLAGS := -nostdlib -static -no-pie -Wl,--build-id=none \
 LIBFDT_A := /usr/lib/x86_64-linux-gnu/libfdt.a
 
 LIBVMM_SRCS := $(wildcard vmm/lib/*.c)
-GUEST_SRCS := $(wildcard guest/arch/*.S guest/arch/*.c guest/kernel/*.c guest/mm/*.c guest/lib/*.c \
-	guest/test/*.c)
+GUEST_SRCS := $(wildcard guest/arch/*.S guest/arch/*.c guest/kernel/*.c guest/mm/*.c guest/lib/*.c)
+# guest/test/ (the access differential, the fault-path bench) registers its
+# ops and #PF handlers through linker tables: linked in, it is the test image.
+GUEST_TEST_SRCS := $(wildcard guest/test/*.c)
 TEST_SRCS := $(wildcard tests/*.c)
 TEST_GUESTS := $(patsubst tests/guests/%.S,$(O)/tests/guests/%.elf,$(wildcard tests/guests/*.S))
 
 LIBVMM_OBJS := $(LIBVMM_SRCS:%.c=$(O)/obj/%.o)
 GUEST_OBJS := $(patsubst %,$(O)/obj/%.o,$(basename $(GUEST_SRCS)))
+GUEST_TEST_OBJS := $(GUEST_OBJS) $(patsubst %,$(O)/obj/%.o,$(basename $(GUEST_TEST_SRCS)))
 # The same guest with CONFIG_DEBUG_SPINLOCK: spinlock_t outgrows a word, so
 # split page-table locks come from the ptlock cache (ALLOC_SPLIT_PTLOCKS).
 GUEST_DBG_OBJS := $(patsubst %,$(O)/obj-debug-spinlock/%.o,$(basename $(GUEST_SRCS)))
@@ -57,7 +60,7 @@ FUZZ_LIBVMM_OBJS := $(LIBVMM_SRCS:%.c=$(FUZZ)/obj/%.o)
 FUZZERS := $(FUZZ)/fuzz_elf $(FUZZ)/fuzz_channel $(FUZZ)/fuzz_options
 
 .PHONY: all deps run test test-nested fuzz bench campaign install check-install lint-ci clean
-all: $(O)/vmm $(O)/guest.elf $(O)/guest-debug-spinlock.elf
+all: $(O)/vmm $(O)/guest.elf $(O)/guest-test.elf $(O)/guest-debug-spinlock.elf
 
 deps:
 	@scripts/install-deps.sh
@@ -138,7 +141,7 @@ install: all $(O)/libvmm.so $(O)/vmm.1 $(O)/libvmm.pc
 		$(DESTDIR)$(PREFIX)/share/pagewalk $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 755 $(O)/vmm $(DESTDIR)$(PREFIX)/bin/vmm
 	install -m 644 $(O)/vmm.1 $(DESTDIR)$(PREFIX)/share/man/man1/vmm.1
-	install -m 644 $(O)/guest.elf $(O)/guest-debug-spinlock.elf $(DESTDIR)$(PREFIX)/share/pagewalk/
+	install -m 644 $(O)/guest.elf $(O)/guest-test.elf $(O)/guest-debug-spinlock.elf $(DESTDIR)$(PREFIX)/share/pagewalk/
 	install -m 644 $(O)/libvmm.a $(DESTDIR)$(LIBDIR)/libvmm.a
 	install -m 755 $(O)/libvmm.so $(DESTDIR)$(LIBDIR)/libvmm.so.0
 	ln -sf libvmm.so.0 $(DESTDIR)$(LIBDIR)/libvmm.so
@@ -211,6 +214,10 @@ $(O)/guest.elf: $(GUEST_OBJS) guest/guest.lds
 	@$(ECHO) "  LD      $@"
 	$(Q)$(CC) $(GUEST_LDFLAGS) -T guest/guest.lds -o $@ $(GUEST_OBJS) $(LIBFDT_A)
 
+$(O)/guest-test.elf: $(GUEST_TEST_OBJS) guest/guest.lds
+	@$(ECHO) "  LD      $@"
+	$(Q)$(CC) $(GUEST_LDFLAGS) -T guest/guest.lds -o $@ $(GUEST_TEST_OBJS) $(LIBFDT_A)
+
 $(O)/obj-debug-spinlock/guest/%.o: guest/%.c
 	$(Q)mkdir -p $(@D)
 	@$(ECHO) "  CC      $@"
@@ -257,7 +264,7 @@ $(FUZZ)/ring_seed: $(FUZZ)/obj/tests/fuzz/ring_seed.o $(FUZZ_LIBVMM_OBJS)
 	$(FUZZ_CC) $(FUZZ_SAN) -o $@ $^ $(HOST_LIBS)
 
 # Flags live here: objects follow them.
-$(LIBVMM_OBJS) $(O)/obj/vmm/main.o $(O)/obj/vmm/options.o $(GUEST_OBJS) $(GUEST_DBG_OBJS) $(TEST_OBJS): Makefile
+$(LIBVMM_OBJS) $(O)/obj/vmm/main.o $(O)/obj/vmm/options.o $(GUEST_TEST_OBJS) $(GUEST_DBG_OBJS) $(TEST_OBJS): Makefile
 $(LIBVMM_SRCS:%.c=$(O)/obj-pic/%.o): Makefile
 $(FUZZ)/obj/vmm/lib/%.o $(FUZZ)/obj/tests/fuzz/%.o: Makefile
 $(FUZZ)/obj/vmm/options.o: Makefile

@@ -103,7 +103,7 @@ static struct vm *boot_vm(const char *build, unsigned int cpus)
 	char guest[512], err[512];
 	struct vm *vm;
 
-	snprintf(guest, sizeof(guest), "%s/guest.elf", build);
+	snprintf(guest, sizeof(guest), "%s/guest-test.elf", build);	/* bench_faults */
 	vmm_config_init(&cfg, guest);
 	cfg.workload = PW_WORKLOAD_OPS;
 	cfg.console = NULL;

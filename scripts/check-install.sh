@@ -3,6 +3,9 @@
 # libvmm example, taken from README itself, built against the installed
 # headers and library through pkg-config, linked shared and static, and
 # run on /dev/kvm with the installed guest: it must answer 40 + 2 = 42.
+# Commands whose output grep -q reads go through a variable: grep -q stops
+# reading at its match, and under pipefail the writer's SIGPIPE would fail
+# the pipe.
 set -euo pipefail
 O=$1
 root=$(mktemp -d)
@@ -13,7 +16,7 @@ for f in bin/vmm share/man/man1/vmm.1 share/pagewalk/guest.elf lib/libvmm.a lib/
 	 include/libvmm/libvmm.h include/pagewalk/ring.h lib/pkgconfig/libvmm.pc; do
 	[ -e "$root$prefix/$f" ] || { echo "check-install: $prefix/$f not installed" >&2; exit 1; }
 done
-"$root$prefix/bin/vmm" --version | grep -q '^vmm (pagewalk) ' ||
+grep -q '^vmm (pagewalk) ' <<<"$("$root$prefix/bin/vmm" --version)" ||
 	{ echo "check-install: vmm --version" >&2; exit 1; }
 grep -q 'kernel\\-sync' "$root$prefix/share/man/man1/vmm.1" ||
 	{ echo "check-install: the man page lacks the options" >&2; exit 1; }
@@ -37,7 +40,7 @@ cc -std=gnu11 -Wall -Werror -o "$root/example" "$root/example.c" $(pkg-config --
 	-Wl,-rpath,"$root$prefix/lib"
 cc -std=gnu11 -Wall -Werror -o "$root/example-static" "$root/example.c" \
 	$(pkg-config --cflags libvmm) "$root$prefix/lib/libvmm.a" $(pkg-config --libs-only-l --static libvmm | sed 's/-lvmm//')
-ldd "$root/example" | grep -q "$root$prefix/lib/libvmm.so.0" ||
+grep -q "$root$prefix/lib/libvmm.so.0" <<<"$(ldd "$root/example")" ||
 	{ echo "check-install: the example is not linked to the installed libvmm.so" >&2; exit 1; }
 "$root/example" && "$root/example-static" ||
 	{ echo "check-install: README's example did not get 42 from the guest" >&2; exit 1; }

@@ -12,6 +12,7 @@
 #include "libvmm.h"
 
 #define GUEST_ELF	PW_BUILD_DIR "/guest.elf"
+#define TEST_GUEST_ELF	PW_BUILD_DIR "/guest-test.elf"	/* with guest/test/ and its ops */
 #define VMM_BIN		PW_BUILD_DIR "/vmm"
 #define TEST_GUEST(n)	PW_BUILD_DIR "/tests/guests/" n ".elf"
 #define CAMPAIGN_BIN	PW_BUILD_DIR "/campaign"

@@ -355,7 +355,7 @@ Test(access, model_and_mmu_agree_on_every_case)
 	nmodes = make_modes(&f, modes);
 	make_cases(&cs, modes, nmodes, rsvd, f.gbpages);
 
-	m.vm = boot_ops_guest(0);
+	m.vm = boot_ops_guest_with(TEST_GUEST_ELF, NULL, 0, 1);
 	t = new_task(m.vm);
 	map(m.vm, t, TEST_ADDR, 2 * SZ_1M, RW);
 	cr_assert_eq(op(m.vm, access_test, &out, t, TEST_ADDR, 0), 0);

@@ -117,6 +117,32 @@ Test(guest, unknown_op_gets_an_error_and_the_guest_carries_on)
 }
 
 /*
+ * The test code is linked into guest-test.elf only: the production image
+ * does not know its ops (-ENOSYS, as any op without a handler), the test
+ * image looks the task up first (-ESRCH for one that does not exist).
+ */
+Test(guest, test_ops_only_in_the_test_image)
+{
+	struct vm *vm;
+	int64_t res = 0;
+
+	require_kvm();
+	vm = boot_ops_guest(0);
+	cr_assert_eq(VM_OP(vm, 0, access_test, &res, NULL, 99, 0, 0), VMM_OK, "%s", vm_message(vm));
+	cr_assert_eq(res, -PW_ENOSYS);
+	cr_assert_eq(VM_OP(vm, 0, bench_faults, &res, NULL, 99, 0, 0, false), VMM_OK);
+	cr_assert_eq(res, -PW_ENOSYS);
+	end_vm(vm);
+
+	vm = boot_ops_guest_with(TEST_GUEST_ELF, NULL, 0, 1);
+	cr_assert_eq(VM_OP(vm, 0, access_test, &res, NULL, 99, 0, 0), VMM_OK, "%s", vm_message(vm));
+	cr_assert_eq(res, -PW_ESRCH);
+	cr_assert_eq(VM_OP(vm, 0, bench_faults, &res, NULL, 99, 0, 0, false), VMM_OK);
+	cr_assert_eq(res, -PW_ESRCH);
+	end_vm(vm);
+}
+
+/*
  * Nothing maps the vmalloc area at boot, so a kernel access there takes a
  * real #PF with P=0 (not present), U=0 (supervisor), and W set only for a
  * write; the exception table turns it into -EFAULT.
