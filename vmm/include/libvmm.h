@@ -210,6 +210,12 @@ struct vm_paging {
 	uint32_t pkru;		/* under CR4.PKE: access- and write-disable per key */
 };
 
+/* 4-level or 5-level paging: the level of the table CR3 points at. */
+static inline unsigned int vm_paging_levels(const struct vm_paging *pg)
+{
+	return pg->cr4 & X86_CR4_LA57 ? 5 : 4;
+}
+
 /* cpu's control registers, RFLAGS and PKRU now: VMM_BAD_INPUT for no such cpu, VMM_INTERNAL if KVM fails. */
 enum vmm_status vm_cpu_paging(const struct vm *vm, unsigned int cpu, struct vm_paging *pg);
 

@@ -20,7 +20,7 @@ static bool all_parked(const struct vm *vm)
 /* The level-`level` entry on va's walk (SDM levels, 1 = PTE) in guest RAM, or NULL. */
 static uint64_t *entry_ptr(struct vm *vm, const struct vm_paging *pg, uint64_t va, unsigned int level)
 {
-	unsigned int top = pg->cr4 & X86_CR4_LA57 ? 5 : 4;
+	unsigned int top = vm_paging_levels(pg);
 	struct vm_walk w;
 	uint64_t table;
 

@@ -87,7 +87,7 @@ bool vmm_probe_la57(char *why, size_t len)
 	}
 	/* Long mode with 5-level paging, as a 5-level boot would start. */
 	sregs.cr0 |= 0x80000001;
-	sregs.cr4 |= 0x20 | X86_CR4_LA57;
+	sregs.cr4 |= X86_CR4_PAE | X86_CR4_LA57;
 	sregs.efer |= 0x500;
 	sregs.cs.l = 1;
 	sregs.cs.db = 0;

@@ -44,7 +44,7 @@ int mmu_init(const struct vm *vm, const struct vm_paging *pg, struct mmu *mmu)
 		return -1;
 	if (!(pg->efer & EFER_NXE))
 		high |= PT_NX;
-	mmu->levels = pg->cr4 & X86_CR4_LA57 ? 5 : 4;
+	mmu->levels = vm_paging_levels(pg);
 	mmu->rsvd[1][1] = high;
 	mmu->rsvd[0][2] = mmu->rsvd[0][3] = high;
 	mmu->rsvd[1][2] = high | bits(20, 13);
