@@ -232,11 +232,12 @@ $(O)/guest-debug-spinlock.elf: $(GUEST_DBG_OBJS) guest/guest.lds
 	@$(ECHO) "  LD      $@"
 	$(Q)$(CC) $(GUEST_LDFLAGS) -T guest/guest.lds -o $@ $(GUEST_DBG_OBJS) $(LIBFDT_A)
 
-# Tests find the build through PW_BUILD_DIR, so they run from any directory.
+# Tests find the build through PW_BUILD_DIR (and README through PW_SOURCE_DIR),
+# so they run from any directory.
 $(O)/obj/tests/%.o: tests/%.c
 	$(Q)mkdir -p $(@D)
 	@$(ECHO) "  CC      $@"
-	$(Q)$(CC) $(HOST_CFLAGS) -DPW_BUILD_DIR='"$(abspath $(O))"' -c $< -o $@
+	$(Q)$(CC) $(HOST_CFLAGS) -DPW_BUILD_DIR='"$(abspath $(O))"' -DPW_SOURCE_DIR='"$(CURDIR)"' -c $< -o $@
 
 $(O)/tests/pagewalk-tests: $(TEST_OBJS) $(O)/libvmm.a
 	$(Q)mkdir -p $(@D)

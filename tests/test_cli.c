@@ -92,7 +92,116 @@ Test(cli, trace_symbolises_the_fault)
 	cli_run_free(&r);
 }
 
-/* One JSON object per event, then the summary; stdout holds nothing else. */
+/*
+ * The guest prints its console in 40-byte records; the trace joins them:
+ * each line of the plain run's console is one console line of the trace,
+ * whole.  Trace times are the guest TSC since the first event: from 0,
+ * never backwards on one vCPU.
+ */
+Test(cli, trace_prints_whole_console_lines_and_guest_time)
+{
+	const char *plain[] = { VMM_BIN, GUEST_ELF, NULL };
+	const char *trace[] = { VMM_BIN, "--trace", GUEST_ELF, NULL };
+	struct cli_run p, t;
+	double prev = 0, time;
+	size_t lines = 0;
+	char want[512];
+
+	require_kvm();
+	run_vmm(&p, plain);
+	run_vmm(&t, trace);
+	cr_assert(p.status == 0 && t.status == 0, "%s%s", p.err, t.err);
+	for (char *line = strtok(p.out, "\n"); line; line = strtok(NULL, "\n"), lines++) {
+		snprintf(want, sizeof(want), "] console   \"%s\\n\"\n", line);
+		cr_assert(strstr(t.out, want), "no trace line %s in\n%s", want, t.out);
+	}
+	cr_assert_gt(lines, 3);
+	cr_assert_eq(count_lines_with(t.out, "] console "), lines, "%s", t.out);
+	cr_assert_eq(sscanf(t.out, "[cpu0 %*u %lf]", &time), 1, "%s", t.out);
+	cr_assert_eq(time, 0.0, "the first event is time 0");
+	for (const char *l = t.out; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : NULL) {
+		cr_assert_eq(sscanf(l, "[cpu0 %*u %lf]", &time), 1, "%.80s", l);
+		cr_assert_geq(time, prev, "time went back: %.80s", l);
+		prev = time;
+	}
+	cli_run_free(&p);
+	cli_run_free(&t);
+}
+
+/*
+ * README's table of event fields is libvmm's descriptors, row for row: every
+ * type, its fields and their kinds in order, and nothing else.  No /dev/kvm
+ * needed; the nested host carries only the build tree, not README.
+ */
+Test(cli, readme_documents_every_event_and_field)
+{
+	char *readme = NULL, row[512], *table;
+	size_t len = 0, rows = 0;
+	FILE *f = fopen(PW_SOURCE_DIR "/README.md", "r");
+
+	if (!f)
+		cr_skip_test("no README.md at %s on this host", PW_SOURCE_DIR);
+	cr_assert_geq(getdelim(&readme, &len, '\0', f), 0);
+	fclose(f);
+	table = strstr(readme, "| type | fields |\n|---|---|\n");
+	cr_assert_not_null(table, "README has no event table");
+	for (unsigned int t = 1; t < PW_EV_MAX; t++) {
+		const struct vmm_event_desc *d = vmm_event_desc(t);
+		int n = snprintf(row, sizeof(row), "\n| `%s` | ", d->name);
+
+		for (unsigned int i = 0; i < d->nfields; i++)
+			n += snprintf(row + n, sizeof(row) - n, "%s`%s` %s", i ? ", " : "",
+				      d->fields[i].name, vmm_field_kind_name(d->fields[i].kind));
+		snprintf(row + n, sizeof(row) - n, "%s |\n", d->nfields ? "" : "`text`");
+		cr_assert(strstr(table - 1, row), "README lacks the row %.*s",
+			  (int)strlen(row) - 2, row + 1);
+	}
+	for (const char *l = strchr(table, '\n') + 1; (l = strchr(l, '\n') + 1) && *l == '|';)
+		rows++;
+	cr_assert_eq(rows, PW_EV_MAX - 1, "README's table has %zu rows", rows);
+	free(readme);
+}
+
+/* The number after "key": in JSON text s, or the sum of the numbers in the object "key":{...}. */
+static unsigned long json_number(const char *s, const char *key, bool object)
+{
+	char pat[64];
+	unsigned long n, sum = 0;
+	const char *p;
+	int used;
+
+	snprintf(pat, sizeof(pat), "\"%s\":%s", key, object ? "{" : "");
+	p = strstr(s, pat);
+	cr_assert_not_null(p, "no %s in %s", pat, s);
+	p += strlen(pat);
+	if (!object) {
+		cr_assert_eq(sscanf(p, "%lu", &n), 1, "%s", p);
+		return n;
+	}
+	for (; sscanf(p, "\"%*[a-z_]\":%lu%n", &n, &used) == 1; p += used + (p[used] == ','))
+		sum += n;
+	return sum;
+}
+
+/* The summary's breakdowns add up: every exit has one kind, every event one type. */
+Test(cli, json_summary_counts_add_up)
+{
+	const char *argv[] = { VMM_BIN, "--json", "-", GUEST_ELF, NULL };
+	const char *s;
+	struct cli_run r;
+
+	require_kvm();
+	run_vmm(&r, argv);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	s = strstr(r.out, "{\"type\":\"summary\"");
+	cr_assert_not_null(s, "%s", r.out);
+	cr_assert_eq(json_number(s, "exits_by_kind", true), json_number(s, "exits", false), "%s", s);
+	cr_assert_eq(json_number(s, "events_by_type", true), json_number(s, "events", false), "%s", s);
+	cr_assert_gt(json_number(s, "events", false), 0);
+	cli_run_free(&r);
+}
+
+/* One JSON object per event (console: per line), then the summary; stdout holds nothing else. */
 Test(cli, json_lines_one_per_event_and_a_summary)
 {
 	const char *argv[] = { VMM_BIN, "--json", "-", GUEST_ELF, NULL };

@@ -11,7 +11,7 @@
 #define PW_FIELD_KINDS(X)						\
 	X(U,       "u")		/* unsigned decimal */			\
 	X(D,       "d")		/* signed decimal */			\
-	X(HEX,     "x")		/* hex: an address, a mask, a value */	\
+	X(HEX,     "hex")	/* an address, a mask, a value */	\
 	X(ADDR,    "addr")	/* a guest virtual address the host symbolises */ \
 	X(BOOL,    "bool")						\
 	X(TASK,    "task")	/* a task id */				\

@@ -180,6 +180,7 @@ struct vmm_op_desc {
 
 const struct vmm_event_desc *vmm_event_desc(unsigned int type);
 const struct vmm_op_desc *vmm_op_desc(unsigned int op);
+const char *vmm_field_kind_name(enum pw_field_kind kind);	/* "u", "hex", "addr", ... */
 /* The name of value v of an enumerated kind (op, outcome, level, ...); NULL if none. */
 const char *vmm_value_name(enum pw_field_kind kind, uint64_t v);
 

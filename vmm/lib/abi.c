@@ -35,6 +35,17 @@ const struct vmm_op_desc *vmm_op_desc(unsigned int op)
 	return op < PW_OP_MAX && op_descs[op].name ? &op_descs[op] : NULL;
 }
 
+const char *vmm_field_kind_name(enum pw_field_kind kind)
+{
+	static const char *const names[] = {
+#define KIND_NAME(kind, str) [PW_FIELD_##kind] = str,
+		PW_FIELD_KINDS(KIND_NAME)
+#undef KIND_NAME
+	};
+
+	return kind < sizeof(names) / sizeof(names[0]) ? names[kind] : NULL;
+}
+
 const char *vmm_value_name(enum pw_field_kind kind, uint64_t v)
 {
 	switch (kind) {

@@ -130,6 +130,13 @@ struct vcpu_seen {
 	uint64_t exit;			/* which exit, counted from 1; 0: boot */
 };
 
+/* A vCPU's console line not yet ended: --trace and --json print whole lines. */
+struct console_line {
+	char text[256];
+	size_t len;
+	uint64_t seq, tsc;		/* of its first record */
+};
+
 struct vcpu {
 	struct vm *vm;
 	unsigned int id;
@@ -145,6 +152,7 @@ struct vcpu {
 	bool in_run;
 	bool halted_cli;	/* at its last timer tick: HLT with IF clear (vcpu.c) */
 	uint64_t halted_rip;	/* there (under vm->lock) */
+	struct console_line line;	/* report.c, under vm->lock */
 };
 
 struct vm {
@@ -183,6 +191,9 @@ struct vm {
 
 	struct vmm_stats stats;
 	struct timespec t0;
+	unsigned int tsc_khz;		/* the guest TSC's rate (KVM_GET_TSC_KHZ), 0 if unknown */
+	bool tsc0_set;
+	uint64_t tsc0;			/* the first reported event's: --trace's time 0 */
 	struct pw_event *events;	/* cfg.record */
 	size_t nevents, events_cap;
 };
@@ -246,6 +257,7 @@ static inline unsigned int pt_shift(unsigned int level)
 
 /* report.c: trace lines, JSON lines */
 void report_event(struct vm *vm, const struct pw_event *ev);
+void report_flush(struct vm *vm);	/* console lines left unended */
 void report_json_summary(struct vm *vm);
 
 #endif

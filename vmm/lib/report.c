@@ -95,39 +95,89 @@ static void json_field(struct vm *vm, FILE *f, const struct vmm_field_desc *fd, 
 static const struct printer trace_printer = { trace_text, trace_field };
 static const struct printer json_printer = { json_text, json_field };
 
-/* One event's console text and fields, from the event table's descriptors. */
-static void print_fields(struct vm *vm, const struct pw_event *ev, const struct printer *p, FILE *f)
+/* One event's fields, and for a console event its line of text. */
+static void print_fields(struct vm *vm, const struct pw_event *ev, const char *text, size_t len,
+			 const struct printer *p, FILE *f)
 {
 	const struct vmm_event_desc *d = vmm_event_desc(ev->type);
 
-	if (ev->type == PW_EV_CONSOLE)
-		p->text(f, ev->u.text, ev->len);
+	if (text)
+		p->text(f, text, len);
 	for (unsigned int i = 0; i < d->nfields; i++)
 		p->field(vm, f, &d->fields[i], ev->u.words[i]);
 }
 
-static void trace_event(struct vm *vm, const struct pw_event *ev, FILE *f)
+/* "[cpu0     73     0.012345] name": the time in seconds of guest TSC since the first event. */
+static void trace_event(struct vm *vm, const struct pw_event *ev, const char *text, size_t len,
+			FILE *f)
 {
-	fprintf(f, "[cpu%u %6lu] %-9s", ev->cpu, (unsigned long)ev->seq, vmm_event_desc(ev->type)->name);
-	print_fields(vm, ev, &trace_printer, f);
+	fprintf(f, "[cpu%u %6lu", ev->cpu, (unsigned long)ev->seq);
+	if (vm->tsc_khz)
+		fprintf(f, " %12.6f", (double)(int64_t)(ev->tsc - vm->tsc0) / (vm->tsc_khz * 1e3));
+	fprintf(f, "] %-9s", vmm_event_desc(ev->type)->name);
+	print_fields(vm, ev, text, len, &trace_printer, f);
 	fputc('\n', f);
 }
 
-static void json_event(struct vm *vm, const struct pw_event *ev, FILE *f)
+static void json_event(struct vm *vm, const struct pw_event *ev, const char *text, size_t len,
+		       FILE *f)
 {
 	fprintf(f, "{\"type\":\"%s\",\"cpu\":%u,\"seq\":%lu,\"tsc\":%lu",
 		vmm_event_desc(ev->type)->name, ev->cpu, (unsigned long)ev->seq,
 		(unsigned long)ev->tsc);
-	print_fields(vm, ev, &json_printer, f);
+	print_fields(vm, ev, text, len, &json_printer, f);
 	fputs("}\n", f);
 }
 
+static void print_event(struct vm *vm, const struct pw_event *ev, const char *text, size_t len)
+{
+	if (!vm->tsc0_set) {
+		vm->tsc0 = ev->tsc;
+		vm->tsc0_set = true;
+	}
+	if (vm->cfg.trace)
+		trace_event(vm, ev, text, len, vm->cfg.trace);
+	if (vm->cfg.json)
+		json_event(vm, ev, text, len, vm->cfg.json);
+}
+
+/* The console line gathered so far as one console event: seq and tsc of its first record. */
+static void flush_line(struct vm *vm, unsigned int cpu)
+{
+	struct console_line *l = &vm->vcpus[cpu].line;
+	const struct pw_event ev = { .type = PW_EV_CONSOLE, .cpu = cpu, .seq = l->seq, .tsc = l->tsc };
+
+	if (l->len)
+		print_event(vm, &ev, l->text, l->len);
+	l->len = 0;
+}
+
+/* Console records join into lines (a record holds 40 bytes); other events print as they come. */
 void report_event(struct vm *vm, const struct pw_event *ev)
 {
-	if (vm->cfg.trace)
-		trace_event(vm, ev, vm->cfg.trace);
-	if (vm->cfg.json)
-		json_event(vm, ev, vm->cfg.json);
+	struct console_line *l = &vm->vcpus[ev->cpu].line;
+
+	if (!vm->cfg.trace && !vm->cfg.json)
+		return;
+	if (ev->type != PW_EV_CONSOLE) {
+		print_event(vm, ev, NULL, 0);
+		return;
+	}
+	for (uint32_t i = 0; i < ev->len; i++) {
+		if (!l->len) {
+			l->seq = ev->seq;
+			l->tsc = ev->tsc;
+		}
+		l->text[l->len++] = ev->u.text[i];
+		if (ev->u.text[i] == '\n' || l->len == sizeof(l->text))
+			flush_line(vm, ev->cpu);
+	}
+}
+
+void report_flush(struct vm *vm)
+{
+	for (unsigned int cpu = 0; cpu < vm->nvcpus; cpu++)
+		flush_line(vm, cpu);
 }
 
 static const char *const exit_kind_names[VMM_EXIT_KINDS] = {
@@ -158,7 +208,8 @@ void report_json_summary(struct vm *vm)
 			(unsigned long)vm->stats.events_by_type[t]);
 		sep = ",";
 	}
-	fprintf(f, "},\"wall_ns\":%lu}\n", (unsigned long)vm->stats.wall_ns);
+	fprintf(f, "},\"tsc_khz\":%u,\"wall_ns\":%lu}\n", vm->tsc_khz,
+		(unsigned long)vm->stats.wall_ns);
 	fflush(f);
 }
 

@@ -126,7 +126,7 @@ static int open_kvm(struct vm *vm, char *err, size_t errlen)
 
 static int create_vcpus(struct vm *vm, char *err, size_t errlen)
 {
-	int mmap_size = ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+	int mmap_size = ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0), khz;
 
 	if (mmap_size <= 0) {
 		snprintf(err, errlen, "KVM_GET_VCPU_MMAP_SIZE: %s", strerror(errno));
@@ -157,6 +157,9 @@ static int create_vcpus(struct vm *vm, char *err, size_t errlen)
 		if (channel_init(v) || boot_setup_vcpu(v, err, errlen))
 			return -1;
 	}
+	/* Every vCPU's TSC runs at the VM's rate; unknown (old kernels) just loses the trace's time. */
+	khz = ioctl(vm->vcpus[0].fd, KVM_GET_TSC_KHZ, 0);
+	vm->tsc_khz = khz > 0 ? khz : 0;
 	return 0;
 }
 
@@ -358,6 +361,7 @@ void vm_finish(struct vm *vm)
 	pthread_mutex_lock(&vm->lock);
 	if (vm->stopped && !vm->stats.wall_ns) {
 		vm->stats.wall_ns = elapsed_ns(&vm->t0);
+		report_flush(vm);
 		report_json_summary(vm);
 	}
 	pthread_mutex_unlock(&vm->lock);
