@@ -257,6 +257,31 @@ Test(cli, triple_fault_reports_registers)
 	cli_run_free(&r);
 }
 
+/* The same crash in the JSON summary: the registers as fields, "stale" where SVM reset the vCPU. */
+Test(cli, triple_fault_registers_are_json_fields)
+{
+	const char *argv[] = { VMM_BIN, "--json", "-", TEST_GUEST("triple_fault"), NULL };
+	struct cli_run r;
+	const char *regs;
+
+	require_kvm();
+	run_vmm(&r, argv);
+	cr_assert_eq(r.status, VMM_TRIPLE_FAULT, "%s", r.err);
+	regs = strstr(r.out, "\"registers\":{\"cpu\":0,");
+	cr_assert_not_null(regs, "%s", r.out);
+	if (strstr(regs, "\"stale\":true")) {
+		cr_assert(strstr(regs, "\"rip_sym\":\"_start+0x0\""), "%s", regs);
+	} else {
+		cr_assert(strstr(regs, "\"stale\":false"), "%s", regs);
+		cr_assert(strstr(regs, "\"rbx\":\"0x7269706c65666c74\""), "the marker: %s", regs);
+		cr_assert(strstr(regs, "\"rip_sym\":\"crash_here+0x0\""), "%s", regs);
+	}
+	/* Boot state, as above: CR3 the VMM's PML4 (0x2000), EFER LMA|LME|SCE|NXE. */
+	cr_assert(strstr(regs, "\"cr3\":\"0x2000\""), "%s", regs);
+	cr_assert(strstr(regs, "\"efer\":\"0xd01\""), "%s", regs);
+	cli_run_free(&r);
+}
+
 Test(cli, watchdog_stops_a_spinning_guest)
 {
 	const char *argv[] = { VMM_BIN, "--timeout", "0.3", TEST_GUEST("spin"), NULL };

@@ -130,6 +130,18 @@ struct vcpu_seen {
 	uint64_t exit;			/* which exit, counted from 1; 0: boot */
 };
 
+/*
+ * The registers of the first full register report that stopped the VM
+ * (triple fault, watchdog, KVM internal error), for the JSON summary;
+ * stale when they are the last state libvmm saw, not the crash's.
+ */
+struct crash_regs {
+	bool valid, stale;
+	unsigned int cpu;
+	struct kvm_regs regs;
+	struct kvm_sregs sregs;
+};
+
 /* A vCPU's console line not yet ended: --trace and --json print whole lines. */
 struct console_line {
 	char text[256];
@@ -184,6 +196,7 @@ struct vm {
 	bool guest_exited;
 	uint32_t guest_status;
 	char msg[2048];			/* why it stopped: the first vm_stop() */
+	struct crash_regs crash;
 
 	/* Why the last API call was refused (vm_refuse()), apart from how it ended. */
 	bool refused;

@@ -186,6 +186,33 @@ static const char *const exit_kind_names[VMM_EXIT_KINDS] = {
 	[VMM_EXIT_OTHER] = "other",
 };
 
+/* "registers":{...}: the crash's registers as fields (README, "JSON lines"). */
+static void json_registers(struct vm *vm, FILE *f)
+{
+	const struct kvm_regs *r = &vm->crash.regs;
+	const struct kvm_sregs *s = &vm->crash.sregs;
+	const struct { const char *name; uint64_t v; } regs[] = {
+		{ "rax", r->rax }, { "rbx", r->rbx }, { "rcx", r->rcx }, { "rdx", r->rdx },
+		{ "rsi", r->rsi }, { "rdi", r->rdi }, { "rbp", r->rbp }, { "rsp", r->rsp },
+		{ "r8", r->r8 }, { "r9", r->r9 }, { "r10", r->r10 }, { "r11", r->r11 },
+		{ "r12", r->r12 }, { "r13", r->r13 }, { "r14", r->r14 }, { "r15", r->r15 },
+		{ "rip", r->rip }, { "rflags", r->rflags }, { "cs", s->cs.selector },
+		{ "ss", s->ss.selector }, { "cr0", s->cr0 }, { "cr2", s->cr2 }, { "cr3", s->cr3 },
+		{ "cr4", s->cr4 }, { "efer", s->efer },
+	};
+	char sym[128];
+
+	fprintf(f, ",\"registers\":{\"cpu\":%u,\"stale\":%s", vm->crash.cpu,
+		vm->crash.stale ? "true" : "false");
+	for (size_t i = 0; i < sizeof(regs) / sizeof(regs[0]); i++)
+		fprintf(f, ",\"%s\":\"0x%lx\"", regs[i].name, (unsigned long)regs[i].v);
+	if (*vm_symbolise(vm, r->rip, sym, sizeof(sym))) {
+		fputs(",\"rip_sym\":", f);
+		json_string(f, sym, strlen(sym));
+	}
+	fputc('}', f);
+}
+
 void report_json_summary(struct vm *vm)
 {
 	FILE *f = vm->cfg.json;
@@ -196,6 +223,8 @@ void report_json_summary(struct vm *vm)
 	fprintf(f, "{\"type\":\"summary\",\"version\":\"%s\",\"status\":%d,\"status_name\":\"%s\","
 		"\"message\":", PW_VERSION, vm->status, vmm_status_name(vm->status));
 	json_string(f, vm->msg, strlen(vm->msg));
+	if (vm->crash.valid)
+		json_registers(vm, f);
 	fprintf(f, ",\"guest_exited\":%s,\"guest_status\":%u,\"exits\":%lu,\"exits_by_kind\":{",
 		vm->guest_exited ? "true" : "false", vm->guest_status,
 		(unsigned long)vm->stats.exits);

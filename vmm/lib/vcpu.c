@@ -146,6 +146,18 @@ static void format_registers(const struct vcpu *vcpu, const struct kvm_regs *r,
 		 s->cr0, s->cr2, s->cr3, s->cr4, s->efer);
 }
 
+static void record_crash(struct vcpu *vcpu, const struct kvm_regs *r, const struct kvm_sregs *s,
+			 bool stale)
+{
+	struct vm *vm = vcpu->vm;
+
+	pthread_mutex_lock(&vm->lock);
+	if (!vm->crash.valid)
+		vm->crash = (struct crash_regs){ true, stale, vcpu->id, *r, *s };
+	pthread_mutex_unlock(&vm->lock);
+}
+
+/* With full, the report of a stop: its registers are also the JSON summary's. */
 void vcpu_report_registers(struct vcpu *vcpu, char *buf, size_t len, bool full)
 {
 	struct kvm_regs r;
@@ -155,6 +167,8 @@ void vcpu_report_registers(struct vcpu *vcpu, char *buf, size_t len, bool full)
 		snprintf(buf, len, "(registers unavailable: %s)", strerror(errno));
 		return;
 	}
+	if (full)
+		record_crash(vcpu, &r, &s, false);
 	format_registers(vcpu, &r, &s, buf, len, full);
 }
 
@@ -211,6 +225,7 @@ static void triple_fault(struct vcpu *vcpu)
 		vm_stop(vcpu->vm, VMM_TRIPLE_FAULT, "guest triple fault (KVM_EXIT_SHUTDOWN) on %s", regs);
 		return;
 	}
+	record_crash(vcpu, &vcpu->seen.regs, &vcpu->seen.sregs, true);
 	format_registers(vcpu, &vcpu->seen.regs, &vcpu->seen.sregs, regs, sizeof(regs), true);
 	if (vcpu->seen.exit)
 		snprintf(when, sizeof(when), "at its exit %llu of %llu",
