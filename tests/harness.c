@@ -1,3 +1,4 @@
+#include <dirent.h>
 #include <fcntl.h>
 #include <linux/kvm.h>
 #include <spawn.h>
@@ -30,12 +31,65 @@ int pw_kvm_required(void)
 	return v && !strcmp(v, "1");
 }
 
+/*
+ * Every guest event of a test, as --json lines, in build/test-logs/
+ * SUITE.TEST.jsonl, kept when the test fails (kvm-unit-tests' logs/): the
+ * runner empties the folder when it starts and drops a log when its test
+ * passes or is skipped.  Line-buffered, so a test that crashes keeps it.
+ */
+#define TEST_LOGS	PW_BUILD_DIR "/test-logs"
+
+static void log_path(const struct criterion_test *t, char *path, size_t len)
+{
+	snprintf(path, len, TEST_LOGS "/%s.%s.jsonl", t->category, t->name);
+}
+
+static FILE *test_log(void)
+{
+	static FILE *f;
+	char path[512];
+
+	if (!f && criterion_current_test) {
+		log_path(criterion_current_test, path, sizeof(path));
+		f = fopen(path, "a");
+		if (f)
+			setvbuf(f, NULL, _IOLBF, 0);
+	}
+	return f;
+}
+
+ReportHook(PRE_ALL)(struct criterion_test_set *set)
+{
+	DIR *d;
+	struct dirent *e;
+
+	(void)set;
+	mkdir(TEST_LOGS, 0755);
+	d = opendir(TEST_LOGS);
+	while (d && (e = readdir(d)))
+		if (strstr(e->d_name, ".jsonl"))
+			unlinkat(dirfd(d), e->d_name, 0);
+	if (d)
+		closedir(d);
+}
+
+ReportHook(POST_TEST)(struct criterion_test_stats *stats)
+{
+	char path[512];
+
+	if (stats->test_status != CR_STATUS_FAILED) {
+		log_path(stats->test, path, sizeof(path));
+		unlink(path);
+	}
+}
+
 void test_config(struct vmm_config *cfg, const char *guest, const char *workload)
 {
 	vmm_config_init(cfg, guest);
 	cfg->workload = workload;
 	cfg->console = NULL;
 	cfg->record = true;
+	cfg->json = test_log();
 }
 
 static struct vm *create(const struct vmm_config *cfg)

@@ -183,6 +183,41 @@ static unsigned long json_number(const char *s, const char *key, bool object)
 	return sum;
 }
 
+/*
+ * make test's JUnit file comes from Criterion's TAP (scripts/tap-junit.awk):
+ * a failure's message of several lines, with XML's special characters,
+ * stays whole and escaped; a skip is a skip; the counts are the TAP's.
+ */
+Test(cli, tap_report_becomes_junit)
+{
+	static const char tap[] =
+		"TAP version 13\n1..3\n# Running 3 tests from s\n"
+		"not ok - s::bad  (0.01s)\n  ---\n  - t.c:2: |+\n      one <two> & \"three\"\n  ...\n"
+		"ok - s::good  (0.25s)\n"
+		"ok - s::later  # SKIP no LA57\n";
+	char path[] = "/tmp/pagewalk-tap-XXXXXX";
+	const char *argv[] = { "awk", "-f", PW_SOURCE_DIR "/scripts/tap-junit.awk", path, NULL };
+	struct cli_run r;
+	int fd;
+
+	if (access(argv[2], R_OK))
+		cr_skip_test("no %s on this host", argv[2]);
+	fd = mkstemp(path);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(write(fd, tap, sizeof(tap) - 1), (ssize_t)sizeof(tap) - 1);
+	close(fd);
+	run_program(&r, "/usr/bin/awk", argv);
+	unlink(path);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert(strstr(r.out, "<testsuite name=\"pagewalk\" tests=\"3\" failures=\"1\" skipped=\"1\">"),
+		  "%s", r.out);
+	cr_assert(strstr(r.out, "classname=\"s\" name=\"bad\" time=\"0.01\"><failure message=\"failed\">"
+			  "- t.c:2: |+\n    one &lt;two&gt; &amp; &quot;three&quot;\n</failure>"), "%s", r.out);
+	cr_assert(strstr(r.out, "name=\"good\" time=\"0.25\"></testcase>"), "%s", r.out);
+	cr_assert(strstr(r.out, "name=\"later\" time=\"0\"><skipped message=\"no LA57\"/>"), "%s", r.out);
+	cli_run_free(&r);
+}
+
 /* The summary's breakdowns add up: every exit has one kind, every event one type. */
 Test(cli, json_summary_counts_add_up)
 {
