@@ -112,7 +112,7 @@ bench: deps
 # A fault-injection campaign over this machine's cores: README, "Fault injection".
 campaign: deps
 	@$(MAKE) --no-print-directory all $(O)/campaign
-	$(O)/campaign -j $$(nproc) $(CAMPAIGNFLAGS) $(O) > $(O)/campaign.jsonl
+	$(O)/campaign -j $$(( $$(nproc) < 64 ? $$(nproc) : 64 )) $(CAMPAIGNFLAGS) $(O) > $(O)/campaign.jsonl
 
 $(O)/campaign: scripts/campaign.c
 	@$(ECHO) "  CC      $@"

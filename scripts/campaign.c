@@ -4,21 +4,34 @@
  * parallel; one JSON line per run, then a summary table of outcomes per
  * site.  --shard K/N runs every N-th run from the K-th, so that a CI matrix
  * spreads one campaign over N runners; --merge joins their JSON lines into
- * one summary.
- *
- *   campaign [--jobs J] [--seeds S] [--shard K/N] [--quick] BUILD_DIR > runs.jsonl
- *   campaign --merge runs-1.jsonl runs-2.jsonl ...
+ * one summary.  A site that no run ever called (its calls, not only its
+ * failures, all 0) is flagged unreachable rather than counted as clean.
  */
 #include <errno.h>
+#include <getopt.h>
 #include <spawn.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <pagewalk/boot.h>
+
+#define MAX_JOBS	64
+#define USAGE								\
+	"usage: campaign [options] BUILD_DIR > runs.jsonl\n"			\
+	"       campaign --merge FILE...\n"					\
+	"Runs `BUILD_DIR/vmm --workload faults` over sites x attributes x seeds, then a\n" \
+	"fail-nth sweep; one JSON line per run on stdout, a summary on stderr.\n"	\
+	"  -j, --jobs N       boots at a time, 1 to 64 (default 2)\n"		\
+	"  -s, --seeds N      seeds per site and attribute (default 3)\n"		\
+	"  -k, --shard K/N    only every N-th run from the K-th (a CI matrix)\n"	\
+	"  -q, --quick        one attribute per site and fail-nth 1 to 3\n"		\
+	"      --merge FILE.. one summary from shards' JSON lines (each run once)\n" \
+	"  -h, --help         this text\n"
 
 extern char **environ;
 
@@ -42,7 +55,7 @@ struct run {
 	char spec[64];		/* --inject, or "" for fail-nth */
 	unsigned int fail_nth, seed;
 	int status;		/* vmm's exit status, 128 + the signal that killed it */
-	unsigned int injected;
+	unsigned int injected, calls;	/* failures injected, in calls that could fail */
 	int outcome;
 	char report[160];	/* for sanitizer and crash: what vmm said, or the signal */
 };
@@ -51,6 +64,21 @@ static void die(const char *what, const char *why)
 {
 	fprintf(stderr, "campaign: %s: %s\n", what, why);
 	exit(2);
+}
+
+/* A whole number in [min, max], or die naming the option. */
+static unsigned int number(const char *opt, const char *s, unsigned int min, unsigned int max)
+{
+	char *end, why[64];
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || end == s || *end || *s == '-' || v < min || v > max) {
+		snprintf(why, sizeof(why), "'%s': from %u to %u", s, min, max);
+		die(opt, why);
+	}
+	return v;
 }
 
 static int classify(int ws, const char *out, const char *err, unsigned int injected)
@@ -147,7 +175,9 @@ static void finish_run(struct run *r, pid_t pid, FILE *out, FILE *err)
 	fclose(err);
 	r->status = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
 	p = strstr(text, "faults workload: ");
-	r->injected = p ? strtoul(p + strlen("faults workload: "), NULL, 10) : 0;
+	if (!p || sscanf(p, "faults workload: %u failures injected in %u calls", &r->injected,
+			 &r->calls) != 2)
+		r->injected = r->calls = 0;
 	r->outcome = classify(ws, text, errtext, r->injected);
 	if (r->outcome == SANITIZER)
 		first_report_line(r, errtext);
@@ -159,8 +189,8 @@ static void finish_run(struct run *r, pid_t pid, FILE *out, FILE *err)
 static void print_run(const struct run *r)
 {
 	printf("{\"run\":%u,\"inject\":\"%s\",\"fail_nth\":%u,\"seed\":%u,\"status\":%d,"
-	       "\"injected\":%u,\"outcome\":\"%s\"", r->index, r->spec, r->fail_nth, r->seed,
-	       r->status, r->injected, outcomes[r->outcome]);
+	       "\"injected\":%u,\"calls\":%u,\"outcome\":\"%s\"", r->index, r->spec, r->fail_nth,
+	       r->seed, r->status, r->injected, r->calls, outcomes[r->outcome]);
 	if (r->report[0])
 		printf(",\"report\":\"%s\"", r->report);
 	printf("}\n");
@@ -171,12 +201,13 @@ static void print_run(const struct run *r)
 struct tally {
 	char name[32];
 	unsigned int n[OUTCOMES];
+	unsigned long calls;
 };
 
 static struct tally tallies[16];
 static unsigned int ntallies;
 
-static void count(const char *spec, unsigned int fail_nth, int outcome)
+static void count(const char *spec, unsigned int fail_nth, int outcome, unsigned int calls)
 {
 	char name[32];
 	unsigned int i;
@@ -191,6 +222,7 @@ static void count(const char *spec, unsigned int fail_nth, int outcome)
 		snprintf(tallies[ntallies++].name, sizeof(tallies[0].name), "%s", name);
 	}
 	tallies[i].n[outcome]++;
+	tallies[i].calls += calls;
 }
 
 static void summary(void)
@@ -205,23 +237,55 @@ static void summary(void)
 			fprintf(stderr, " %12u", tallies[i].n[o]);
 		fprintf(stderr, "\n");
 	}
+	for (unsigned int i = 0; i < ntallies; i++)
+		if (!tallies[i].calls)
+			fprintf(stderr, "campaign: %s: unreachable: no run called it, so none could fail "
+				"there; its runs say nothing of its error paths\n", tallies[i].name);
 }
 
+/* On a terminal, one line that rewrites itself: runs done, outcomes so far, time left. */
+static void progress(unsigned int done, unsigned int total, time_t t0)
+{
+	unsigned int n[OUTCOMES] = { 0 };
+	long left;
+
+	if (!isatty(2))
+		return;
+	for (unsigned int i = 0; i < ntallies; i++)
+		for (int o = 0; o < OUTCOMES; o++)
+			n[o] += tallies[i].n[o];
+	left = done ? (long)(time(NULL) - t0) * (total - done) / done : 0;
+	fprintf(stderr, "\rcampaign: %u/%u runs", done, total);
+	for (int o = 0; o < OUTCOMES; o++)
+		if (n[o])
+			fprintf(stderr, ", %s %u", outcomes[o], n[o]);
+	fprintf(stderr, ", about %ld:%02ld left \033[K%s", left / 60, left % 60,
+		done == total ? "\n" : "");
+}
+
+/* Shards' JSON lines: every run at most once, and at least one run. */
 static int merge(int argc, char **argv)
 {
+	static bool seen[4096];
+	unsigned int total = 0;
+
+	if (!argc)
+		die("--merge", "no files");
 	for (int i = 0; i < argc; i++) {
 		FILE *f = fopen(argv[i], "r");
-		char line[512], spec[64], outcome[32];
-		unsigned int nth;
+		char line[512], spec[64], outcome[32], why[64];
+		unsigned int run, nth, calls;
 
 		if (!f)
 			die(argv[i], strerror(errno));
 		while (fgets(line, sizeof(line), f)) {
 			const char *o = strstr(line, "\"outcome\":\""), *s = strstr(line, "\"inject\":\""),
-				   *n = strstr(line, "\"fail_nth\":");
+				   *n = strstr(line, "\"fail_nth\":"), *c = strstr(line, "\"calls\":");
 			int k;
 
-			if (!o || !s || !n || sscanf(n, "\"fail_nth\":%u", &nth) != 1 ||
+			if (sscanf(line, "{\"run\":%u,", &run) != 1 || !o || !s || !n || !c ||
+			    sscanf(n, "\"fail_nth\":%u", &nth) != 1 ||
+			    sscanf(c, "\"calls\":%u", &calls) != 1 ||
 			    sscanf(o, "\"outcome\":\"%31[^\"]\"", outcome) != 1)
 				die(argv[i], "not a campaign JSON line");
 			if (s[strlen("\"inject\":\"")] == '"')
@@ -232,39 +296,58 @@ static int merge(int argc, char **argv)
 				;
 			if (k == OUTCOMES)
 				die(argv[i], "unknown outcome");
-			count(spec, nth, k);
+			if (run >= sizeof(seen) || seen[run]) {
+				snprintf(why, sizeof(why), "run %u twice (the same shard merged twice?)", run);
+				die(argv[i], why);
+			}
+			seen[run] = true;
+			count(spec, nth, k, calls);
+			total++;
 		}
 		fclose(f);
 	}
+	if (!total)
+		die("--merge", "no runs in the files");
 	summary();
 	return 0;
 }
 
 int main(int argc, char **argv)
 {
-	unsigned int jobs = 2, seeds = 3, shard = 1, shards = 1, nruns = 0, nattrs;
+	static const struct option longopts[] = {
+		{ "jobs", required_argument, NULL, 'j' }, { "seeds", required_argument, NULL, 's' },
+		{ "shard", required_argument, NULL, 'k' }, { "quick", no_argument, NULL, 'q' },
+		{ "merge", no_argument, NULL, 'm' }, { "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	unsigned int jobs = 2, seeds = 3, shard = 1, shards = 1, nruns = 0, nattrs, done = 0, mine;
 	bool quick = false;
 	struct run *runs;
+	time_t t0 = time(NULL);
 	int opt;
 
-	if (argc > 1 && !strcmp(argv[1], "--merge"))
-		return merge(argc - 2, argv + 2);
-	while ((opt = getopt(argc, argv, "j:s:k:q")) != -1) {
+	while ((opt = getopt_long(argc, argv, "j:s:k:qh", longopts, NULL)) != -1) {
 		switch (opt) {
-		case 'j': jobs = strtoul(optarg, NULL, 10); break;
-		case 's': seeds = strtoul(optarg, NULL, 10); break;
+		case 'j': jobs = number("--jobs", optarg, 1, MAX_JOBS); break;
+		case 's': seeds = number("--seeds", optarg, 1, 1000); break;
 		case 'k':
 			if (sscanf(optarg, "%u/%u", &shard, &shards) != 2 || !shard || shard > shards)
 				die("--shard", "K/N with 1 <= K <= N");
 			break;
 		case 'q': quick = true; break;
-		default: die("usage", "campaign [-j JOBS] [-s SEEDS] [-k K/N] [-q] BUILD_DIR | --merge FILE...");
+		case 'm': return merge(argc - optind, argv + optind);
+		case 'h': fputs(USAGE, stdout); return 0;
+		default: fputs(USAGE, stderr); return 2;
 		}
 	}
-	if (optind != argc - 1 || !jobs || !seeds)
-		die("usage", "campaign [-j JOBS] [-s SEEDS] [-k K/N] [-q] BUILD_DIR | --merge FILE...");
+	if (optind != argc - 1) {
+		fputs(USAGE, stderr);
+		return 2;
+	}
 	nattrs = quick ? 1 : sizeof(attrs) / sizeof(attrs[0]);
 	runs = calloc(5 * nattrs * seeds + FAIL_NTH_MAX, sizeof(*runs));
+	if (!runs)
+		die("calloc", strerror(errno));
 	for (unsigned int s = 0; s < 5; s++)
 		for (unsigned int a = 0; a < nattrs; a++)
 			for (unsigned int seed = 1; seed <= seeds; seed++, nruns++) {
@@ -275,22 +358,26 @@ int main(int argc, char **argv)
 		runs[nruns].fail_nth = n;
 		runs[nruns].seed = 1;
 	}
+	mine = nruns >= shard ? (nruns - shard) / shards + 1 : 0;
 
 	/* Run i is shard K's if i % N == K - 1; up to `jobs` boots at a time. */
 	for (unsigned int i = shard - 1; i < nruns;) {
-		pid_t pids[64];
-		FILE *outs[64], *errs[64];
-		unsigned int batch[64], nb = 0;
+		pid_t pids[MAX_JOBS];
+		FILE *outs[MAX_JOBS], *errs[MAX_JOBS];
+		unsigned int batch[MAX_JOBS], nb = 0;
 
-		for (; i < nruns && nb < jobs && nb < 64; i += shards) {
+		for (; i < nruns && nb < jobs; i += shards) {
 			runs[i].index = i;
 			start_run(argv[optind], &runs[i], &pids[nb], &outs[nb], &errs[nb]);
 			batch[nb++] = i;
 		}
 		for (unsigned int b = 0; b < nb; b++) {
-			finish_run(&runs[batch[b]], pids[b], outs[b], errs[b]);
-			print_run(&runs[batch[b]]);
-			count(runs[batch[b]].spec, runs[batch[b]].fail_nth, runs[batch[b]].outcome);
+			struct run *r = &runs[batch[b]];
+
+			finish_run(r, pids[b], outs[b], errs[b]);
+			print_run(r);
+			count(r->spec, r->fail_nth, r->outcome, r->calls);
+			progress(++done, mine, t0);
 		}
 	}
 	summary();

@@ -52,6 +52,20 @@ Test(campaign, shards_cover_the_matrix_and_every_run_ends_clean, .timeout = 120)
 	/* fail-nth: 3 runs, all survived (one failure each, handled). */
 	cr_assert(strstr(r.err, "fail-nth                  0            3            0            0"),
 		  "%s", r.err);
+	/*
+	 * guest.elf has no ALLOC_SPLIT_PTLOCKS (spinlock_t fits a word), so as
+	 * in Linux nothing calls ptlock_alloc(): unreachable, not clean.  Every
+	 * run allocates page tables, so pgtable_alloc is reachable.
+	 */
+	cr_assert(strstr(r.err, "campaign: ptlock_alloc: unreachable"), "%s", r.err);
+	cr_assert_null(strstr(r.err, "campaign: pgtable_alloc: unreachable"), "%s", r.err);
+	cli_run_free(&r);
+
+	/* The same shard twice is a mistake, not twice the evidence. */
+	merge_argv[3] = p1;
+	run_program(&r, CAMPAIGN_BIN, merge_argv);
+	cr_assert_eq(r.status, 2, "%s", r.err);
+	cr_assert(strstr(r.err, "run 0 twice"), "%s", r.err);
 	cli_run_free(&r);
 	free(o1);
 	free(o2);
@@ -94,12 +108,42 @@ Test(campaign, sanitizer_reports_and_crashes_are_outcomes)
 		n++;
 	cr_assert_eq(n, 5, "%s", r.out);
 	n = 0;
-	for (const char *p = r.out; (p = strstr(p, "\"status\":139,\"injected\":0,\"outcome\":\"crash\","
-					      "\"report\":\"killed by signal 11")); p++)
+	for (const char *p = r.out; (p = strstr(p, "\"status\":139,\"injected\":0,\"calls\":0,"
+					      "\"outcome\":\"crash\",\"report\":\"killed by signal 11")); p++)
 		n++;
 	cr_assert_eq(n, 3, "%s", r.out);
 	cr_assert_null(strstr(r.out, "\"outcome\":\"panic\""), "%s", r.out);
 	cli_run_free(&r);
 	unlink(vmm);
 	rmdir(dir);
+}
+
+/* Options: --help lists every one; out-of-range jobs and empty merges are refused by name. */
+Test(campaign, options_are_checked)
+{
+	const char *help[] = { CAMPAIGN_BIN, "--help", NULL };
+	const char *jobs[] = { CAMPAIGN_BIN, "--jobs", "65", PW_BUILD_DIR, NULL };
+	const char *none[] = { CAMPAIGN_BIN, "--merge", NULL };
+	const char *empty[] = { CAMPAIGN_BIN, "--merge", "/dev/null", NULL };
+	static const char *const opts[] = { "--jobs", "--seeds", "--shard", "--quick", "--merge",
+					    "--help" };
+	struct cli_run r;
+
+	run_program(&r, CAMPAIGN_BIN, help);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
+		cr_assert(strstr(r.out, opts[i]), "--help lacks %s: %s", opts[i], r.out);
+	cli_run_free(&r);
+	run_program(&r, CAMPAIGN_BIN, jobs);
+	cr_assert_eq(r.status, 2);
+	cr_assert(strstr(r.err, "--jobs: '65': from 1 to 64"), "%s", r.err);
+	cli_run_free(&r);
+	run_program(&r, CAMPAIGN_BIN, none);
+	cr_assert_eq(r.status, 2);
+	cr_assert(strstr(r.err, "--merge: no files"), "%s", r.err);
+	cli_run_free(&r);
+	run_program(&r, CAMPAIGN_BIN, empty);
+	cr_assert_eq(r.status, 2);
+	cr_assert(strstr(r.err, "--merge: no runs in the files"), "%s", r.err);
+	cli_run_free(&r);
 }

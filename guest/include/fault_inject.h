@@ -27,6 +27,7 @@ extern uint64_t nr_injected;	/* failures injected so far */
 void fault_inject_init(uint64_t seed);
 void fault_inject_set(enum pw_inject_site site, const struct fault_attr *attr);
 uint64_t fault_inject_fail_nth(uint64_t n);	/* returns calls counted since the last */
+uint64_t fault_inject_calls(void);	/* calls of armed sites (all, under fail-nth) since armed */
 bool should_fail(enum pw_inject_site site, unsigned int level);
 
 /*

@@ -83,6 +83,15 @@ static bool __should_fail(struct fault_attr *attr)
 	return true;
 }
 
+uint64_t fault_inject_calls(void)
+{
+	uint64_t calls = 0;
+
+	for (unsigned int site = 1; site < PW_INJECT_SITE_MAX; site++)
+		calls += READ_ONCE(attrs[site].calls);
+	return calls;
+}
+
 bool should_fail(enum pw_inject_site site, unsigned int level)
 {
 	struct fault_attr *attr = &attrs[site];

@@ -227,7 +227,8 @@ __attribute__((noreturn)) void run_faults_workload(void)
 		task_exit(t, 0);
 	if (c)
 		task_exit(c, 0);
-	printk("faults workload: %lu failures injected, %ld pages missing\n",
-	       (unsigned long)nr_injected, (long)(faults_free0 - mm_counters.free));
+	printk("faults workload: %lu failures injected in %lu calls, %ld pages missing\n",
+	       (unsigned long)nr_injected, (unsigned long)fault_inject_calls(),
+	       (long)(faults_free0 - mm_counters.free));
 	pw_exit(mm_counters.free == faults_free0 ? PW_GUEST_EXIT_OK : PW_GUEST_EXIT_LEAK);
 }
