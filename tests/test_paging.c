@@ -8,6 +8,8 @@
  * whose first use installs one PUD, one PMD and one PTE table of its own;
  * warm_up() takes that cost before a test starts counting.
  */
+#include <linux/kvm.h>
+
 #include <pagewalk/layout.h>
 
 #include "guest_ops.h"
@@ -489,4 +491,51 @@ Test(paging, mprotect_over_a_hole_changes_the_vmas_before_it)
 	cr_assert_eq(touch(vm, t, a + 4096, PW_ACCESS_READ, true, 0, NULL), 0);
 	expect_segv(vm, t, a + 4096, PW_ACCESS_WRITE, 0x7, PW_FAULT_SEGV_ACCERR);
 	end_vm(vm);
+}
+
+/*
+ * A kernel load or store of a user address outside the exception table
+ * (kernel_deref: a bug on purpose, guest-test.elf).  Linux's
+ * do_user_addr_fault(): under SMAP (the guest turns it on where KVM offers
+ * it) an oops; without it the fault is handled as the user's own would be:
+ * a store into an untouched page of a writable VMA maps a new page (error
+ * code W, supervisor, not present: 0x2) and the user then reads the value;
+ * a load where no VMA is finds no fixup in kernelmode_fixup_or_oops(): an
+ * oops.
+ */
+Test(paging, kernel_access_to_user_memory_outside_the_extable)
+{
+	struct kvm_cpuid_entry2 l7 = { 0 };
+	bool smap;
+	const struct pw_event *f[4];
+	uint64_t t, v;
+	size_t from;
+	struct vm *vm;
+	int64_t res;
+
+	require_kvm();
+	smap = kvm_cpuid(7, &l7) && (l7.ebx & (1u << 20));
+	vm = boot_ops_guest_with(TEST_GUEST_ELF, NULL, 0, 1);
+	t = new_task(vm);
+	map(vm, t, 4 * SZ_1M, 2 * SZ_1M, RW);
+	from = nevents(vm);
+	if (smap) {
+		cr_assert_eq(VM_OP(vm, 0, kernel_deref, &res, NULL, t, 4 * SZ_1M, true, 0x1234),
+			     VMM_GUEST_FAILED, "%s", vm_message(vm));
+		cr_assert_eq(vm_guest_status(vm), PW_GUEST_EXIT_PANIC, "under SMAP: an oops");
+		vm_destroy(vm);
+		return;
+	}
+	cr_assert_eq(VM_OP(vm, 0, kernel_deref, &res, NULL, t, 4 * SZ_1M, true, 0x1234), VMM_OK,
+		     "%s", vm_message(vm));
+	cr_assert_eq(res, 0);
+	cr_assert_eq(events_since(vm, from, PW_EV_FAULT, f, 4), 1);
+	cr_assert_eq(f[0]->u.fault.error_code, 0x2, "W, supervisor, not present");
+	cr_assert_eq(f[0]->u.fault.outcome, PW_FAULT_MAPPED);
+	cr_assert_eq(touch(vm, t, 4 * SZ_1M, PW_ACCESS_READ, true, 0, &v), 0);
+	cr_assert_eq(v, 0x1234, "the user reads what the kernel stored");
+	cr_assert_eq(VM_OP(vm, 0, kernel_deref, &res, NULL, t, 64 * SZ_1M, false, 0),
+		     VMM_GUEST_FAILED, "%s", vm_message(vm));
+	cr_assert_eq(vm_guest_status(vm), PW_GUEST_EXIT_PANIC, "no VMA, no fixup: an oops");
+	vm_destroy(vm);
 }

@@ -120,11 +120,12 @@ static void do_user_addr_fault(struct pt_regs *regs, unsigned long error_code,
 	/*
 	 * Under SMAP a kernel access to user memory outside the stac/clac
 	 * brackets is a bug, exception table or not (as Linux's
-	 * do_user_addr_fault()); without it, one is allowed where it may fault.
+	 * do_user_addr_fault()).  Without SMAP Linux handles any kernel fault
+	 * on user memory as the user's own, extable entry or not: the page
+	 * comes in and the access completes, and only where that fails does
+	 * kernelmode_fixup_or_oops() find no fixup and oops.
 	 */
 	if (!user_mode(regs) && boot_cpu_has(X86_FEATURE_SMAP) && !(regs->flags & X86_EFLAGS_AC))
-		die(regs, address);
-	if (!user_mode(regs) && !search_exception_tables(regs->ip))
 		die(regs, address);
 	if (mm == &init_mm) {			/* no user mm: nothing to fault in */
 		bad_area(regs, address, PW_FAULT_SEGV_MAPERR);
@@ -141,8 +142,19 @@ static void do_user_addr_fault(struct pt_regs *regs, unsigned long error_code,
 	if (error_code & X86_PF_INSTR)
 		flags |= FAULT_FLAG_INSTRUCTION;
 
-	/* lock_mm_and_find_vma(); the lock is dropped before any bad_area(). */
-	read_lock(&mm->mmap_lock);
+	/*
+	 * lock_mm_and_find_vma(); the lock is dropped before any bad_area().
+	 * get_mmap_lock_carefully(): a kernel fault outside the exception
+	 * table may come from code that holds mmap_lock already, so it does not
+	 * wait for the lock (it would deadlock) but takes the bad-area path.
+	 */
+	if (!read_trylock(&mm->mmap_lock)) {
+		if (!user_mode(regs) && !search_exception_tables(regs->ip)) {
+			bad_area(regs, address, PW_FAULT_SEGV_MAPERR);
+			return;
+		}
+		read_lock(&mm->mmap_lock);
+	}
 	vma = find_vma(mm, address);
 	if (!vma || vma->vm_start > address) {	/* no stack VMAs to expand */
 		read_unlock(&mm->mmap_lock);

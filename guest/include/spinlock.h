@@ -52,6 +52,7 @@ typedef struct {
 } rwlock_t;
 
 void rwlock_init(rwlock_t *lock);
+bool read_trylock(rwlock_t *lock);
 void read_lock(rwlock_t *lock);
 void read_unlock(rwlock_t *lock);
 void write_lock(rwlock_t *lock);

@@ -58,16 +58,18 @@ void rwlock_init(rwlock_t *lock)
 	lock->count = 0;
 }
 
+bool read_trylock(rwlock_t *lock)
+{
+	int32_t c = READ_ONCE(lock->count);
+
+	return c >= 0 && __atomic_compare_exchange_n(&lock->count, &c, c + 1, false,
+						     __ATOMIC_ACQUIRE, __ATOMIC_RELAXED);
+}
+
 void read_lock(rwlock_t *lock)
 {
-	for (;;) {
-		int32_t c = READ_ONCE(lock->count);
-
-		if (c >= 0 && __atomic_compare_exchange_n(&lock->count, &c, c + 1, false,
-							  __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
-			return;
+	while (!read_trylock(lock))
 		asm volatile("pause");
-	}
 }
 
 void read_unlock(rwlock_t *lock)

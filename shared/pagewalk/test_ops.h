@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Ops served only by the guest's test code (guest/test/), in the format of
- * ops.h: the access differential and the fault-path benchmark.
+ * ops.h: the access differential, the fault-path benchmark and a kernel
+ * bug on purpose.
  *
  * bench_faults: page_fault1 from ring 3 over `pages` pages of a mapped range
  *   at addr, through the paging core or (floor) a bare handler that maps
@@ -9,6 +10,9 @@
  * access_test: run cases 0..n-1 of the access-test table in the task's
  *   2 MiB at addr (below); result = n; table and page = the guest-physical
  *   addresses of the case table and the test page.
+ * kernel_deref: a plain kernel load (or store of value) at addr in the
+ *   task's mm, outside the exception table and the SMAP brackets; result 0
+ *   and the value read, unless the guest oopses.
  */
 #ifndef PAGEWALK_TEST_OPS_H
 #define PAGEWALK_TEST_OPS_H
@@ -19,7 +23,9 @@
 	X(BENCH_FAULTS, 23, bench_faults, IN(task, TASK) IN(addr, HEX) IN(pages, U) \
 					  IN(floor, BOOL), OUT(faults, U)) \
 	X(ACCESS_TEST, 26, access_test, IN(task, TASK) IN(addr, HEX) IN(n, U), \
-					OUT(table, HEX) OUT(page, HEX))
+					OUT(table, HEX) OUT(page, HEX))			\
+	X(KERNEL_DEREF, 27, kernel_deref, IN(task, TASK) IN(addr, HEX) IN(write, BOOL) \
+					  IN(value, HEX), OUT(value, HEX))
 
 /*
  * access_test, after kvm-unit-tests' x86/access.c: per case the guest
