@@ -94,7 +94,7 @@ static void json_string(FILE *f, const char *s, size_t n)
 	fputc('"', f);
 }
 
-static void trace_event(struct vm *vm, const struct pw_event *ev, FILE *f)
+void report_trace_event(struct vm *vm, const struct pw_event *ev, FILE *f)
 {
 	const struct event_desc *d = &event_descs[ev->type];
 	char name[32], sym[128];
@@ -161,7 +161,7 @@ static void json_event(struct vm *vm, const struct pw_event *ev, FILE *f)
 void report_event(struct vm *vm, const struct pw_event *ev)
 {
 	if (vm->cfg.trace)
-		trace_event(vm, ev, vm->cfg.trace);
+		report_trace_event(vm, ev, vm->cfg.trace);
 	if (vm->cfg.json)
 		json_event(vm, ev, vm->cfg.json);
 }
@@ -169,7 +169,7 @@ void report_event(struct vm *vm, const struct pw_event *ev)
 static const char *const exit_kind_names[VMM_EXIT_KINDS] = {
 	[VMM_EXIT_IO] = "io", [VMM_EXIT_DOORBELL] = "doorbell", [VMM_EXIT_MMIO] = "mmio",
 	[VMM_EXIT_HLT] = "hlt", [VMM_EXIT_SHUTDOWN] = "shutdown", [VMM_EXIT_INTR] = "intr",
-	[VMM_EXIT_OTHER] = "other",
+	[VMM_EXIT_DEBUG] = "debug", [VMM_EXIT_OTHER] = "other",
 };
 
 void report_json_summary(struct vm *vm)
