@@ -66,7 +66,8 @@ run: deps
 	@$(MAKE) --no-print-directory all
 	cd $(O) && ./vmm guest.elf
 
-test: deps
+test:
+	@scripts/install-deps.sh test
 	@$(MAKE) --no-print-directory all $(O)/tests/pagewalk-tests $(O)/campaign $(TEST_GUESTS)
 	scripts/run-tests.sh $(O)/tests/pagewalk-tests $(TESTFLAGS)
 

@@ -80,7 +80,8 @@ struct gdb {
 };
 
 /* gdb_control.c: all-stop, resume, breakpoints. */
-void gdb_stop_all(struct gdb *g, int cpu, int signal);		/* vm->lock held */
+void gdb_stop_all(struct gdb *g, int signal);			/* vm->lock held, running */
+void gdb_halt(struct gdb *g, int signal);	/* stop whatever runs, and wait for it */
 bool gdb_all_parked(struct gdb *g);				/* vm->lock held */
 void gdb_wait_parked(struct gdb *g);
 int gdb_resume(struct gdb *g, const bool run[], const bool step[]);	/* 1: a pending stop reported instead */

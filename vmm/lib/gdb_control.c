@@ -36,10 +36,16 @@ bool gdb_all_parked(struct gdb *g)
 	return true;
 }
 
-void gdb_stop_all(struct gdb *g, int cpu, int signal)
+void gdb_stop_all(struct gdb *g, int signal)
 {
+	int cpu = 0;
+
 	if (!g->running || g->stop.cpu >= 0)
 		return;
+	/* Ctrl-C and the like name the first vCPU that runs. */
+	for (unsigned int i = g->vm->nvcpus; i-- > 0;)
+		if (g->vm->vcpus[i].in_run)
+			cpu = i;
 	g->stop = (struct gdb_stop){ .cpu = cpu, .signal = signal };
 	for (unsigned int i = 0; i < g->vm->nvcpus; i++)
 		__atomic_store_n(&g->cpu[i].allowed, false, __ATOMIC_RELEASE);
@@ -255,6 +261,26 @@ static void remove_sw(struct gdb *g, unsigned int i)
 	g->sw[i] = g->sw[--g->nsw];
 }
 
+void gdb_halt(struct gdb *g, int signal)
+{
+	struct vm *vm = g->vm;
+	bool any = g->running;
+
+	pthread_mutex_lock(&vm->lock);
+	for (unsigned int i = 0; i < vm->nvcpus; i++)
+		any |= g->cpu[i].allowed;
+	if (any) {
+		g->running = true;
+		g->stop.cpu = -1;
+		gdb_stop_all(g, signal);
+	}
+	pthread_mutex_unlock(&vm->lock);
+	gdb_wait_parked(g);
+	pthread_mutex_lock(&vm->lock);
+	g->running = false;
+	pthread_mutex_unlock(&vm->lock);
+}
+
 /*
  * Detach, a client gone, or the stub's end: a running guest is stopped
  * first (KVM_SET_GUEST_DEBUG waits for a vCPU's KVM_RUN to return, and must
@@ -264,11 +290,7 @@ void gdb_release(struct gdb *g)
 {
 	struct vm *vm = g->vm;
 
-	pthread_mutex_lock(&vm->lock);
-	if (g->running)
-		gdb_stop_all(g, 0, 2);
-	pthread_mutex_unlock(&vm->lock);
-	gdb_wait_parked(g);
+	gdb_halt(g, 2);
 	pthread_mutex_lock(&vm->lock);
 	while (g->nsw)
 		remove_sw(g, 0);

@@ -603,16 +603,10 @@ static bool report_stop(struct conn *c)
 	return true;
 }
 
-/* Ctrl-C: the stop names the first vCPU that runs. */
 static void interrupt(struct gdb *g)
 {
-	int cpu = 0;
-
 	pthread_mutex_lock(&g->vm->lock);
-	for (unsigned int i = g->vm->nvcpus; i-- > 0;)
-		if (g->vm->vcpus[i].in_run)
-			cpu = i;
-	gdb_stop_all(g, cpu, 2);
+	gdb_stop_all(g, 2);
 	pthread_mutex_unlock(&g->vm->lock);
 }
 
@@ -690,6 +684,8 @@ static void session(struct gdb *g, int fd)
 	bool alive = true;
 
 	g->noack = g->ext_reasons = false;
+	/* A guest left running by the last client stops for this one, as under QEMU. */
+	gdb_halt(g, 5);
 	g->g_cpu = g->c_cpu = g->stop.cpu >= 0 ? g->stop.cpu : 0;
 	while (alive && !c.closed) {
 		struct pollfd p[3] = { { fd, POLLIN, 0 }, { g->wake_fd, POLLIN, 0 }, { g->listen_fd, POLLIN, 0 } };
