@@ -98,6 +98,8 @@ mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 mkdir -p /dev/shm
 mount -t tmpfs shm /dev/shm
+# Loopback, for the gdb stub's tests.
+/bin/busybox ip link set lo up
 # /tmp stays the initramfs's own: the tree under test may live there.
 for m in irqbypass ccp kvm kvm-amd; do
 	/bin/busybox insmod /lib/modules/\$m.ko || echo "test-nested: insmod \$m failed"

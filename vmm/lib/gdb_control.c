@@ -364,7 +364,9 @@ static int remove_hw(struct gdb *g, enum gdb_bp_kind kind, uint64_t addr, bool z
  * read-only, the frame is not) where the host delivers int3 as a debug
  * exit, else a free debug register; Z1 a debug register; Z2 and Z4 debug
  * registers where the host's watchpoints fire.  x86 has no read-only
- * watchpoint (Z3).  ENOSYS: gdb is told the packet is not supported.
+ * watchpoint (Z3).  ENOSYS: gdb is told the packet is not supported.  Not
+ * Z0: gdb would then write an int3 itself, which such a host hands to the
+ * guest's own #BP handler; an error makes it say it cannot insert it.
  */
 int gdb_insert_bp(struct gdb *g, int type, uint64_t addr, unsigned int len)
 {
@@ -374,7 +376,7 @@ int gdb_insert_bp(struct gdb *g, int type, uint64_t addr, unsigned int len)
 	switch (type) {
 	case 0:
 		if (!g->host.sw_int3) {
-			ret = g->host.hw_exec ? insert_hw(g, BP_EXEC, addr, 1, true) : ENOSYS;
+			ret = g->host.hw_exec ? insert_hw(g, BP_EXEC, addr, 1, true) : ENOTSUP;
 			break;
 		}
 		ret = g->nsw == GDB_MAX_SW_BPS ? ENOSPC : 0;

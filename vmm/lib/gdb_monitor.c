@@ -85,7 +85,7 @@ static void walk(struct gdb *g, const char *addr, const char *cr3, FILE *out)
 	fprintf(out, "%#llx under CR3 %#llx:\n", (unsigned long long)va, (unsigned long long)pg.cr3);
 	lowest = w.outside_ram ? w.level + 1 : w.level;
 	for (unsigned int l = mmu.levels; l >= lowest && l >= 1; l--)
-		fprintf(out, "  %s[%llu] = %#018llx\n", level_name(l, mmu.levels),
+		fprintf(out, "  %s[%llu] = 0x%016llx\n", level_name(l, mmu.levels),
 			(unsigned long long)((va >> pt_shift(l)) & 511), (unsigned long long)w.entries[l - 1]);
 	if (w.outside_ram)
 		fprintf(out, "  -> the %s table lies outside guest RAM\n", level_name(w.level, mmu.levels));

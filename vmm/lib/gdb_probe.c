@@ -179,7 +179,8 @@ void gdb_probe_host(struct vm *vm, struct gdb_host *h)
 		 "so: break (Z0) %s; hbreak (Z1) %s; watch (Z2) %s; awatch (Z4) %s; "
 		 "rwatch (Z3) never (x86 has no read-only watchpoint); stepi %s\n",
 		 h->sw_int3 ? "int3 written into guest memory" :
-		 h->hw_exec ? "on a free debug register (int3 is not delivered)" : "unsupported",
+		 h->hw_exec ? "on a free debug register (int3 is not delivered)" :
+		 "refused (neither int3 nor a debug register stops the guest)",
 		 h->hw_exec ? "debug registers DR0-DR3" : "unsupported",
 		 h->watch_write ? "debug registers" : "unsupported",
 		 h->watch_access ? "debug registers" : "unsupported",

@@ -451,7 +451,7 @@ static void thread_info(struct conn *c, const char *args)
 		return;
 	}
 	n = snprintf(buf, sizeof(buf), "cpu %d%s", cpu,
-		     g->vm->vcpus[cpu].in_run ? "" : " (not run by any thread)");
+		     g->vm->vcpus[cpu].in_run ? "" : ", no thread runs it");
 	for (size_t i = n; i-- > 0;) {	/* in place, from the end */
 		uint8_t ch = buf[i];
 
