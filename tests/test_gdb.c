@@ -592,6 +592,15 @@ Test(gdb, raw_protocol_and_ctrl_c, .timeout = 120)
 	rsp(fd, "p10", buf, sizeof(buf));	/* rip */
 	snprintf(want, sizeof(want), "%016lx", (unsigned long)__builtin_bswap64(spin));
 	cr_assert_str_eq(buf, want, "RIP in spin_forever");
+	/* A step from _start (set by S's address), over its 2-byte pause: spin_forever again. */
+	snprintf(buf, sizeof(buf), "S05;%lx", (unsigned long)elf_symbol(TEST_GUEST("spin"), "_start", NULL));
+	cr_assert_str_eq(rsp(fd, buf, buf, sizeof(buf)), "T05thread:1;");
+	cr_assert_str_eq(rsp(fd, "p10", buf, sizeof(buf)), want);
+	/* Registers: g is the target description's 600 bytes; a GPR writes, a lone selector does not. */
+	cr_assert_eq(strlen(rsp(fd, "g", buf, sizeof(buf))), 1200, "%s", buf);
+	cr_assert_str_eq(rsp(fd, "P0=8877665544332211", buf, sizeof(buf)), "OK");
+	cr_assert_str_eq(rsp(fd, "p0", buf, sizeof(buf)), "8877665544332211");
+	cr_assert_str_eq(rsp(fd, "P12=2b000000", buf, sizeof(buf)), "E16", "cs alone");
 
 	/* Gone mid-run: the guest runs on; the next client finds it stopped. */
 	rsp_send(fd, "c");

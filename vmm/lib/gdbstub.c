@@ -204,14 +204,19 @@ static bool resume(struct conn *c, const bool run[], const bool step[])
 	return r == 0;
 }
 
-/* c, C, s, S: continue every vCPU, or step the Hc one alone; an address first sets its RIP. */
-static bool legacy_resume(struct conn *c, const char *args, bool step)
+/*
+ * c [ADDR], s [ADDR], C SIG[;ADDR], S SIG[;ADDR]: continue every vCPU, or
+ * step the Hc one alone; an address first sets its RIP.  A signal cannot
+ * be delivered to a VM: it is ignored, as QEMU does.
+ */
+static bool legacy_resume(struct conn *c, const char *p)
 {
 	struct gdb *g = c->g;
-	bool run[MAX_VCPUS] = { 0 }, st[MAX_VCPUS] = { 0 };
+	bool run[MAX_VCPUS] = { 0 }, st[MAX_VCPUS] = { 0 }, step = p[0] == 's' || p[0] == 'S';
+	const char *args = p + 1;
 	uint64_t sig, addr;
 
-	if (*args && args[-1] != 'c' && args[-1] != 's' && (!parse_hex(&args, &sig) || (*args && *args++ != ';'))) {
+	if ((p[0] == 'C' || p[0] == 'S') && (!parse_hex(&args, &sig) || (*args && *args++ != ';'))) {
 		send_error(c, EINVAL);
 		return false;
 	}
@@ -515,11 +520,8 @@ static bool dispatch(struct conn *c, char *p)
 	case 'M':
 		write_memory(c, p + 1);
 		break;
-	case 'c': case 'C':
-		legacy_resume(c, p + 1, false);
-		break;
-	case 's': case 'S':
-		legacy_resume(c, p + 1, true);
+	case 'c': case 'C': case 's': case 'S':
+		legacy_resume(c, p);
 		break;
 	case 'Z': case 'z':
 		breakpoint(c, p[0], p + 1);
