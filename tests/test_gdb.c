@@ -20,6 +20,7 @@
 
 #include <pagewalk/layout.h>
 
+#include "guest_ops.h"
 #include "harness.h"
 
 extern char **environ;
@@ -128,16 +129,17 @@ static const char *gdb_binary(void)
 	} while (0)
 
 /*
- * gdb -batch: connect, then each command as an -ex.  r->out gets stderr
- * after stdout: in batch mode the stub's console output (monitor) and
- * gdb's warnings go to stderr.
+ * gdb -batch in the background: connect, then each command as an -ex; its
+ * stdout and stderr (where batch mode puts the stub's console output and
+ * gdb's warnings) in order into one file.
  */
-static void run_gdb(struct cli_run *r, int port, const char *elf, const char *const cmds[])
+static pid_t gdb_spawn(int port, const char *elf, const char *const cmds[], char path[32])
 {
 	char target[64];
 	const char *argv[64] = { gdb_binary(), "-nx", "-batch", "-ex", "set pagination off", "-ex", target };
-	int n = 7;
-	char *all;
+	posix_spawn_file_actions_t fa;
+	int n = 7, fd;
+	pid_t pid;
 
 	snprintf(target, sizeof(target), "target remote 127.0.0.1:%d", port);
 	for (; *cmds; cmds++) {
@@ -147,10 +149,34 @@ static void run_gdb(struct cli_run *r, int port, const char *elf, const char *co
 	}
 	argv[n++] = elf;
 	argv[n] = NULL;
-	run_program(r, gdb_binary(), argv);
-	cr_assert(asprintf(&all, "%s%s", r->out, r->err) > 0);
-	free(r->out);
-	r->out = all;
+	strcpy(path, "/tmp/pagewalk-gdb-XXXXXX");
+	fd = mkstemp(path);
+	cr_assert(fd >= 0);
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_adddup2(&fa, fd, 1);
+	posix_spawn_file_actions_adddup2(&fa, fd, 2);
+	cr_assert_eq(posix_spawn(&pid, gdb_binary(), &fa, NULL, (char *const *)argv, environ), 0);
+	posix_spawn_file_actions_destroy(&fa);
+	close(fd);
+	return pid;
+}
+
+/* Its output, once it has exited (within 120 s). */
+static char *gdb_reap(pid_t pid, const char *path)
+{
+	char *out;
+
+	for (int i = 0; i < 2400 && waitpid(pid, NULL, WNOHANG) != pid; i++)
+		usleep(50000);
+	if (kill(pid, 0) == 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		cr_assert_fail("gdb still running after 120 s:\n%s", read_file(path));
+	}
+	out = read_file(path);
+	unlink(path);
+	return out;
 }
 
 /* The number after the first `what` in gdb's output: "$2 = ", "cr3 ", "-> phys ". */
@@ -249,14 +275,15 @@ static uint64_t json_field(const char *json, const char *const match[], const ch
 	return 0;
 }
 
-/* vmm --gdb 0 with `extra`, gdb's batch of `cmds` against it; vmm's exit status. */
+/* vmm --gdb 0 with `extra`, gdb's batch of `cmds` against it (its output in *g); vmm's exit status. */
 static int session(const char *guest, const char *const extra[], const char *const cmds[],
-		   struct cli_run *g, char **out, char **err)
+		   char **g, char **out, char **err)
 {
 	struct vmm_proc p;
+	char path[32];
 
 	vmm_start(&p, guest, extra);
-	run_gdb(g, p.port, guest, cmds);
+	*g = gdb_reap(gdb_spawn(p.port, guest, cmds, path), path);
 	return vmm_wait(&p, 30, out, err);
 }
 
@@ -271,15 +298,12 @@ static bool host_says(const char *what)
 	static char *report;
 
 	if (!report) {
-		struct cli_run g;
 		char *out, *err;
 
 		cr_assert_eq(session(GUEST_ELF, NULL, (const char *[]){ "monitor host", "kill", NULL },
-				     &g, &out, &err), 0, "%s", err);
-		report = strdup(g.out);
+				     &report, &out, &err), 0, "%s", err);
 		free(out);
 		free(err);
-		cli_run_free(&g);
 	}
 	cr_assert(strstr(report, "so: "), "%s", report);
 	return strstr(report, what);
@@ -293,21 +317,21 @@ static void breakpoint_refused(const char *cmd, const char *refusal)
 {
 	const char *cmds[] = { cmd, "continue", "delete", "stepi", "p/x $pc", "continue", NULL };
 	Elf64_Ehdr eh;
-	struct cli_run g;
+	char *g;
 	char *out, *err;
 	int fd = open(GUEST_ELF, O_RDONLY);
 
 	cr_assert(fd >= 0 && pread(fd, &eh, sizeof(eh), 0) == sizeof(eh));
 	close(fd);
 	cr_assert_eq(session(GUEST_ELF, NULL, cmds, &g, &out, &err), 0, "%s", err);
-	cr_assert(strstr(g.out, refusal), "want '%s' in:\n%s", refusal, g.out);
+	cr_assert(strstr(g, refusal), "want '%s' in:\n%s", refusal, g);
 	/* The entry's first instruction is the one-byte cli (guest/arch/head.S). */
-	cr_assert_eq(after(g.out, "$1 = "), eh.e_entry + 1, "%s", g.out);
-	cr_assert(strstr(g.out, "exited normally"), "%s", g.out);
+	cr_assert_eq(after(g, "$1 = "), eh.e_entry + 1, "%s", g);
+	cr_assert(strstr(g, "exited normally"), "%s", g);
 	cr_assert(strstr(out, "pgd_list: 3 PGDs"), "the workload ran to its end: %s", out);
 	free(out);
 	free(err);
-	cli_run_free(&g);
+	free(g);
 }
 
 /*
@@ -344,7 +368,7 @@ Test(gdb, hbreak_in_handle_mm_fault, .timeout = 180)
 		NULL,
 	};
 	uint64_t sym, text[2], pgd, page, ret;
-	struct cli_run g;
+	char *g;
 	char *out, *err, *events, want[128];
 	int status;
 
@@ -359,42 +383,42 @@ Test(gdb, hbreak_in_handle_mm_fault, .timeout = 180)
 	unlink(json);
 
 	sym = elf_symbol(GUEST_ELF, "handle_mm_fault", NULL);
-	cr_assert(strstr(g.out, "Hardware assisted breakpoint 1"), "%s", g.out);
-	cr_assert_eq(after(g.out, "$1 = "), sym, "%s", g.out);
-	cr_assert(strstr(g.out, " exc_page_fault (regs="), "bt: %s", g.out);
+	cr_assert(strstr(g, "Hardware assisted breakpoint 1"), "%s", g);
+	cr_assert_eq(after(g, "$1 = "), sym, "%s", g);
+	cr_assert(strstr(g, " exc_page_fault (regs="), "bt: %s", g);
 	/* The default workload's task writes first at 4 MiB (guest/kernel/workload.c). */
-	cr_assert_eq(after(g.out, "$2 = "), 0x400000, "%s", g.out);
+	cr_assert_eq(after(g, "$2 = "), 0x400000, "%s", g);
 	/* CR3 is the task's pgd, the one the guest reported making. */
 	pgd = json_field(events, (const char *[]){ "\"type\":\"pgd_ctor\"", "\"mm\":1,", NULL }, "phys");
-	cr_assert_eq(after(g.out, "cr3 ") & PT_ADDR_MASK, pgd, "%s", g.out);
+	cr_assert_eq(after(g, "cr3 ") & PT_ADDR_MASK, pgd, "%s", g);
 	elf_bytes(GUEST_ELF, sym, text, sizeof(text));
 	snprintf(want, sizeof(want), "<handle_mm_fault>:\t%#lx\t%#lx", (unsigned long)text[0],
 		 (unsigned long)text[1]);
-	cr_assert(strstr(g.out, want), "want '%s' in:\n%s", want, g.out);
+	cr_assert(strstr(g, want), "want '%s' in:\n%s", want, g);
 	/* Before the fault, nothing maps it: the task's pgd has no entry 0 yet. */
-	cr_assert(strstr(g.out, "-> not mapped: the pgd entry is not present"), "%s", g.out);
+	cr_assert(strstr(g, "-> not mapped: the pgd entry is not present"), "%s", g);
 	/*
 	 * The direct map is RAM at PAGE_OFFSET: 0x123456 is its own frame's
 	 * offset, in 4K pages (the guest leaves pfn 0 unmapped, so the first
 	 * 2 MiB are not one page).
 	 */
-	cr_assert(strstr(g.out, "-> phys 0x123456: 4K page, kernel, RW, NX"), "%s", g.out);
-	cr_assert(strstr(g.out, "Thread 1 (cpu 0)") && strstr(g.out, "Thread 2 (cpu 1"), "%s", g.out);
+	cr_assert(strstr(g, "-> phys 0x123456: 4K page, kernel, RW, NX"), "%s", g);
+	cr_assert(strstr(g, "Thread 1 (cpu 0)") && strstr(g, "Thread 2 (cpu 1"), "%s", g);
 	/* After the fault, the walker finds the page the guest says it mapped there. */
 	page = json_field(events, (const char *[]){ "\"type\":\"map\"", "\"addr\":\"0x400000\"", NULL }, "phys");
 	snprintf(want, sizeof(want), "-> phys %#lx: 4K page, user, RW", (unsigned long)page);
-	cr_assert(strstr(g.out, want), "want '%s' in:\n%s", want, g.out);
+	cr_assert(strstr(g, want), "want '%s' in:\n%s", want, g);
 	/* finish stops where bt said handle_mm_fault returns to; stepi moves on from there. */
-	ret = after(g.out, "#1  ");
-	cr_assert_eq(after(g.out, "$4 = "), ret, "%s", g.out);
-	cr_assert_neq(after(g.out, "$5 = "), ret, "%s", g.out);
+	ret = after(g, "#1  ");
+	cr_assert_eq(after(g, "$4 = "), ret, "%s", g);
+	cr_assert_neq(after(g, "$5 = "), ret, "%s", g);
 	cr_assert_eq(status, 0, "%s", err);
 	cr_assert(strstr(err, "pagewalk: ok: killed from gdb"), "%s", err);
 	cr_assert(strstr(err, "VM exits:") && strstr(err, "debug="), "%s", err);
 	free(events);
 	free(out);
 	free(err);
-	cli_run_free(&g);
+	free(g);
 }
 
 /*
@@ -418,7 +442,7 @@ Test(gdb, break_then_run_to_exit, .timeout = 180)
 	};
 	uint64_t sym;
 	uint8_t byte;
-	struct cli_run g;
+	char *g;
 	char *out, *err;
 	int status;
 
@@ -430,17 +454,17 @@ Test(gdb, break_then_run_to_exit, .timeout = 180)
 	status = session(GUEST_ELF, NULL, cmds, &g, &out, &err);
 	sym = elf_symbol(GUEST_ELF, "__pud_alloc", NULL);
 	elf_bytes(GUEST_ELF, sym, &byte, 1);
-	cr_assert(strstr(g.out, "so: break (Z0) "), "%s", g.out);
-	cr_assert(strstr(g.out, "Breakpoint 1, __pud_alloc"), "%s\n%s", g.out, g.err);
-	cr_assert_eq(after(g.out, "$1 = "), sym, "%s", g.out);
-	cr_assert_eq(after(g.out, "$2 = "), byte, "an inserted int3 shows through: %s", g.out);
-	cr_assert(strstr(g.out, "exited normally"), "%s\n%s", g.out, g.err);
+	cr_assert(strstr(g, "so: break (Z0) "), "%s", g);
+	cr_assert(strstr(g, "Breakpoint 1, __pud_alloc"), "%s", g);
+	cr_assert_eq(after(g, "$1 = "), sym, "%s", g);
+	cr_assert_eq(after(g, "$2 = "), byte, "an inserted int3 shows through: %s", g);
+	cr_assert(strstr(g, "exited normally"), "%s", g);
 	cr_assert_eq(status, 0, "%s", err);
 	cr_assert(strstr(out, "pgd_list: 3 PGDs"), "the workload ran to its end: %s", out);
 	cr_assert(strstr(err, "pagewalk: ok: guest exited with status 0"), "%s", err);
 	free(out);
 	free(err);
-	cli_run_free(&g);
+	free(g);
 }
 
 /*
@@ -456,7 +480,7 @@ Test(gdb, watch_where_the_host_fires_them, .timeout = 180)
 		"kill",
 		NULL,
 	};
-	struct cli_run g;
+	char *g;
 	char *out, *err;
 	bool fires;
 
@@ -466,14 +490,14 @@ Test(gdb, watch_where_the_host_fires_them, .timeout = 180)
 	cr_assert_eq(session(GUEST_ELF, NULL, cmds, &g, &out, &err), 0, "%s", err);
 	if (fires) {
 		/* pgd_ctor() puts the first task's pgd on the list. */
-		cr_assert(strstr(g.out, "Hardware watchpoint 1: pgd_list"), "%s\n%s", g.out, g.err);
-		cr_assert(strstr(g.out, "New value = (struct page *) 0x"), "%s", g.out);
+		cr_assert(strstr(g, "Hardware watchpoint 1: pgd_list"), "%s", g);
+		cr_assert(strstr(g, "New value = (struct page *) 0x"), "%s", g);
 	} else {
-		cr_assert(strstr(g.out, "Could not insert hardware watchpoint 1"), "%s\n%s", g.out, g.err);
+		cr_assert(strstr(g, "Could not insert hardware watchpoint 1"), "%s", g);
 	}
 	free(out);
 	free(err);
-	cli_run_free(&g);
+	free(g);
 }
 
 /* A raw client: one socket, packets framed and acked by hand. */
@@ -649,4 +673,78 @@ Test(gdb, bad_ports_are_refused)
 		  "%s", r.err);
 	cli_run_free(&r);
 	close(fd);
+}
+
+/*
+ * Through libvmm, with ops on two vCPUs at once, cpu 0 in the middle of a
+ * long op.  Where hardware breakpoints work, gdb's breakpoint that only
+ * cpu 1 takes (gdb evaluates the condition: cpu 0 passes __pud_alloc at
+ * boot) stops cpu 0 too, kicked out of its op; elsewhere Ctrl-C from a raw
+ * client stops it, the stop naming cpu 0, the one that runs.  After detach
+ * both ops finish, no event lost, and the guest is sane.
+ */
+Test(gdb, libvmm_two_cpus_all_stop, .timeout = 180)
+{
+	const char *cmds[] = {
+		"hbreak __pud_alloc if $_thread == 2",
+		"continue",
+		"p/x $pc",
+		"info threads",
+		"detach",
+		NULL,
+	};
+	uint64_t emit[6] = { 16000 }, args[6], t;
+	const struct pw_event *seq[1];
+	struct vmm_config cfg;
+	struct vm *vm;
+	char err[256], path[32], buf[256], *g;
+	bool hw;
+	int64_t res;
+	size_t from;
+	pid_t pid = -1;
+	int fd = -1;
+
+	require_gdb();
+	hw = host_says("hbreak (Z1) debug registers");
+	test_config(&cfg, GUEST_ELF, PW_WORKLOAD_OPS);
+	cfg.ncpus = 2;
+	cfg.timeout_ms = 0;	/* the time stopped in gdb would count */
+	cr_assert_eq(vm_create(&cfg, &vm, err, sizeof(err)), VMM_OK, "%s", err);
+	cr_assert_eq(vm_gdb_listen(vm, 0, err, sizeof(err)), VMM_OK, "%s", err);
+	if (hw) {
+		pid = gdb_spawn(vm_gdb_port(vm), GUEST_ELF, cmds, path);
+	} else {
+		fd = rsp_connect(vm_gdb_port(vm));
+		rsp_send(fd, "c");
+		cr_assert_eq(rsp_byte(fd), '+');
+	}
+	t = new_task(vm);		/* boots both vCPUs, once gdb resumes them */
+	map(vm, t, 4 * MB, 2 * MB, RW);
+	vm_events(vm, &from);
+	cr_assert_eq(vm_op_start(vm, 0, PW_OP_EMIT, emit), VMM_OK, "%s", vm_message(vm));
+	usleep(300000);			/* well into its 16000 events */
+	if (!hw) {
+		rsp_write(fd, "\x03", 1);
+		cr_assert_str_eq(rsp_recv(fd, buf, sizeof(buf)), "T02thread:1;");
+		cr_assert_str_eq(rsp(fd, "qfThreadInfo", buf, sizeof(buf)), "m1,2");
+		cr_assert_str_eq(rsp(fd, "D", buf, sizeof(buf)), "OK");
+		close(fd);
+	}
+	args[0] = t, args[1] = 4 * MB, args[2] = PW_ACCESS_WRITE, args[3] = 1, args[4] = 42;
+	cr_assert_eq(vm_op(vm, 1, PW_OP_TOUCH, args, &res, NULL), VMM_OK, "%s", vm_message(vm));
+	cr_assert_eq(res, 0);
+	cr_assert_eq(vm_op_wait(vm, 0, &res, NULL), VMM_OK, "%s", vm_message(vm));
+	cr_assert_eq(res, (int64_t)emit[0]);
+	cr_assert_eq(events_since(vm, from, PW_EV_SEQ, seq, 1), emit[0], "every event of the op came through");
+	if (hw) {
+		g = gdb_reap(pid, path);
+		cr_assert(strstr(g, "Thread 2 hit Breakpoint 1, __pud_alloc"), "%s", g);
+		cr_assert_eq(after(g, "$1 = "), elf_symbol(GUEST_ELF, "__pud_alloc", NULL), "%s", g);
+		cr_assert(strstr(g, "* 2    Thread 2 (cpu 1)"), "%s", g);
+		/* cpu 0 was stopped in its op, not between ops (where it would wait for the next). */
+		cr_assert(strstr(g, "  1    Thread 1 (cpu 0)") && !strstr(g, "PW_DOORBELL_WAIT_OP"), "%s", g);
+		cr_assert(strstr(g, "(Remote target) detached]"), "%s", g);
+		free(g);
+	}
+	end_vm(vm);
 }
