@@ -58,7 +58,7 @@ struct gdb_vcpu {
 
 struct gdb {
 	struct vm *vm;
-	int listen_fd, client_fd, wake_fd;	/* wake_fd: an eventfd the vCPUs and vm_stop() write */
+	int listen_fd, wake_fd;		/* wake_fd: an eventfd the vCPUs and vm_stop() write */
 	uint16_t port;
 	pthread_t thread;
 	bool thread_started, quit;
@@ -82,7 +82,6 @@ struct gdb {
 /* gdb_control.c: all-stop, resume, breakpoints. */
 void gdb_stop_all(struct gdb *g, int signal);			/* vm->lock held, running */
 void gdb_halt(struct gdb *g, int signal);	/* stop whatever runs, and wait for it */
-bool gdb_all_parked(struct gdb *g);				/* vm->lock held */
 void gdb_wait_parked(struct gdb *g);
 int gdb_resume(struct gdb *g, const bool run[], const bool step[]);	/* 1: a pending stop reported instead */
 void gdb_release(struct gdb *g);		/* detach: breakpoints out, every vCPU runs */

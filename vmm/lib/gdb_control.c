@@ -28,7 +28,8 @@ static void wake(struct gdb *g)
 		return;		/* a full eventfd is already awake */
 }
 
-bool gdb_all_parked(struct gdb *g)
+/* Every vCPU that a thread runs waits at its gate; vm->lock held. */
+static bool all_parked(struct gdb *g)
 {
 	for (unsigned int i = 0; i < g->vm->nvcpus; i++)
 		if (g->vm->vcpus[i].in_run && !g->cpu[i].parked)
@@ -63,7 +64,7 @@ void gdb_wait_parked(struct gdb *g)
 	struct vm *vm = g->vm;
 
 	pthread_mutex_lock(&vm->lock);
-	while (!gdb_all_parked(g) && !vm->stopped) {
+	while (!all_parked(g) && !vm->stopped) {
 		struct timespec ts;
 
 		clock_gettime(CLOCK_REALTIME, &ts);

@@ -559,8 +559,8 @@ static bool dispatch(struct conn *c, char *p)
 	case 'v':
 		if (!strcmp(p, "vCont?"))
 			send_packet(c, "vCont;c;C;s;S");
-		else if (!strncmp(p, "vCont;", 5) && p[5] == ';')
-			vcont(c, p + 5);
+		else if (!strncmp(p, "vCont;", 6))
+			vcont(c, p + 5);	/* from its first ';' */
 		else if (!strncmp(p, "vKill", 5)) {
 			send_packet(c, "OK");
 			kill_vm(g);
@@ -783,7 +783,6 @@ enum vmm_status vm_gdb_listen(struct vm *vm, uint16_t port, char *err, size_t er
 		return VMM_INTERNAL;
 	}
 	g->vm = vm;
-	g->client_fd = -1;
 	pthread_cond_init(&g->cond, NULL);
 	g->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	g->listen_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
