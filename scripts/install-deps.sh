@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
 # Install the Debian packages pagewalk builds and tests with, if any are
-# missing; with "fuzz", also clang and its libFuzzer runtime for `make fuzz`;
-# with "nested", QEMU and cpio for `make test-nested`; with "man", help2man
+# missing; with "test", also gdb, which the gdb stub's tests drive; with
+# "fuzz", also clang and its libFuzzer runtime for `make fuzz`; with
+# "nested", QEMU and cpio for `make test-nested` (and gdb for the suite
+# there); with "man", help2man
 # for the man page `make install` installs; with "lint", yamllint.
 # As root it runs apt-get; otherwise it says what to install.
 set -euo pipefail
 
 packages=(gcc make libc6-dev libelf-dev libfdt-dev libcriterion-dev pkg-config)
 case "${1:-}" in
+test) packages+=(gdb) ;;
 fuzz) packages+=(clang libclang-rt-dev) ;;
-nested) packages+=(qemu-system-x86 cpio) ;;
+nested) packages+=(qemu-system-x86 cpio gdb) ;;
 man) packages+=(help2man) ;;
 lint) packages+=(yamllint) ;;
 esac

@@ -67,6 +67,15 @@ mkdir -p "$img$O"
 	-o -path ./sanitize \) -prune -o -type f ! -name '*.d' ! -name '*.o' ! -name '*.a' -print |
 	cpio -pdm --quiet "$img$O")
 cp /usr/bin/unshare "$img/usr/bin/"
+# gdb for the gdb stub's tests, with its Python scripts and the part of
+# Python's library it starts with (it will not start without one).
+cp /usr/bin/gdb "$img/usr/bin/"
+mkdir -p "$img/usr/share" "$img/usr/lib"
+cp -r /usr/share/gdb "$img/usr/share/"
+py=$(ls -d /usr/lib/python3.[0-9]* | sort -V | tail -n 1)
+(cd / && find "${py#/}" \( -name test -o -name idlelib -o -name ensurepip -o -name tkinter \
+	-o -name lib2to3 -o -name pydoc_data -o -name 'config-*' -o -name __pycache__ \
+	-o -name dist-packages -o -name site-packages \) -prune -o -print | cpio -pdm --quiet "$img")
 # Every shared library those binaries need, and the dynamic loader.
 for f in $(find "$img$O" "$img/usr/bin" -type f -perm -u+x); do
 	{ ldd "$f" 2>/dev/null || true; } | awk '/=> \// { print $3 } /^\t\/.*ld-linux/ { print $1 }'
@@ -89,6 +98,8 @@ mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 mkdir -p /dev/shm
 mount -t tmpfs shm /dev/shm
+# Loopback, for the gdb stub's tests.
+/bin/busybox ip link set lo up
 # /tmp stays the initramfs's own: the tree under test may live there.
 for m in irqbypass ccp kvm kvm-amd; do
 	/bin/busybox insmod /lib/modules/\$m.ko || echo "test-nested: insmod \$m failed"

@@ -90,6 +90,17 @@ int main(int argc, char **argv)
 		fprintf(stderr, "vmm: %s\n", err);
 		return s;
 	}
+	if (o.gdb_port >= 0) {
+		s = vm_gdb_listen(vm, o.gdb_port, err, sizeof(err));
+		if (s != VMM_OK) {
+			fprintf(stderr, "vmm: --gdb %d: %s\n", o.gdb_port, err);
+			vm_destroy(vm);
+			return s;
+		}
+		fprintf(stderr, "vmm: gdb: waiting on 127.0.0.1:%u (target remote :%u)\n",
+			vm_gdb_port(vm), vm_gdb_port(vm));
+		fflush(stderr);
+	}
 	s = vm_run(vm);
 	if (o.ptdump)
 		dump_page_tables(vm, cfg->json == stdout ? stderr : stdout);

@@ -46,13 +46,17 @@ void usage(FILE *f)
 		"                    object, to FILE ('-' = stdout)\n"
 		"  --ptdump          when the guest stops, print the page tables under cpu 0's\n"
 		"                    CR3 as Linux's /sys/kernel/debug/page_tables does\n"
+		"  --gdb PORT        a gdb stub on 127.0.0.1:PORT (0: any free port, printed);\n"
+		"                    the guest waits at its entry until gdb resumes it; no\n"
+		"                    watchdog (--timeout refused), events kept for 'monitor'\n"
 		"  -h, --help        this text\n"
 		"  --version         the version of pagewalk this vmm is\n"
 		"\n"
 		"exit status:\n"
 		"  0  guest wrote 0 to port 0xf4, or halted\n"
 		"  1  guest wrote a non-zero status to port 0xf4 (printed)\n"
-		"  2  bad option or an ELF that cannot be loaded\n"
+		"  2  bad option, an ELF that cannot be loaded, or a --gdb port that cannot\n"
+		"     be listened on\n"
 		"  3  guest triple fault (registers and symbolised RIP printed)\n"
 		"  4  watchdog: guest still running after --timeout\n"
 		"  5  /dev/kvm missing or not usable\n"
@@ -117,15 +121,17 @@ enum opt_result parse_options(int argc, char **argv, struct options *o, char *er
 		{ "trace", no_argument, NULL, 'T' },
 		{ "json", required_argument, NULL, 'j' },
 		{ "ptdump", no_argument, NULL, 'p' },
+		{ "gdb", required_argument, NULL, 'g' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ 0 }
 	};
+	bool timeout_given = false;
 	double secs;
 	uint64_t n;
 	int c;
 
-	*o = (struct options){ 0 };
+	*o = (struct options){ .gdb_port = -1 };
 	vmm_config_init(&o->cfg, NULL);
 	err[0] = '\0';
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -145,6 +151,7 @@ enum opt_result parse_options(int argc, char **argv, struct options *o, char *er
 				return bad(err, errlen, "--timeout '%s': not a number of seconds (0 to 86400)", optarg);
 			/* Any non-zero timeout arms the watchdog, however short. */
 			o->cfg.timeout_ms = secs > 0 && secs < 0.001 ? 1 : secs * 1000;
+			timeout_given = o->cfg.timeout_ms;
 			break;
 		case 'w':
 			if (strcmp(optarg, PW_WORKLOAD_DEFAULT) && strcmp(optarg, PW_WORKLOAD_OPS) &&
@@ -186,6 +193,11 @@ enum opt_result parse_options(int argc, char **argv, struct options *o, char *er
 		case 'p':
 			o->ptdump = true;
 			break;
+		case 'g':
+			if (!vmm_parse_u64(optarg, 65535, &n, NULL))
+				return bad(err, errlen, "--gdb '%s': a TCP port from 0 (any free one) to 65535", optarg);
+			o->gdb_port = n;
+			break;
 		case 'h':
 			return OPT_HELP;
 		case 'V':
@@ -199,6 +211,15 @@ enum opt_result parse_options(int argc, char **argv, struct options *o, char *er
 	if (o->cfg.trace && o->json_path && !strcmp(o->json_path, "-"))
 		return bad(err, errlen, "--trace and --json %s: both write to stdout; give --json a file",
 			   o->json_path);
+	/* The watchdog would count the time the guest sits stopped in gdb. */
+	if (o->gdb_port >= 0 && timeout_given) {
+		snprintf(err, errlen, "--gdb with --timeout: the watchdog would count the time stopped in gdb");
+		return OPT_BAD;
+	}
+	if (o->gdb_port >= 0) {
+		o->cfg.timeout_ms = 0;
+		o->cfg.record = true;	/* for `monitor events` */
+	}
 	o->cfg.guest = argv[optind];
 	return OPT_RUN;
 }

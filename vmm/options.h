@@ -8,6 +8,7 @@ struct options {
 	struct vmm_config cfg;		/* guest, and every setting the options give */
 	const char *json_path;		/* --json, opened by main() */
 	bool ptdump;
+	int gdb_port;			/* --gdb: 0 any free port; -1 no stub */
 };
 
 enum opt_result {

@@ -79,7 +79,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (parse_options(argc, argv, &o, err, sizeof(err)) == OPT_RUN) {
 		if (!o.cfg.guest || o.cfg.ncpus < 1 || o.cfg.ncpus > 16 || !o.cfg.mem_bytes ||
 		    o.cfg.timeout_ms > 86400000 || o.cfg.split_ptlock_cpus > 999999 ||
-		    o.cfg.ninject > PW_INJECT_MAX_SPECS)
+		    o.cfg.ninject > PW_INJECT_MAX_SPECS || o.gdb_port < -1 || o.gdb_port > 65535 ||
+		    (o.gdb_port >= 0 && o.cfg.timeout_ms))
 			abort();
 		check_fdt(&o.cfg);
 	}

@@ -95,6 +95,7 @@ enum vmm_exit_kind {
 	VMM_EXIT_HLT,
 	VMM_EXIT_SHUTDOWN,
 	VMM_EXIT_INTR,		/* KVM_RUN interrupted by the watchdog */
+	VMM_EXIT_DEBUG,		/* a breakpoint or single step for the gdb stub */
 	VMM_EXIT_OTHER,
 	VMM_EXIT_KINDS
 };
@@ -319,6 +320,17 @@ enum vm_corruption {
 enum vmm_status vm_corrupt(struct vm *vm, const struct vm_paging *pg, uint64_t va, unsigned int level,
 			   enum vm_corruption kind, uint64_t arg, uint64_t *old);
 enum vmm_status vm_inject_page_fault(struct vm *vm, unsigned int cpu, uint64_t cr2, uint32_t error_code);
+
+/*
+ * A gdb remote stub on 127.0.0.1:port (0: a free port, vm_gdb_port() says
+ * which), served by a thread of its own until vm_destroy().  Start it
+ * before the VM runs: every vCPU then waits before its first instruction
+ * until gdb resumes it (QEMU's -s -S).  The watchdog counts the time the
+ * guest sits stopped in gdb: give timeout_ms 0.  VMM_BAD_INPUT if the port
+ * cannot be listened on (in use, no permission), with the reason in err.
+ */
+enum vmm_status vm_gdb_listen(struct vm *vm, uint16_t port, char *err, size_t errlen);
+uint16_t vm_gdb_port(const struct vm *vm);
 
 /* "sym+0xoff" for a guest virtual address inside the loaded image, else "". */
 const char *vm_symbolise(const struct vm *vm, uint64_t addr, char *buf, size_t len);

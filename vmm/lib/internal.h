@@ -209,6 +209,8 @@ struct vm {
 	uint64_t tsc0;			/* the first reported event's: --trace's time 0 */
 	struct pw_event *events;	/* cfg.record */
 	size_t nevents, events_cap;
+
+	struct gdb *gdb;		/* the gdb stub (gdbstub.c), set before the VM runs */
 };
 
 void vm_lock_init(struct vm *vm);
@@ -249,6 +251,12 @@ void vcpu_report_registers(struct vcpu *vcpu, char *buf, size_t len, bool full);
 void vcpu_complete_io(struct vcpu *vcpu);	/* finish a pending I/O or MMIO instruction */
 int vcpu_pkru(struct vcpu *vcpu, uint32_t *pkru);
 
+/* The gdb stub's hooks (gdb_control.c, gdbstub.c), called only with vm->gdb set. */
+bool gdb_vcpu_gate(struct vcpu *vcpu);		/* before KVM_RUN: true if the VM stopped meanwhile */
+enum exit_action gdb_debug_exit(struct vcpu *vcpu);	/* KVM_EXIT_DEBUG */
+void gdb_vm_stopped(struct vm *vm);		/* from vm_stop(), vm->lock held */
+void gdb_destroy(struct vm *vm);
+
 /* walk.c: the page walker's pieces ptdump.c shares */
 
 struct mmu {
@@ -271,6 +279,7 @@ static inline unsigned int pt_shift(unsigned int level)
 /* report.c: trace lines, JSON lines */
 void report_event(struct vm *vm, const struct pw_event *ev);
 void report_flush(struct vm *vm);	/* console lines left unended */
+void report_trace_event(struct vm *vm, const struct pw_event *ev, FILE *f);	/* one --trace line */
 void report_json_summary(struct vm *vm);
 
 #endif

@@ -119,6 +119,12 @@ static void trace_event(struct vm *vm, const struct pw_event *ev, const char *te
 	fputc('\n', f);
 }
 
+/* One recorded event as a --trace line (gdb's monitor events): a console record as it is. */
+void report_trace_event(struct vm *vm, const struct pw_event *ev, FILE *f)
+{
+	trace_event(vm, ev, ev->type == PW_EV_CONSOLE ? ev->u.text : NULL, ev->len, f);
+}
+
 static void json_event(struct vm *vm, const struct pw_event *ev, const char *text, size_t len,
 		       FILE *f)
 {
@@ -183,7 +189,7 @@ void report_flush(struct vm *vm)
 static const char *const exit_kind_names[VMM_EXIT_KINDS] = {
 	[VMM_EXIT_IO] = "io", [VMM_EXIT_DOORBELL] = "doorbell", [VMM_EXIT_MMIO] = "mmio",
 	[VMM_EXIT_HLT] = "hlt", [VMM_EXIT_SHUTDOWN] = "shutdown", [VMM_EXIT_INTR] = "intr",
-	[VMM_EXIT_OTHER] = "other",
+	[VMM_EXIT_DEBUG] = "debug", [VMM_EXIT_OTHER] = "other",
 };
 
 /* "registers":{...}: the crash's registers as fields (README, "JSON lines"). */

@@ -273,6 +273,11 @@ static enum exit_action handle_exit(struct vcpu *vcpu)
 		STAT_INC(vm->stats.exits_by_kind[VMM_EXIT_SHUTDOWN]);
 		triple_fault(vcpu);
 		return EXIT_STOP;
+	case KVM_EXIT_DEBUG:
+		if (!vm->gdb)
+			break;
+		STAT_INC(vm->stats.exits_by_kind[VMM_EXIT_DEBUG]);
+		return gdb_debug_exit(vcpu);
 	case KVM_EXIT_FAIL_ENTRY:
 		STAT_INC(vm->stats.exits_by_kind[VMM_EXIT_OTHER]);
 		vm_stop(vm, VMM_INTERNAL, "KVM_EXIT_FAIL_ENTRY, hardware reason %#llx",
@@ -285,12 +290,12 @@ static enum exit_action handle_exit(struct vcpu *vcpu)
 			run->internal.suberror, regs);
 		return EXIT_STOP;
 	default:
-		STAT_INC(vm->stats.exits_by_kind[VMM_EXIT_OTHER]);
-		vcpu_report_registers(vcpu, regs, sizeof(regs), false);
-		vm_stop(vm, VMM_GUEST_ERROR, "unhandled KVM exit reason %u at %s",
-			run->exit_reason, regs);
-		return EXIT_STOP;
+		break;
 	}
+	STAT_INC(vm->stats.exits_by_kind[VMM_EXIT_OTHER]);
+	vcpu_report_registers(vcpu, regs, sizeof(regs), false);
+	vm_stop(vm, VMM_GUEST_ERROR, "unhandled KVM exit reason %u at %s", run->exit_reason, regs);
+	return EXIT_STOP;
 }
 
 /*
@@ -373,6 +378,8 @@ int vcpu_run(struct vcpu *vcpu, uint64_t deadline)
 		vcpu->run->immediate_exit = 1;	/* stopped before we could be kicked */
 	pthread_mutex_unlock(&vm->lock);
 	for (;;) {
+		if (vm->gdb && gdb_vcpu_gate(vcpu))
+			break;		/* stopped while gdb held it */
 		int ret = ioctl(vcpu->fd, KVM_RUN, 0);
 		int err = errno;
 

@@ -52,6 +52,8 @@ enum vmm_status vm_stop(struct vm *vm, enum vmm_status status, const char *fmt, 
 		va_end(ap);
 		__atomic_store_n(&vm->stopped, true, __ATOMIC_RELEASE);
 		vcpu_kick_others(vm);
+		if (vm->gdb)
+			gdb_vm_stopped(vm);
 	}
 	status = vm->status;
 	pthread_mutex_unlock(&vm->lock);
@@ -332,6 +334,7 @@ void vm_destroy(struct vm *vm)
 {
 	if (!vm)
 		return;
+	gdb_destroy(vm);	/* lets go of vCPUs parked for gdb */
 	for (unsigned int i = 0; vm->vcpus && i < vm->nvcpus; i++)
 		if (vm->vcpus[i].async.started)
 			pthread_join(vm->vcpus[i].async.thread, NULL);
