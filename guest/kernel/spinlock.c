@@ -12,33 +12,42 @@ void spin_lock_init(spinlock_t *lock)
 #endif
 }
 
-void spin_lock(spinlock_t *lock)
+/* debug_spin_lock_before()/_after() of kernel/locking/spinlock_debug.c; nothing without the config. */
+static inline void debug_spin_lock_before(spinlock_t *lock, const char *who)
 {
 #ifdef CONFIG_DEBUG_SPINLOCK
 	if (lock->magic != SPINLOCK_MAGIC)
-		panic("spin_lock: bad magic %#x on lock %p", lock->magic, lock);
+		panic("%s: bad magic %#x on lock %p", who, lock->magic, lock);
+#else
+	(void)lock, (void)who;
 #endif
+}
+
+static inline void debug_spin_lock_after(spinlock_t *lock, void *owner)
+{
+#ifdef CONFIG_DEBUG_SPINLOCK
+	lock->owner_cpu = 0;
+	lock->owner = owner;
+#else
+	(void)lock, (void)owner;
+#endif
+}
+
+void spin_lock(spinlock_t *lock)
+{
+	debug_spin_lock_before(lock, "spin_lock");
 	while (__atomic_exchange_n(&lock->locked, 1, __ATOMIC_ACQUIRE))
 		while (READ_ONCE(lock->locked))
 			asm volatile("pause");
-#ifdef CONFIG_DEBUG_SPINLOCK
-	lock->owner_cpu = 0;
-	lock->owner = __builtin_return_address(0);
-#endif
+	debug_spin_lock_after(lock, __builtin_return_address(0));
 }
 
 bool spin_trylock(spinlock_t *lock)
 {
-#ifdef CONFIG_DEBUG_SPINLOCK
-	if (lock->magic != SPINLOCK_MAGIC)
-		panic("spin_trylock: bad magic %#x on lock %p", lock->magic, lock);
-#endif
+	debug_spin_lock_before(lock, "spin_trylock");
 	if (READ_ONCE(lock->locked) || __atomic_exchange_n(&lock->locked, 1, __ATOMIC_ACQUIRE))
 		return false;
-#ifdef CONFIG_DEBUG_SPINLOCK
-	lock->owner_cpu = 0;
-	lock->owner = __builtin_return_address(0);
-#endif
+	debug_spin_lock_after(lock, __builtin_return_address(0));
 	return true;
 }
 

@@ -25,10 +25,21 @@ static void json_string(FILE *f, const char *s, size_t n)
 	fputc('"', f);
 }
 
-/* How one field is printed: --trace's "name=value" or JSON's "name":value. */
+/*
+ * How --trace and --json differ: the formats of a field (name, value) and
+ * of console text; a symbol follows its address inline in a trace and as
+ * its own NAME_sym key in JSON.
+ */
 struct printer {
-	void (*text)(FILE *f, const char *s, size_t n);
-	void (*field)(struct vm *vm, FILE *f, const struct vmm_field_desc *fd, uint64_t v);
+	const char *text;	/* before a console line */
+	const char *field;	/* name, value */
+	const char *quoted;	/* name, value: a JSON string */
+	const char *sym;	/* name, before the symbol's string; NULL: inline */
+};
+
+static const struct printer trace_printer = { " ", " %s=%s", " %s=%s", NULL };
+static const struct printer json_printer = {
+	",\"text\":", ",\"%s\":%s", ",\"%s\":\"%s\"", ",\"%s_sym\":",
 };
 
 /* A field's value as text: decimal, hex or an enumerated name; *quote if JSON must quote it. */
@@ -56,55 +67,33 @@ static void field_value(const struct vmm_field_desc *fd, uint64_t v, char *buf, 
 	}
 }
 
-static void trace_text(FILE *f, const char *s, size_t n)
-{
-	fputc(' ', f);
-	json_string(f, s, n);
-}
-
-static void trace_field(struct vm *vm, FILE *f, const struct vmm_field_desc *fd, uint64_t v)
-{
-	char val[64], sym[128] = "";
-	bool quote;
-
-	field_value(fd, v, val, sizeof(val), &quote);
-	if (fd->kind == PW_FIELD_ADDR)
-		vm_symbolise(vm, v, sym, sizeof(sym));
-	fprintf(f, " %s=%s%s%s", fd->name, val, *sym ? " " : "", sym);
-}
-
-static void json_text(FILE *f, const char *s, size_t n)
-{
-	fputs(",\"text\":", f);
-	json_string(f, s, n);
-}
-
-static void json_field(struct vm *vm, FILE *f, const struct vmm_field_desc *fd, uint64_t v)
-{
-	char val[64], sym[128] = "";
-	bool quote;
-
-	field_value(fd, v, val, sizeof(val), &quote);
-	fprintf(f, quote ? ",\"%s\":\"%s\"" : ",\"%s\":%s", fd->name, val);
-	if (fd->kind == PW_FIELD_ADDR && *vm_symbolise(vm, v, sym, sizeof(sym))) {
-		fprintf(f, ",\"%s_sym\":", fd->name);
-		json_string(f, sym, strlen(sym));
-	}
-}
-
-static const struct printer trace_printer = { trace_text, trace_field };
-static const struct printer json_printer = { json_text, json_field };
-
 /* One event's fields, and for a console event its line of text. */
 static void print_fields(struct vm *vm, const struct pw_event *ev, const char *text, size_t len,
 			 const struct printer *p, FILE *f)
 {
 	const struct vmm_event_desc *d = vmm_event_desc(ev->type);
+	char val[64], sym[128];
+	bool quote;
 
-	if (text)
-		p->text(f, text, len);
-	for (unsigned int i = 0; i < d->nfields; i++)
-		p->field(vm, f, &d->fields[i], ev->u.words[i]);
+	if (text) {
+		fputs(p->text, f);
+		json_string(f, text, len);
+	}
+	for (unsigned int i = 0; i < d->nfields; i++) {
+		const struct vmm_field_desc *fd = &d->fields[i];
+		uint64_t v = ev->u.words[i];
+
+		field_value(fd, v, val, sizeof(val), &quote);
+		fprintf(f, quote ? p->quoted : p->field, fd->name, val);
+		if (fd->kind != PW_FIELD_ADDR || !*vm_symbolise(vm, v, sym, sizeof(sym)))
+			continue;
+		if (!p->sym) {
+			fprintf(f, " %s", sym);
+			continue;
+		}
+		fprintf(f, p->sym, fd->name);
+		json_string(f, sym, strlen(sym));
+	}
 }
 
 /* "[cpu0     73     0.012345] name": the time in seconds of guest TSC since the first event. */
