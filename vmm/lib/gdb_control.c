@@ -352,7 +352,7 @@ static int remove_hw(struct gdb *g, enum gdb_bp_kind kind, uint64_t addr, bool z
 
 	for (unsigned int i = 0; i < 4; i++)
 		if (g->hw[i].kind == kind && g->hw[i].watch_addr == addr && g->hw[i].from_z0 == z0) {
-			g->hw[i] = (struct gdb_hw_slot){ BP_NONE };
+			g->hw[i] = (struct gdb_hw_slot){ .kind = BP_NONE };
 			found = 0;
 			if (kind == BP_EXEC)
 				break;
