@@ -458,6 +458,37 @@ Test(paging, mmap_past_task_size_is_enomem)
 }
 
 /*
+ * do_mprotect_pkey() (mm/mprotect.c): -EINVAL for a misaligned start;
+ * then len 0 is a success that changes nothing; a range whose end wraps
+ * is -ENOMEM; then prot bits beyond PROT_READ|WRITE|EXEC (and PROT_SEM)
+ * are -EINVAL; a range past TASK_SIZE has no VMA: -ENOMEM.
+ */
+Test(paging, mprotect_arguments_in_linux_order)
+{
+	const uint64_t a = 256 * MB, task_size = (1ULL << 47) - 4096;
+	struct vm *vm;
+	uint64_t t;
+
+	require_kvm();
+	vm = boot_ops_guest(0);
+	t = new_task(vm);
+	map(vm, t, a, 4096, RW);
+	cr_assert_eq(op(vm, PW_OP_MPROTECT, t, a + 1, 4096, PW_PROT_READ, 0, NULL), -PW_EINVAL);
+	cr_assert_eq(op(vm, PW_OP_MPROTECT, t, a + 1, 0, PW_PROT_READ, 0, NULL), -PW_EINVAL,
+		     "the alignment comes first");
+	cr_assert_eq(op(vm, PW_OP_MPROTECT, t, a, 0, PW_PROT_READ, 0, NULL), 0, "len 0");
+	cr_assert_eq(op(vm, PW_OP_MPROTECT, t, 2 * a, 0, PW_PROT_READ, 0, NULL), 0,
+		     "len 0, no VMA there");
+	cr_assert_eq(op(vm, PW_OP_MPROTECT, t, a, -4096ULL, PW_PROT_READ, 0, NULL), -PW_ENOMEM,
+		     "wraps");
+	cr_assert_eq(op(vm, PW_OP_MPROTECT, t, a, 4096, 0x100, 0, NULL), -PW_EINVAL);
+	cr_assert_eq(op(vm, PW_OP_MPROTECT, t, task_size, 4 * 4096, PW_PROT_READ, 0, NULL),
+		     -PW_ENOMEM, "past TASK_SIZE");
+	cr_assert_eq(touch(vm, t, a, PW_ACCESS_WRITE, true, 1, NULL), 0, "still writable");
+	end_vm(vm);
+}
+
+/*
  * mprotect() over a hole: Linux's do_mprotect_pkey() walks the VMAs from
  * the one holding start and calls mprotect_fixup() on each, so those
  * before the hole already have the new protection when it meets the hole

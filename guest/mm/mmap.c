@@ -268,10 +268,21 @@ static long __do_mprotect(struct mm_struct *mm, unsigned long start, unsigned lo
 	unsigned long end, tmp;
 	long err;
 
-	len = (len + PAGE_SIZE - 1) & PAGE_MASK;
-	if (!range_ok(start, len) || (prot & ~(unsigned long)(PW_PROT_READ | PW_PROT_WRITE | PW_PROT_EXEC)))
+	/*
+	 * Linux's checks in its order: a misaligned start, then an empty
+	 * range is done, a range that wraps is -ENOMEM, then the prot bits;
+	 * a range past TASK_SIZE finds no VMA below, -ENOMEM.
+	 */
+	if (start & ~PAGE_MASK)
 		return -PW_EINVAL;
+	if (!len)
+		return 0;
+	len = (len + PAGE_SIZE - 1) & PAGE_MASK;
 	end = start + len;
+	if (end <= start)
+		return -PW_ENOMEM;
+	if (prot & ~(unsigned long)(PW_PROT_READ | PW_PROT_WRITE | PW_PROT_EXEC))
+		return -PW_EINVAL;
 	vma = find_vma(mm, start);
 	if (!vma || vma->vm_start > start)
 		return -PW_ENOMEM;
