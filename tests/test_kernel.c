@@ -382,3 +382,42 @@ Test(kernel, mprotect_rw_makes_exclusive_anon_ptes_writable)
 	cr_assert_eq(f[1]->args[1], 0x7);
 	end_vm(vm);
 }
+
+/*
+ * A private page in the part of a VMA that munmap split off survives fork.
+ * Linux's split_vma() builds the new part with vm_area_dup(), which copies
+ * vma->anon_vma, and anon_vma_clone(): both parts keep their anon_vma, so
+ * dup_mmap()'s copy_page_range() copies the part's PTEs (vma_needs_copy()).
+ * The child reads the parent's data through the same frame, and the
+ * parent's PTE, like the child's, is write-protected for copy-on-write.
+ */
+Test(kernel, fork_after_split_keeps_private_pages)
+{
+	const uint64_t a = 256 * MB, b = a + 4096;
+	const struct pw_event *m[4], *ctor[4];
+	struct vm_walk wp, wc;
+	uint64_t p, c, pmm;
+	struct vm *vm;
+	size_t from;
+
+	require_kvm();
+	vm = boot_ops_guest(0);
+	p = new_task(vm);
+	map(vm, p, a, 2 * 4096, RW);
+	vm_events(vm, &from);
+	cr_assert_eq(touch(vm, p, b, PW_ACCESS_WRITE, true, 0x55, NULL), 0);
+	cr_assert_eq(events_since(vm, from, PW_EV_MAP, m, 4), 2, "the trampoline, then b");
+	pmm = m[1]->args[0];
+	unmap(vm, p, a, 4096);
+	vm_events(vm, &from);
+	c = op(vm, PW_OP_FORK, p, 0, 0, 0, 0, NULL);
+	cr_assert_gt(c, 0);
+	cr_assert_eq(events_since(vm, from, PW_EV_PGD_CTOR, ctor, 4), 1);
+	cr_assert_eq(mm_info(vm, c).anon, 1, "the child maps the page");
+	wp = walk_user(vm, pmm, b);
+	wc = walk_user(vm, ctor[0]->args[0], b);
+	cr_assert(!wp.writable && !wc.writable, "write-protected in parent and child");
+	cr_assert_eq(wc.phys, wp.phys, "one frame, shared");
+	cr_assert_eq(user_read(vm, c, b), 0x55, "the child reads the parent's data");
+	end_vm(vm);
+}

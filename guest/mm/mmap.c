@@ -137,13 +137,19 @@ long install_special_mapping(struct mm_struct *mm, unsigned long addr, uint64_t 
 	return ret;
 }
 
-/* split_vma(): vma keeps [vm_start, addr), a new VMA takes [addr, vm_end). */
+/*
+ * split_vma(): vma keeps [vm_start, addr), a new VMA takes [addr, vm_end).
+ * Linux's vm_area_dup() copies the whole VMA, anon_vma included, and
+ * anon_vma_clone() links the copy to it: both parts keep their private
+ * pages for fork's copy_page_range() and for rmap.
+ */
 static int split_vma(struct vm_area_struct *vma, unsigned long addr)
 {
 	long err = new_vma(vma->vm_mm, addr, vma->vm_end, vma->vm_flags, vma->special_pfn);
 
 	if (err < 0)
 		return err;
+	vma->vm_next->anon_vma = vma->anon_vma;	/* the new VMA, linked right after */
 	vma->vm_end = addr;
 	return 0;
 }
