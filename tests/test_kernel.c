@@ -421,3 +421,39 @@ Test(kernel, fork_after_split_keeps_private_pages)
 	cr_assert_eq(user_read(vm, c, b), 0x55, "the child reads the parent's data");
 	end_vm(vm);
 }
+
+/*
+ * mprotect() to the protection a VMA already has changes nothing:
+ * mprotect_fixup() returns before splitting when newflags == oldflags.  So
+ * the VMA over [a, a + 8 KiB), across a 2 MiB boundary, stays whole; the
+ * write at a gives all of it an anon_vma, and fork copies its PTEs on both
+ * sides of the boundary: the child gets both PTE tables and the zero-page
+ * PTE at a + 4 KiB, which it then reads without a fault.
+ */
+Test(kernel, mprotect_to_the_same_protection_does_not_split)
+{
+	const uint64_t a = 258 * MB - 4096, z = 258 * MB;
+	const struct pw_event *f[4];
+	struct mm_info mi;
+	uint64_t p, c;
+	struct vm *vm;
+	size_t from;
+
+	require_kvm();
+	vm = boot_ops_guest(0);
+	p = new_task(vm);
+	map(vm, p, a, 2 * 4096, RW);
+	cr_assert_eq(user_read(vm, p, z), 0);
+	cr_assert_eq(op(vm, PW_OP_MPROTECT, p, a, 4096, RW, 0, NULL), 0);
+	cr_assert_eq(touch(vm, p, a, PW_ACCESS_WRITE, true, 0x55, NULL), 0);
+	c = op(vm, PW_OP_FORK, p, 0, 0, 0, 0, NULL);
+	cr_assert_gt(c, 0);
+	mi = mm_info(vm, c);
+	cr_assert(mi.puds == 1 && mi.pmds == 1 && mi.ptes == 2 && mi.anon == 1,
+		  "child: %lu/%lu/%lu tables, %lu pages", mi.puds, mi.pmds, mi.ptes, mi.anon);
+	vm_events(vm, &from);
+	cr_assert_eq(user_read(vm, c, z), 0);
+	cr_assert_eq(events_since(vm, from, PW_EV_FAULT, f, 4), 1, "the zero-page PTE was copied");
+	cr_assert_eq(f[0]->args[0] & ~4095ULL, PW_USER_TRAMPOLINE, "the one fault is ring 3's entry");
+	end_vm(vm);
+}

@@ -234,13 +234,20 @@ long do_munmap(struct mm_struct *mm, unsigned long start, unsigned long len)
 	return ret;
 }
 
-/* mprotect_fixup(): split [start, end) off *pvma, then give it the new protection. */
+/*
+ * mprotect_fixup(): split [start, end) off *pvma, then give it the new
+ * protection; a VMA whose flags would not change is left whole, as Linux
+ * leaves it (newflags == oldflags), so that no split changes what fork
+ * copies of it.
+ */
 static int mprotect_fixup(struct vm_area_struct **pvma, unsigned long start, unsigned long end,
 			  unsigned long prot)
 {
 	struct vm_area_struct *vma = *pvma;
 	int err;
 
+	if ((vma->vm_flags & (VM_READ | VM_WRITE | VM_EXEC)) == prot)
+		return 0;
 	if (start != vma->vm_start) {
 		err = split_vma(vma, start);
 		if (err)
