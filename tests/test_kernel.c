@@ -457,3 +457,42 @@ Test(kernel, mprotect_to_the_same_protection_does_not_split)
 	cr_assert_eq(f[0]->args[0] & ~4095ULL, PW_USER_TRAMPOLINE, "the one fault is ring 3's entry");
 	end_vm(vm);
 }
+
+/*
+ * PageAnonExclusive is lost at fork (folio_try_dup_anon_rmap_pte()) and
+ * comes back only through a write fault that reuses the page
+ * (wp_can_reuse_anon_folio()).  So after the child has exited, the
+ * parent's page is its alone yet not exclusive: mprotect(PROT_READ) then
+ * mprotect(PROT_READ|PROT_WRITE) leaves its PTE read-only
+ * (can_change_pte_writable()), and the next write takes a P|W|U fault
+ * that reuses it.
+ */
+Test(kernel, mprotect_rw_after_fork_waits_for_the_write_fault)
+{
+	const uint64_t a = 256 * MB;
+	const struct pw_event *m[4];
+	uint64_t p, c, mm;
+	struct vm *vm;
+	size_t from;
+
+	require_kvm();
+	vm = boot_ops_guest(0);
+	p = new_task(vm);
+	warm_up(vm, p);
+	map(vm, p, a, 4096, RW);
+	vm_events(vm, &from);
+	cr_assert_eq(touch(vm, p, a, PW_ACCESS_WRITE, true, 0x11, NULL), 0);
+	cr_assert_eq(events_since(vm, from, PW_EV_MAP, m, 4), 1);
+	mm = m[0]->args[0];
+	c = op(vm, PW_OP_FORK, p, 0, 0, 0, 0, NULL);
+	cr_assert_gt(c, 0);
+	cr_assert_eq(op(vm, PW_OP_TASK_EXIT, c, 0, 0, 0, 0, NULL), 0);
+	cr_assert_eq(op(vm, PW_OP_MPROTECT, p, a, 4096, PW_PROT_READ, 0, NULL), 0);
+	cr_assert_eq(op(vm, PW_OP_MPROTECT, p, a, 4096, RW, 0, NULL), 0);
+	cr_assert(!walk_user(vm, mm, a).writable, "not exclusive since the fork");
+	cow_write(vm, p, a, 0x22, PW_MAP_WP_REUSE);
+	cr_assert_eq(op(vm, PW_OP_MPROTECT, p, a, 4096, PW_PROT_READ, 0, NULL), 0);
+	cr_assert_eq(op(vm, PW_OP_MPROTECT, p, a, 4096, RW, 0, NULL), 0);
+	cr_assert(walk_user(vm, mm, a).writable, "exclusive again after the reuse");
+	end_vm(vm);
+}
