@@ -244,25 +244,31 @@ static void gen_touch(struct gen *g, unsigned int task)
 	struct mop op = { .kind = MOP_TOUCH, .task = task, .user = !chance(g, 25) };
 	unsigned int k = below(g, 100);
 
+	/*
+	 * Outside every VMA a user access ends the task, and a new one costs
+	 * the guest more than the rest of a sequence: mostly the kernel there.
+	 */
 	if (k < 10 && live_area(g)) {
 		op.area = live_area(g);
 		op.addr = below(g, g->m.areas[op.area].size / 8) * 8;
-	} else if (k < 20 || !v) {
+		op.user = chance(g, 10);
+	} else if (k < 18 || !v) {
 		pick_range(g, &op.addr, &op.len);
-		op.len = 0;
+		op.user = chance(g, 25);
 	} else {
 		uint64_t pages = (v->end - v->start) / M_PAGE;
 
-		if (k < 30)
+		if (k < 26) {
 			op.addr = chance(g, 50) ? v->start - M_PAGE : v->end;
-		else if (chance(g, 50))
+			op.user = chance(g, 25);
+		} else if (chance(g, 50))
 			op.addr = chance(g, 50) ? v->start : v->end - M_PAGE;
 		else
 			op.addr = v->start + below(g, pages) * M_PAGE;
 		op.addr += offsets[below(g, 4)];
 	}
-	op.access = below(g, op.user ? 10 : 2) < 5 ? PW_ACCESS_READ : PW_ACCESS_WRITE;
-	if (op.user && below(g, 10) == 9 && (op.area || fetch_known(g, t, op.addr)))
+	op.access = below(g, 2) ? PW_ACCESS_READ : PW_ACCESS_WRITE;
+	if (op.user && chance(g, 6) && (op.area || fetch_known(g, t, op.addr)))
 		op.access = PW_ACCESS_FETCH;
 	if (op.access == PW_ACCESS_WRITE)
 		op.value = chance(g, 25) ? (rnd(g) << 16) | JMP_RSI : rnd(g) | 1;
@@ -292,12 +298,12 @@ static bool gen_op(struct gen *g)
 	unsigned int task = live_task(g), live = count_live(g), k = below(g, 100);
 	struct mop op = { 0 };
 
-	if (!live || (k < 4 && live < MAX_LIVE && g->next_task < M_LABELS)) {
+	if (!live || (k < 2 && live < MAX_LIVE && g->next_task < M_LABELS)) {
 		if (g->next_task == M_LABELS)
 			return false;
 		op = (struct mop){ .kind = MOP_TASK_CREATE, .label = g->next_task++ };
 		emit_op(g, &op);
-	} else if (k < 10 && live < MAX_LIVE && g->next_task < M_LABELS) {
+	} else if (k < 8 && live < MAX_LIVE && g->next_task < M_LABELS) {
 		op = (struct mop){ .kind = MOP_FORK, .task = task, .label = g->next_task++ };
 		emit_op(g, &op);
 	} else if (k < 13) {
