@@ -79,12 +79,13 @@ test-nested: deps
 
 # The reference model against the guest: README, "Reference model".  SEQS
 # sequences (of MODELFLAGS' --ops, default 40), SEED (default: from the
-# clock, printed), CPUS vCPUs.
+# clock, printed), CPUS vCPUs, JOBS worker processes.
 SEQS ?= 200
 CPUS ?= 1
+JOBS ?= 1
 check-model: deps
 	@$(MAKE) --no-print-directory all $(O)/check-model
-	$(O)/check-model --seqs $(SEQS) --cpus $(CPUS) $(if $(SEED),--seed $(SEED)) \
+	$(O)/check-model --seqs $(SEQS) --cpus $(CPUS) --jobs $(JOBS) $(if $(SEED),--seed $(SEED)) \
 		--out $(O)/check-model-fail.txt $(MODELFLAGS)
 
 $(O)/check-model: $(MODEL_OBJS) $(O)/libvmm.a
