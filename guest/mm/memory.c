@@ -679,18 +679,22 @@ void change_protection(struct vm_area_struct *vma, unsigned long start, unsigned
 	struct mm_struct *mm = vma->vm_mm;
 	const uint64_t keep = PTE_PFN_MASK | _PAGE_ACCESSED | _PAGE_DIRTY | _PAGE_SPECIAL;
 
-	for (unsigned long addr = start; addr < end; addr += PAGE_SIZE) {
+	/* change_pmd_range(): a PMD without a PTE table has nothing to change. */
+	for (unsigned long addr = start, next; addr < end; addr = next) {
 		pmd_t *pmd = mm_find_pmd(mm, addr);
-		pte_t *pte, ptent;
+		pte_t *pte;
 		spinlock_t *ptl;
 
+		next = pmd_addr_end(addr, end);
 		if (!pmd)
 			continue;
 		pte = pte_offset_map_lock(mm, pmd, addr, &ptl);
-		ptent = ptep_get(pte);
-		if (pte_present(ptent)) {
-			pte_t newpte = { (ptent.pte & keep) | vma->vm_page_prot };
+		for (; addr < next; addr += PAGE_SIZE, pte++) {
+			pte_t ptent = ptep_get(pte), newpte;
 
+			if (!pte_present(ptent))
+				continue;
+			newpte.pte = (ptent.pte & keep) | vma->vm_page_prot;
 			if ((cp_flags & MM_CP_TRY_CHANGE_WRITABLE) && can_change_pte_writable(newpte))
 				newpte.pte |= _PAGE_RW;		/* pte_mkwrite() */
 			set_pte(pte, newpte);
