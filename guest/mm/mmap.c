@@ -2,7 +2,10 @@
  * mm_structs and their VMAs: fixed, private, anonymous mappings only
  * (mm/mmap.c, mm/vma.c, mm/mprotect.c).  VMAs sit on a sorted list instead
  * of a maple tree and are not merged; for page-table teardown that changes
- * nothing, since munmap's floor and ceiling come from the neighbours.
+ * nothing, since munmap's floor and ceiling come from the neighbours.  It
+ * shows at fork: copy_page_range() copies a VMA's PTEs only if it has an
+ * anon_vma, which a merged Linux VMA may have where an unmerged part here
+ * has none, so a zero-page PTE there is faulted in again by the child.
  */
 #include "asm.h"
 #include "kernel.h"
