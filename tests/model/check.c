@@ -32,19 +32,8 @@ static bool fail(struct runner *r, const char *tag, const char *fmt, ...)
 
 static void add_universe(struct runner *r, uint64_t va)
 {
-	va &= ~(M_PAGE - 1);
-	if (va >= M_TASK_SIZE)
-		return;
-	for (unsigned int i = 0; i < r->nuniverse; i++)
-		if (r->universe[i] == va)
-			return;
-	if (r->nuniverse == r->capuniverse) {
-		r->capuniverse = r->capuniverse ? 2 * r->capuniverse : 256;
-		r->universe = realloc(r->universe, r->capuniverse * sizeof(*r->universe));
-		if (!r->universe)
-			abort();
-	}
-	r->universe[r->nuniverse++] = va;
+	if (va < M_TASK_SIZE)
+		tset_add(&r->universe, va & ~(M_PAGE - 1));
 }
 
 /* init_mm's tables in the vmalloc area at boot, from guest RAM. */
@@ -115,7 +104,7 @@ void runner_destroy(struct runner *r)
 	if (r->vm)
 		vm_destroy(r->vm);
 	model_free(&r->m);
-	free(r->universe);
+	tset_free(&r->universe);
 	r->vm = NULL;
 }
 
@@ -517,14 +506,15 @@ static bool check_walks(struct runner *r)
 		for (unsigned int j = 0; j < t->nptes; j++)
 			if (!check_pte(r, i, &t->ptes[j]))
 				return false;
-		for (unsigned int j = 0; j < r->nuniverse; j++) {
-			if (model_pte(t, r->universe[j]))
+		for (unsigned int j = 0; j < r->universe.n; j++) {
+			uint64_t va = r->universe.keys[j];
+
+			if (model_pte(t, va))
 				continue;
-			if (!walk(r, t->pgd, r->universe[j], &w))
+			if (!walk(r, t->pgd, va, &w))
 				return false;
 			if (w.present)
-				return fail(r, "walk", "t%u %#lx: present, the model has no PTE", i,
-					    r->universe[j]);
+				return fail(r, "walk", "t%u %#lx: present, the model has no PTE", i, va);
 		}
 		if (!check_tables(r, i) || !check_kernel_half(r, i))
 			return false;
@@ -628,7 +618,7 @@ static bool end_sequence(struct runner *r)
 			    (long)(mem.slab - r->mem0.slab), m->kernel_tables_new);
 	model_reset_user(m);
 	memset(r->ids, 0, sizeof(r->ids));
-	r->nuniverse = 0;
+	r->universe.n = 0;
 	return true;
 }
 

@@ -14,8 +14,7 @@ struct runner {
 	struct gop_mem mem0;		/* at boot */
 	struct gop_kinfo k0;
 	uint64_t zero_frame, tramp_frame;
-	uint64_t *universe;		/* user pages the sequence named */
-	unsigned int nuniverse, capuniverse;
+	struct tset universe;		/* user pages the sequence named */
 	const char *tag;		/* the first mismatch: its kind, NULL if none */
 	char why[4096];			/* and what it was */
 	unsigned int at;		/* the op it was at; the sequence's length: at its end */

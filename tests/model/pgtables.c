@@ -85,6 +85,25 @@ static uint64_t addr_end(uint64_t addr, uint64_t end, uint64_t size)
 }
 
 /*
+ * The test that ends free_pmd_range() and free_pud_range(): the table over
+ * start's `size`-aligned range is free to go only if that whole range lies
+ * between floor and ceiling (0 being the top), no other VMA using it.
+ */
+static bool table_unused(uint64_t start, uint64_t end, uint64_t floor, uint64_t ceiling,
+			 uint64_t size)
+{
+	start &= ~(size - 1);
+	if (start < floor)
+		return false;
+	if (ceiling) {
+		ceiling &= ~(size - 1);
+		if (!ceiling)
+			return false;
+	}
+	return end - 1 <= ceiling - 1;
+}
+
+/*
  * free_pmd_range(), free_pud_range(), free_pgd_range(): Linux's code, on
  * the model's sets.  The p4d level is folded into the pgd on 4-level
  * paging, so its PGDIR_MASK test is the PUD table's.
@@ -99,17 +118,8 @@ static void free_pmd_range(struct mtask *t, uint64_t addr, uint64_t end, uint64_
 		drop(t, M_PTE, addr);		/* free_pte_range() */
 	} while (addr = next, addr != end);
 
-	start &= ~(M_PUD_SIZE - 1);
-	if (start < floor)
-		return;
-	if (ceiling) {
-		ceiling &= ~(M_PUD_SIZE - 1);
-		if (!ceiling)
-			return;
-	}
-	if (end - 1 > ceiling - 1)
-		return;
-	drop(t, M_PMD, start);
+	if (table_unused(start, end, floor, ceiling, M_PUD_SIZE))
+		drop(t, M_PMD, start);
 }
 
 static void free_pud_range(struct mtask *t, uint64_t addr, uint64_t end, uint64_t floor,
@@ -123,17 +133,8 @@ static void free_pud_range(struct mtask *t, uint64_t addr, uint64_t end, uint64_
 			free_pmd_range(t, addr, next, floor, ceiling);
 	} while (addr = next, addr != end);
 
-	start &= ~(M_PGDIR_SIZE - 1);
-	if (start < floor)
-		return;
-	if (ceiling) {
-		ceiling &= ~(M_PGDIR_SIZE - 1);
-		if (!ceiling)
-			return;
-	}
-	if (end - 1 > ceiling - 1)
-		return;
-	drop(t, M_PUD, start);
+	if (table_unused(start, end, floor, ceiling, M_PGDIR_SIZE))
+		drop(t, M_PUD, start);
 }
 
 static void free_pgd_range(struct mtask *t, uint64_t addr, uint64_t end, uint64_t floor,
