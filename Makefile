@@ -48,6 +48,7 @@ GUEST_TEST_OBJS := $(GUEST_OBJS) $(patsubst %,$(O)/obj/%.o,$(basename $(GUEST_TE
 # split page-table locks come from the ptlock cache (ALLOC_SPLIT_PTLOCKS).
 GUEST_DBG_OBJS := $(patsubst %,$(O)/obj-debug-spinlock/%.o,$(basename $(GUEST_SRCS)))
 TEST_OBJS := $(TEST_SRCS:%.c=$(O)/obj/%.o)
+MODEL_OBJS := $(patsubst %.c,$(O)/obj/%.o,$(wildcard tests/model/*.c))
 
 # libFuzzer harnesses (tests/fuzz/) over libvmm, built with clang, ASan and UBSan.
 FUZZ := build/fuzz
@@ -59,7 +60,7 @@ FUZZ_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -D_GNU_SOURCE -MMD -MP \
 FUZZ_LIBVMM_OBJS := $(LIBVMM_SRCS:%.c=$(FUZZ)/obj/%.o)
 FUZZERS := $(FUZZ)/fuzz_elf $(FUZZ)/fuzz_channel $(FUZZ)/fuzz_options
 
-.PHONY: all deps run test test-nested fuzz bench campaign install check-install lint-ci clean
+.PHONY: all deps run test test-nested check-model fuzz bench campaign install check-install lint-ci clean
 all: $(O)/vmm $(O)/guest.elf $(O)/guest-test.elf $(O)/guest-debug-spinlock.elf
 
 deps:
@@ -79,6 +80,21 @@ test:
 test-nested: deps
 	@$(MAKE) --no-print-directory all $(O)/tests/pagewalk-tests $(O)/campaign $(TEST_GUESTS)
 	scripts/test-nested.sh $(O) $(TESTFLAGS)
+
+# The reference model against the guest: README, "Reference model".  SEQS
+# sequences (of MODELFLAGS' --ops, default 40), SEED (default: from the
+# clock, printed), CPUS vCPUs, JOBS worker processes.
+SEQS ?= 200
+CPUS ?= 1
+JOBS ?= 1
+check-model: deps
+	@$(MAKE) --no-print-directory all $(O)/check-model
+	$(O)/check-model --seqs $(SEQS) --cpus $(CPUS) --jobs $(JOBS) $(if $(SEED),--seed $(SEED)) \
+		--out $(O)/check-model-fail.txt $(MODELFLAGS)
+
+$(O)/check-model: $(MODEL_OBJS) $(O)/libvmm.a
+	@$(ECHO) "  LD      $@"
+	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(HOST_LIBS) -lpthread
 
 # Seeds: the guest ELFs we build (the pagewalk guest without its DWARF,
 # which the loader never reads but the fuzzer would spend most mutations on)
@@ -267,7 +283,7 @@ $(FUZZ)/ring_seed: $(FUZZ)/obj/tests/fuzz/ring_seed.o $(FUZZ_LIBVMM_OBJS)
 	$(FUZZ_CC) $(FUZZ_SAN) -o $@ $^ $(HOST_LIBS)
 
 # Flags live here: objects follow them.
-$(LIBVMM_OBJS) $(O)/obj/vmm/main.o $(O)/obj/vmm/options.o $(GUEST_TEST_OBJS) $(GUEST_DBG_OBJS) $(TEST_OBJS): Makefile
+$(LIBVMM_OBJS) $(O)/obj/vmm/main.o $(O)/obj/vmm/options.o $(GUEST_TEST_OBJS) $(GUEST_DBG_OBJS) $(TEST_OBJS) $(MODEL_OBJS): Makefile
 $(LIBVMM_SRCS:%.c=$(O)/obj-pic/%.o): Makefile
 $(FUZZ)/obj/vmm/lib/%.o $(FUZZ)/obj/tests/fuzz/%.o: Makefile
 $(FUZZ)/obj/vmm/options.o: Makefile

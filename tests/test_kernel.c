@@ -380,3 +380,117 @@ Test(kernel, mprotect_rw_makes_exclusive_anon_ptes_writable)
 	cr_assert_eq(f[1]->u.fault.error_code, 0x7);
 	end_vm(vm);
 }
+
+/*
+ * A private page in the part of a VMA that munmap split off survives fork.
+ * Linux's split_vma() builds the new part with vm_area_dup(), which copies
+ * vma->anon_vma, and anon_vma_clone(): both parts keep their anon_vma, so
+ * dup_mmap()'s copy_page_range() copies the part's PTEs (vma_needs_copy()).
+ * The child reads the parent's data through the same frame, and the
+ * parent's PTE, like the child's, is write-protected for copy-on-write.
+ */
+Test(kernel, fork_after_split_keeps_private_pages)
+{
+	const uint64_t a = 256 * SZ_1M, b = a + 4096;
+	const struct pw_event *m[4], *ctor[4];
+	struct vm_walk wp, wc;
+	uint64_t p, c, pmm;
+	struct vm *vm;
+	size_t from;
+
+	require_kvm();
+	vm = boot_ops_guest(0);
+	p = new_task(vm);
+	map(vm, p, a, 2 * 4096, RW);
+	vm_events(vm, &from);
+	cr_assert_eq(touch(vm, p, b, PW_ACCESS_WRITE, true, 0x55, NULL), 0);
+	cr_assert_eq(events_since(vm, from, PW_EV_MAP, m, 4), 2, "the trampoline, then b");
+	pmm = m[1]->u.map.mm;
+	unmap(vm, p, a, 4096);
+	vm_events(vm, &from);
+	c = op(vm, fork, NULL, p);
+	cr_assert_gt(c, 0);
+	cr_assert_eq(events_since(vm, from, PW_EV_PGD_CTOR, ctor, 4), 1);
+	cr_assert_eq(mm_info(vm, c).anon, 1, "the child maps the page");
+	wp = walk_user(vm, pmm, b);
+	wc = walk_user(vm, ctor[0]->u.pgd_ctor.mm, b);
+	cr_assert(!wp.writable && !wc.writable, "write-protected in parent and child");
+	cr_assert_eq(wc.phys, wp.phys, "one frame, shared");
+	cr_assert_eq(user_read(vm, c, b), 0x55, "the child reads the parent's data");
+	end_vm(vm);
+}
+
+/*
+ * mprotect() to the protection a VMA already has changes nothing:
+ * mprotect_fixup() returns before splitting when newflags == oldflags.  So
+ * the VMA over [a, a + 8 KiB), across a 2 MiB boundary, stays whole; the
+ * write at a gives all of it an anon_vma, and fork copies its PTEs on both
+ * sides of the boundary: the child gets both PTE tables and the zero-page
+ * PTE at a + 4 KiB, which it then reads without a fault.
+ */
+Test(kernel, mprotect_to_the_same_protection_does_not_split)
+{
+	const uint64_t a = 258 * SZ_1M - 4096, z = 258 * SZ_1M;
+	const struct pw_event *f[4];
+	struct mm_info mi;
+	uint64_t p, c;
+	struct vm *vm;
+	size_t from;
+
+	require_kvm();
+	vm = boot_ops_guest(0);
+	p = new_task(vm);
+	map(vm, p, a, 2 * 4096, RW);
+	cr_assert_eq(user_read(vm, p, z), 0);
+	cr_assert_eq(op(vm, mprotect, NULL, p, a, 4096, RW), 0);
+	cr_assert_eq(touch(vm, p, a, PW_ACCESS_WRITE, true, 0x55, NULL), 0);
+	c = op(vm, fork, NULL, p);
+	cr_assert_gt(c, 0);
+	mi = mm_info(vm, c);
+	cr_assert(mi.puds == 1 && mi.pmds == 1 && mi.ptes == 2 && mi.anon == 1,
+		  "child: %lu/%lu/%lu tables, %lu pages", mi.puds, mi.pmds, mi.ptes, mi.anon);
+	vm_events(vm, &from);
+	cr_assert_eq(user_read(vm, c, z), 0);
+	cr_assert_eq(events_since(vm, from, PW_EV_FAULT, f, 4), 1, "the zero-page PTE was copied");
+	cr_assert_eq(f[0]->u.fault.addr & ~4095ULL, PW_USER_TRAMPOLINE, "the one fault is ring 3's entry");
+	end_vm(vm);
+}
+
+/*
+ * PageAnonExclusive is lost at fork (folio_try_dup_anon_rmap_pte()) and
+ * comes back only through a write fault that reuses the page
+ * (wp_can_reuse_anon_folio()).  So after the child has exited, the
+ * parent's page is its alone yet not exclusive: mprotect(PROT_READ) then
+ * mprotect(PROT_READ|PROT_WRITE) leaves its PTE read-only
+ * (can_change_pte_writable()), and the next write takes a P|W|U fault
+ * that reuses it.
+ */
+Test(kernel, mprotect_rw_after_fork_waits_for_the_write_fault)
+{
+	const uint64_t a = 256 * SZ_1M;
+	const struct pw_event *m[4];
+	uint64_t p, c, mm;
+	struct vm *vm;
+	size_t from;
+
+	require_kvm();
+	vm = boot_ops_guest(0);
+	p = new_task(vm);
+	warm_up(vm, p);
+	map(vm, p, a, 4096, RW);
+	vm_events(vm, &from);
+	cr_assert_eq(touch(vm, p, a, PW_ACCESS_WRITE, true, 0x11, NULL), 0);
+	cr_assert_eq(events_since(vm, from, PW_EV_MAP, m, 4), 1);
+	mm = m[0]->u.map.mm;
+	c = op(vm, fork, NULL, p);
+	cr_assert_gt(c, 0);
+	cr_assert_eq(op(vm, task_exit, NULL, c), 0);
+	cr_assert_eq(op(vm, mprotect, NULL, p, a, 4096, PW_PROT_READ), 0);
+	cr_assert_eq(op(vm, mprotect, NULL, p, a, 4096, RW), 0);
+	cr_assert(!walk_user(vm, mm, a).writable, "not exclusive since the fork");
+	cow_write(vm, p, a, 0x22, PW_MAP_WP_REUSE);
+	cr_assert_eq(op(vm, mprotect, NULL, p, a, 4096, PW_PROT_READ), 0);
+	cr_assert_eq(op(vm, mprotect, NULL, p, a, 4096, RW), 0);
+	cr_assert(walk_user(vm, mm, a).writable, "exclusive again after the reuse");
+	end_vm(vm);
+}

@@ -462,6 +462,37 @@ Test(paging, mmap_past_task_size_is_enomem)
 }
 
 /*
+ * do_mprotect_pkey() (mm/mprotect.c): -EINVAL for a misaligned start;
+ * then len 0 is a success that changes nothing; a range whose end wraps
+ * is -ENOMEM; then prot bits beyond PROT_READ|WRITE|EXEC (and PROT_SEM)
+ * are -EINVAL; a range past TASK_SIZE has no VMA: -ENOMEM.
+ */
+Test(paging, mprotect_arguments_in_linux_order)
+{
+	const uint64_t a = 256 * SZ_1M, task_size = (1ULL << 47) - 4096;
+	struct vm *vm;
+	uint64_t t;
+
+	require_kvm();
+	vm = boot_ops_guest(0);
+	t = new_task(vm);
+	map(vm, t, a, 4096, RW);
+	cr_assert_eq(op(vm, mprotect, NULL, t, a + 1, 4096, PW_PROT_READ), -PW_EINVAL);
+	cr_assert_eq(op(vm, mprotect, NULL, t, a + 1, 0, PW_PROT_READ), -PW_EINVAL,
+		     "the alignment comes first");
+	cr_assert_eq(op(vm, mprotect, NULL, t, a, 0, PW_PROT_READ), 0, "len 0");
+	cr_assert_eq(op(vm, mprotect, NULL, t, 2 * a, 0, PW_PROT_READ), 0,
+		     "len 0, no VMA there");
+	cr_assert_eq(op(vm, mprotect, NULL, t, a, -4096ULL, PW_PROT_READ), -PW_ENOMEM,
+		     "wraps");
+	cr_assert_eq(op(vm, mprotect, NULL, t, a, 4096, 0x100), -PW_EINVAL);
+	cr_assert_eq(op(vm, mprotect, NULL, t, task_size, 4 * 4096, PW_PROT_READ),
+		     -PW_ENOMEM, "past TASK_SIZE");
+	cr_assert_eq(touch(vm, t, a, PW_ACCESS_WRITE, true, 1, NULL), 0, "still writable");
+	end_vm(vm);
+}
+
+/*
  * mprotect() over a hole: Linux's do_mprotect_pkey() walks the VMAs from
  * the one holding start and calls mprotect_fixup() on each, so those
  * before the hole already have the new protection when it meets the hole
@@ -538,4 +569,26 @@ Test(paging, kernel_access_to_user_memory_outside_the_extable)
 		     VMM_GUEST_FAILED, "%s", vm_message(vm));
 	cr_assert_eq(vm_guest_status(vm), PW_GUEST_EXIT_PANIC, "no VMA, no fixup: an oops");
 	vm_destroy(vm);
+}
+
+/*
+ * change_protection() walks the tables (change_pmd_range() skips a PMD
+ * without a PTE table), so mprotect of a large, sparsely populated range
+ * costs what is populated: 8 GiB here, one page written, well inside the
+ * 10 s watchdog even where ring 0 runs at ~1 us an instruction.
+ */
+Test(paging, mprotect_of_a_sparse_range_walks_only_its_tables)
+{
+	const uint64_t a = 512 * SZ_1G, len = 8 * SZ_1G, b = a + len - 4096;
+	struct vm *vm;
+	uint64_t t;
+
+	require_kvm();
+	vm = boot_ops_guest(0);
+	t = new_task(vm);
+	map(vm, t, a, len, RW);
+	cr_assert_eq(touch(vm, t, b, PW_ACCESS_WRITE, true, 1, NULL), 0);
+	cr_assert_eq(op(vm, mprotect, NULL, t, a, len, PW_PROT_READ), 0);
+	expect_segv(vm, t, b, PW_ACCESS_WRITE, 0x7, PW_FAULT_SEGV_ACCERR);
+	end_vm(vm);
 }

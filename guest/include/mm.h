@@ -23,6 +23,7 @@ enum pt_level {
 #define PG_table	(1U << 1)
 #define PG_slab		(1U << 2)
 #define PG_anon		(1U << 3)
+#define PG_anon_exclusive (1U << 4)	/* PageAnonExclusive: mapped by one mm, never shared since */
 
 struct kmem_cache;
 

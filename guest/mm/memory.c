@@ -110,10 +110,14 @@ int __pte_alloc_kernel(pmd_t *pmd)
 	return 0;
 }
 
-/* vma_alloc_folio() for one anonymous page, where page_alloc faults are injected. */
+/*
+ * vma_alloc_folio() for one anonymous page, where page_alloc faults are
+ * injected; exclusive to the mm it is about to be mapped in, as
+ * folio_add_new_anon_rmap() marks it.
+ */
 static struct page *alloc_anon_page(void)
 {
-	return should_fail(PW_INJECT_PAGE_ALLOC, 0) ? NULL : alloc_page(PG_anon);
+	return should_fail(PW_INJECT_PAGE_ALLOC, 0) ? NULL : alloc_page(PG_anon | PG_anon_exclusive);
 }
 
 /* mm_find_pmd(): the PMD entry mapping addr, or NULL where a level above is empty. */
@@ -298,9 +302,12 @@ static unsigned int do_wp_page(struct vm_fault *vmf)
 	}
 	if (page && __atomic_load_n(&page->refcount, __ATOMIC_ACQUIRE) == 1) {
 		/*
-		 * wp_page_reuse(): an upgrade needs no flush on x86; a stale
-		 * read-only entry only costs a spurious fault.
+		 * wp_can_reuse_anon_folio(): ours alone, so exclusive again
+		 * (SetPageAnonExclusive()).  wp_page_reuse(): an upgrade needs
+		 * no flush on x86; a stale read-only entry only costs a
+		 * spurious fault.
 		 */
+		__atomic_or_fetch(&page->flags, PG_anon_exclusive, __ATOMIC_RELAXED);
 		pte = mkwrite_dirty(pte, vmf->vma);
 		pte.pte |= _PAGE_ACCESSED;
 		set_pte(vmf->pte, pte);
@@ -649,16 +656,15 @@ void free_pgtables(struct mmu_gather *tlb, struct vm_area_struct *vma, unsigned 
 
 /*
  * can_change_pte_writable() for private mappings: only an exclusive
- * anonymous page, which the write fault would reuse anyway.  Without
- * PageAnonExclusive the guest asks what do_wp_page() asks, a refcount of
- * 1; so a page whose copy-on-write partner has already copied counts as
- * exclusive here, where Linux waits for its next write fault to mark it.
+ * anonymous page (PageAnonExclusive), which the write fault would reuse
+ * anyway.  A page once shared by fork is not, even after its partner
+ * copied or exited: it waits for its next write fault to be marked again.
  * The zero page and the trampoline are special (vm_normal_page() NULL).
  */
 static bool can_change_pte_writable(pte_t pte)
 {
 	return !pte_special(pte) &&
-	       __atomic_load_n(&pfn_to_page(pte_pfn(pte))->refcount, __ATOMIC_ACQUIRE) == 1;
+	       (__atomic_load_n(&pfn_to_page(pte_pfn(pte))->flags, __ATOMIC_RELAXED) & PG_anon_exclusive);
 }
 
 /*
@@ -673,18 +679,22 @@ void change_protection(struct vm_area_struct *vma, unsigned long start, unsigned
 	struct mm_struct *mm = vma->vm_mm;
 	const uint64_t keep = PTE_PFN_MASK | _PAGE_ACCESSED | _PAGE_DIRTY | _PAGE_SPECIAL;
 
-	for (unsigned long addr = start; addr < end; addr += PAGE_SIZE) {
+	/* change_pmd_range(): a PMD without a PTE table has nothing to change. */
+	for (unsigned long addr = start, next; addr < end; addr = next) {
 		pmd_t *pmd = mm_find_pmd(mm, addr);
-		pte_t *pte, ptent;
+		pte_t *pte;
 		spinlock_t *ptl;
 
+		next = pmd_addr_end(addr, end);
 		if (!pmd)
 			continue;
 		pte = pte_offset_map_lock(mm, pmd, addr, &ptl);
-		ptent = ptep_get(pte);
-		if (pte_present(ptent)) {
-			pte_t newpte = { (ptent.pte & keep) | vma->vm_page_prot };
+		for (; addr < next; addr += PAGE_SIZE, pte++) {
+			pte_t ptent = ptep_get(pte), newpte;
 
+			if (!pte_present(ptent))
+				continue;
+			newpte.pte = (ptent.pte & keep) | vma->vm_page_prot;
 			if ((cp_flags & MM_CP_TRY_CHANGE_WRITABLE) && can_change_pte_writable(newpte))
 				newpte.pte |= _PAGE_RW;		/* pte_mkwrite() */
 			set_pte(pte, newpte);
@@ -721,7 +731,11 @@ static int copy_pte_range(struct vm_area_struct *dst_vma, struct vm_area_struct 
 		if (pte_none(pte))
 			continue;
 		if (!pte_special(pte)) {
-			get_page(pfn_to_page(pte_pfn(pte)));
+			struct page *page = pfn_to_page(pte_pfn(pte));
+
+			/* folio_try_dup_anon_rmap_pte(): shared now, exclusive to neither. */
+			__atomic_and_fetch(&page->flags, ~PG_anon_exclusive, __ATOMIC_RELAXED);
+			get_page(page);
 			mm_add(dst_mm->nr_anon, 1);
 		}
 		if (pte_write(pte)) {	/* is_cow_mapping(): private mappings only here */

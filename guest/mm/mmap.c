@@ -2,7 +2,10 @@
  * mm_structs and their VMAs: fixed, private, anonymous mappings only
  * (mm/mmap.c, mm/vma.c, mm/mprotect.c).  VMAs sit on a sorted list instead
  * of a maple tree and are not merged; for page-table teardown that changes
- * nothing, since munmap's floor and ceiling come from the neighbours.
+ * nothing, since munmap's floor and ceiling come from the neighbours.  It
+ * shows at fork: copy_page_range() copies a VMA's PTEs only if it has an
+ * anon_vma, which a merged Linux VMA may have where an unmerged part here
+ * has none, so a zero-page PTE there is faulted in again by the child.
  */
 #include "asm.h"
 #include "kernel.h"
@@ -137,13 +140,19 @@ long install_special_mapping(struct mm_struct *mm, unsigned long addr, uint64_t 
 	return ret;
 }
 
-/* split_vma(): vma keeps [vm_start, addr), a new VMA takes [addr, vm_end). */
+/*
+ * split_vma(): vma keeps [vm_start, addr), a new VMA takes [addr, vm_end).
+ * Linux's vm_area_dup() copies the whole VMA, anon_vma included, and
+ * anon_vma_clone() links the copy to it: both parts keep their private
+ * pages for fork's copy_page_range() and for rmap.
+ */
 static int split_vma(struct vm_area_struct *vma, unsigned long addr)
 {
 	long err = new_vma(vma->vm_mm, addr, vma->vm_end, vma->vm_flags, vma->special_pfn);
 
 	if (err < 0)
 		return err;
+	vma->vm_next->anon_vma = vma->anon_vma;	/* the new VMA, linked right after */
 	vma->vm_end = addr;
 	return 0;
 }
@@ -228,13 +237,20 @@ long do_munmap(struct mm_struct *mm, unsigned long start, unsigned long len)
 	return ret;
 }
 
-/* mprotect_fixup(): split [start, end) off *pvma, then give it the new protection. */
+/*
+ * mprotect_fixup(): split [start, end) off *pvma, then give it the new
+ * protection; a VMA whose flags would not change is left whole, as Linux
+ * leaves it (newflags == oldflags), so that no split changes what fork
+ * copies of it.
+ */
 static int mprotect_fixup(struct vm_area_struct **pvma, unsigned long start, unsigned long end,
 			  unsigned long prot)
 {
 	struct vm_area_struct *vma = *pvma;
 	int err;
 
+	if ((vma->vm_flags & (VM_READ | VM_WRITE | VM_EXEC)) == prot)
+		return 0;
 	if (start != vma->vm_start) {
 		err = split_vma(vma, start);
 		if (err)
@@ -268,10 +284,21 @@ static long __do_mprotect(struct mm_struct *mm, unsigned long start, unsigned lo
 	unsigned long end, tmp;
 	long err;
 
-	len = (len + PAGE_SIZE - 1) & PAGE_MASK;
-	if (!range_ok(start, len) || (prot & ~(unsigned long)(PW_PROT_READ | PW_PROT_WRITE | PW_PROT_EXEC)))
+	/*
+	 * Linux's checks in its order: a misaligned start, then an empty
+	 * range is done, a range that wraps is -ENOMEM, then the prot bits;
+	 * a range past TASK_SIZE finds no VMA below, -ENOMEM.
+	 */
+	if (start & ~PAGE_MASK)
 		return -PW_EINVAL;
+	if (!len)
+		return 0;
+	len = (len + PAGE_SIZE - 1) & PAGE_MASK;
 	end = start + len;
+	if (end <= start)
+		return -PW_ENOMEM;
+	if (prot & ~(unsigned long)(PW_PROT_READ | PW_PROT_WRITE | PW_PROT_EXEC))
+		return -PW_EINVAL;
 	vma = find_vma(mm, start);
 	if (!vma || vma->vm_start > start)
 		return -PW_ENOMEM;
