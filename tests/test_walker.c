@@ -277,7 +277,7 @@ static const char *line_of(const char *text, const char *prefix, char *buf, size
  */
 struct hand_made {
 	struct vm *vm;
-	struct vm_paging pg;		/* the vCPU's, with CR3 = P */
+	struct vm_paging pg;		/* the vCPU's, with CR3 = P, 4-level */
 	uint64_t p, nx, entries[5];
 	unsigned int maxphyaddr;
 	bool gbpages;
@@ -298,6 +298,7 @@ static void hand_made_tables(struct hand_made *h)
 	h->p = map_event(h->vm, a)->u.map.phys;
 	h->pg = cpu_paging(h->vm);
 	h->pg.cr3 = h->p;
+	h->pg.cr4 &= ~X86_CR4_LA57;	/* 4-level tables, whatever the guest runs in */
 	/* Without EFER.NXE bit 63 would be reserved. */
 	h->nx = h->pg.efer & EFER_NXE ? 1ULL << 63 : 0;
 	h->entries[0] = h->p | h->nx | 1;

@@ -36,7 +36,7 @@ void usage(FILE *f)
 		"                    SITE[:key=value,...]: SITE pgtable_alloc, page_alloc,\n"
 		"                    ptlock_alloc, vmalloc, pgd_alloc; keys probability (%%,\n"
 		"                    default 100), interval, times (-1: no limit, default),\n"
-		"                    space, level=pud|pmd|pte; up to 8 (e.g.\n"
+		"                    space, level=p4d|pud|pmd|pte; up to 8 (e.g.\n"
 		"                    'pgtable_alloc:level=pmd,interval=3,times=2')\n"
 		"  --fail-nth N      fail the N-th injectable call of the workload, any site\n"
 		"  --seed N          the guest's fault-injection PRNG: same seed, same run\n"

@@ -46,7 +46,7 @@
  * interval, times, space) and counted for fail-nth.
  */
 #define PW_INJECT_SITES(X)						\
-	X(PGTABLE_ALLOC, 1, "pgtable_alloc") /* a PUD/PMD/PTE table (filter: level) */ \
+	X(PGTABLE_ALLOC, 1, "pgtable_alloc") /* a P4D/PUD/PMD/PTE table (filter: level) */ \
 	X(PAGE_ALLOC,    2, "page_alloc")    /* an anonymous data page */	\
 	X(PTLOCK_ALLOC,  3, "ptlock_alloc")  /* a split ptlock from the ptlock cache */ \
 	X(VMALLOC,       4, "vmalloc")       /* a vmalloc backing page */	\

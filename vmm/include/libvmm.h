@@ -75,7 +75,7 @@ void vmm_config_init(struct vmm_config *cfg, const char *guest);
  * "SITE[:key=value,...]" as `vmm --inject` takes it: SITE is pgtable_alloc,
  * page_alloc, ptlock_alloc, vmalloc or pgd_alloc; keys are probability
  * (percent, default 100), interval (default 1), times (default -1, no
- * limit), space (default 0) and, for pgtable_alloc, level=pud|pmd|pte.
+ * limit), space (default 0) and, for pgtable_alloc, level=p4d|pud|pmd|pte (p4d: LA57 only).
  * VMM_BAD_INPUT with the reason in err if it does not parse.
  */
 enum vmm_status vmm_parse_inject(const char *spec, struct vmm_inject *out, char *err, size_t errlen);
