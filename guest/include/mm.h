@@ -136,8 +136,7 @@ void pgd_free(struct mm_struct *mm, pgd_t *pgd);
 
 /* mm/init.c: the kernel half of the address space */
 #define VMALLOC_START	vmalloc_base
-/* VMALLOC_SIZE_TB: 32 TiB, or 12.5 PiB with LA57 */
-#define VMALLOC_END	(VMALLOC_START + (pgtable_l5_enabled() ? PW_VMALLOC_SIZE_L5 : PW_VMALLOC_SIZE_L4) - 1)
+#define VMALLOC_END	(VMALLOC_START + PW_VMALLOC_SIZE(PAGING_LEVELS) - 1)	/* VMALLOC_SIZE_TB */
 #define PAGE_KERNEL	(_PAGE_PRESENT | _PAGE_RW | _PAGE_ACCESSED | _PAGE_DIRTY | _PAGE_GLOBAL | _PAGE_NX)
 
 struct ksync_stats {

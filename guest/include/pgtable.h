@@ -47,8 +47,8 @@ static inline bool pgtable_l5_enabled(void)
 #define PTRS_PER_PGD	512
 
 #define PAGE_OFFSET		page_offset_base
-/* __VIRTUAL_MASK_SHIFT: 56 with LA57, else 47; the last page is the guard page. */
-#define TASK_SIZE_MAX		((1UL << (pgtable_l5_enabled() ? 56 : 47)) - PAGE_SIZE)
+#define PAGING_LEVELS		(pgtable_l5_enabled() ? 5 : 4)	/* layout.h's `levels` */
+#define TASK_SIZE_MAX		PW_TASK_SIZE_MAX(PAGING_LEVELS)
 #define KERNEL_PGD_BOUNDARY	pgd_index(PAGE_OFFSET)	/* 273 in both modes */
 #define FIRST_USER_ADDRESS	0UL
 #define USER_PGTABLES_CEILING	0UL

@@ -64,7 +64,8 @@ __attribute__((noreturn)) void start_kernel(uint64_t fdt_pa, unsigned int cpu)
 
 	trap_init();
 	cpu_init(0);
-	boot_params.paging_levels = check_la57_support() ? 5 : 4;	/* before any __va() */
+	check_la57_support();	/* before any __va() */
+	boot_params.paging_levels = PAGING_LEVELS;
 	err = parse_boot_fdt(fdt_pa, &boot_params);
 	if (err)
 		panic("bad boot FDT at %#lx (step %d)", (unsigned long)fdt_pa, -err);
