@@ -1,5 +1,6 @@
 #include <pagewalk/layout.h>
 
+#include "geometry.h"
 #include "guest_ops.h"
 #include "harness.h"
 
@@ -43,24 +44,32 @@ struct mm_info mm_info(struct vm *vm, uint64_t t)
 	struct mm_info mi;
 
 	mi.bytes = op(vm, mm_info, &o, t);
+	mi.p4ds = o.p4ds;
 	mi.puds = o.puds;
 	mi.pmds = o.pmds;
 	mi.ptes = o.ptes;
 	mi.anon = o.anon;
-	/* pgtables_bytes counts PUD, PMD and PTE tables, a page each (mm_inc_nr_*). */
+	/*
+	 * pgtables_bytes counts PUD, PMD and PTE tables, a page each
+	 * (mm_inc_nr_*); never P4D tables: Linux's __p4d_alloc() does not.
+	 */
 	cr_assert_eq(mi.bytes, (int64_t)(4096 * (mi.puds + mi.pmds + mi.ptes)));
 	return mi;
 }
 
-/* Map the trampoline: reading it from ring 3 faults in its own 3 tables, nothing else. */
+/*
+ * Map the trampoline: reading it from ring 3 faults in its own PUD, PMD
+ * and PTE table, and with LA57 the P4D table of pgd entry 0; nothing else.
+ */
 void warm_up(struct vm *vm, uint64_t t)
 {
 	struct mm_info mi;
 
 	cr_assert_eq(touch(vm, t, PW_USER_TRAMPOLINE, PW_ACCESS_READ, true, 0, NULL), 0);
 	mi = mm_info(vm, t);
-	cr_assert(mi.puds == 1 && mi.pmds == 1 && mi.ptes == 1 && mi.anon == 0,
-		  "trampoline: %lu/%lu/%lu tables", mi.puds, mi.pmds, mi.ptes);
+	cr_assert(mi.p4ds == vm_geometry(vm).user_p4ds && mi.puds == 1 && mi.pmds == 1 &&
+		  mi.ptes == 1 && mi.anon == 0, "trampoline: %lu/%lu/%lu/%lu tables", mi.p4ds,
+		  mi.puds, mi.pmds, mi.ptes);
 }
 
 uint64_t free_pages(struct vm *vm)

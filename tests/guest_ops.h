@@ -12,7 +12,7 @@
 
 struct mm_info {
 	int64_t bytes;			/* pgtables_bytes */
-	uint64_t puds, pmds, ptes, anon;
+	uint64_t p4ds, puds, pmds, ptes, anon;	/* p4ds: 0 where the level is folded */
 };
 
 /*

@@ -83,6 +83,13 @@ ReportHook(POST_TEST)(struct criterion_test_stats *stats)
 	}
 }
 
+int pw_la57_required(void)
+{
+	const char *v = getenv("PAGEWALK_REQUIRE_LA57");
+
+	return v && !strcmp(v, "1");
+}
+
 void test_config(struct vmm_config *cfg, const char *guest, const char *workload)
 {
 	vmm_config_init(cfg, guest);
@@ -108,6 +115,15 @@ struct vm *boot_ops_guest(uint64_t mem_bytes)
 	test_config(&cfg, GUEST_ELF, PW_WORKLOAD_OPS);
 	if (mem_bytes)
 		cfg.mem_bytes = mem_bytes;
+	return create(&cfg);
+}
+
+struct vm *boot_ops_guest_paging(unsigned int levels)
+{
+	struct vmm_config cfg;
+
+	test_config(&cfg, GUEST_ELF, PW_WORKLOAD_OPS);
+	cfg.paging = levels;
 	return create(&cfg);
 }
 

@@ -34,11 +34,33 @@
 const char *kvm_unusable(void);
 int pw_kvm_required(void);
 
+/*
+ * Tests only meaningful with 5-level paging start with this: where the
+ * host cannot run LA57 they skip with the probe's reason, unless
+ * PAGEWALK_REQUIRE_LA57=1 (the nested run on a CPU with LA57), in which
+ * case they fail.
+ */
+#define require_la57()								\
+	do {									\
+		char why_[256];							\
+		require_kvm();							\
+		if (vmm_probe_la57(why_, sizeof(why_)))				\
+			break;							\
+		if (pw_la57_required())						\
+			cr_assert_fail("PAGEWALK_REQUIRE_LA57=1 but %s", why_);	\
+		cr_skip_test("no 5-level paging on this host: %s", why_);	\
+	} while (0)
+
+int pw_la57_required(void);
+
 /* A config for tests: quiet console, events recorded, 10 s watchdog. */
 void test_config(struct vmm_config *cfg, const char *guest, const char *workload);
 
 /* Boot the pagewalk guest serving ops; the test owns the vm. */
 struct vm *boot_ops_guest(uint64_t mem_bytes);
+
+/* The same in one paging mode, 4 or 5, whatever `auto` would pick. */
+struct vm *boot_ops_guest_paging(unsigned int levels);
 
 /* The same with another guest build, kernel-sync mode, split-ptlock threshold (0: default), vCPUs. */
 struct vm *boot_ops_guest_with(const char *guest, const char *kernel_sync, unsigned int split_cpus,

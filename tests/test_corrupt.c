@@ -9,6 +9,7 @@
 
 #include <linux/kvm.h>
 
+#include "geometry.h"
 #include "guest_ops.h"
 #include "harness.h"
 #include "quirks.h"
@@ -163,8 +164,9 @@ Test(corrupt, redirected_pfn_is_caught_by_the_host_walker)
 }
 
 /*
- * Tables that alias: under task 1's mm, pgd entries 0 to 254 (255 holds the
- * trampoline) all point at the PUD table over A, its 512 entries at the
+ * Tables that alias: under task 1's mm, top-level entries of 512 GiB 0 to
+ * 254 (255 holds the trampoline; pgd entries, or with LA57 p4d entries of
+ * pgd entry 0's P4D table) all point at the PUD table over A, its 512 entries at the
  * PMD table, its 512 at the PTE table, whose 512 entries all map A's page
  * writable from ring 3: 255 * 512^3 writable leaves reachable from three
  * table pages.  The checker walks each table once and says they alias,
@@ -194,7 +196,9 @@ Test(corrupt, aliased_tables_are_walked_once, .timeout = 60)
 		if (i < 255)
 			pgd[i] = w.entries[3];
 	}
-	cr_assert_eq(vm_write_phys(vm, pg.cr3 & PT_ADDR_MASK, pgd, sizeof(pgd)), 0);
+	/* The table of level-4 entries: the pgd itself, or the P4D table under pgd entry 0. */
+	cr_assert_eq(vm_write_phys(vm, (vm_levels(vm) == 5 ? w.entries[4] : pg.cr3) & PT_ADDR_MASK,
+				   pgd, sizeof(pgd)), 0);
 	cr_assert_eq(vm_write_phys(vm, w.entries[3] & PT_ADDR_MASK, pud, sizeof(pud)), 0);
 	cr_assert_eq(vm_write_phys(vm, w.entries[2] & PT_ADDR_MASK, pmd, sizeof(pmd)), 0);
 	cr_assert_eq(vm_write_phys(vm, w.entries[1] & PT_ADDR_MASK, pte, sizeof(pte)), 0);
@@ -270,12 +274,13 @@ Test(corrupt, clear_present_in_a_pmd_is_cleared_as_bad)
  */
 Test(corrupt, injected_page_faults)
 {
-	const uint64_t ok = PW_PAGE_OFFSET + 16 * SZ_1M;
 	struct vm *vm;
 	int64_t res;
+	uint64_t ok;
 
 	require_kvm();
 	vm = boot_ops_guest(0);
+	ok = vm_geometry(vm).page_offset + 16 * SZ_1M;
 	cr_assert_eq(VM_OP(vm, 0, echo, &res, NULL, 2, 3), VMM_OK);
 	cr_assert_eq(vm_inject_page_fault(vm, 0, ok, 0x3), VMM_OK, "%s", vm_message(vm));
 	cr_assert_eq(VM_OP(vm, 0, echo, &res, NULL, 2, 3), VMM_OK, "%s", vm_message(vm));
@@ -284,7 +289,7 @@ Test(corrupt, injected_page_faults)
 	cr_assert_eq(last_fault(vm)->u.fault.error_code, 0x3);
 	cr_assert_eq(last_fault(vm)->u.fault.outcome, PW_FAULT_SPURIOUS);
 
-	cr_assert_eq(vm_inject_page_fault(vm, 0, PW_VMALLOC_START, 0x3), VMM_OK);
+	cr_assert_eq(vm_inject_page_fault(vm, 0, vm_geometry(vm).vmalloc_start, 0x3), VMM_OK);
 	cr_assert_eq(VM_OP(vm, 0, echo, &res, NULL, 2, 3), VMM_GUEST_FAILED, "%s", vm_message(vm));
 	cr_assert_eq(vm_guest_status(vm), PW_GUEST_EXIT_PANIC);
 	vm_destroy(vm);

@@ -3,6 +3,7 @@
 
 #include <pagewalk/layout.h>
 
+#include "geometry.h"
 #include "guest_ops.h"
 #include "harness.h"
 
@@ -10,6 +11,7 @@ static void assert_boot_facts(uint64_t mem)
 {
 	struct vm *vm = boot_ops_guest(mem);
 	const struct pw_event *boot[2];
+	char why[256];
 	int64_t res;
 
 	cr_assert_eq(vm_op(vm, 0, PW_OP_ECHO, NULL, &res, NULL), VMM_OK, "%s", vm_message(vm));
@@ -18,8 +20,12 @@ static void assert_boot_facts(uint64_t mem)
 	cr_assert_eq(boot[0]->u.boot.ram_bytes, mem, "RAM: guest says %#lx, FDT said %#lx",
 		     (unsigned long)boot[0]->u.boot.ram_bytes, (unsigned long)mem);
 	cr_assert_eq(boot[0]->u.boot.ncpus, 1, "one vCPU in /cpus");
-	/* The VMM starts every guest on 4-level boot tables (no CR4.LA57). */
-	cr_assert_eq(boot[0]->u.boot.paging_levels, 4);
+	/*
+	 * The guest read CR4.LA57 and the FDT's paging-levels (it panics if
+	 * they differ): 5-level exactly where the host runs LA57 (auto).
+	 */
+	cr_assert_eq(boot[0]->u.boot.paging_levels, vm_levels(vm));
+	cr_assert_eq(vm_levels(vm), vmm_probe_la57(why, sizeof(why)) ? 5 : 4, "%s", why);
 	/* guest/guest.lds loads the image at 2 MiB, page-aligned at both ends. */
 	cr_assert_eq(boot[0]->u.boot.kernel_start, PW_KERNEL_PHYS);
 	cr_assert_gt(boot[0]->u.boot.kernel_end, boot[0]->u.boot.kernel_start);
@@ -149,13 +155,14 @@ Test(guest, test_ops_only_in_the_test_image)
  */
 static void assert_probe_faults(bool write, uint64_t want_error_code)
 {
-	const uint64_t addr = PW_VMALLOC_START + 0x1238;
 	const struct pw_event *faults[2];
 	char sym[128];
 	struct vm *vm;
 	int64_t res = 0;
+	uint64_t addr;
 
 	vm = boot_ops_guest(0);
+	addr = vm_geometry(vm).vmalloc_start + 0x1238;
 	cr_assert_eq(VM_OP(vm, 0, probe, &res, NULL, addr, write, 0x55), VMM_OK, "%s", vm_message(vm));
 	cr_assert_eq(res, -PW_EFAULT);
 	cr_assert_eq(events_since(vm, 0, PW_EV_FAULT, faults, 2), 1, "exactly one #PF");
@@ -193,7 +200,7 @@ Test(guest, direct_map_write_read_back)
 
 	require_kvm();
 	vm = boot_ops_guest(0);
-	cr_assert_eq(VM_OP(vm, 0, probe, &res, NULL, PW_PAGE_OFFSET + pa, true, val), VMM_OK,
+	cr_assert_eq(VM_OP(vm, 0, probe, &res, NULL, vm_geometry(vm).page_offset + pa, true, val), VMM_OK,
 		     "%s", vm_message(vm));
 	cr_assert_eq(res, 0);
 	cr_assert_eq(vm_read_phys(vm, pa, &host, sizeof(host)), 0);
@@ -207,7 +214,8 @@ Test(guest, direct_map_write_read_back)
 	end_vm(vm);
 }
 
-static void assert_unexpected(unsigned int vector, uint64_t want_cr2)
+/* raise #PF reads VMALLOC_START, which nothing maps at boot. */
+static void assert_unexpected(unsigned int vector)
 {
 	const struct pw_event *exc[2];
 	char sym[128];
@@ -223,16 +231,17 @@ static void assert_unexpected(unsigned int vector, uint64_t want_cr2)
 	vm_symbolise(vm, exc[0]->u.exception.rip, sym, sizeof(sym));
 	cr_assert(!strncmp(sym, "raise_exception+", 16), "RIP symbolised as '%s'", sym);
 	if (vector == 14)
-		cr_assert_eq(exc[0]->u.exception.cr2, want_cr2, "CR2 %#lx", (unsigned long)exc[0]->u.exception.cr2);
+		cr_assert_eq(exc[0]->u.exception.cr2, vm_geometry(vm).vmalloc_start, "CR2 %#lx",
+			     (unsigned long)exc[0]->u.exception.cr2);
 	end_vm(vm);
 }
 
 Test(guest, unexpected_exceptions_are_reported)
 {
 	require_kvm();
-	assert_unexpected(6, 0);			/* ud2 */
-	assert_unexpected(0, 0);			/* divide by zero */
-	assert_unexpected(14, PW_VMALLOC_START);	/* #PF with no fixup */
+	assert_unexpected(6);	/* ud2 */
+	assert_unexpected(0);	/* divide by zero */
+	assert_unexpected(14);	/* #PF with no fixup */
 }
 
 /*

@@ -6,6 +6,7 @@
  */
 #include <pagewalk/layout.h>
 
+#include "geometry.h"
 #include "guest_ops.h"
 #include "harness.h"
 
@@ -61,7 +62,9 @@ Test(inject, interval_and_times_pick_the_calls_that_fail)
  *   vmalloc 16 KiB: 4 backing pages (init_mm's tables there
  *     come from a warm-up vmalloc before counting: vfree keeps
  *     kernel tables, as Linux does)                           4 vmalloc
- * 23 calls in all.
+ * 23 calls in all; with LA57 2 more: the parent's trampoline fault and
+ * fork's copy_p4d_range() each allocate the P4D table of pgd entry 0 (the
+ * child's trampoline then finds it).
  */
 static void workload(struct vm *vm, uint64_t *tasks)
 {
@@ -81,12 +84,16 @@ static void workload(struct vm *vm, uint64_t *tasks)
 	tasks[1] = c;
 }
 
-/* One run with the n-th call failing; returns the calls counted, checks it ended cleanly. */
-static uint64_t fail_nth_run(uint64_t n, size_t *injected)
+/*
+ * One run with the n-th call failing; returns the calls counted, checks it
+ * ended cleanly; *user_p4ds: from the mode it booted in.
+ */
+static uint64_t fail_nth_run(uint64_t n, size_t *injected, unsigned int *user_p4ds)
 {
 	struct vm *vm = boot_ops_guest(0);
 	uint64_t mem0, tasks[2], calls;
 
+	*user_p4ds = vm_geometry(vm).user_p4ds;
 	op(vm, vfree, NULL, op(vm, vmalloc, NULL, 16384, 0));
 	mem0 = free_pages(vm);
 	op(vm, fail_nth, NULL, n);
@@ -103,17 +110,19 @@ static uint64_t fail_nth_run(uint64_t n, size_t *injected)
 
 Test(inject, fail_nth_sweep_ends_clean_every_time, .timeout = 300)
 {
+	unsigned int p4ds;
 	size_t injected;
-	uint64_t calls = fail_nth_run(1000, &injected);
+	uint64_t calls;
 
 	require_kvm();
+	calls = fail_nth_run(1000, &injected, &p4ds);
 	cr_assert_eq(injected, 0);
-	cr_assert_eq(calls, 23, "the workload's injectable calls: %lu", (unsigned long)calls);
+	cr_assert_eq(calls, 23 + 2 * p4ds, "the workload's injectable calls: %lu", (unsigned long)calls);
 	for (uint64_t n = 1; n <= calls; n++) {
-		fail_nth_run(n, &injected);
+		fail_nth_run(n, &injected, &p4ds);
 		cr_assert_eq(injected, 1, "fail-nth %lu injected %zu", (unsigned long)n, injected);
 	}
-	fail_nth_run(calls + 1, &injected);
+	fail_nth_run(calls + 1, &injected, &p4ds);
 	cr_assert_eq(injected, 0, "past the last call the workload runs untouched");
 }
 
@@ -201,7 +210,10 @@ Test(inject, cli_fail_nth_reaches_the_guest)
  *     and a PTE table under each, 4 backing pages             4 pgtable + 4 vmalloc
  *     a third task's pgd                                      1 pgd
  *     the child's copy-on-write: its trampoline, a copy       3 pgtable + 1 page
- * 36 calls in all.  Whichever fails, Linux would not panic: a failed
+ * 36 calls in all.  With LA57 (tests/geometry.h) 5 more: a P4D table in
+ * each of the two trampoline faults of a new mm and in fork's
+ * copy_p4d_range() (the child's trampoline then finds it), and the
+ * vmalloc needs a PUD table under each of its two preallocated P4D tables.  Whichever fails, Linux would not panic: a failed
  * task creation, fork or vmalloc is -ENOMEM to the caller, a failed
  * allocation in a user fault ends that process (VM_FAULT_OOM).  So every
  * run reports one error on the console (a "workload: " line) and the
@@ -209,17 +221,23 @@ Test(inject, cli_fail_nth_reaches_the_guest)
  */
 Test(inject, default_workload_survives_every_fail_nth, .timeout = 300)
 {
-	const unsigned int calls = 36;
+	unsigned int calls = 0;
 	char nth[16];
 	const char *argv[] = { VMM_BIN, "--fail-nth", nth, GUEST_ELF, NULL };
 	struct cli_run r;
 
 	require_kvm();
-	for (unsigned int n = 1; n <= calls + 1; n++) {
-		bool hit = n <= calls;
+	for (unsigned int n = 1; n == 1 || n <= calls + 1; n++) {
+		bool hit;
 
 		snprintf(nth, sizeof(nth), "%u", n);
 		run_vmm(&r, argv);
+		if (n == 1) {
+			const struct geometry g = geometry(console_levels(r.out));
+
+			calls = 32 + 3 * g.user_p4ds + 2 * g.vmalloc_tables;
+		}
+		hit = n <= calls;
 		cr_assert_null(strstr(r.out, "Kernel panic"), "fail-nth %u: %s", n, r.out);
 		cr_assert_eq(r.status, 0, "fail-nth %u: status %d: %s%s", n, r.status, r.out, r.err);
 		cr_assert_eq(!!strstr(r.err, " inject=1"), hit, "fail-nth %u: %s", n, r.err);

@@ -2,19 +2,40 @@
  * The kernel half: swapper_pg_dir, pgd_list, vmalloc and the three ways
  * kernel mappings reach every pgd; fork with copy-on-write.
  *
- * Geometry: the vmalloc area starts at 0xffffc90000000000, pgd index 402,
- * and spans 32 TiB = 64 top-level entries of 512 GiB.  An area placed
- * 8 KiB below VMALLOC_START + 512 GiB, 16 KiB long, has its first two
- * pages under entry 402 and its last two under entry 403.
+ * Geometry (tests/geometry.h): the vmalloc area starts at
+ * 0xffffc90000000000, pgd index 402, and spans 32 TiB = 64 pgd entries of
+ * 512 GiB; with LA57 at 0xffa0000000000000, pgd index 416, and spans
+ * 12.5 PiB = 50 pgd entries of 256 TiB.  An area placed 8 KiB below
+ * VMALLOC_START + one pgd entry's span, 16 KiB long, has its first two
+ * pages under the first vmalloc entry and its last two under the next.
+ * The top level that is not folded is the pgd in both modes, so the
+ * counts of entries, syncs and faults are the same.
  */
 #include <pagewalk/layout.h>
 
+#include "geometry.h"
 #include "guest_ops.h"
 #include "harness.h"
 
-#define ENTRY_SPAN	(512 * SZ_1G)
-#define CROSSING	(PW_VMALLOC_START + ENTRY_SPAN - 8192)
-#define KERNEL_HALF	256		/* pgd entries 256-511 */
+#define KERNEL_HALF	256		/* pgd entries 256-511, in both modes */
+
+/* The address 8 KiB below the second vmalloc pgd entry. */
+static uint64_t crossing(const struct geometry *g)
+{
+	return g->vmalloc_start + g->pgd_span - 8192;
+}
+
+/* The numbers of Linux's layout (Documentation/arch/x86/x86_64/mm.rst), not the helper's arithmetic. */
+Test(kernel, geometry_is_linuxs)
+{
+	const struct geometry g4 = geometry(4), g5 = geometry(5);
+
+	cr_assert(g4.vmalloc_index == 402 && g4.vmalloc_entries == 64 && g4.pgd_span == 512 * SZ_1G);
+	cr_assert(g5.vmalloc_index == 416 && g5.vmalloc_entries == 50 && g5.pgd_span == 256 * 1024 * SZ_1G);
+	cr_assert(g4.task_size == 0x00007ffffffff000ULL && g5.task_size == 0x00fffffffffff000ULL);
+	cr_assert(((g4.page_offset >> 39) & 511) == 273 && ((g5.page_offset >> 48) & 511) == 273,
+		  "KERNEL_PGD_BOUNDARY, pgd_index(PAGE_OFFSET), is 273 in both modes");
+}
 
 struct kinfo {
 	uint64_t swapper, pgd_list, syncs, vmalloc_faults, preallocated;
@@ -63,47 +84,100 @@ static void assert_kernel_half_shared(struct vm *vm, uint64_t pgd, uint64_t swap
 			     (unsigned long)ref[i]);
 }
 
-/* preallocate_vmalloc_pages(): one PUD table under each of the 64 entries. */
-Test(kernel, prealloc_installs_64_pud_tables_at_boot)
+/*
+ * preallocate_vmalloc_pages(): the table under each vmalloc pgd entry, at
+ * the level below the top that is not folded: 64 PUD tables, or with LA57
+ * 50 P4D tables.
+ */
+static void expect_prealloc(struct vm *vm)
 {
+	const struct geometry g = vm_geometry(vm);
+	const unsigned int level = g.levels == 5 ? PW_LEVEL_P4D : PW_LEVEL_PUD;
+	const uint64_t end = g.vmalloc_start + g.vmalloc_entries * g.pgd_span;
 	const struct pw_event *ev[512];
+	size_t n, tables = 0, others = 0;
+	struct kinfo k = kinfo(vm);
+
+	cr_assert_eq(k.preallocated, g.vmalloc_entries);
+	n = events_since(vm, 0, PW_EV_PGTABLE_ALLOC, ev, 512);
+	for (size_t i = 0; i < n; i++) {
+		const struct pw_ev_pgtable_alloc *a = &ev[i]->u.pgtable_alloc;
+		bool in_vmalloc = !a->mm && a->addr >= g.vmalloc_start && a->addr - 1 < end - 1;
+
+		tables += in_vmalloc && a->level == level;
+		others += in_vmalloc && a->level != level;
+	}
+	cr_assert_eq(tables, g.vmalloc_entries, "init_mm level-%u tables in the vmalloc area: %zu",
+		     level, tables);
+	cr_assert_eq(others, 0, "nothing below them yet");
+	cr_assert_eq(events_since(vm, 0, PW_EV_KERNEL_PGD, ev, 2), 1);
+	cr_assert_eq(ev[0]->u.kernel_pgd.phys, k.swapper);
+	cr_assert_eq(ev[0]->u.kernel_pgd.preallocated, g.vmalloc_entries);
+}
+
+Test(kernel, prealloc_installs_a_table_per_vmalloc_entry_at_boot)
+{
 	struct vm *vm;
-	size_t n, puds = 0;
-	struct kinfo k;
 
 	require_kvm();
 	vm = boot_ops_guest(0);
+	expect_prealloc(vm);
+	end_vm(vm);
+}
+
+/*
+ * With LA57: 50 P4D tables, and every pgd's kernel half points at them (as
+ * at everything else of swapper_pg_dir's), before and after a vmalloc.
+ */
+Test(kernel, prealloc_50_p4d_tables_in_every_pgd_with_la57)
+{
+	const struct geometry g = geometry(5);
+	uint64_t t[2], top[2][512];
+	struct vm *vm;
+	struct kinfo k;
+
+	require_la57();
+	vm = boot_ops_guest_paging(5);
+	expect_prealloc(vm);
+	t[0] = new_task(vm);
+	vmalloc_at(vm, 16384, crossing(&g));
+	t[1] = new_task(vm);
 	k = kinfo(vm);
-	cr_assert_eq(k.preallocated, 64);
-	n = events_since(vm, 0, PW_EV_PGTABLE_ALLOC, ev, 512);
-	for (size_t i = 0; i < n; i++)
-		puds += ev[i]->u.pgtable_alloc.level == PW_LEVEL_PUD && ev[i]->u.pgtable_alloc.mm == 0 &&
-			ev[i]->u.pgtable_alloc.addr >= PW_VMALLOC_START && ev[i]->u.pgtable_alloc.addr < PW_VMALLOC_START + 64 * ENTRY_SPAN;
-	cr_assert_eq(puds, 64, "init_mm PUD tables in the vmalloc area: %zu", puds);
-	cr_assert_eq(events_since(vm, 0, PW_EV_KERNEL_PGD, ev, 2), 1);
-	cr_assert_eq(ev[0]->u.kernel_pgd.phys, k.swapper);
-	cr_assert_eq(ev[0]->u.kernel_pgd.preallocated, 64);
+	cr_assert_eq(vm_read_phys(vm, k.swapper, top[0], sizeof(top[0])), 0);
+	for (int i = 0; i < 2; i++) {
+		cr_assert_eq(vm_read_phys(vm, pgd_of(vm, i + 1), top[1], sizeof(top[1])), 0);
+		for (unsigned int e = g.vmalloc_index; e < g.vmalloc_index + g.vmalloc_entries; e++)
+			cr_assert(top[1][e] & 1 && top[1][e] == top[0][e], "mm %lu, pgd entry %u: %#lx",
+				  (unsigned long)t[i], e, (unsigned long)top[1][e]);
+		assert_kernel_half_shared(vm, pgd_of(vm, i + 1), k.swapper);
+		kernel_reads(vm, t[i], crossing(&g));
+		kernel_reads(vm, t[i], crossing(&g) + 8192);
+	}
+	cr_assert_eq(k.syncs + k.vmalloc_faults, 0);
 	end_vm(vm);
 }
 
 /*
  * prealloc: mms made before and after vmallocs that need new top-level
- * entries (402/403, and 407) all see them at once: no fault, no sync, and
- * every kernel half stays byte-identical to swapper_pg_dir.
+ * entries (402/403 and 407; 416/417 and 421 with LA57) all see them at
+ * once: no fault, no sync, and every kernel half stays byte-identical to
+ * swapper_pg_dir.
  */
 Test(kernel, prealloc_needs_no_fault_and_no_sync)
 {
 	uint64_t t[4], va1, va2;
+	struct geometry g;
 	struct vm *vm;
 	struct kinfo k;
 
 	require_kvm();
 	vm = boot_ops_guest(0);
+	g = vm_geometry(vm);
 	t[0] = new_task(vm);
 	t[1] = new_task(vm);
-	va1 = vmalloc_at(vm, 16384, CROSSING);
+	va1 = vmalloc_at(vm, 16384, crossing(&g));
 	t[2] = new_task(vm);
-	va2 = vmalloc_at(vm, 8192, PW_VMALLOC_START + 5 * ENTRY_SPAN);
+	va2 = vmalloc_at(vm, 8192, g.vmalloc_start + 5 * g.pgd_span);
 	t[3] = new_task(vm);
 	for (int i = 0; i < 4; i++) {
 		kernel_reads(vm, t[i], va1);
@@ -121,28 +195,31 @@ Test(kernel, prealloc_needs_no_fault_and_no_sync)
 
 /*
  * fault: vmalloc edits init_mm only.  An mm made before it takes one
- * vmalloc_fault per top-level entry it then uses (402 and 403: two), and
- * none after; an mm made after the vmalloc clones the entries and takes none.
+ * vmalloc_fault per top-level entry it then uses (402 and 403, or 416 and
+ * 417: two), and none after; an mm made after the vmalloc clones the
+ * entries and takes none.
  */
 Test(kernel, fault_mode_faults_once_per_mm_and_entry)
 {
 	const struct pw_event *ev[8];
 	uint64_t t1, t2, va;
+	struct geometry g;
 	struct vm *vm;
 	struct kinfo k;
 
 	require_kvm();
 	vm = boot_ops_guest_with(GUEST_ELF, "fault", 0, 1);
+	g = vm_geometry(vm);
 	cr_assert_eq(kinfo(vm).preallocated, 0);
 	t1 = new_task(vm);
-	va = vmalloc_at(vm, 16384, CROSSING);
+	va = vmalloc_at(vm, 16384, crossing(&g));
 	kernel_reads(vm, t1, va);
-	kernel_reads(vm, t1, va + 4096);	/* entry 402 again */
-	kernel_reads(vm, t1, va + 8192);	/* entry 403 */
+	kernel_reads(vm, t1, va + 4096);	/* the first entry again */
+	kernel_reads(vm, t1, va + 8192);	/* the next */
 	kernel_reads(vm, t1, va + 12288);
 	cr_assert_eq(events_since(vm, 0, PW_EV_VMALLOC_FAULT, ev, 8), 2);
-	cr_assert_eq(ev[0]->u.vmalloc_fault.index, 402);
-	cr_assert_eq(ev[1]->u.vmalloc_fault.index, 403);
+	cr_assert_eq(ev[0]->u.vmalloc_fault.index, g.vmalloc_index);
+	cr_assert_eq(ev[1]->u.vmalloc_fault.index, g.vmalloc_index + 1);
 
 	t2 = new_task(vm);
 	kernel_reads(vm, t2, va);
@@ -154,32 +231,36 @@ Test(kernel, fault_mode_faults_once_per_mm_and_entry)
 }
 
 /*
- * eager: the vmalloc that populates entries 402 and 403 copies each into
- * every pgd on pgd_list at once: 2 entries x 3 pgds = 6 syncs, and no
- * fault.  Another area under the same entries changes no top-level entry.
+ * eager: the vmalloc that populates entries 402 and 403 (416 and 417)
+ * copies each into every pgd on pgd_list at once: 2 entries x 3 pgds = 6
+ * syncs, and no fault.  Another area under the same entries changes no
+ * top-level entry.
  */
 Test(kernel, eager_mode_syncs_every_pgd_on_the_list)
 {
 	const struct pw_event *ev[16];
 	uint64_t t[3];
+	struct geometry g;
 	struct vm *vm;
 	struct kinfo k;
 	size_t n;
 
 	require_kvm();
 	vm = boot_ops_guest_with(GUEST_ELF, "eager", 0, 1);
+	g = vm_geometry(vm);
 	for (int i = 0; i < 3; i++)
 		t[i] = new_task(vm);
-	vmalloc_at(vm, 16384, CROSSING);
+	vmalloc_at(vm, 16384, crossing(&g));
 	n = events_since(vm, 0, PW_EV_KERNEL_SYNC, ev, 16);
 	cr_assert_eq(n, 6, "%zu syncs", n);
 	for (size_t i = 0; i < n; i++) {
 		cr_assert_eq(ev[i]->u.kernel_sync.sync, PW_SYNC_EAGER);
-		cr_assert(ev[i]->u.kernel_sync.index == 402 || ev[i]->u.kernel_sync.index == 403);
+		cr_assert(ev[i]->u.kernel_sync.index == g.vmalloc_index ||
+			  ev[i]->u.kernel_sync.index == g.vmalloc_index + 1);
 	}
-	vmalloc_at(vm, 4096, CROSSING + 16384 + 4096);	/* after the guard page */
+	vmalloc_at(vm, 4096, crossing(&g) + 16384 + 4096);	/* after the guard page */
 	for (int i = 0; i < 3; i++)
-		kernel_reads(vm, t[i], CROSSING + 8192);
+		kernel_reads(vm, t[i], crossing(&g) + 8192);
 	k = kinfo(vm);
 	cr_assert_eq(k.syncs, 6);
 	cr_assert_eq(k.vmalloc_faults, 0);
@@ -191,26 +272,28 @@ Test(kernel, eager_mode_syncs_every_pgd_on_the_list)
 /*
  * Never follow an empty top-level entry: pfn 0 is unmapped in the direct
  * map, so following one (an empty entry reads as pfn 0) would oops.  The
- * tripwire is checked, then vmalloc_sync_mappings() walks all 64 vmalloc
- * entries, 62 of them empty in init_mm, and copies only the 2 populated
- * ones into the one pgd that lacks them.
+ * tripwire is checked, then vmalloc_sync_mappings() walks all 64 (50)
+ * vmalloc entries, all but 2 empty in init_mm, and copies only the 2
+ * populated ones into the one pgd that lacks them.
  */
 Test(kernel, sync_skips_empty_top_level_entries)
 {
-	uint64_t t;
+	struct geometry g;
 	struct vm *vm;
+	uint64_t t;
 
 	require_kvm();
 	vm = boot_ops_guest_with(GUEST_ELF, "fault", 0, 1);
-	cr_assert_eq(op(vm, probe, NULL, PW_PAGE_OFFSET, false, 0), -PW_EFAULT,
+	g = vm_geometry(vm);
+	cr_assert_eq(op(vm, probe, NULL, g.page_offset, false, 0), -PW_EFAULT,
 		     "pfn 0 must be unmapped in the direct map");
-	cr_assert_eq(op(vm, probe, NULL, PW_PAGE_OFFSET + 4096, false, 0), 0, "pfn 1 is mapped");
+	cr_assert_eq(op(vm, probe, NULL, g.page_offset + 4096, false, 0), 0, "pfn 1 is mapped");
 
 	t = new_task(vm);
-	vmalloc_at(vm, 16384, CROSSING);
+	vmalloc_at(vm, 16384, crossing(&g));
 	cr_assert_eq(op(vm, vmalloc_sync, NULL), 2);
 	cr_assert_eq(op(vm, vmalloc_sync, NULL), 0, "nothing left to copy");
-	kernel_reads(vm, t, CROSSING);
+	kernel_reads(vm, t, crossing(&g));
 	cr_assert_eq(kinfo(vm).vmalloc_faults, 0, "synced before use: no fault");
 	end_vm(vm);
 }
@@ -267,7 +350,8 @@ static uint64_t user_read(struct vm *vm, uint64_t t, uint64_t addr)
 
 /*
  * fork: the child gets tables for the parent's populated private range
- * only (1 PUD, 1 PMD, 1 PTE: the trampoline VMA has no private pages and
+ * only (1 PUD, 1 PMD, 1 PTE, and with LA57 the P4D above them: the
+ * trampoline VMA has no private pages and
  * is faulted in again), both share the 2 pages read-only.  The first
  * writer of a page copies it (one new page), the second finds itself the
  * only user and reuses it (none).
@@ -292,8 +376,9 @@ Test(kernel, fork_copy_on_write)
 	c = op(vm, fork, NULL, p);
 	cr_assert_gt(c, 0);
 	mi = mm_info(vm, c);
-	cr_assert(mi.puds == 1 && mi.pmds == 1 && mi.ptes == 1 && mi.anon == 2,
-		  "child: %lu/%lu/%lu tables, %lu pages", mi.puds, mi.pmds, mi.ptes, mi.anon);
+	cr_assert(mi.p4ds == vm_geometry(vm).user_p4ds && mi.puds == 1 && mi.pmds == 1 &&
+		  mi.ptes == 1 && mi.anon == 2, "child: %lu/%lu/%lu/%lu tables, %lu pages", mi.p4ds,
+		  mi.puds, mi.pmds, mi.ptes, mi.anon);
 	anon = anon_pages(vm);
 	cr_assert_eq(user_read(vm, c, a), 0x11);
 	cr_assert_eq(user_read(vm, p, a), 0x11);

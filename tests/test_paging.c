@@ -2,16 +2,21 @@
  * The paging core: demand faults on the real MMU, table allocation per
  * level, access errors, munmap's floor/ceiling rules and teardown.
  *
- * Geometry (4-level, p4d folded): a PTE table maps 2 MiB, a PMD table
- * 1 GiB, a PUD table 512 GiB, and the pgd is allocated with the mm.  Every
- * task also maps the user trampoline at PW_USER_TRAMPOLINE (pgd index 255),
- * whose first use installs one PUD, one PMD and one PTE table of its own;
- * warm_up() takes that cost before a test starts counting.
+ * Geometry: a PTE table maps 2 MiB, a PMD table 1 GiB, a PUD table
+ * 512 GiB; 4-level, the p4d is folded and a pgd entry maps 512 GiB; with
+ * LA57 a P4D table maps 256 TiB, one pgd entry.  The pgd is allocated
+ * with the mm.  Every task also maps the user trampoline at
+ * PW_USER_TRAMPOLINE (top-level index 255: a pgd entry, or with LA57 a
+ * p4d entry under pgd entry 0), whose first use installs one PUD, one PMD
+ * and one PTE table of its own, and with LA57 the P4D table of pgd entry
+ * 0 that every address below 2^47 shares; warm_up() takes that cost
+ * before a test starts counting, so the counts below hold in both modes.
  */
 #include <linux/kvm.h>
 
 #include <pagewalk/layout.h>
 
+#include "geometry.h"
 #include "guest_ops.h"
 #include "harness.h"
 
@@ -75,12 +80,18 @@ Test(paging, first_write_allocates_one_table_per_level_and_one_page)
 /*
  * One 8-byte write 4 bytes before boundary X touches pages X-4K and X, two
  * faults in one instruction.  The tables the second page needs beyond the
- * first's follow from which levels X crosses:
+ * first's follow from which levels X crosses (the first page's own tables
+ * are a PUD, PMD and PTE table: only the trampoline's P4D is there before):
  *   2 MiB:   a new PTE table                      -> PUD +1, PMD +1, PTE +2
  *   1 GiB:   a new PMD and PTE table              -> PUD +1, PMD +2, PTE +2
- *   512 GiB: a new pgd entry: PUD, PMD, PTE table -> PUD +2, PMD +2, PTE +2
+ *   512 GiB: a new top-level entry (a p4d entry with LA57):
+ *            PUD, PMD, PTE table                  -> PUD +2, PMD +2, PTE +2
+ *   256 TiB (LA57 only): a new pgd entry:
+ *            P4D, PUD, PMD, PTE table     -> P4D +1, PUD +2, PMD +2, PTE +2
+ * `paging` is the mode to boot (0: auto).
  */
-static void straddle(uint64_t x, uint64_t puds, uint64_t pmds, uint64_t ptes)
+static void straddle(unsigned int paging, uint64_t x, uint64_t p4ds, uint64_t puds, uint64_t pmds,
+		     uint64_t ptes)
 {
 	const struct pw_event *f[4];
 	struct mm_info mi;
@@ -88,17 +99,20 @@ static void straddle(uint64_t x, uint64_t puds, uint64_t pmds, uint64_t ptes)
 	uint64_t t, v;
 	size_t from;
 
-	vm = boot_ops_guest(0);
+	vm = paging ? boot_ops_guest_paging(paging) : boot_ops_guest(0);
+	p4ds += vm_geometry(vm).user_p4ds;
 	t = new_task(vm);
 	map(vm, t, x - 2 * SZ_1M, 4 * SZ_1M, RW);
 	warm_up(vm, t);
 	from = nevents(vm);
 	cr_assert_eq(touch(vm, t, x - 4, PW_ACCESS_WRITE, true, 0x1122334455667788ULL, NULL), 0);
 	cr_assert_eq(events_since(vm, from, PW_EV_FAULT, f, 4), 2, "two pages, two faults");
-	cr_assert_eq(f[0]->u.fault.tables + f[1]->u.fault.tables, puds + pmds + ptes);
+	cr_assert_eq(f[0]->u.fault.tables + f[1]->u.fault.tables,
+		     p4ds - vm_geometry(vm).user_p4ds + puds + pmds + ptes);
 	mi = mm_info(vm, t);
-	cr_assert(mi.puds == 1 + puds && mi.pmds == 1 + pmds && mi.ptes == 1 + ptes,
-		  "at %#lx: %lu/%lu/%lu tables", (unsigned long)x, mi.puds, mi.pmds, mi.ptes);
+	cr_assert(mi.p4ds == p4ds && mi.puds == 1 + puds && mi.pmds == 1 + pmds && mi.ptes == 1 + ptes,
+		  "at %#lx: %lu/%lu/%lu/%lu tables", (unsigned long)x, mi.p4ds, mi.puds, mi.pmds,
+		  mi.ptes);
 	cr_assert_eq(mi.anon, 2);
 	cr_assert_eq(touch(vm, t, x - 4, PW_ACCESS_READ, true, 0, &v), 0);
 	cr_assert_eq(v, 0x1122334455667788ULL);
@@ -108,19 +122,26 @@ static void straddle(uint64_t x, uint64_t puds, uint64_t pmds, uint64_t ptes)
 Test(paging, write_straddling_2mib_boundary)
 {
 	require_kvm();
-	straddle(256 * SZ_1M + 2 * SZ_1M, 1, 1, 2);
+	straddle(0, 256 * SZ_1M + 2 * SZ_1M, 0, 1, 1, 2);
 }
 
 Test(paging, write_straddling_1gib_boundary)
 {
 	require_kvm();
-	straddle(1 * SZ_1G, 1, 2, 2);
+	straddle(0, 1 * SZ_1G, 0, 1, 2, 2);
 }
 
 Test(paging, write_straddling_512gib_boundary)
 {
 	require_kvm();
-	straddle(512 * SZ_1G, 2, 2, 2);
+	straddle(0, 512 * SZ_1G, 0, 2, 2, 2);
+}
+
+/* 256 TiB = 2^48, the span of one pgd entry with LA57: above 2^47, so LA57 only. */
+Test(paging, write_straddling_256tib_boundary_with_la57)
+{
+	require_la57();
+	straddle(5, 1ULL << 48, 1, 2, 2, 2);
 }
 
 Test(paging, read_maps_zero_page_then_write_copies)
@@ -224,7 +245,8 @@ Test(paging, user_access_to_kernel_address)
 	require_kvm();
 	vm = boot_ops_guest(0);
 	t = new_task(vm);
-	expect_segv(vm, t, PW_PAGE_OFFSET + 16 * SZ_1M, PW_ACCESS_READ, 0x5, PW_FAULT_SEGV_MAPERR);
+	expect_segv(vm, t, vm_geometry(vm).page_offset + 16 * SZ_1M, PW_ACCESS_READ, 0x5,
+		    PW_FAULT_SEGV_MAPERR);
 	end_vm(vm);
 }
 
@@ -321,10 +343,11 @@ Test(paging, munmap_frees_exactly_what_floor_and_ceiling_allow)
 	end_vm(vm);
 }
 
-/* Everything the paging core reports, minus timestamps, from one scenario. */
-static void scenario(struct pw_event **out, size_t *n)
+/* Everything the paging core reports, minus timestamps, from one scenario; its paging mode. */
+static unsigned int scenario(struct pw_event **out, size_t *n)
 {
 	struct vm *vm = boot_ops_guest(0);
+	const unsigned int levels = vm_levels(vm);
 	const struct pw_event *ev;
 	uint64_t t = new_task(vm);
 	size_t total, k = 0;
@@ -345,15 +368,17 @@ static void scenario(struct pw_event **out, size_t *n)
 	}
 	*n = k;
 	end_vm(vm);
+	return levels;
 }
 
 Test(paging, same_scenario_same_events)
 {
 	struct pw_event *a, *b;
 	size_t na, nb, tables = 0;
+	unsigned int levels;
 
 	require_kvm();
-	scenario(&a, &na);
+	levels = scenario(&a, &na);
 	scenario(&b, &nb);
 	cr_assert_eq(na, nb);
 	for (size_t i = 0; i < na; i++) {
@@ -361,25 +386,13 @@ Test(paging, same_scenario_same_events)
 			     a[i].type);
 		tables += a[i].type == PW_EV_PGTABLE_ALLOC && a[i].u.pgtable_alloc.mm != 0;	/* the task's, not init_mm's */
 	}
-	/* pgd + trampoline 3 + straddling 1 GiB (PUD, 2 PMD, 2 PTE): a non-trivial run. */
-	cr_assert_eq(tables, 9);
+	/*
+	 * pgd + trampoline 3 (4 with LA57: its P4D) + straddling 1 GiB (PUD,
+	 * 2 PMD, 2 PTE): a non-trivial run.
+	 */
+	cr_assert_eq(tables, 9 + geometry(levels).user_p4ds);
 	free(a);
 	free(b);
-}
-
-/*
- * 5-level paging runs the same scenarios where the host can run LA57.
- * pagewalk boots 4-level only so far, so this states what the probe found
- * and skips either way; it must not pass silently.
- */
-Test(paging, five_level_paging)
-{
-	char why[256];
-
-	require_kvm();
-	if (!vmm_probe_la57(why, sizeof(why)))
-		cr_skip_test("no 5-level paging on this host: %s", why);
-	cr_skip_test("%s, but pagewalk has no 5-level boot yet", why);
 }
 
 /* mprotect() may start inside a VMA: only holes make it fail (-ENOMEM). */
@@ -435,17 +448,18 @@ Test(paging, prot_none_and_back_keeps_the_page)
  * PAGE_ALIGN(len) wraps; __get_unmapped_area() (mm/mmap.c) then returns
  * -ENOMEM if len > TASK_SIZE or addr > TASK_SIZE - len, and only after
  * that -EINVAL for an address that is not page-aligned.  TASK_SIZE is
- * 2^47 - 4 KiB with 4-level paging; the page below the trampoline is the
- * last free one.
+ * 2^47 - 4 KiB with 4-level paging, 2^56 - 4 KiB with LA57; the page
+ * below the trampoline is the last free one under 2^47.
  */
 Test(paging, mmap_past_task_size_is_enomem)
 {
-	const uint64_t task_size = (1ULL << 47) - 4096, last = PW_USER_TRAMPOLINE - 4096;
+	const uint64_t last = PW_USER_TRAMPOLINE - 4096;
+	uint64_t t, task_size;
 	struct vm *vm;
-	uint64_t t;
 
 	require_kvm();
 	vm = boot_ops_guest(0);
+	task_size = vm_geometry(vm).task_size;
 	t = new_task(vm);
 	cr_assert_eq(op(vm, mmap, NULL, t, task_size, 4096, RW), -PW_ENOMEM);
 	cr_assert_eq(op(vm, mmap, NULL, t, task_size - 4096, 2 * 4096, RW), -PW_ENOMEM,
@@ -469,12 +483,13 @@ Test(paging, mmap_past_task_size_is_enomem)
  */
 Test(paging, mprotect_arguments_in_linux_order)
 {
-	const uint64_t a = 256 * SZ_1M, task_size = (1ULL << 47) - 4096;
+	const uint64_t a = 256 * SZ_1M;
+	uint64_t t, task_size;
 	struct vm *vm;
-	uint64_t t;
 
 	require_kvm();
 	vm = boot_ops_guest(0);
+	task_size = vm_geometry(vm).task_size;
 	t = new_task(vm);
 	map(vm, t, a, 4096, RW);
 	cr_assert_eq(op(vm, mprotect, NULL, t, a + 1, 4096, PW_PROT_READ), -PW_EINVAL);
@@ -489,6 +504,52 @@ Test(paging, mprotect_arguments_in_linux_order)
 	cr_assert_eq(op(vm, mprotect, NULL, t, task_size, 4 * 4096, PW_PROT_READ),
 		     -PW_ENOMEM, "past TASK_SIZE");
 	cr_assert_eq(touch(vm, t, a, PW_ACCESS_WRITE, true, 1, NULL), 0, "still writable");
+	end_vm(vm);
+}
+
+/*
+ * Above 128 TiB (2^47): Linux with LA57 keeps the addresses it picks below
+ * DEFAULT_MAP_WINDOW (2^47) unless the mmap hint is above it
+ * (arch_get_unmapped_area()'s rule); a MAP_FIXED address is its own hint,
+ * and the guest's mmap is MAP_FIXED_NOREPLACE only, so such a mapping is
+ * exactly one asked for there.  Without LA57 it is past TASK_SIZE:
+ * -ENOMEM, as for any address that high.
+ */
+Test(paging, mmap_above_128tib_is_enomem_with_4_levels)
+{
+	struct vm *vm;
+	uint64_t t;
+
+	require_kvm();
+	vm = boot_ops_guest_paging(4);
+	t = new_task(vm);
+	cr_assert_eq(op(vm, mmap, NULL, t, 1ULL << 47, 4096, RW), -PW_ENOMEM);
+	end_vm(vm);
+}
+
+Test(paging, mmap_above_128tib_with_la57)
+{
+	const uint64_t a = 1ULL << 47, b = (1ULL << 56) - 2 * 4096;
+	struct vm *vm;
+	uint64_t t, v;
+
+	require_la57();
+	vm = boot_ops_guest_paging(5);
+	t = new_task(vm);
+	map(vm, t, a, 4096, RW);
+	map(vm, t, b, 4096, RW);
+	cr_assert_eq(touch(vm, t, a, PW_ACCESS_WRITE, true, 0x128, NULL), 0);
+	cr_assert_eq(touch(vm, t, b, PW_ACCESS_WRITE, true, 0x56, NULL), 0);
+	cr_assert_eq(touch(vm, t, a, PW_ACCESS_READ, true, 0, &v), 0);
+	cr_assert_eq(v, 0x128);
+	cr_assert_eq(touch(vm, t, b, PW_ACCESS_READ, true, 0, &v), 0);
+	cr_assert_eq(v, 0x56);
+	/*
+	 * b is the last page below TASK_SIZE (2^56 - 4 KiB).  pgd entries 0
+	 * (the trampoline; 2^47 is p4d entry 256 of the same P4D table) and
+	 * 255 (b): two P4D tables.
+	 */
+	cr_assert_eq(mm_info(vm, t).p4ds, 2);
 	end_vm(vm);
 }
 

@@ -10,6 +10,7 @@
 #include <pagewalk/layout.h>
 
 #include "guest_ops.h"
+#include "geometry.h"
 #include "harness.h"
 
 #define HOLE		0xd0000000ULL		/* 4 GiB - 768 MiB */
@@ -85,9 +86,11 @@ Test(ram, fdt_memory_lists_the_ranges_around_the_hole)
 	cr_assert(strstr(err, "channel rings"), "%s", err);
 }
 
+/* A walk from cr3 in the VM's paging mode. */
 static struct vm_walk walk(struct vm *vm, uint64_t cr3, uint64_t va)
 {
-	struct vm_paging pg = { .cr0 = X86_CR0_PG, .cr3 = cr3, .efer = EFER_LMA };
+	struct vm_paging pg = { .cr0 = X86_CR0_PG, .cr3 = cr3, .efer = EFER_LMA,
+				.cr4 = vm_levels(vm) == 5 ? X86_CR4_LA57 : 0 };
 	struct vm_walk w;
 
 	cr_assert_eq(vm_walk(vm, &pg, va, &w), VMM_OK, "walk %#lx", (unsigned long)va);
@@ -102,9 +105,14 @@ Test(ram, the_hole_is_not_ram_to_the_host)
 	char err[512];
 	struct vm_walk w;
 	struct vm *vm;
+	struct geometry g;
+	unsigned int top, shift;
 
 	require_kvm();
 	vm = create(4 * SZ_1G, 1, VMM_OK, err, sizeof(err));
+	g = vm_geometry(vm);
+	top = g.levels;
+	shift = 12 + 9 * (top - 1);
 	cr_assert_eq(vm_read_phys(vm, HOLE - 8, &v, 8), 0, "the last word below the hole");
 	cr_assert_eq(vm_read_phys(vm, HOLE - 8, err, 16), -1, "a read running into the hole");
 	cr_assert_eq(vm_read_phys(vm, HOLE, &v, 8), -1);
@@ -114,32 +122,36 @@ Test(ram, the_hole_is_not_ram_to_the_host)
 	cr_assert_eq(vm_read_phys(vm, HIGH_END_4G - 8, &v, 8), 0);
 	cr_assert_eq(vm_read_phys(vm, HIGH_END_4G, &v, 8), -1, "past the end of RAM");
 
-	/* A PML4 in high RAM whose entries point into the hole and past the end. */
+	/*
+	 * A top table in high RAM whose entries point into the hole and past
+	 * the end: the walk stops one level down (at the PDPT, or with LA57 the
+	 * PML4), outside RAM.  Entry i covers i << shift.
+	 */
 	cr_assert_eq(vm_write_phys(vm, table, e, sizeof(e)), 0);
 	w = walk(vm, HOLE, 0);
-	cr_assert(!w.present && w.outside_ram && w.level == 4, "CR3 in the hole");
+	cr_assert(!w.present && w.outside_ram && w.level == top, "CR3 in the hole");
 	w = walk(vm, table, 0);
-	cr_assert(!w.present && w.outside_ram && w.level == 3 && w.entries[3] == e[0],
-		  "a PDPT in the hole");
-	w = walk(vm, table, 1ULL << 39);
-	cr_assert(!w.present && w.outside_ram && w.level == 3, "a PDPT past the end of RAM");
-	w = walk(vm, table, 2ULL << 39);
-	cr_assert(!w.present && w.outside_ram && w.level == 3, "a PDPT at the LAPIC");
+	cr_assert(!w.present && w.outside_ram && w.level == top - 1 && w.entries[top - 1] == e[0],
+		  "a table in the hole");
+	w = walk(vm, table, 1ULL << shift);
+	cr_assert(!w.present && w.outside_ram && w.level == top - 1, "a table past the end of RAM");
+	w = walk(vm, table, 2ULL << shift);
+	cr_assert(!w.present && w.outside_ram && w.level == top - 1, "a table at the LAPIC");
 
 	/* The boot tables map the ranges, identity and direct map, and not the hole. */
-	w = walk(vm, PW_BOOT_PML4, PW_PAGE_OFFSET + HOLE - 1);
+	w = walk(vm, PW_BOOT_PGD, g.page_offset + HOLE - 1);
 	cr_assert(w.present && w.level == 2 && w.phys == HOLE - 1);
-	w = walk(vm, PW_BOOT_PML4, PW_PAGE_OFFSET + HOLE);
+	w = walk(vm, PW_BOOT_PGD, g.page_offset + HOLE);
 	cr_assert(!w.present && !w.outside_ram && w.level == 2, "the hole in the direct map");
-	w = walk(vm, PW_BOOT_PML4, 0xfee00000);
+	w = walk(vm, PW_BOOT_PGD, 0xfee00000);
 	cr_assert(!w.present && w.level == 2, "the hole in the identity map");
-	w = walk(vm, PW_BOOT_PML4, 4 * SZ_1G);
+	w = walk(vm, PW_BOOT_PGD, 4 * SZ_1G);
 	cr_assert(w.present && w.phys == 4 * SZ_1G);
-	w = walk(vm, PW_BOOT_PML4, PW_PAGE_OFFSET + HIGH_END_4G - 1);
+	w = walk(vm, PW_BOOT_PGD, g.page_offset + HIGH_END_4G - 1);
 	cr_assert(w.present && w.phys == HIGH_END_4G - 1);
-	w = walk(vm, PW_BOOT_PML4, PW_PAGE_OFFSET + HIGH_END_4G);
+	w = walk(vm, PW_BOOT_PGD, g.page_offset + HIGH_END_4G);
 	cr_assert(!w.present && w.level == 2, "past the end of RAM");
-	w = walk(vm, PW_BOOT_PML4, PW_KERNEL_VIRT);
+	w = walk(vm, PW_BOOT_PGD, PW_KERNEL_VIRT);
 	cr_assert(w.present && w.phys == PW_KERNEL_PHYS, "the kernel map as before");
 	vm_destroy(vm);
 }
@@ -147,8 +159,8 @@ Test(ram, the_hole_is_not_ram_to_the_host)
 /*
  * Pages the guest's allocator manages after boot (MEMINFO's total): every
  * RAM page less pfn 0, the boot area, one vCPU's ring, the image and
- * mem_map, plus the boot page tables given back (PML4, two PDPTs and one
- * PD per GiB up to the end of RAM).  mem_map has a struct page per pfn
+ * mem_map, plus the boot page tables given back (the top table, two PDPTs,
+ * one PD per GiB up to the end of RAM, and with LA57 two PML4s).  mem_map has a struct page per pfn
  * up to the end of RAM, hole included; the size of a struct page is the
  * one unknown, measured on a 256 MiB guest (16 pages of mem_map per byte
  * of struct page: 65536 pfns / 4096).
@@ -161,12 +173,13 @@ static uint64_t pages_but_mem_map(struct vm *vm, uint64_t mem, uint64_t end, uin
 	cr_assert_eq(boot[0]->u.boot.ram_bytes, mem, "the boot event reports all RAM");
 	return mem / 4096 - 1 - (PW_BOOT_AREA_END - PW_BOOT_AREA_START) / 4096 -
 	       (CHAN_BYTES + 4095) / 4096 - (boot[0]->u.boot.kernel_end - boot[0]->u.boot.kernel_start) / 4096 +
-	       (PW_BOOT_PD - PW_BOOT_PML4) / 4096 + (end + SZ_1G - 1) / SZ_1G;
+	       (PW_BOOT_PD - PW_BOOT_PGD) / 4096 + (end + SZ_1G - 1) / SZ_1G +
+	       (vm_levels(vm) == 5 ? 2 : 0);
 }
 
 Test(ram, the_guest_uses_both_ranges_and_maps_only_them)
 {
-	uint64_t total, rest, map_pages, page_size;
+	uint64_t total, rest, map_pages, page_size, page_offset;
 	struct vm_paging pg;
 	struct vm_walk w;
 	struct vm *vm;
@@ -188,15 +201,16 @@ Test(ram, the_guest_uses_both_ranges_and_maps_only_them)
 
 	/* swapper_pg_dir's direct map: both ranges, and nothing of the hole or past the end. */
 	cr_assert_eq(vm_cpu_paging(vm, 0, &pg), VMM_OK);
-	cr_assert_eq(vm_walk(vm, &pg, PW_PAGE_OFFSET + HOLE - 4096, &w), VMM_OK);
+	page_offset = vm_geometry(vm).page_offset;
+	cr_assert_eq(vm_walk(vm, &pg, page_offset + HOLE - 4096, &w), VMM_OK);
 	cr_assert(w.present && w.phys == HOLE - 4096);
-	cr_assert_eq(vm_walk(vm, &pg, PW_PAGE_OFFSET + HOLE, &w), VMM_OK);
+	cr_assert_eq(vm_walk(vm, &pg, page_offset + HOLE, &w), VMM_OK);
 	cr_assert(!w.present, "the hole in the direct map");
-	cr_assert_eq(vm_walk(vm, &pg, PW_PAGE_OFFSET + 4 * SZ_1G, &w), VMM_OK);
+	cr_assert_eq(vm_walk(vm, &pg, page_offset + 4 * SZ_1G, &w), VMM_OK);
 	cr_assert(w.present && w.phys == 4 * SZ_1G);
-	cr_assert_eq(vm_walk(vm, &pg, PW_PAGE_OFFSET + HIGH_END_4G - 4096, &w), VMM_OK);
+	cr_assert_eq(vm_walk(vm, &pg, page_offset + HIGH_END_4G - 4096, &w), VMM_OK);
 	cr_assert(w.present && w.phys == HIGH_END_4G - 4096);
-	cr_assert_eq(vm_walk(vm, &pg, PW_PAGE_OFFSET + HIGH_END_4G, &w), VMM_OK);
+	cr_assert_eq(vm_walk(vm, &pg, page_offset + HIGH_END_4G, &w), VMM_OK);
 	cr_assert(!w.present, "past the end of RAM");
 	end_vm(vm);
 }

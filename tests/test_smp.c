@@ -1,4 +1,5 @@
 /* Several vCPUs: bring-up, per-CPU rings and mailboxes, ops running at once. */
+#include "geometry.h"
 #include "guest_ops.h"
 #include "harness.h"
 
@@ -71,8 +72,9 @@ static size_t count_for_mm(struct vm *vm, size_t from, bool alloc, uint64_t mm)
  * into the same empty 2 MiB, each its own page, with a delay between
  * allocating a table and locking to install it at every level.  Whatever
  * the interleaving, each entry gets exactly one table: the trampoline's
- * PUD, PMD and PTE tables and the data's, 2/2/2; every loser frees the table
- * it allocated (an allocation and a free beyond the 6 per RACE_LOST); all
+ * PUD, PMD and PTE tables and the data's, 2/2/2, and with LA57 the one P4D
+ * table of pgd entry 0 both are under; every loser frees the table it
+ * allocated (an allocation and a free beyond the 6 or 7 per RACE_LOST); all
  * n pages are mapped; and after exit every page is back.  Returns the races lost.
  */
 static size_t race_round(unsigned int n, uint64_t loops)
@@ -85,6 +87,7 @@ static size_t race_round(unsigned int n, uint64_t loops)
 	struct mm_info mi;
 	size_t lost, from;
 	const uint64_t levels = (1u << PW_LEVEL_PUD) | (1u << PW_LEVEL_PMD) | (1u << PW_LEVEL_PTE);
+	const struct geometry g = vm_geometry(vm);
 
 	cr_assert_eq(op(vm, race_delay, NULL, levels, loops), 0);
 	op(vm, meminfo, &mem0);
@@ -102,14 +105,14 @@ static size_t race_round(unsigned int n, uint64_t loops)
 	}
 	lost = events_since(vm, from, PW_EV_RACE_LOST, NULL, 0);
 	mi = mm_info(vm, t);
-	cr_assert(mi.puds == 2 && mi.pmds == 2 && mi.ptes == 2,
-		  "one table per entry: %lu/%lu/%lu", mi.puds, mi.pmds, mi.ptes);
+	cr_assert(mi.p4ds == g.user_p4ds && mi.puds == 2 && mi.pmds == 2 && mi.ptes == 2,
+		  "one table per entry: %lu/%lu/%lu/%lu", mi.p4ds, mi.puds, mi.pmds, mi.ptes);
 	cr_assert_eq(mi.anon, n);
 	/* And in guest RAM, by the host's own walk of the task's user half. */
-	count_tables(vm, pgd_of(vm, 1), 4, 0, 255, tables);
-	cr_assert(tables[3] == 2 && tables[2] == 2 && tables[1] == 2, "in RAM: %u/%u/%u",
-		  tables[3], tables[2], tables[1]);
-	cr_assert_eq(count_for_mm(vm, from, true, 1), 6 + lost);
+	count_tables(vm, pgd_of(vm, 1), g.levels, 0, 255, tables);
+	cr_assert(tables[4] == g.user_p4ds && tables[3] == 2 && tables[2] == 2 && tables[1] == 2,
+		  "in RAM: %u/%u/%u/%u", tables[4], tables[3], tables[2], tables[1]);
+	cr_assert_eq(count_for_mm(vm, from, true, 1), 6 + g.user_p4ds + lost);
 	cr_assert_eq(count_for_mm(vm, from, false, 1), lost);
 	for (unsigned int cpu = 0; cpu < n; cpu++) {
 		cr_assert_eq(touch(vm, t, a + cpu * 4096, PW_ACCESS_READ, true, 0, &v), 0);

@@ -17,6 +17,7 @@
 
 #include <pagewalk/layout.h>
 
+#include "geometry.h"
 #include "guest_ops.h"
 #include "harness.h"
 
@@ -76,12 +77,15 @@ Test(walker, swapper_maps_the_kernel_image_and_the_direct_map)
 	struct vm *vm;
 	uint64_t swapper, bss_end;
 	const struct pw_event *boot[2];
+	struct geometry g;
 
 	require_kvm();
 	vm = boot_ops_guest(0);
+	g = vm_geometry(vm);
 	swapper = op(vm, kinfo, NULL);
 	pg = cpu_paging(vm);
 	cr_assert_eq(pg.cr3 & ADDR_MASK, swapper, "between ops: init_mm's swapper_pg_dir");
+	cr_assert_eq(vm_paging_levels(&pg), g.levels, "CR4.LA57 as the VM was made");
 
 	/* The start of the image is text: 4 KiB, supervisor, read-only, executable. */
 	w = walk(vm, &pg, PW_KERNEL_VIRT + 0x1234);
@@ -98,23 +102,27 @@ Test(walker, swapper_maps_the_kernel_image_and_the_direct_map)
 	cr_assert_eq(w.phys, boot[0]->u.boot.kernel_end - 8);
 
 	for (unsigned int i = 0; i < sizeof(in_ram) / sizeof(in_ram[0]); i++) {
-		w = walk(vm, &pg, PW_PAGE_OFFSET + in_ram[i]);
+		w = walk(vm, &pg, g.page_offset + in_ram[i]);
 		cr_assert(w.present && w.level == 2 && !w.user && w.writable && w.nx);
 		cr_assert_eq(w.phys, in_ram[i]);
 	}
 	/* pfn 0 is the one hole in the direct map, in its 4 KiB-mapped first 2 MiB. */
-	w = walk(vm, &pg, PW_PAGE_OFFSET);
+	w = walk(vm, &pg, g.page_offset);
 	cr_assert(!w.present && !w.rsvd && w.level == 1);
-	w = walk(vm, &pg, PW_PAGE_OFFSET + 4096);
+	w = walk(vm, &pg, g.page_offset + 4096);
 	cr_assert(w.present && w.level == 1 && w.phys == 4096);
 	/* The PMD table has ram / 2 MiB = 128 entries: the next one is empty. */
-	w = walk(vm, &pg, PW_PAGE_OFFSET + ram);
+	w = walk(vm, &pg, g.page_offset + ram);
 	cr_assert(!w.present && !w.rsvd && !w.outside_ram && w.level == 2);
-	/* vmalloc: pgd 402 holds a preallocated PUD table, itself still empty. */
-	w = walk(vm, &pg, PW_VMALLOC_START);
-	cr_assert(!w.present && w.level == 3 && (w.entries[3] & 1));
-	/* Bit 47 without 63:48: not canonical, a #GP rather than a walk. */
-	cr_assert_eq(vm_walk(vm, &pg, 1ULL << 47, &w), VMM_BAD_INPUT);
+	/*
+	 * vmalloc: the top-level entry (pgd 402; 416 with LA57) holds the table
+	 * preallocate_vmalloc_pages() put there (a PUD; a P4D with LA57), itself
+	 * still empty: the walk stops one level below the top.
+	 */
+	w = walk(vm, &pg, g.vmalloc_start);
+	cr_assert(!w.present && w.level == g.levels - 1 && (w.entries[g.levels - 1] & 1));
+	/* Bit 47 (56 with LA57) without the bits above: not canonical, a #GP rather than a walk. */
+	cr_assert_eq(vm_walk(vm, &pg, g.non_canonical, &w), VMM_BAD_INPUT);
 
 	check_translate(vm);
 	end_vm(vm);
@@ -180,11 +188,14 @@ Test(walker, user_pages_under_the_tasks_pgd)
 }
 
 /*
- * Writes at 256 MiB, 1 GiB and 512 GiB after the trampoline fault:
- *   pgd 255 (trampoline): PUD, PMD, PTE table
- *   pgd 0: one PUD; GiB 0 and GiB 1 a PMD and a PTE table each
- *   pgd 1 (512 GiB): PUD, PMD, PTE table
- * so 3 PUD, 4 PMD and 4 PTE tables, in guest RAM as in mm->pgtables_bytes.
+ * Writes at 256 MiB, 1 GiB and 512 GiB after the trampoline fault, by
+ * top-level entry of 512 GiB (p4d entries with LA57, all under pgd 0's
+ * one P4D table; pgd entries without):
+ *   255 (trampoline): PUD, PMD, PTE table
+ *   0: one PUD; GiB 0 and GiB 1 a PMD and a PTE table each
+ *   1 (512 GiB): PUD, PMD, PTE table
+ * so (1 P4D,) 3 PUD, 4 PMD and 4 PTE tables, in guest RAM as in the
+ * guest's accounting.
  */
 Test(walker, tables_in_ram_match_the_guests_accounting)
 {
@@ -202,12 +213,13 @@ Test(walker, tables_in_ram_match_the_guests_accounting)
 		cr_assert_eq(touch(vm, t, addrs[i], PW_ACCESS_WRITE, true, i, NULL), 0);
 	}
 	mi = mm_info(vm, t);
-	cr_assert(mi.puds == 3 && mi.pmds == 4 && mi.ptes == 4, "guest: %lu/%lu/%lu", mi.puds,
-		  mi.pmds, mi.ptes);
+	cr_assert(mi.p4ds == vm_geometry(vm).user_p4ds && mi.puds == 3 && mi.pmds == 4 &&
+		  mi.ptes == 4, "guest: %lu/%lu/%lu/%lu", mi.p4ds, mi.puds, mi.pmds, mi.ptes);
 	/* The user half, pgd entries 0..255; the kernel half is init_mm's. */
-	count_tables(vm, pgd_of(vm, 1), 4, 0, 255, tables);
-	cr_assert(tables[3] == mi.puds && tables[2] == mi.pmds && tables[1] == mi.ptes,
-		  "in RAM: %u/%u/%u", tables[3], tables[2], tables[1]);
+	count_tables(vm, pgd_of(vm, 1), vm_levels(vm), 0, 255, tables);
+	cr_assert(tables[4] == mi.p4ds && tables[3] == mi.puds && tables[2] == mi.pmds &&
+		  tables[1] == mi.ptes, "in RAM: %u/%u/%u/%u", tables[4], tables[3], tables[2],
+		  tables[1]);
 	check_translate(vm);
 	end_vm(vm);
 }
@@ -265,7 +277,7 @@ static const char *line_of(const char *text, const char *prefix, char *buf, size
  */
 struct hand_made {
 	struct vm *vm;
-	struct vm_paging pg;		/* the vCPU's, with CR3 = P */
+	struct vm_paging pg;		/* the vCPU's, with CR3 = P, 4-level */
 	uint64_t p, nx, entries[5];
 	unsigned int maxphyaddr;
 	bool gbpages;
@@ -286,6 +298,7 @@ static void hand_made_tables(struct hand_made *h)
 	h->p = map_event(h->vm, a)->u.map.phys;
 	h->pg = cpu_paging(h->vm);
 	h->pg.cr3 = h->p;
+	h->pg.cr4 &= ~X86_CR4_LA57;	/* 4-level tables, whatever the guest runs in */
 	/* Without EFER.NXE bit 63 would be reserved. */
 	h->nx = h->pg.efer & EFER_NXE ? 1ULL << 63 : 0;
 	h->entries[0] = h->p | h->nx | 1;
@@ -418,11 +431,13 @@ Test(walker, vmm_ptdump_prints_linux_style_markers_and_runs)
 	const char *prev;
 	struct cli_run r;
 	char prefix[64], line[256];
+	struct geometry g;
 
 	require_kvm();
 	elf_loads(GUEST_ELF, load, 3);
 	run_vmm(&r, argv);
 	cr_assert_eq(r.status, 0, "%s", r.err);
+	g = geometry(console_levels(r.out));
 	prev = strstr(r.out, "task 1 exited");
 	cr_assert(prev && strstr(prev, "page tables of cpu 0, CR3 0x"), "%s", r.out);
 	for (unsigned int i = 0; i < sizeof(marks) / sizeof(marks[0]); i++) {
@@ -431,11 +446,17 @@ Test(walker, vmm_ptdump_prints_linux_style_markers_and_runs)
 		cr_assert(m, "%s missing or out of order in\n%s", marks[i], r.out);
 		prev = m;
 	}
-	line_of(r.out, "0xffff888000000000-0xffff888000001000 ", line, sizeof(line));
+	snprintf(prefix, sizeof(prefix), "0x%016lx-0x%016lx ", (unsigned long)g.page_offset,
+		 (unsigned long)g.page_offset + 0x1000);
+	line_of(r.out, prefix, line, sizeof(line));
 	cr_assert(strstr(line, "4K                               pte"), "pfn 0: %s", line);
-	line_of(r.out, "0xffff888000001000-0xffff888000200000 ", line, sizeof(line));
+	snprintf(prefix, sizeof(prefix), "0x%016lx-0x%016lx ", (unsigned long)g.page_offset + 0x1000,
+		 (unsigned long)(g.page_offset + 2 * SZ_1M));
+	line_of(r.out, prefix, line, sizeof(line));
 	cr_assert(strstr(line, "2044K     RW                 GLB NX pte"), "%s", line);
-	line_of(r.out, "0xffff888000200000-0xffff888010000000 ", line, sizeof(line));
+	snprintf(prefix, sizeof(prefix), "0x%016lx-0x%016lx ", (unsigned long)(g.page_offset + 2 * SZ_1M),
+		 (unsigned long)(g.page_offset + 256 * SZ_1M));
+	line_of(r.out, prefix, line, sizeof(line));
 	cr_assert(strstr(line, "254M     RW         PSE     GLB NX pmd"), "%s", line);
 	for (int i = 0; i < 3; i++) {
 		uint64_t end = (load[i].p_vaddr + load[i].p_memsz + 4095) & ~4095ULL;
@@ -468,7 +489,9 @@ Test(walker, vmm_ptdump_prints_linux_style_markers_and_runs)
  */
 Test(walker, ptdump_of_aliased_tables_is_bounded, .timeout = 60)
 {
-	const char *argv[] = { VMM_BIN, "--mem", "16M", "--ptdump", TEST_GUEST("alias_tables"), NULL };
+	/* The guest builds 4-level tables: with LA57 its PML4 would be read as a PML5. */
+	const char *argv[] = { VMM_BIN, "--mem", "16M", "--paging", "4", "--ptdump",
+			       TEST_GUEST("alias_tables"), NULL };
 	static const char *const want[][2] = {
 		{ "0x0000000000000000-0x0000000000800000 ", "8M     RW                     x  pte" },
 		{ "0x0000000000800000-0x0000000100000000 ", " pmd (table shown before)" },
@@ -485,5 +508,30 @@ Test(walker, ptdump_of_aliased_tables_is_bounded, .timeout = 60)
 		line_of(r.out, want[i][0], line, sizeof(line));
 		cr_assert(strstr(line, want[i][1]), "%s", line);
 	}
+	cli_run_free(&r);
+}
+
+/*
+ * With LA57 the p4d level is real and ptdump shows it: the direct map's
+ * pgd entry (273) holds a P4D table whose entry 0 maps the 256 MiB of RAM
+ * (a PUD table); its entries 1-511 are empty p4d entries, one run from
+ * PAGE_OFFSET + 512 GiB to the next pgd entry, PAGE_OFFSET + 256 TiB:
+ * 256 TiB - 512 GiB = 261632 GiB.
+ */
+Test(walker, ptdump_shows_the_p4d_level_with_la57)
+{
+	const char *argv[] = { VMM_BIN, "--paging", "5", "--ptdump", GUEST_ELF, NULL };
+	const struct geometry g = geometry(5);
+	struct cli_run r;
+	char prefix[64], line[256];
+
+	require_la57();
+	run_vmm(&r, argv);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_eq(console_levels(r.out), 5);
+	snprintf(prefix, sizeof(prefix), "0x%016lx-0x%016lx ", (unsigned long)(g.page_offset + 512 * SZ_1G),
+		 (unsigned long)(g.page_offset + g.pgd_span));
+	line_of(r.out, prefix, line, sizeof(line));
+	cr_assert(strstr(line, " 261632G ") && strstr(line, " p4d"), "%s", line);
 	cli_run_free(&r);
 }

@@ -30,11 +30,13 @@ void usage(FILE *f)
 		"  --kernel-sync MODE how kernel mappings reach every pgd: prealloc (default;\n"
 		"                    preallocate_vmalloc_pages), fault (vmalloc_fault) or\n"
 		"                    eager (arch_sync_kernel_mappings over pgd_list)\n"
+		"  --paging MODE     4, 5 (CR4.LA57; status 5 where the host cannot) or auto\n"
+		"                    (default: 5 where the host runs LA57, else 4)\n"
 		"  --inject SPEC     arm a fault-injection site when the workload starts,\n"
 		"                    SITE[:key=value,...]: SITE pgtable_alloc, page_alloc,\n"
 		"                    ptlock_alloc, vmalloc, pgd_alloc; keys probability (%%,\n"
 		"                    default 100), interval, times (-1: no limit, default),\n"
-		"                    space, level=pud|pmd|pte; up to 8 (e.g.\n"
+		"                    space, level=p4d|pud|pmd|pte; up to 8 (e.g.\n"
 		"                    'pgtable_alloc:level=pmd,interval=3,times=2')\n"
 		"  --fail-nth N      fail the N-th injectable call of the workload, any site\n"
 		"  --seed N          the guest's fault-injection PRNG: same seed, same run\n"
@@ -115,6 +117,7 @@ enum opt_result parse_options(int argc, char **argv, struct options *o, char *er
 		{ "workload", required_argument, NULL, 'w' },
 		{ "split-ptlock-cpus", required_argument, NULL, 's' },
 		{ "kernel-sync", required_argument, NULL, 'k' },
+		{ "paging", required_argument, NULL, 'P' },
 		{ "inject", required_argument, NULL, 'i' },
 		{ "fail-nth", required_argument, NULL, 'n' },
 		{ "seed", required_argument, NULL, 'S' },
@@ -178,6 +181,11 @@ enum opt_result parse_options(int argc, char **argv, struct options *o, char *er
 			if (strcmp(optarg, "prealloc") && strcmp(optarg, "fault") && strcmp(optarg, "eager"))
 				return bad(err, errlen, "--kernel-sync '%s': expected prealloc, fault or eager", optarg);
 			o->cfg.kernel_sync = optarg;
+			break;
+		case 'P':
+			if (strcmp(optarg, "auto") && strcmp(optarg, "4") && strcmp(optarg, "5"))
+				return bad(err, errlen, "--paging '%s': expected 4, 5 or auto", optarg);
+			o->cfg.paging = strcmp(optarg, "auto") ? (unsigned int)(*optarg - '0') : 0;
 			break;
 		case 's':
 			if (!vmm_parse_u64(optarg, 999999, &n, NULL) || !n)

@@ -62,7 +62,7 @@ static __attribute__((noreturn)) void pgtable_bad(struct pt_regs *regs, unsigned
 static bool spurious_kernel_fault(unsigned long error_code, unsigned long address)
 {
 	pgd_t *pgd = pgd_offset_k(address);
-	p4d_t *p4d = p4d_offset(pgd, address);
+	p4d_t *p4d;
 	pud_t *pud;
 	pmd_t *pmd;
 	pte_t *pte;
@@ -70,6 +70,9 @@ static bool spurious_kernel_fault(unsigned long error_code, unsigned long addres
 
 	if (error_code != (X86_PF_WRITE | X86_PF_PROT) && error_code != (X86_PF_INSTR | X86_PF_PROT))
 		return false;
+	if (!pgd_present(*pgd))
+		return false;
+	p4d = p4d_offset(pgd, address);
 	if (!p4d_present(*p4d))
 		return false;
 	pud = pud_offset(p4d, address);
@@ -196,13 +199,13 @@ static void do_user_addr_fault(struct pt_regs *regs, unsigned long error_code,
 /*
  * vmalloc_fault() as x86-64 had it before preallocate_vmalloc_pages():
  * vmalloc populated only init_mm, so a pgd may lack a top-level entry that
- * init_mm has; copy it over (the p4d level, the pgd being folded), then
+ * init_mm has; copy it over at the top level that is not folded (the pgd
+ * entry with LA57, else the p4d entry, which is the same word), then
  * check that the rest of the walk really maps the address.
  */
 static int vmalloc_fault(unsigned long address)
 {
 	pgd_t *pgd, *pgd_k;
-	p4d_t *p4d, *p4d_k;
 	pmd_t *pmd;
 
 	if (!(address >= VMALLOC_START && address < VMALLOC_END))
@@ -210,15 +213,13 @@ static int vmalloc_fault(unsigned long address)
 
 	pgd = (pgd_t *)__va(read_cr3() & PTE_PFN_MASK) + pgd_index(address);
 	pgd_k = pgd_offset_k(address);
-	p4d = p4d_offset(pgd, address);
-	p4d_k = p4d_offset(pgd_k, address);
-	if (p4d_none(*p4d_k))
+	if (!pgd_k->pgd)
 		return -1;
-	if (p4d_none(*p4d)) {
-		set_p4d(p4d, *p4d_k);
+	if (!pgd->pgd) {
+		set_pgd(pgd, *pgd_k);
 		__atomic_add_fetch(&ksync_stats.vmalloc_faults, 1, __ATOMIC_RELAXED);
 		trace(vmalloc_fault, current_mm->id, address, pgd_index(address));
-	} else if (p4d->p4d != p4d_k->p4d) {
+	} else if (pgd->pgd != pgd_k->pgd) {
 		panic("vmalloc_fault: pgd entry %lu differs from init_mm", pgd_index(address));
 	}
 

@@ -141,7 +141,7 @@ void raise_exception(unsigned int vector)
 		asm volatile("ud2");
 		break;
 	case X86_TRAP_PF:
-		(void)READ_ONCE(*(volatile uint64_t *)PW_VMALLOC_START);
+		(void)READ_ONCE(*(volatile uint64_t *)VMALLOC_START);
 		break;
 	}
 }

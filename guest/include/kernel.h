@@ -11,8 +11,10 @@
 #include <pagewalk/ring.h>
 #include <pagewalk/layout.h>
 
+#include "pgtable.h"
+
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
-#define __va(pa)	((void *)((uintptr_t)(pa) + PW_PAGE_OFFSET))
+#define __va(pa)	((void *)((uintptr_t)(pa) + PAGE_OFFSET))
 
 /* What the boot FDT told us (kernel/fdt.c). */
 struct boot_params {
@@ -22,7 +24,7 @@ struct boot_params {
 		uint64_t start, size;
 	} memory[4];
 	unsigned int ncpus;
-	unsigned int paging_levels;
+	unsigned int paging_levels;	/* CR4.LA57; /chosen pagewalk,paging-levels must agree */
 	char workload[32];
 	char cmdline[128];		/* /chosen bootargs, "" if none */
 	uint64_t chan_base;		/* guest-physical */

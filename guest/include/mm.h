@@ -62,7 +62,7 @@ struct mm_struct {
 	spinlock_t page_table_lock;	/* p4d/pud installs; everything below split-lock threshold */
 	int32_t mm_users;		/* the task, and each CPU running in it */
 	uint64_t cpumask;		/* mm_cpumask(): CPUs with this pgd in CR3 */
-	int64_t pgtables_bytes;		/* mm_inc_nr_ptes/pmds/puds */
+	int64_t pgtables_bytes;		/* mm_inc_nr_ptes/pmds/puds: no p4d, as Linux */
 	uint64_t nr_tables[PT_PGD + 1];	/* installed tables per level, for reports */
 	int64_t nr_anon;		/* MM_ANONPAGES */
 	struct vm_area_struct *mmap;	/* VMAs sorted by address */
@@ -106,7 +106,7 @@ void copy_page(void *to, const void *from);
 
 static inline uint64_t page_to_pfn(const struct page *p) { return p - mem_map; }
 static inline struct page *pfn_to_page(uint64_t pfn) { return &mem_map[pfn]; }
-static inline void *page_address(const struct page *p) { return (void *)(uintptr_t)((page_to_pfn(p) << PAGE_SHIFT) + PW_PAGE_OFFSET); }
+static inline void *page_address(const struct page *p) { return (void *)(uintptr_t)((page_to_pfn(p) << PAGE_SHIFT) + PAGE_OFFSET); }
 static inline struct page *virt_to_page(const void *va) { return pfn_to_page(__pa(va) >> PAGE_SHIFT); }
 
 /* mm/slab.c: a minimal kmem_cache that hands empty pages back */
@@ -136,8 +136,8 @@ pgd_t *pgd_alloc(struct mm_struct *mm);
 void pgd_free(struct mm_struct *mm, pgd_t *pgd);
 
 /* mm/init.c: the kernel half of the address space */
-#define VMALLOC_START	PW_VMALLOC_START
-#define VMALLOC_END	(PW_VMALLOC_START + (32UL << 40) - 1)	/* 32 TiB, 4-level */
+#define VMALLOC_START	vmalloc_base
+#define VMALLOC_END	(VMALLOC_START + PW_VMALLOC_SIZE(PAGING_LEVELS) - 1)	/* VMALLOC_SIZE_TB */
 #define PAGE_KERNEL	(_PAGE_PRESENT | _PAGE_RW | _PAGE_ACCESSED | _PAGE_DIRTY | _PAGE_GLOBAL | _PAGE_NX)
 
 struct ksync_stats {
@@ -203,13 +203,7 @@ void mm_dec_nr_tables(struct mm_struct *mm, enum pt_level level);
 
 #define fault_tables_installed	(this_cpu()->fault_tables_installed)
 
-/* The p4d level is folded into the pgd: nothing to allocate (as include/linux/mm.h). */
-static inline int __p4d_alloc(struct mm_struct *mm, pgd_t *pgd, unsigned long address)
-{
-	(void)mm, (void)pgd, (void)address;
-	return 0;
-}
-
+int __p4d_alloc(struct mm_struct *mm, pgd_t *pgd, unsigned long address);
 int __pud_alloc(struct mm_struct *mm, p4d_t *p4d, unsigned long address);
 int __pmd_alloc(struct mm_struct *mm, pud_t *pud, unsigned long address);
 int __pte_alloc(struct mm_struct *mm, pmd_t *pmd);

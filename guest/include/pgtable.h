@@ -1,10 +1,14 @@
 /*
- * x86-64 page-table entries and walkers, 4-level with the p4d level folded
- * into the pgd as Linux folds it (include/asm-generic/pgtable-nop4d.h).
+ * x86-64 page-table entries and walkers for 4- and 5-level paging in one
+ * binary, as Linux's CONFIG_X86_5LEVEL has them
+ * (arch/x86/include/asm/pgtable_64.h, pgtable_64_types.h): without LA57
+ * the p4d level is folded into the pgd at run time, p4d_offset()
+ * returning the pgd entry itself and pgd_none() never true.
  */
 #ifndef GUEST_PGTABLE_H
 #define GUEST_PGTABLE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <pagewalk/layout.h>
@@ -12,10 +16,22 @@
 #define PAGE_SHIFT	12
 #define PAGE_SIZE	(1UL << PAGE_SHIFT)
 #define PAGE_MASK	(~(PAGE_SIZE - 1))
+/* arch/head64.c, from CR4.LA57 at boot: Linux's variables of the same names. */
+extern bool __pgtable_l5_enabled;
+extern unsigned int pgdir_shift;	/* 48 with LA57, else 39 (p4d folded) */
+extern unsigned int ptrs_per_p4d;	/* 512 with LA57, else 1 */
+extern unsigned long page_offset_base, vmalloc_base;
+bool check_la57_support(void);
+
+static inline bool pgtable_l5_enabled(void)
+{
+	return __pgtable_l5_enabled;
+}
+
 #define PMD_SHIFT	21
 #define PUD_SHIFT	30
-#define PGDIR_SHIFT	39
-#define P4D_SHIFT	PGDIR_SHIFT
+#define P4D_SHIFT	39
+#define PGDIR_SHIFT	pgdir_shift
 #define PMD_SIZE	(1UL << PMD_SHIFT)
 #define PUD_SIZE	(1UL << PUD_SHIFT)
 #define P4D_SIZE	(1UL << P4D_SHIFT)
@@ -27,10 +43,13 @@
 #define PTRS_PER_PTE	512
 #define PTRS_PER_PMD	512
 #define PTRS_PER_PUD	512
+#define PTRS_PER_P4D	ptrs_per_p4d
 #define PTRS_PER_PGD	512
 
-#define TASK_SIZE_MAX		((1UL << 47) - PAGE_SIZE)
-#define KERNEL_PGD_BOUNDARY	((PW_PAGE_OFFSET >> PGDIR_SHIFT) & (PTRS_PER_PGD - 1))	/* pgd_index(PAGE_OFFSET) */
+#define PAGE_OFFSET		page_offset_base
+#define PAGING_LEVELS		(pgtable_l5_enabled() ? 5 : 4)	/* layout.h's `levels` */
+#define TASK_SIZE_MAX		PW_TASK_SIZE_MAX(PAGING_LEVELS)
+#define KERNEL_PGD_BOUNDARY	pgd_index(PAGE_OFFSET)	/* 273 in both modes */
 #define FIRST_USER_ADDRESS	0UL
 #define USER_PGTABLES_CEILING	0UL
 
@@ -59,23 +78,27 @@ typedef struct { uint64_t p4d; } p4d_t;
 typedef struct { uint64_t pgd; } pgd_t;
 typedef uint64_t pgprot_t;
 
-#define __pa(va)	((uint64_t)(uintptr_t)(va) - PW_PAGE_OFFSET)
+#define __pa(va)	((uint64_t)(uintptr_t)(va) - PAGE_OFFSET)
 #define __pa_symbol(x)	((uint64_t)(uintptr_t)(x) - PW_START_KERNEL_MAP)
 
 static inline void *table_va(uint64_t entry)
 {
-	return (void *)(uintptr_t)((entry & PTE_PFN_MASK) + PW_PAGE_OFFSET);
+	return (void *)(uintptr_t)((entry & PTE_PFN_MASK) + PAGE_OFFSET);
 }
 
 static inline unsigned long pgd_index(unsigned long a) { return (a >> PGDIR_SHIFT) & (PTRS_PER_PGD - 1); }
+static inline unsigned long p4d_index(unsigned long a) { return (a >> P4D_SHIFT) & (PTRS_PER_P4D - 1); }
 static inline unsigned long pud_index(unsigned long a) { return (a >> PUD_SHIFT) & (PTRS_PER_PUD - 1); }
 static inline unsigned long pmd_index(unsigned long a) { return (a >> PMD_SHIFT) & (PTRS_PER_PMD - 1); }
 static inline unsigned long pte_index(unsigned long a) { return (a >> PAGE_SHIFT) & (PTRS_PER_PTE - 1); }
 
-/* The p4d level is folded: a p4d_t is the pgd entry, and is never "none". */
-static inline int pgd_none(pgd_t pgd) { (void)pgd; return 0; }
-static inline int pgd_present(pgd_t pgd) { (void)pgd; return 1; }
-static inline p4d_t *p4d_offset(pgd_t *pgd, unsigned long a) { (void)a; return (p4d_t *)pgd; }
+/* Folded (no LA57), a p4d_t is the pgd entry, and the pgd is never "none". */
+static inline int pgd_none(pgd_t pgd) { return pgtable_l5_enabled() ? !pgd.pgd : 0; }
+static inline int pgd_present(pgd_t pgd) { return pgtable_l5_enabled() ? pgd.pgd & _PAGE_PRESENT : 1; }
+static inline p4d_t *p4d_offset(pgd_t *pgd, unsigned long a)
+{
+	return pgtable_l5_enabled() ? (p4d_t *)table_va(pgd->pgd) + p4d_index(a) : (p4d_t *)pgd;
+}
 static inline int p4d_none(p4d_t p4d) { return !p4d.p4d; }
 static inline int p4d_present(p4d_t p4d) { return p4d.p4d & _PAGE_PRESENT; }
 static inline int pud_none(pud_t pud) { return !pud.pud; }
@@ -99,7 +122,14 @@ static inline unsigned long pgd_addr_end(unsigned long addr, unsigned long end)
 
 	return b - 1 < end - 1 ? b : end;
 }
-#define p4d_addr_end(addr, end) (end)	/* folded */
+
+/* Folded, P4D_SIZE == PGDIR_SIZE: the one p4d of a pgd entry spans it all. */
+static inline unsigned long p4d_addr_end(unsigned long addr, unsigned long end)
+{
+	unsigned long b = (addr + P4D_SIZE) & P4D_MASK;
+
+	return b - 1 < end - 1 ? b : end;
+}
 
 static inline unsigned long pud_addr_end(unsigned long addr, unsigned long end)
 {
@@ -122,9 +152,16 @@ static inline void set_pte(pte_t *p, pte_t v) { __atomic_store_n(&p->pte, v.pte,
 static inline void set_pmd(pmd_t *p, pmd_t v) { __atomic_store_n(&p->pmd, v.pmd, __ATOMIC_RELAXED); }
 static inline void set_pud(pud_t *p, pud_t v) { __atomic_store_n(&p->pud, v.pud, __ATOMIC_RELAXED); }
 static inline void set_p4d(p4d_t *p, p4d_t v) { __atomic_store_n(&p->p4d, v.p4d, __ATOMIC_RELAXED); }
+static inline void set_pgd(pgd_t *p, pgd_t v) { __atomic_store_n(&p->pgd, v.pgd, __ATOMIC_RELAXED); }
 static inline void pte_clear(pte_t *p) { set_pte(p, (pte_t){ 0 }); }
 static inline void pmd_clear(pmd_t *p) { set_pmd(p, (pmd_t){ 0 }); }
 static inline void pud_clear(pud_t *p) { set_pud(p, (pud_t){ 0 }); }
 static inline void p4d_clear(p4d_t *p) { set_p4d(p, (p4d_t){ 0 }); }
+/* Folded, the pgd entry is the p4d entry p4d_clear() already cleared. */
+static inline void pgd_clear(pgd_t *p)
+{
+	if (pgtable_l5_enabled())
+		set_pgd(p, (pgd_t){ 0 });
+}
 
 #endif

@@ -116,6 +116,10 @@ int parse_boot_fdt(uint64_t fdt_pa, struct boot_params *bp)
 	for (unsigned int i = 0; i < bp->nr_inject * PW_INJECT_CELLS; i++)
 		bp->inject[i / PW_INJECT_CELLS][i % PW_INJECT_CELLS] = fdt32_to_cpu(p32[i]);
 
+	/* The VMM's word and CR4 (bp->paging_levels, read first) must agree. */
+	if (prop_u32(fdt, node, PW_FDT_PAGING_LEVELS, &v) || v != bp->paging_levels)
+		return -12;
+
 	bp->split_ptlock_cpus = 4;	/* CONFIG_SPLIT_PTLOCK_CPUS default */
 	if (!prop_u32(fdt, node, PW_FDT_SPLIT_PTLOCK_CPUS, &v))
 		bp->split_ptlock_cpus = v;

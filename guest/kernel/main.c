@@ -64,12 +64,13 @@ __attribute__((noreturn)) void start_kernel(uint64_t fdt_pa, unsigned int cpu)
 
 	trap_init();
 	cpu_init(0);
+	check_la57_support();	/* before any __va() */
+	boot_params.paging_levels = PAGING_LEVELS;
 	err = parse_boot_fdt(fdt_pa, &boot_params);
 	if (err)
 		panic("bad boot FDT at %#lx (step %d)", (unsigned long)fdt_pa, -err);
 	cpu_features_init();	/* after the FDT: its bootargs may clear some */
 	cpu_setup_protection();
-	boot_params.paging_levels = (read_cr4() & X86_CR4_LA57) ? 5 : 4;
 	if (channel_init(0))
 		panic("bad channel description in the FDT");
 

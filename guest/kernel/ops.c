@@ -106,6 +106,7 @@ static int64_t op_mm_info(struct task_struct *t, struct mm_struct *mm,
 			  const struct pw_mm_info_args *a, struct pw_mm_info_out *o)
 {
 	(void)t, (void)a;
+	o->p4ds = mm->nr_tables[PT_P4D];
 	o->puds = mm->nr_tables[PT_PUD];
 	o->pmds = mm->nr_tables[PT_PMD];
 	o->ptes = mm->nr_tables[PT_PTE];

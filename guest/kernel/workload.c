@@ -23,11 +23,14 @@ static bool failed(long err, const char *what)
 
 /*
  * A small process: 4 MiB at 4 MiB, written and read from ring 3.  The
- * trampoline fault installs a PUD, PMD and PTE table under pgd entry 255;
- * the first write at 4 MiB the same under entry 0; the write at 6 MiB a
- * second PTE table; the other touches only pages.  So 5 demand faults,
- * 2 PUD + 2 PMD + 3 PTE tables (28672 pgtables_bytes) and 3 private pages,
- * the read being served by the zero page.
+ * trampoline fault installs a PUD, PMD and PTE table under top-level entry
+ * 255 (with LA57, a P4D table under pgd entry 0 first, and those under its
+ * entry 255); the first write at 4 MiB a PUD, PMD and PTE table under
+ * top-level entry 0 (with LA57, p4d entry 0 of the same P4D table); the
+ * write at 6 MiB a second PTE table; the other touches only pages.  So 5
+ * demand faults, (1 P4D +) 2 PUD + 2 PMD + 3 PTE tables (28672
+ * pgtables_bytes: the P4D is not counted, as in Linux) and 3 private
+ * pages, the read being served by the zero page.
  */
 static void demand_paging(void)
 {
@@ -40,6 +43,7 @@ static void demand_paging(void)
 		{ 6 * SZ_1M, PW_ACCESS_WRITE },
 	};
 	uint64_t faults0 = nr_faults[PW_FAULT_MAPPED], pgtables, anon, v;
+	char p4d[16];
 	struct task_struct *t;
 	struct mm_struct *mm;
 	long id = task_create();
@@ -55,15 +59,18 @@ static void demand_paging(void)
 			   "user access, task killed"))
 			goto out;
 
-	printk("task %ld: %lu demand faults; tables pud=%lu pmd=%lu pte=%lu (pgtables_bytes %ld); %lu private pages\n",
-	       id, (unsigned long)(nr_faults[PW_FAULT_MAPPED] - faults0),
+	p4d[0] = '\0';
+	if (pgtable_l5_enabled())	/* folded, there is no p4d table to count */
+		snprintf(p4d, sizeof(p4d), "p4d=%lu ", (unsigned long)mm->nr_tables[PT_P4D]);
+	printk("task %ld: %lu demand faults; tables %spud=%lu pmd=%lu pte=%lu (pgtables_bytes %ld); "
+	       "%lu private pages\n", id, (unsigned long)(nr_faults[PW_FAULT_MAPPED] - faults0), p4d,
 	       (unsigned long)mm->nr_tables[PT_PUD], (unsigned long)mm->nr_tables[PT_PMD],
 	       (unsigned long)mm->nr_tables[PT_PTE], (long)mm->pgtables_bytes,
 	       (unsigned long)mm->nr_anon);
 	pgtables = mm_counters.pgtable;
 	anon = mm_counters.anon;
 	task_exit(t, 0);
-	/* The 7 tables and the pgd, and the 3 pages. */
+	/* The 7 tables (8 with LA57) and the pgd, and the 3 pages. */
 	printk("task %ld exited: %lu page-table pages and %lu private pages freed\n", id,
 	       (unsigned long)(pgtables - mm_counters.pgtable),
 	       (unsigned long)(anon - mm_counters.anon));
@@ -107,7 +114,8 @@ static unsigned int kernel_entries_shared(const pgd_t *pgd, unsigned int *presen
 
 /*
  * A few processes share the kernel half: a task, its fork, then a vmalloc
- * needing two new top-level entries (402 and 403), then a third task;
+ * needing two new top-level entries (402 and 403; 416 and 417 with LA57),
+ * then a third task;
  * the kernel reads the vmalloc area through each of them.  With prealloc
  * nothing is ever copied; with fault the two older pgds take a
  * vmalloc_fault per entry (4); with eager the vmalloc syncs both entries
@@ -171,8 +179,8 @@ __attribute__((noreturn)) void run_default_workload(void)
 	 * (error code 0: not present, read, supervisor) that the exception
 	 * table turns into -EFAULT.
 	 */
-	err = probe_kernel_read(PW_VMALLOC_START, &v);
-	printk("deliberate #PF at %#lx: %s\n", (unsigned long)PW_VMALLOC_START,
+	err = probe_kernel_read(VMALLOC_START, &v);
+	printk("deliberate #PF at %#lx: %s\n", (unsigned long)VMALLOC_START,
 	       err == -PW_EFAULT ? "handled, -EFAULT" : "NOT taken");
 	if (err != -PW_EFAULT)
 		pw_exit(PW_GUEST_EXIT_PANIC);

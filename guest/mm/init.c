@@ -40,7 +40,7 @@ static void kernel_map_page(unsigned long va, uint64_t pa, pgprot_t prot)
 static void kernel_physical_mapping_init(uint64_t start, uint64_t end)
 {
 	for (uint64_t pa = start; pa < end; pa += PMD_SIZE) {
-		unsigned long va = PW_PAGE_OFFSET + pa;
+		unsigned long va = PAGE_OFFSET + pa;
 
 		if (pa) {
 			set_pmd(kernel_pmd(va), (pmd_t){ pa | PAGE_KERNEL | _PAGE_PSE });
@@ -66,10 +66,12 @@ static void map_kernel_image(void)
 }
 
 /*
- * preallocate_vmalloc_pages(): the PUD table under every top-level entry
- * of the vmalloc area, so the top level never changes after boot and no
- * pgd ever needs syncing.  p4d_alloc()/pud_alloc() look at the entry
- * before following it.
+ * preallocate_vmalloc_pages(): the table under every top-level hardware
+ * entry of the vmalloc area, so the top level never changes after boot
+ * and no pgd ever needs syncing: with LA57 a P4D table per pgd entry (50:
+ * 12.5 PiB / 256 TiB), else, the p4d folded, a PUD table per entry (64:
+ * 32 TiB / 512 GiB).  p4d_alloc()/pud_alloc() look at the entry before
+ * following it.
  */
 static void preallocate_vmalloc_pages(void)
 {
@@ -78,36 +80,41 @@ static void preallocate_vmalloc_pages(void)
 		pgd_t *pgd = pgd_offset_k(addr);
 		p4d_t *p4d = p4d_alloc(&init_mm, pgd, addr);
 
-		if (!p4d || !pud_alloc(&init_mm, p4d, addr))
-			panic("Failed to pre-allocate pud pages for vmalloc area");
+		if (!p4d)
+			panic("Failed to pre-allocate p4d pages for vmalloc area");
 		ksync_stats.preallocated++;
+		if (pgtable_l5_enabled())
+			continue;
+		if (!pud_alloc(&init_mm, p4d, addr))
+			panic("Failed to pre-allocate pud pages for vmalloc area");
 	}
 }
 
 /*
- * sync_global_pgds() (the 4-level variant, p4d folded into the pgd): copy
- * every present top-level kernel entry of [start, end] into each pgd on
- * pgd_list that lacks it.  An empty entry of init_mm is skipped, never
- * followed.
+ * sync_global_pgds(): copy every present top-level kernel entry of
+ * [start, end] into each pgd on pgd_list that lacks it.  Linux has two
+ * variants: sync_global_pgds_l5() copies pgd entries, sync_global_pgds_l4()
+ * the p4d entries that p4d_offset() finds in the pgd itself; both are the
+ * pgd entry, so one loop over pgd entries serves both here.  An empty
+ * entry of init_mm is skipped, never followed.
  */
 void sync_global_pgds(unsigned long start, unsigned long end)
 {
 	for (unsigned long addr = start; addr <= end; addr = (addr + PGDIR_SIZE) & PGDIR_MASK) {
-		p4d_t *p4d_ref = p4d_offset(pgd_offset_k(addr), addr);
+		pgd_t *pgd_ref = pgd_offset_k(addr);
 
-		if (p4d_none(*p4d_ref))
+		if (!pgd_ref->pgd)
 			continue;
 		spin_lock(&pgd_lock);
 		for (struct page *page = pgd_list; page; page = page->lru_next) {
 			pgd_t *pgd = (pgd_t *)page_address(page) + pgd_index(addr);
-			p4d_t *p4d = p4d_offset(pgd, addr);
 			spinlock_t *pgt_lock = &page->pt_mm->page_table_lock;
 
 			spin_lock(pgt_lock);
-			if (!p4d_none(*p4d) && p4d->p4d != p4d_ref->p4d)
+			if (pgd->pgd && pgd->pgd != pgd_ref->pgd)
 				panic("pgd %p: kernel entry %lu differs from init_mm", pgd, pgd_index(addr));
-			if (p4d_none(*p4d)) {
-				set_p4d(p4d, *p4d_ref);
+			if (!pgd->pgd) {
+				set_pgd(pgd, *pgd_ref);
 				__atomic_add_fetch(&ksync_stats.syncs, 1, __ATOMIC_RELAXED);
 				trace(kernel_sync, boot_params.kernel_sync,
 				      __pa(pgd - pgd_index(addr)), pgd_index(addr), page->pt_mm->id);
@@ -121,20 +128,22 @@ void sync_global_pgds(unsigned long start, unsigned long end)
 }
 
 /*
- * The boot PML4, its two PDPTs and one PD per GiB up to the end of RAM
- * (vmm/lib/boot.c), once no CPU runs on them.
+ * The boot top table, its two PDPTs, one PD per GiB up to the end of RAM
+ * and, with LA57, the two PML4s (vmm/lib/boot.c), once no CPU runs on them.
  */
 void free_boot_tables(void)
 {
 	uint64_t gib = (ram_end() + PUD_SIZE - 1) / PUD_SIZE;
 
-	free_reserved_area(PW_BOOT_PML4, PW_BOOT_PD + gib * PAGE_SIZE);
+	free_reserved_area(PW_BOOT_PGD, PW_BOOT_PD + gib * PAGE_SIZE);
+	if (pgtable_l5_enabled())
+		free_reserved_area(PW_BOOT_P4D_LOW, PW_BOOT_P4D_KERNEL + PAGE_SIZE);
 }
 
 /* paging_init(): build swapper_pg_dir and move the boot CPU onto it. */
 void paging_init(void)
 {
-	uint64_t boot_pml4 = read_cr3() & PTE_PFN_MASK;
+	uint64_t boot_pgd = read_cr3() & PTE_PFN_MASK;
 	struct page *page = alloc_page(PG_table);
 
 	if (!page)
@@ -149,8 +158,8 @@ void paging_init(void)
 	map_kernel_image();
 	if (boot_params.kernel_sync == PW_SYNC_PREALLOC)
 		preallocate_vmalloc_pages();
-	if (boot_pml4 != PW_BOOT_PML4)
-		panic("booted on unexpected page tables at %#lx", (unsigned long)boot_pml4);
+	if (boot_pgd != PW_BOOT_PGD)
+		panic("booted on unexpected page tables at %#lx", (unsigned long)boot_pgd);
 	write_cr3(__pa(init_mm.pgd));
 	trace(kernel_pgd, __pa(init_mm.pgd), boot_params.kernel_sync, ksync_stats.preallocated);
 }

@@ -17,6 +17,30 @@ static void race_lost(struct mm_struct *mm, void *table, enum pt_level level)
 	pgtable_free(mm, table, level);
 }
 
+/*
+ * __p4d_alloc(): only with LA57 (folded, pgd_none() is never true).  As in
+ * Linux, no mm_inc_nr_p4ds(): a P4D table is not in pgtables_bytes; the
+ * guest counts it per mm for reports only.
+ */
+int __p4d_alloc(struct mm_struct *mm, pgd_t *pgd, unsigned long address)
+{
+	p4d_t *new = pgtable_alloc_one(mm, PT_P4D, address);
+
+	if (!new)
+		return -PW_ENOMEM;
+	inject_race_window(PT_P4D);
+	ptl_acquire(mm, &mm->page_table_lock, PTL_MM);
+	if (!pgd_present(*pgd)) {
+		mm_inc_nr_tables(mm, PT_P4D);
+		smp_wmb();	/* see pmd_install() */
+		set_pgd(pgd, (pgd_t){ __pa(new) | _PAGE_TABLE });	/* pgd_populate() */
+	} else {		/* another CPU populated it */
+		race_lost(mm, new, PT_P4D);
+	}
+	spin_unlock(&mm->page_table_lock);
+	return 0;
+}
+
 /* __pud_alloc(): allocate first (may sleep), then install under page_table_lock. */
 int __pud_alloc(struct mm_struct *mm, p4d_t *p4d, unsigned long address)
 {
@@ -123,10 +147,14 @@ static struct page *alloc_anon_page(void)
 /* mm_find_pmd(): the PMD entry mapping addr, or NULL where a level above is empty. */
 pmd_t *mm_find_pmd(struct mm_struct *mm, unsigned long addr)
 {
-	p4d_t *p4d = p4d_offset(pgd_offset(mm, addr), addr);
+	pgd_t *pgd = pgd_offset(mm, addr);
+	p4d_t *p4d;
 	pud_t *pud;
 	pmd_t *pmd;
 
+	if (pgd_none(*pgd))
+		return NULL;
+	p4d = p4d_offset(pgd, addr);
 	if (p4d_none(*p4d))
 		return NULL;
 	pud = pud_offset(p4d, addr);
@@ -488,6 +516,19 @@ static void zap_pud_range(struct mmu_gather *tlb, struct mm_struct *mm, p4d_t *p
 	} while (pud++, addr = next, addr != end);
 }
 
+static void zap_p4d_range(struct mmu_gather *tlb, struct mm_struct *mm, pgd_t *pgd,
+			  unsigned long addr, unsigned long end)
+{
+	p4d_t *p4d = p4d_offset(pgd, addr);
+	unsigned long next;
+
+	do {
+		next = p4d_addr_end(addr, end);
+		if (!p4d_none(*p4d))
+			zap_pud_range(tlb, mm, p4d, addr, next);
+	} while (p4d++, addr = next, addr != end);
+}
+
 static void unmap_page_range(struct mmu_gather *tlb, struct mm_struct *mm, unsigned long addr,
 			     unsigned long end)
 {
@@ -495,11 +536,9 @@ static void unmap_page_range(struct mmu_gather *tlb, struct mm_struct *mm, unsig
 	unsigned long next;
 
 	do {
-		p4d_t *p4d = p4d_offset(pgd, addr);
-
 		next = pgd_addr_end(addr, end);
-		if (!p4d_none(*p4d))
-			zap_pud_range(tlb, mm, p4d, addr, next);
+		if (!pgd_none(*pgd))
+			zap_p4d_range(tlb, mm, pgd, addr, next);
 	} while (pgd++, addr = next, addr != end);
 }
 
@@ -590,14 +629,42 @@ static void free_pud_range(struct mmu_gather *tlb, p4d_t *p4d, unsigned long add
 	mm_dec_nr_tables(tlb->mm, PT_PUD);
 }
 
-/* free_p4d_range(): with p4d folded there is one p4d per pgd entry and nothing to free. */
+/*
+ * free_p4d_range(): folded, the one p4d is the pgd entry, which
+ * free_pud_range() already cleared, and PGDIR_MASK is P4D_MASK, so the
+ * checks below pass or fail as its did and pgd_clear() and the free are
+ * no-ops, as Linux's p4d_free_tlb() without LA57.
+ */
 static void free_p4d_range(struct mmu_gather *tlb, pgd_t *pgd, unsigned long addr,
 			   unsigned long end, unsigned long floor, unsigned long ceiling)
 {
+	unsigned long next, start = addr;
 	p4d_t *p4d = p4d_offset(pgd, addr);
 
-	if (!p4d_none(*p4d))
-		free_pud_range(tlb, p4d, addr, end, floor, ceiling);
+	do {
+		next = p4d_addr_end(addr, end);
+		if (p4d_none(*p4d))
+			continue;
+		free_pud_range(tlb, p4d, addr, next, floor, ceiling);
+	} while (p4d++, addr = next, addr != end);
+
+	start &= PGDIR_MASK;
+	if (start < floor)
+		return;
+	if (ceiling) {
+		ceiling &= PGDIR_MASK;
+		if (!ceiling)
+			return;
+	}
+	if (end - 1 > ceiling - 1)
+		return;
+	if (!pgtable_l5_enabled())
+		return;
+
+	p4d = p4d_offset(pgd, start);
+	pgd_clear(pgd);
+	tlb_remove_table(tlb, p4d, PT_P4D, start);
+	mm_dec_nr_tables(tlb->mm, PT_P4D);
 }
 
 static void free_pgd_range(struct mmu_gather *tlb, unsigned long addr, unsigned long end,
@@ -789,6 +856,25 @@ static int copy_pud_range(struct vm_area_struct *dst_vma, struct vm_area_struct 
 	return 0;
 }
 
+static int copy_p4d_range(struct vm_area_struct *dst_vma, struct vm_area_struct *src_vma,
+			  pgd_t *dst_pgd, pgd_t *src_pgd, unsigned long addr, unsigned long end)
+{
+	p4d_t *src_p4d = p4d_offset(src_pgd, addr), *dst_p4d;
+	unsigned long next;
+
+	dst_p4d = p4d_alloc(dst_vma->vm_mm, dst_pgd, addr);
+	if (!dst_p4d)
+		return -PW_ENOMEM;
+	do {
+		next = p4d_addr_end(addr, end);
+		if (p4d_none(*src_p4d))
+			continue;
+		if (copy_pud_range(dst_vma, src_vma, dst_p4d, src_p4d, addr, next))
+			return -PW_ENOMEM;
+	} while (dst_p4d++, src_p4d++, addr = next, addr != end);
+	return 0;
+}
+
 int copy_page_range(struct vm_area_struct *dst_vma, struct vm_area_struct *src_vma)
 {
 	unsigned long addr = src_vma->vm_start, end = src_vma->vm_end, next;
@@ -799,12 +885,10 @@ int copy_page_range(struct vm_area_struct *dst_vma, struct vm_area_struct *src_v
 	src_pgd = pgd_offset(src_vma->vm_mm, addr);
 	dst_pgd = pgd_offset(dst_vma->vm_mm, addr);
 	do {
-		p4d_t *src_p4d = p4d_offset(src_pgd, addr);
-
 		next = pgd_addr_end(addr, end);
-		if (p4d_none(*src_p4d))
+		if (pgd_none(*src_pgd))
 			continue;
-		if (copy_pud_range(dst_vma, src_vma, p4d_offset(dst_pgd, addr), src_p4d, addr, next))
+		if (copy_p4d_range(dst_vma, src_vma, dst_pgd, src_pgd, addr, next))
 			return -PW_ENOMEM;
 	} while (dst_pgd++, src_pgd++, addr = next, addr != end);
 	return 0;

@@ -120,7 +120,11 @@ void pgtable_free(struct mm_struct *mm, void *table, enum pt_level level)
 	__free_page(page);
 }
 
-/* mm_inc_nr_ptes/pmds/puds: folded levels (p4d) are not accounted, as in Linux. */
+/*
+ * mm_inc_nr_ptes/pmds/puds: PUD, PMD and PTE tables are in pgtables_bytes;
+ * P4D tables never are (Linux's __p4d_alloc() has no mm_inc_nr_p4ds()),
+ * folded or not.  nr_tables counts them all, for reports.
+ */
 void mm_inc_nr_tables(struct mm_struct *mm, enum pt_level level)
 {
 	mm_add(mm->nr_tables[level], 1);

@@ -54,24 +54,33 @@ static struct vmap_area *alloc_vmap_area(unsigned long size, unsigned long hint)
 	return va;
 }
 
+/* pgtbl_mod_mask: which levels vmap_pages_range() populated on the way. */
+#define PGTBL_PGD_MODIFIED	(1u << 0)
+#define PGTBL_P4D_MODIFIED	(1u << 1)
+/* ARCH_PAGE_TABLE_SYNC_MASK of x86-64: the top level that is not folded. */
+#define ARCH_PAGE_TABLE_SYNC_MASK (pgtable_l5_enabled() ? PGTBL_PGD_MODIFIED : PGTBL_P4D_MODIFIED)
+
 /*
- * vmap_pages_range(): PTEs in init_mm.  Returns whether a top-level entry
- * was populated on the way (PGTBL_P4D_MODIFIED), which is what
- * ARCH_PAGE_TABLE_SYNC_MASK asks about on 4-level x86-64.
+ * vmap_pages_range(): PTEs in init_mm, noting in *mask the levels it
+ * populated as p4d_alloc_track() and pud_alloc_track() do.
  */
-static int vmap_pages_range(struct vmap_area *va, bool *top_modified)
+static int vmap_pages_range(struct vmap_area *va, unsigned int *mask)
 {
-	*top_modified = false;
+	*mask = 0;
 	for (unsigned long i = 0; i < va->size >> PAGE_SHIFT; i++) {
 		unsigned long addr = va->addr + i * PAGE_SIZE;
-		p4d_t *p4d = p4d_alloc(&init_mm, pgd_offset_k(addr), addr);
+		pgd_t *pgd = pgd_offset_k(addr);
+		p4d_t *p4d;
 		pud_t *pud;
 		pmd_t *pmd;
 
+		if (pgd_none(*pgd))
+			*mask |= PGTBL_PGD_MODIFIED;
+		p4d = p4d_alloc(&init_mm, pgd, addr);
 		if (!p4d)
 			return -PW_ENOMEM;
 		if (p4d_none(*p4d))
-			*top_modified = true;
+			*mask |= PGTBL_P4D_MODIFIED;
 		pud = pud_alloc(&init_mm, p4d, addr);
 		pmd = pud ? pmd_alloc(&init_mm, pud, addr) : NULL;
 		if (!pmd || pte_alloc_kernel(pmd))
@@ -125,7 +134,7 @@ void *vmalloc(unsigned long size, unsigned long hint)
 {
 	struct vmap_area *va;
 	struct page *array;
-	bool top_modified;
+	unsigned int mask;
 
 	size = (size + PAGE_SIZE - 1) & PAGE_MASK;
 	if (!size || size / PAGE_SIZE > VMALLOC_MAX_PAGES)
@@ -144,9 +153,9 @@ void *vmalloc(unsigned long size, unsigned long hint)
 		if (!va->pages[i])
 			goto fail;
 	}
-	if (vmap_pages_range(va, &top_modified))
+	if (vmap_pages_range(va, &mask))
 		goto fail;
-	if (top_modified && boot_params.kernel_sync == PW_SYNC_EAGER)
+	if ((mask & ARCH_PAGE_TABLE_SYNC_MASK) && boot_params.kernel_sync == PW_SYNC_EAGER)
 		sync_global_pgds(va->addr, va->addr + va->size - 1);	/* arch_sync_kernel_mappings() */
 	trace(vmalloc, va->addr, va->size);
 	return (void *)va->addr;

@@ -134,8 +134,8 @@ static void set_mode(uint64_t from, uint64_t to)
 	if (!park)
 		wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_NXE);
 	for (unsigned int i = 0; i < boot_params.nr_memory; i++)
-		kernel_nx_park(PW_PAGE_OFFSET + boot_params.memory[i].start,
-			       PW_PAGE_OFFSET + boot_params.memory[i].start + boot_params.memory[i].size,
+		kernel_nx_park(PAGE_OFFSET + boot_params.memory[i].start,
+			       PAGE_OFFSET + boot_params.memory[i].start + boot_params.memory[i].size,
 			       park);
 	kernel_nx_park((unsigned long)_text, (unsigned long)_end, park);
 	if (park)

@@ -17,6 +17,7 @@
 #define PW_FDT_FAIL_NTH		"pagewalk,fail-nth"
 #define PW_FDT_INJECT_SEED	"pagewalk,inject-seed"
 #define PW_FDT_BOOTARGS		"bootargs"
+#define PW_FDT_PAGING_LEVELS	"pagewalk,paging-levels"	/* 4, or 5: the VMM set CR4.LA57 */
 /* /channel */
 #define PW_FDT_CHANNEL		"channel"	/* a child of /, no unit address */
 #define PW_FDT_CHANNEL_COMPATIBLE "pagewalk,channel"
@@ -45,7 +46,7 @@
  * interval, times, space) and counted for fail-nth.
  */
 #define PW_INJECT_SITES(X)						\
-	X(PGTABLE_ALLOC, 1, "pgtable_alloc") /* a PUD/PMD/PTE table (filter: level) */ \
+	X(PGTABLE_ALLOC, 1, "pgtable_alloc") /* a P4D/PUD/PMD/PTE table (filter: level) */ \
 	X(PAGE_ALLOC,    2, "page_alloc")    /* an anonymous data page */	\
 	X(PTLOCK_ALLOC,  3, "ptlock_alloc")  /* a split ptlock from the ptlock cache */ \
 	X(VMALLOC,       4, "vmalloc")       /* a vmalloc backing page */	\

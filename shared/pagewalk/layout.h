@@ -6,14 +6,30 @@
 #ifndef PAGEWALK_LAYOUT_H
 #define PAGEWALK_LAYOUT_H
 
-/* Linux x86-64 virtual layout (Documentation/arch/x86/x86_64/mm.rst). */
-#define PW_PAGE_OFFSET		0xffff888000000000ULL	/* direct map of all RAM */
-#define PW_VMALLOC_START	0xffffc90000000000ULL
+/*
+ * Linux x86-64 virtual layout (Documentation/arch/x86/x86_64/mm.rst), by
+ * paging mode: `levels` is 4, or 5 with CR4.LA57.  The direct map and
+ * vmalloc move (Linux's __PAGE_OFFSET_BASE_L4/L5, __VMALLOC_BASE_L4/L5,
+ * VMALLOC_SIZE_TB_L4/L5); the kernel image stays at -2 GiB in both.
+ */
+#define PW_PAGE_OFFSET_L4	0xffff888000000000ULL	/* direct map of all RAM */
+#define PW_PAGE_OFFSET_L5	0xff11000000000000ULL
+#define PW_VMALLOC_START_L4	0xffffc90000000000ULL
+#define PW_VMALLOC_START_L5	0xffa0000000000000ULL
+#define PW_VMALLOC_SIZE_L4	(32ULL << 40)		/* 32 TiB */
+#define PW_VMALLOC_SIZE_L5	(12800ULL << 40)	/* 12.5 PiB */
+#define PW_PAGE_OFFSET(levels)	((levels) == 5 ? PW_PAGE_OFFSET_L5 : PW_PAGE_OFFSET_L4)
+#define PW_VMALLOC_START(levels) ((levels) == 5 ? PW_VMALLOC_START_L5 : PW_VMALLOC_START_L4)
+#define PW_VMALLOC_SIZE(levels)	((levels) == 5 ? PW_VMALLOC_SIZE_L5 : PW_VMALLOC_SIZE_L4)
+/* TASK_SIZE_MAX: user addresses are below 2^47, or 2^56 with LA57 (__VIRTUAL_MASK_SHIFT). */
+#define PW_TASK_SIZE_MAX(levels) ((1ULL << ((levels) == 5 ? 56 : 47)) - 0x1000ULL)
 #define PW_START_KERNEL_MAP	0xffffffff80000000ULL	/* kernel image: va = pa + this */
 #define PW_KERNEL_MAP_SIZE	0x40000000ULL		/* 1 GiB mapped by the boot tables */
 
 /* Where every task sees the user trampoline (a VM_SPECIAL page): the last page
- * below TASK_SIZE_MAX, which itself is the guard page Linux keeps unmapped. */
+ * below 4-level TASK_SIZE_MAX (itself the guard page Linux keeps unmapped),
+ * in both modes, as Linux keeps the stack below 47 bits with LA57
+ * (DEFAULT_MAP_WINDOW). */
 #define PW_USER_TRAMPOLINE	0x00007fffffffe000ULL
 
 /*
@@ -23,11 +39,13 @@
  * are described in the FDT, never assumed.
  */
 #define PW_BOOT_GDT		0x1000ULL
-#define PW_BOOT_PML4		0x2000ULL
+#define PW_BOOT_PGD		0x2000ULL	/* the table CR3 holds: PML4, or PML5 with LA57 */
 #define PW_BOOT_PDPT_LOW	0x3000ULL	/* shared by identity and direct map */
 #define PW_BOOT_PDPT_KERNEL	0x4000ULL
 #define PW_BOOT_PD		0x5000ULL	/* one 2 MiB-page PD per GiB up to the end of RAM */
 #define PW_MAX_MEM_GIB		64ULL
+#define PW_BOOT_P4D_LOW		0x46000ULL	/* LA57 only: the PML4 of identity and direct map */
+#define PW_BOOT_P4D_KERNEL	0x47000ULL	/* LA57 only: the PML4 of the kernel map */
 #define PW_BOOT_STACK_TOP	0x60000ULL	/* 16 KiB initial RSP for any guest */
 #define PW_BOOT_STACK_SIZE	0x4000ULL
 #define PW_BOOT_FDT		0x60000ULL

@@ -17,7 +17,8 @@
  * mmap: fixed, private, anonymous; result = addr.
  * touch: one access from ring 3 (user) or the kernel: PW_ACCESS_*.
  * task_exit: exit_mmap and free everything.
- * mm_info: result = pgtables_bytes; the tables per level, anonymous pages.
+ * mm_info: result = pgtables_bytes; the tables per level (p4d: 0 when the
+ *   level is folded), anonymous pages.
  * meminfo: result = total pages; free, page-table, anonymous and slab pages.
  * ptlock_info: result = ptlocks in the ptlock cache; split locks on?,
  *   ALLOC_SPLIT_PTLOCKS, SPLIT_PTLOCK_CPUS, sizeof(spinlock_t).
@@ -47,7 +48,7 @@
 #include "test_ops.h"
 
 #define PW_OP_ARG_WORDS		6
-#define PW_OP_OUT_WORDS		4
+#define PW_OP_OUT_WORDS		5
 
 #define PW_CORE_OPS(X, IN, OUT)						\
 	X(ECHO, 1, echo, IN(a, U) IN(b, U), OUT(cpu, U))		\
@@ -63,7 +64,7 @@
 			    IN(value, HEX), OUT(value, HEX))		\
 	X(TASK_EXIT, 11, task_exit, IN(task, TASK), )			\
 	X(MM_INFO, 12, mm_info, IN(task, TASK),				\
-	  OUT(puds, U) OUT(pmds, U) OUT(ptes, U) OUT(anon, U))		\
+	  OUT(p4ds, U) OUT(puds, U) OUT(pmds, U) OUT(ptes, U) OUT(anon, U))		\
 	X(MEMINFO, 13, meminfo, , OUT(free, U) OUT(pgtable, U) OUT(anon, U) OUT(slab, U)) \
 	X(PTLOCK_INFO, 14, ptlock_info, , OUT(split, BOOL) OUT(alloc_split, BOOL) \
 					  OUT(split_cpus, U) OUT(spinlock_size, U)) \

@@ -47,7 +47,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!file)
 		return 0;
 	memcpy(file, data, size);
-	if (!elf_load_image(file, size, "fuzz", &ram, rsv, 2, &img, err, sizeof(err))) {
+	if (!elf_load_image(file, size, "fuzz", &ram, PW_PAGE_OFFSET_L4, rsv, 2, &img, err, sizeof(err))) {
 		symbolise(&img, img.entry, sym, sizeof(sym));
 		for (unsigned int i = 0; i < img.nseg; i++)
 			symbolise(&img, img.seg[i].vaddr, sym, sizeof(sym));

@@ -1,9 +1,9 @@
 /*
  * Writes to guest-physical 16 MiB, just past the end of RAM under
  * `--mem 16M`.  The boot page tables map RAM only, so the guest first maps
- * [16 MiB, 18 MiB) itself: it follows CR3 -> PML4[0] -> PDPT[0] to the
- * identity map's PD (tables in RAM, identity-mapped) and fills entry 8 with
- * a 2 MiB page.  The walk then succeeds, no memslot backs the address, and
+ * [16 MiB, 18 MiB) itself: it follows CR3 -> (PML5[0] with CR4.LA57 ->)
+ * PML4[0] -> PDPT[0] to the identity map's PD (tables in RAM,
+ * identity-mapped) and fills entry 8 with a 2 MiB page.  The walk then succeeds, no memslot backs the address, and
  * KVM exits to the VMM with KVM_EXIT_MMIO.
  */
 #define PTE_ADDR	0x000ffffffffff000
@@ -15,7 +15,12 @@ _start:
 	movabsq	$PTE_ADDR, %rcx
 	movq	%cr3, %rax
 	andq	%rcx, %rax
-	movq	(%rax), %rax		/* PML4[0] */
+	movq	%cr4, %rdx
+	btq	$12, %rdx		/* CR4.LA57 */
+	jnc	1f
+	movq	(%rax), %rax		/* PML5[0] */
+	andq	%rcx, %rax
+1:	movq	(%rax), %rax		/* PML4[0] */
 	andq	%rcx, %rax
 	movq	(%rax), %rax		/* PDPT[0] */
 	andq	%rcx, %rax

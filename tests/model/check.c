@@ -81,6 +81,7 @@ bool runner_boot(struct runner *r, const char *guest, const struct mconfig *cfg)
 	vc.console = NULL;
 	vc.ncpus = cfg->cpus;
 	vc.kernel_sync = sync_name(cfg->sync);
+	vc.paging = 4;		/* the model's geometry: 4-level, p4d folded */
 	if (vm_create(&vc, &r->vm, err, sizeof(err)) != VMM_OK)
 		return fail(r, "boot", "vm_create: %s", err);
 	if (gop_meminfo(r->vm, &r->mem0) || gop_kinfo(r->vm, &r->k0) ||

@@ -54,6 +54,7 @@ struct vmm_config {
 	const char *workload;		/* /chosen pagewalk,workload */
 	unsigned int split_ptlock_cpus;	/* /chosen pagewalk,split-ptlock-cpus; 0 = guest default (4) */
 	const char *kernel_sync;	/* /chosen pagewalk,kernel-sync: prealloc, fault, eager */
+	unsigned int paging;		/* 4, 5 (CR4.LA57) or 0: 5 where vmm_probe_la57() says the host can */
 	struct vmm_inject inject[PW_INJECT_MAX_SPECS];	/* armed when the workload starts */
 	unsigned int ninject;
 	uint32_t fail_nth;		/* fail the n-th injectable call (0: off) */
@@ -74,7 +75,7 @@ void vmm_config_init(struct vmm_config *cfg, const char *guest);
  * "SITE[:key=value,...]" as `vmm --inject` takes it: SITE is pgtable_alloc,
  * page_alloc, ptlock_alloc, vmalloc or pgd_alloc; keys are probability
  * (percent, default 100), interval (default 1), times (default -1, no
- * limit), space (default 0) and, for pgtable_alloc, level=pud|pmd|pte.
+ * limit), space (default 0) and, for pgtable_alloc, level=p4d|pud|pmd|pte (p4d: LA57 only).
  * VMM_BAD_INPUT with the reason in err if it does not parse.
  */
 enum vmm_status vmm_parse_inject(const char *spec, struct vmm_inject *out, char *err, size_t errlen);
@@ -340,6 +341,9 @@ const char *vm_symbolise(const struct vm *vm, uint64_t addr, char *buf, size_t l
  * KVM_SET_SREGS really accepts CR4.LA57; `why` says what was found.
  */
 bool vmm_probe_la57(char *why, size_t len);
+
+/* 4 or 5: the paging mode the vCPUs start in, cfg.paging resolved (`auto` by the probe). */
+unsigned int vm_levels(const struct vm *vm);
 
 /* The human summary (counts by event type, exits, wall time) and the JSON one. */
 void vm_print_summary(const struct vm *vm, FILE *f);

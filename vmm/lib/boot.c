@@ -12,16 +12,19 @@
 
 #include "internal.h"
 
-#define PGDIR_INDEX(va)	(((va) >> 39) & 511)
+#define PML5_INDEX(va)	(((va) >> 48) & 511)
+#define PML4_INDEX(va)	(((va) >> 39) & 511)
 #define PUD_INDEX(va)	(((va) >> 30) & 511)
 
 /* Selectors match the guest's own GDT (Linux numbering): no reload needed. */
 #define BOOT_CS		0x10
 #define BOOT_DS		0x18
 
-/* The PDs for the most RAM and the hole, ending below the boot stack. */
-_Static_assert(PW_BOOT_PD + (PW_MAX_MEM_GIB + 1) * 4096 <=
-	       PW_BOOT_STACK_TOP - PW_BOOT_STACK_SIZE, "boot PDs overlap the boot stack");
+/* The PDs for the most RAM and the hole, then the two PML4s of LA57, below the boot stack. */
+_Static_assert(PW_BOOT_PD + (PW_MAX_MEM_GIB + 1) * 4096 <= PW_BOOT_P4D_LOW, "boot PDs overlap the LA57 PML4s");
+_Static_assert(PW_BOOT_P4D_KERNEL == PW_BOOT_P4D_LOW + 4096 &&
+	       PW_BOOT_P4D_KERNEL + 4096 <= PW_BOOT_STACK_TOP - PW_BOOT_STACK_SIZE,
+	       "the LA57 PML4s overlap the boot stack");
 
 /* Boot-area pages: always RAM, every guest has at least 4 MiB from 0. */
 static uint64_t *table(struct vm *vm, uint64_t gpa)
@@ -35,21 +38,33 @@ static uint64_t *table(struct vm *vm, uint64_t gpa)
  * its entry 510 at the first PD, so all three share the same PD pages.
  * One PD per GiB up to the end of RAM, laid out back to back: the PDE of
  * guest-physical pa is entry pa / 2 MiB from the first.  Only the RAM
- * ranges are mapped, never the hole below 4 GiB.
+ * ranges are mapped, never the hole below 4 GiB.  With LA57 the top table
+ * is a PML5 over two PML4s: one for identity and the direct map (PML4
+ * index 0 in both layouts' low windows), one for the kernel map.
  */
 static void build_boot_page_tables(struct vm *vm)
 {
-	uint64_t *pml4 = table(vm, PW_BOOT_PML4);
+	uint64_t *pgd = table(vm, PW_BOOT_PGD);
 	uint64_t *pdpt_low = table(vm, PW_BOOT_PDPT_LOW);
 	uint64_t *pdpt_kernel = table(vm, PW_BOOT_PDPT_KERNEL);
 	uint64_t ngib = (ram_end(&vm->ram) + SZ_1G - 1) / SZ_1G;
 	uint64_t *pde = ram_ptr(&vm->ram, PW_BOOT_PD, ngib * 4096);
+	uint64_t page_offset = PW_PAGE_OFFSET(vm->levels);
+	uint64_t *p4d_low = pgd, *p4d_kernel = pgd;
 
-	memset(pml4, 0, PW_BOOT_PD - PW_BOOT_PML4);
+	memset(pgd, 0, PW_BOOT_PD - PW_BOOT_PGD);
 	memset(pde, 0, ngib * 4096);
-	pml4[0] = PW_BOOT_PDPT_LOW | PT_PRESENT | PT_RW;
-	pml4[PGDIR_INDEX(PW_PAGE_OFFSET)] = PW_BOOT_PDPT_LOW | PT_PRESENT | PT_RW;
-	pml4[PGDIR_INDEX(PW_START_KERNEL_MAP)] = PW_BOOT_PDPT_KERNEL | PT_PRESENT | PT_RW;
+	if (vm->levels == 5) {
+		p4d_low = table(vm, PW_BOOT_P4D_LOW);
+		p4d_kernel = table(vm, PW_BOOT_P4D_KERNEL);
+		memset(p4d_low, 0, 2 * 4096);
+		pgd[0] = PW_BOOT_P4D_LOW | PT_PRESENT | PT_RW;
+		pgd[PML5_INDEX(page_offset)] = PW_BOOT_P4D_LOW | PT_PRESENT | PT_RW;
+		pgd[PML5_INDEX(PW_START_KERNEL_MAP)] = PW_BOOT_P4D_KERNEL | PT_PRESENT | PT_RW;
+	}
+	p4d_low[0] = PW_BOOT_PDPT_LOW | PT_PRESENT | PT_RW;
+	p4d_low[PML4_INDEX(page_offset)] = PW_BOOT_PDPT_LOW | PT_PRESENT | PT_RW;
+	p4d_kernel[PML4_INDEX(PW_START_KERNEL_MAP)] = PW_BOOT_PDPT_KERNEL | PT_PRESENT | PT_RW;
 	pdpt_kernel[PUD_INDEX(PW_START_KERNEL_MAP)] = PW_BOOT_PD | PT_PRESENT | PT_RW;
 	for (uint64_t g = 0; g < ngib; g++)
 		pdpt_low[g] = (PW_BOOT_PD + g * 4096) | PT_PRESENT | PT_RW;
@@ -92,8 +107,8 @@ static void set_seg(struct kvm_segment *s, uint16_t sel, uint8_t type, bool code
 
 /*
  * Give the guest the CPUID KVM can really run, as every VMM must, with this
- * vCPU's initial APIC ID.  LA57 is probed by whoever wants it; the boot
- * tables are 4-level.
+ * vCPU's initial APIC ID.  Before KVM_SET_SREGS: CR4 bits that CPUID gates
+ * (LA57, SMEP, ...) are reserved until the vCPU has that CPUID.
  */
 static int setup_cpuid(struct vcpu *vcpu, char *err, size_t errlen)
 {
@@ -143,11 +158,13 @@ int boot_setup_vcpu(struct vcpu *vcpu, char *err, size_t errlen)
 	sregs.idt.limit = 0;	/* any exception before the guest's own IDT triple-faults */
 	sregs.cr0 = X86_CR0_PE | X86_CR0_MP | X86_CR0_ET | X86_CR0_NE | X86_CR0_WP |
 		    X86_CR0_AM | X86_CR0_PG;
-	sregs.cr3 = PW_BOOT_PML4;
-	sregs.cr4 = X86_CR4_PAE | X86_CR4_PGE | X86_CR4_OSFXSR | X86_CR4_OSXMMEXCPT;
+	sregs.cr3 = PW_BOOT_PGD;
+	sregs.cr4 = X86_CR4_PAE | X86_CR4_PGE | X86_CR4_OSFXSR | X86_CR4_OSXMMEXCPT |
+		    (vm->levels == 5 ? X86_CR4_LA57 : 0);
 	sregs.efer = EFER_SCE | EFER_LME | EFER_LMA | (vm->nx ? EFER_NXE : 0);
 	if (ioctl(vcpu->fd, KVM_SET_SREGS, &sregs)) {
-		snprintf(err, errlen, "KVM_SET_SREGS (64-bit long mode): %s", strerror(errno));
+		snprintf(err, errlen, "KVM_SET_SREGS (64-bit long mode, %u-level paging): %s",
+			 vm->levels, strerror(errno));
 		return -1;
 	}
 

@@ -25,11 +25,11 @@ int elf_fail(char *err, size_t errlen, const char *path, const char *fmt, ...)
 }
 
 /* The boot page tables reach a segment in RAM through one of three windows. */
-static bool boot_mapped(uint64_t vaddr, uint64_t paddr, uint64_t len)
+static bool boot_mapped(uint64_t vaddr, uint64_t paddr, uint64_t len, uint64_t page_offset)
 {
 	if (vaddr == paddr)
 		return true;
-	if (vaddr == paddr + PW_PAGE_OFFSET)
+	if (vaddr == paddr + page_offset)
 		return true;
 	return vaddr == paddr + PW_START_KERNEL_MAP && paddr + len <= PW_KERNEL_MAP_SIZE;
 }
@@ -61,7 +61,7 @@ static int check_header(Elf *e, GElf_Ehdr *eh, char *err, size_t errlen, const c
 	return 0;
 }
 
-static int load_elf(Elf *e, const char *path, const struct guest_ram *ram,
+static int load_elf(Elf *e, const char *path, const struct guest_ram *ram, uint64_t page_offset,
 		    const struct region *rsv, unsigned int nrsv, struct guest_image *img,
 		    char *err, size_t errlen)
 {
@@ -142,12 +142,12 @@ static int load_elf(Elf *e, const char *path, const struct guest_ram *ram,
 		img->seg[img->nseg].memsz = ph.p_memsz;
 		img->nseg++;
 		if (eh.e_entry - ph.p_vaddr < ph.p_memsz) {
-			if (!boot_mapped(ph.p_vaddr, ph.p_paddr, ph.p_memsz))
+			if (!boot_mapped(ph.p_vaddr, ph.p_paddr, ph.p_memsz, page_offset))
 				return elf_fail(err, errlen, path,
 					    "entry segment %zu (vaddr %#lx, paddr %#lx) is not reachable through the boot "
 					    "page tables (identity, direct map at %#llx, kernel map at %#llx below 1 GiB)",
 					    i, (unsigned long)ph.p_vaddr, (unsigned long)ph.p_paddr,
-					    PW_PAGE_OFFSET, PW_START_KERNEL_MAP);
+					    (unsigned long long)page_offset, PW_START_KERNEL_MAP);
 			entry_ok = true;
 		}
 	}
@@ -180,7 +180,7 @@ static const char *file_kind(mode_t mode)
  * frees them with symbols_free().
  */
 int elf_load_image(char *image, size_t size, const char *path, const struct guest_ram *ram,
-		   const struct region *rsv, unsigned int nrsv, struct guest_image *img,
+		   uint64_t page_offset, const struct region *rsv, unsigned int nrsv, struct guest_image *img,
 		   char *err, size_t errlen)
 {
 	Elf *e;
@@ -197,12 +197,12 @@ int elf_load_image(char *image, size_t size, const char *path, const struct gues
 	if (size < sizeof(Elf64_Ehdr))
 		return elf_fail(err, errlen, path, "truncated: %zu bytes, too short for an ELF header", size);
 	e = elf_memory(image, size);
-	ret = load_elf(e, path, ram, rsv, nrsv, img, err, errlen);
+	ret = load_elf(e, path, ram, page_offset, rsv, nrsv, img, err, errlen);
 	elf_end(e);
 	return ret;
 }
 
-int elf_load(const char *path, const struct guest_ram *ram, const struct region *rsv,
+int elf_load(const char *path, const struct guest_ram *ram, uint64_t page_offset, const struct region *rsv,
 	     unsigned int nrsv, struct guest_image *img, char *err, size_t errlen)
 {
 	struct stat st;
@@ -234,7 +234,7 @@ int elf_load(const char *path, const struct guest_ram *ram, const struct region 
 		ret = elf_fail(err, errlen, path, "cannot map: %s", strerror(errno));
 		goto out;
 	}
-	ret = elf_load_image(map, st.st_size, path, ram, rsv, nrsv, img, err, errlen);
+	ret = elf_load_image(map, st.st_size, path, ram, page_offset, rsv, nrsv, img, err, errlen);
 	if (map)
 		munmap(map, st.st_size);
 out:

@@ -119,6 +119,7 @@ static int build(struct vm *vm, void *fdt, size_t size)
 	err = err ?: chosen_bootargs(fdt, vm);
 	err = err ?: fdt_property_string(fdt, PW_FDT_WORKLOAD, vm->cfg.workload);
 	err = err ?: fdt_property_string(fdt, PW_FDT_KERNEL_SYNC, vm->cfg.kernel_sync);
+	err = err ?: fdt_property_u32(fdt, PW_FDT_PAGING_LEVELS, vm->levels);
 	if (vm->cfg.split_ptlock_cpus)
 		err = err ?: fdt_property_u32(fdt, PW_FDT_SPLIT_PTLOCK_CPUS, vm->cfg.split_ptlock_cpus);
 	err = err ?: prop_inject(fdt, &vm->cfg);

@@ -52,7 +52,7 @@ static enum vmm_status bad(char *err, size_t len, const char *spec, const char *
 
 static bool parse_level(const char *v, uint32_t *levels)
 {
-	for (unsigned int l = PW_LEVEL_PTE; l <= PW_LEVEL_PUD; l++) {
+	for (unsigned int l = PW_LEVEL_PTE; l <= PW_LEVEL_P4D; l++) {
 		if (!strcmp(v, level_names[l])) {
 			*levels = 1u << l;
 			return true;
@@ -100,7 +100,7 @@ enum vmm_status vmm_parse_inject(const char *spec, struct vmm_inject *out, char 
 		else
 			return bad(err, errlen, spec,
 				   "bad attribute (probability=0-100, interval>=1, times>=-1, space>=0, "
-				   "level=pud|pmd|pte for pgtable_alloc)");
+				   "level=p4d|pud|pmd|pte for pgtable_alloc)");
 	}
 	return VMM_OK;
 }

@@ -64,11 +64,13 @@ struct guest_image {
 	size_t nsyms;
 };
 
-int elf_load(const char *path, const struct guest_ram *ram, const struct region *rsv,
-	     unsigned int nrsv, struct guest_image *img, char *err, size_t errlen);
+/* page_offset: where the boot tables map RAM (the direct map of the paging mode). */
+int elf_load(const char *path, const struct guest_ram *ram, uint64_t page_offset,
+	     const struct region *rsv, unsigned int nrsv, struct guest_image *img, char *err,
+	     size_t errlen);
 /* The same from a file image in memory, e.g. the fuzzer's input. */
 int elf_load_image(char *image, size_t size, const char *path, const struct guest_ram *ram,
-		   const struct region *rsv, unsigned int nrsv, struct guest_image *img,
+		   uint64_t page_offset, const struct region *rsv, unsigned int nrsv, struct guest_image *img,
 		   char *err, size_t errlen);
 /* "path: " and the reason into err; returns -1. */
 int elf_fail(char *err, size_t errlen, const char *path, const char *fmt, ...)
@@ -189,6 +191,7 @@ struct vm {
 	unsigned int maxphyaddr;	/* leaf 0x80000008 EAX[7:0] */
 	bool gbpages;			/* 1 GiB pages: leaf 0x80000001 EDX[26] */
 	bool amd;			/* AMD/Hygon: bit 8 of PML4Es and PML5Es is reserved */
+	unsigned int levels;		/* 4, or 5: boot tables and vCPUs with CR4.LA57 */
 
 	/* How it ended. */
 	bool stopped;
@@ -238,6 +241,7 @@ int channel_drain(struct vcpu *vcpu);
 enum exit_action mailbox_wait_op(struct vcpu *vcpu);	/* a WAIT_OP doorbell */
 
 /* probe.c */
+bool la57_usable(char *why, size_t len);	/* vmm_probe_la57(), once per process */
 struct kvm_cpuid2 *kvm_supported_cpuid(int kvm_fd);	/* NULL with errno set */
 int vm_load_cpuid(struct vm *vm, char *err, size_t errlen);	/* vm->cpuid and its facts */
 const struct kvm_cpuid_entry2 *cpuid_entry(const struct kvm_cpuid2 *c, uint32_t function,

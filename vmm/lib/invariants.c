@@ -2,8 +2,8 @@
  * The invariant checker tests run when a guest stops: what the guest said
  * it did (its recorded events) against what its page tables in RAM hold.
  *   - every present entry under a live pgd points inside guest RAM;
- *   - per mm, the PUD, PMD and PTE tables the host finds in the user half
- *     are the ones the events say were installed and not freed;
+ *   - per mm, the P4D (with LA57), PUD, PMD and PTE tables the host finds in
+ *     the user half are the ones the events say were installed and not freed;
  *   - no page is writable from ring 3 in two mms (copy-on-write after fork);
  *   - under --kernel-sync prealloc, every pgd's kernel half is
  *     byte-identical to swapper_pg_dir's.
@@ -18,8 +18,8 @@
 struct mm_seen {
 	uint64_t id, pgd;
 	bool live;
-	int64_t tables[3];	/* [PW_LEVEL_* - 1], PTE to PUD: installed per the events */
-	uint64_t found[3];	/* the same, found in RAM */
+	int64_t tables[4];	/* [PW_LEVEL_* - 1], PTE to P4D: installed per the events */
+	uint64_t found[4];	/* the same, found in RAM */
 };
 
 /*
@@ -58,7 +58,7 @@ static bool read_entry(struct vm *vm, uint64_t table, unsigned int i, uint64_t *
 	return vm_read_phys(vm, table + i * 8, e, 8) == 0;
 }
 
-/* The tables under a level-`level` table (4 = pgd), entries first..last. */
+/* The tables under a level-`level` table (the pgd: 4, or 5 with LA57), entries first..last. */
 static void walk(struct checker *c, struct mm_seen *mm, uint64_t table, unsigned int level,
 		 unsigned int first, unsigned int last)
 {
@@ -121,12 +121,12 @@ static void pgd_seen(struct mm_seen *mms, unsigned int *n, uint64_t id, uint64_t
 	}
 }
 
-/* A PUD, PMD or PTE table of a user mm (not init_mm's, not a pgd) allocated or freed. */
+/* A P4D, PUD, PMD or PTE table of a user mm (not init_mm's, not a pgd) allocated or freed. */
 static void table_seen(struct mm_seen *mms, unsigned int *n, uint64_t id, uint64_t level, int delta)
 {
 	struct mm_seen *mm;
 
-	if (!id || level < PW_LEVEL_PTE || level > PW_LEVEL_PUD)
+	if (!id || level < PW_LEVEL_PTE || level > PW_LEVEL_P4D)
 		return;
 	mm = mm_of(mms, n, id);
 	if (mm)
@@ -183,8 +183,9 @@ enum vmm_status vm_check_invariants(struct vm *vm, char *report, size_t len)
 
 		if (!mm->live)
 			continue;
-		walk(&c, mm, mm->pgd, 4, 0, 255);
-		for (unsigned int l = PW_LEVEL_PTE; l <= PW_LEVEL_PUD; l++)
+		/* The user half: entries 0-255 of the top table in both modes. */
+		walk(&c, mm, mm->pgd, vm->levels, 0, 255);
+		for (unsigned int l = PW_LEVEL_PTE; l <= PW_LEVEL_P4D; l++)
 			if ((int64_t)mm->found[l - 1] != mm->tables[l - 1])
 				violation(&c, "mm %lu: %lu level-%u tables in RAM, %ld per its events; ",
 					  (unsigned long)mm->id, (unsigned long)mm->found[l - 1], l,

@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -106,4 +107,23 @@ out:
 		close(vm);
 	close(kvm);
 	return ok;
+}
+
+static struct {
+	pthread_once_t once;
+	bool ok;
+	char why[256];
+} la57 = { .once = PTHREAD_ONCE_INIT };
+
+static void probe_la57_once(void)
+{
+	la57.ok = vmm_probe_la57(la57.why, sizeof(la57.why));
+}
+
+/* The host does not change under a process: every VM with `auto` paging asks this, probing once. */
+bool la57_usable(char *why, size_t len)
+{
+	pthread_once(&la57.once, probe_la57_once);
+	snprintf(why, len, "%s", la57.why);
+	return la57.ok;
 }

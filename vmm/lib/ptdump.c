@@ -17,17 +17,24 @@
 
 #include "internal.h"
 
-static const struct marker {
+struct marker {
 	uint64_t start;
 	const char *name;
-} markers[] = {
-	{ 0, "User Space" },
-	{ 1ULL << 63, "Kernel Space" },
-	{ PW_PAGE_OFFSET, "Low Kernel Mapping" },
-	{ PW_VMALLOC_START, "vmalloc() Area" },
-	{ PW_START_KERNEL_MAP, "High Kernel Mapping" },
-	{ ~0ULL, NULL },
 };
+
+/*
+ * Linux's address_markers[], which pt_dump_init() fills in at boot with
+ * PAGE_OFFSET and VMALLOC_START of the paging mode: the same regions, moved.
+ */
+static void init_markers(struct marker m[6], unsigned int levels)
+{
+	m[0] = (struct marker){ 0, "User Space" };
+	m[1] = (struct marker){ 1ULL << 63, "Kernel Space" };
+	m[2] = (struct marker){ PW_PAGE_OFFSET(levels), "Low Kernel Mapping" };
+	m[3] = (struct marker){ PW_VMALLOC_START(levels), "vmalloc() Area" };
+	m[4] = (struct marker){ PW_START_KERNEL_MAP, "High Kernel Mapping" };
+	m[5] = (struct marker){ ~0ULL, NULL };
+}
 
 #define MAX_EXPANSIONS	4
 #define MAX_LINES	100000
@@ -165,12 +172,14 @@ static void dump_table(struct dump *d, uint64_t entry, unsigned int level, uint6
 
 enum vmm_status vm_ptdump(const struct vm *vm, const struct vm_paging *pg, FILE *f)
 {
+	struct marker markers[6];
 	struct mmu mmu;
 	struct dump d = { .vm = vm, .mmu = &mmu, .f = f, .marker = markers };
 	uint64_t e;
 
 	if (mmu_init(vm, pg, &mmu))
 		return VMM_BAD_INPUT;
+	init_markers(markers, mmu.levels);
 	if (!pt_read(vm, pg->cr3, 0, &e))
 		return VMM_GUEST_ERROR;
 	d.npages = ram_end(&vm->ram) >> 12;

@@ -42,18 +42,19 @@ static void collect(const struct vm *vm, struct samples *s)
 {
 	const struct guest_image *img = &vm->img;
 	const struct guest_ram *ram = &vm->ram;
+	const uint64_t page_offset = PW_PAGE_OFFSET(vm->levels);
 
 	for (unsigned int i = 0; i < img->nseg; i++) {
 		add(s, img->seg[i].vaddr);
 		add(s, img->seg[i].vaddr + img->seg[i].memsz - 1);
 	}
 	/* The direct map covers exactly the RAM ranges: each one's last byte is in, the next out. */
-	add(s, PW_PAGE_OFFSET);
+	add(s, page_offset);
 	for (unsigned int i = 0; i < ram->nranges; i++) {
-		add(s, PW_PAGE_OFFSET + ram->range[i].gpa + ram->range[i].size - 1);
-		add(s, PW_PAGE_OFFSET + ram->range[i].gpa + ram->range[i].size);
+		add(s, page_offset + ram->range[i].gpa + ram->range[i].size - 1);
+		add(s, page_offset + ram->range[i].gpa + ram->range[i].size);
 	}
-	add(s, PW_VMALLOC_START);
+	add(s, PW_VMALLOC_START(vm->levels));
 	for (size_t i = vm->nevents; i-- > 0 && s->n < s->max;) {
 		const struct pw_event *ev = &vm->events[i];
 
@@ -63,7 +64,7 @@ static void collect(const struct vm *vm, struct samples *s)
 			add(s, ev->u.fault.addr);
 	}
 	for (unsigned int i = 1, left = s->max - s->n; i <= left; i++)
-		add(s, PW_PAGE_OFFSET + ram_gpa(ram, ram->size / (left + 1) * i & ~0xfffULL));
+		add(s, page_offset + ram_gpa(ram, ram->size / (left + 1) * i & ~0xfffULL));
 }
 
 static const char *why_not(const struct vm_walk *w)

@@ -263,8 +263,13 @@ enum vmm_status vm_layout(struct vm *vm, const struct vmm_config *cfg, char *err
 		snprintf(err, errlen, "%u vCPUs: from 1 to %u are supported", cfg->ncpus, PW_MAX_CPUS);
 		return VMM_BAD_INPUT;
 	}
+	if (cfg->paging && cfg->paging != 4 && cfg->paging != 5) {
+		snprintf(err, errlen, "%u-level paging: 4, 5 or 0 (auto)", cfg->paging);
+		return VMM_BAD_INPUT;
+	}
 	vm->cfg = *cfg;
 	vm->nvcpus = cfg->ncpus;
+	vm->levels = cfg->paging ? cfg->paging : 4;	/* auto: vm_create() raises it where LA57 runs */
 	vm->chan_stride = PW_RING_HDR_SIZE + PW_RING_CAPACITY * sizeof(struct pw_event);
 	ram_layout(&vm->ram, cfg->mem_bytes);
 	chan_size = vm->chan_stride * vm->nvcpus;
@@ -304,6 +309,16 @@ enum vmm_status vm_create(const struct vmm_config *cfg, struct vm **out, char *e
 
 	if (open_kvm(vm, err, errlen))
 		return create_fail(vm, VMM_NO_KVM);
+	if (cfg->paging != 4) {
+		char why[256];
+		bool la57 = la57_usable(why, sizeof(why));
+
+		if (cfg->paging == 5 && !la57) {
+			snprintf(err, errlen, "5-level paging: %s", why);
+			return create_fail(vm, VMM_NO_KVM);
+		}
+		vm->levels = la57 ? 5 : 4;
+	}
 	if (vm_load_cpuid(vm, err, errlen))
 		return create_fail(vm, VMM_INTERNAL);
 	vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
@@ -318,7 +333,7 @@ enum vmm_status vm_create(const struct vmm_config *cfg, struct vm **out, char *e
 		snprintf(err, errlen, "KVM_CREATE_IRQCHIP: %s", strerror(errno));
 		return create_fail(vm, VMM_INTERNAL);
 	}
-	if (elf_load(cfg->guest, &vm->ram, vm->rsv, vm->nrsv, &vm->img, err, errlen))
+	if (elf_load(cfg->guest, &vm->ram, PW_PAGE_OFFSET(vm->levels), vm->rsv, vm->nrsv, &vm->img, err, errlen))
 		return create_fail(vm, VMM_BAD_INPUT);
 	if (boot_setup_memory(vm, err, errlen) ||
 	    fdt_build(vm, ram_ptr(&vm->ram, PW_BOOT_FDT, PW_BOOT_FDT_MAX), PW_BOOT_FDT_MAX, err, errlen) ||
@@ -368,6 +383,11 @@ void vm_finish(struct vm *vm)
 		report_json_summary(vm);
 	}
 	pthread_mutex_unlock(&vm->lock);
+}
+
+unsigned int vm_levels(const struct vm *vm)
+{
+	return vm->levels;
 }
 
 const char *vm_message(const struct vm *vm)
