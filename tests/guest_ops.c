@@ -93,7 +93,7 @@ uint64_t pgd_of(struct vm *vm, uint64_t mm)
 }
 
 void count_tables(struct vm *vm, uint64_t table, unsigned int level, unsigned int first,
-			 unsigned int last, unsigned int tables[5])
+			 unsigned int last, unsigned int tables[PW_LEVEL_PGD])
 {
 	for (unsigned int i = first; i <= last; i++) {
 		uint64_t e;

@@ -42,9 +42,12 @@ uint64_t pgd_of(struct vm *vm, uint64_t mm);
 
 /*
  * The host's own count, from guest RAM: tables reachable from entries
- * first..last of a level-`level` table; tables[l] counts level-l ones.
+ * first..last of the table at paging level `level` (the pgd is at the
+ * vCPU's vm_levels(): 4, or 5 under LA57).  tables[] is indexed by the
+ * events' level numbers, enum pw_level (tables[PW_LEVEL_PUD] counts PUD
+ * tables): below the pgd the two numberings agree, p4d being level 4.
  */
 void count_tables(struct vm *vm, uint64_t table, unsigned int level, unsigned int first,
-		  unsigned int last, unsigned int tables[5]);
+		  unsigned int last, unsigned int tables[PW_LEVEL_PGD]);
 
 #endif

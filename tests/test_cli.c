@@ -1,4 +1,5 @@
 /* The vmm command: default workload, reports, stops, options. */
+#include <ctype.h>
 #include <fcntl.h>
 
 #include <pagewalk/layout.h>
@@ -151,6 +152,39 @@ Test(cli, trace_prints_whole_console_lines_and_guest_time)
 	cli_run_free(&t);
 }
 
+/* s with every run of blanks as one space and none after '(' or before ')' ',' ';'. */
+static char *squeeze(const char *s)
+{
+	char *out = malloc(strlen(s) + 2), *o = out;	/* room for a ';' after */
+
+	cr_assert_not_null(out);
+	for (; *s; s++) {
+		if (isspace((unsigned char)*s)) {
+			if (o > out && o[-1] != ' ' && o[-1] != '(')
+				*o++ = ' ';
+			continue;
+		}
+		if ((*s == ')' || *s == ',' || *s == ';') && o > out && o[-1] == ' ')
+			o--;
+		*o++ = *s;
+	}
+	*o = '\0';
+	return out;
+}
+
+static char *slurp_source(const char *path)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return NULL;
+	cr_assert_geq(getdelim(&text, &len, '\0', f), 0);
+	fclose(f);
+	return text;
+}
+
 /*
  * README's table of event fields is libvmm's descriptors, row for row: every
  * type, its fields and their kinds in order, and nothing else.  No /dev/kvm
@@ -158,14 +192,11 @@ Test(cli, trace_prints_whole_console_lines_and_guest_time)
  */
 Test(cli, readme_documents_every_event_and_field)
 {
-	char *readme = NULL, row[512], *table;
-	size_t len = 0, rows = 0;
-	FILE *f = fopen(PW_SOURCE_DIR "/README.md", "r");
+	char *readme = slurp_source(PW_SOURCE_DIR "/README.md"), row[512], *table;
+	size_t rows = 0;
 
-	if (!f)
+	if (!readme)
 		cr_skip_test("no README.md at %s on this host", PW_SOURCE_DIR);
-	cr_assert_geq(getdelim(&readme, &len, '\0', f), 0);
-	fclose(f);
 	table = strstr(readme, "| type | fields |\n|---|---|\n");
 	cr_assert_not_null(table, "README has no event table");
 	for (unsigned int t = 1; t < PW_EV_MAX; t++) {
@@ -182,6 +213,53 @@ Test(cli, readme_documents_every_event_and_field)
 	for (const char *l = strchr(table, '\n') + 1; (l = strchr(l, '\n') + 1) && *l == '|';)
 		rows++;
 	cr_assert_eq(rows, PW_EV_MAX - 1, "README's table has %zu rows", rows);
+	free(readme);
+}
+
+/*
+ * README's list of test-helper signatures ("How to write a test" block
+ * after "Their signatures") is the headers', declaration for declaration,
+ * blanks aside.  The nested host carries only the build tree: skip there.
+ */
+Test(cli, readme_helper_signatures_are_the_headers)
+{
+	static const char *const headers[] = { "tests/harness.h", "tests/guest_ops.h",
+					       "tests/geometry.h" };
+	char *readme = slurp_source(PW_SOURCE_DIR "/README.md"), *decls = NULL, *all, *block, *end;
+	size_t len = 0, n = 0;
+	FILE *f = open_memstream(&decls, &len);
+
+	if (!readme)
+		cr_skip_test("no README.md at %s on this host", PW_SOURCE_DIR);
+	for (size_t i = 0; i < sizeof(headers) / sizeof(headers[0]); i++) {
+		char path[512], *h;
+
+		snprintf(path, sizeof(path), "%s/%s", PW_SOURCE_DIR, headers[i]);
+		h = slurp_source(path);
+		cr_assert_not_null(h, "%s", path);
+		fputs(h, f);
+		free(h);
+	}
+	fclose(f);
+	all = squeeze(decls);
+	block = strstr(readme, "signatures (a test checks each against the headers):\n\n```c\n");
+	cr_assert_not_null(block, "README lacks the signatures block");
+	block = strchr(strstr(block, "```c"), '\n') + 1;
+	end = strstr(block, "```");
+	*end = '\0';
+	for (char *decl = strtok(block, ";"); decl; decl = strtok(NULL, ";")) {
+		char *want = squeeze(decl);
+
+		if (*want) {
+			strcat(want, ";");
+			cr_assert(strstr(all, want), "README's '%s' is not in the headers", want);
+			n++;
+		}
+		free(want);
+	}
+	cr_assert_gt(n, 10);
+	free(all);
+	free(decls);
 	free(readme);
 }
 

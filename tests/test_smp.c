@@ -83,7 +83,7 @@ static size_t race_round(unsigned int n, uint64_t loops)
 	struct vm *vm = boot_ops_guest_with(GUEST_ELF, NULL, 0, n);
 	struct pw_meminfo_out mem0, mem1;
 	uint64_t t, v;
-	unsigned int tables[5] = { 0 };
+	unsigned int tables[PW_LEVEL_PGD] = { 0 };
 	struct mm_info mi;
 	size_t lost, from;
 	const uint64_t levels = (1u << PW_LEVEL_PUD) | (1u << PW_LEVEL_PMD) | (1u << PW_LEVEL_PTE);
@@ -110,8 +110,10 @@ static size_t race_round(unsigned int n, uint64_t loops)
 	cr_assert_eq(mi.anon, n);
 	/* And in guest RAM, by the host's own walk of the task's user half. */
 	count_tables(vm, pgd_of(vm, 1), g.levels, 0, 255, tables);
-	cr_assert(tables[4] == g.user_p4ds && tables[3] == 2 && tables[2] == 2 && tables[1] == 2,
-		  "in RAM: %u/%u/%u/%u", tables[4], tables[3], tables[2], tables[1]);
+	cr_assert(tables[PW_LEVEL_P4D] == g.user_p4ds && tables[PW_LEVEL_PUD] == 2 &&
+		  tables[PW_LEVEL_PMD] == 2 && tables[PW_LEVEL_PTE] == 2, "in RAM: %u/%u/%u/%u",
+		  tables[PW_LEVEL_P4D], tables[PW_LEVEL_PUD], tables[PW_LEVEL_PMD],
+		  tables[PW_LEVEL_PTE]);
 	cr_assert_eq(count_for_mm(vm, from, true, 1), 6 + g.user_p4ds + lost);
 	cr_assert_eq(count_for_mm(vm, from, false, 1), lost);
 	for (unsigned int cpu = 0; cpu < n; cpu++) {

@@ -200,7 +200,7 @@ Test(walker, user_pages_under_the_tasks_pgd)
 Test(walker, tables_in_ram_match_the_guests_accounting)
 {
 	const uint64_t addrs[] = { 256 * SZ_1M, 1 * SZ_1G, 512 * SZ_1G };
-	unsigned int tables[5] = { 0 };
+	unsigned int tables[PW_LEVEL_PGD] = { 0 };
 	struct mm_info mi;
 	struct vm *vm;
 	uint64_t t;
@@ -217,9 +217,10 @@ Test(walker, tables_in_ram_match_the_guests_accounting)
 		  mi.ptes == 4, "guest: %lu/%lu/%lu/%lu", mi.p4ds, mi.puds, mi.pmds, mi.ptes);
 	/* The user half, pgd entries 0..255; the kernel half is init_mm's. */
 	count_tables(vm, pgd_of(vm, 1), vm_levels(vm), 0, 255, tables);
-	cr_assert(tables[4] == mi.p4ds && tables[3] == mi.puds && tables[2] == mi.pmds &&
-		  tables[1] == mi.ptes, "in RAM: %u/%u/%u/%u", tables[4], tables[3], tables[2],
-		  tables[1]);
+	cr_assert(tables[PW_LEVEL_P4D] == mi.p4ds && tables[PW_LEVEL_PUD] == mi.puds &&
+		  tables[PW_LEVEL_PMD] == mi.pmds && tables[PW_LEVEL_PTE] == mi.ptes,
+		  "in RAM: %u/%u/%u/%u", tables[PW_LEVEL_P4D], tables[PW_LEVEL_PUD],
+		  tables[PW_LEVEL_PMD], tables[PW_LEVEL_PTE]);
 	check_translate(vm);
 	end_vm(vm);
 }
