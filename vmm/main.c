@@ -1,6 +1,7 @@
 /* vmm: boot an ELF guest on /dev/kvm and report what it did. */
 #include <errno.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "options.h"
@@ -23,16 +24,10 @@ static bool write_failed(FILE *f, const char *name)
 	return true;
 }
 
-/* After the console and before the summary, whatever stopped the guest. */
-static void dump_page_tables(struct vm *vm, FILE *f)
+/* One pgd's tables, under cpu 0's paging mode. */
+static void dump_pgd(struct vm *vm, struct vm_paging pg, uint64_t cr3, FILE *f)
 {
-	struct vm_paging pg;
-
-	if (vm_cpu_paging(vm, 0, &pg) != VMM_OK) {
-		fprintf(stderr, "vmm: --ptdump: cannot read cpu 0's control registers\n");
-		return;
-	}
-	fprintf(f, "page tables of cpu 0, CR3 %#llx:\n", (unsigned long long)pg.cr3);
+	pg.cr3 = cr3;
 	switch (vm_ptdump(vm, &pg, f)) {
 	case VMM_OK:
 		break;
@@ -43,9 +38,58 @@ static void dump_page_tables(struct vm *vm, FILE *f)
 		fprintf(stderr, "vmm: --ptdump: out of memory\n");
 		break;
 	default:
-		fprintf(stderr, "vmm: --ptdump: CR3 is outside guest RAM\n");
+		fprintf(stderr, "vmm: --ptdump: CR3 %#llx is outside guest RAM\n", (unsigned long long)cr3);
 		break;
 	}
+}
+
+/*
+ * After the console and before the summary, whatever stopped the guest.
+ * False if --ptdump=CR3 names no live pgd.
+ */
+static bool dump_page_tables(struct vm *vm, const struct options *o, FILE *f)
+{
+	struct vm_pgd *pgds;
+	struct vm_paging pg;
+	size_t n, shown = 0;
+
+	if (vm_cpu_paging(vm, 0, &pg) != VMM_OK) {
+		fprintf(stderr, "vmm: --ptdump: cannot read cpu 0's control registers\n");
+		return true;
+	}
+	if (o->ptdump == PTDUMP_CPU0) {
+		fprintf(f, "page tables of cpu 0, CR3 %#llx:\n", (unsigned long long)pg.cr3);
+		dump_pgd(vm, pg, pg.cr3, f);
+		return true;
+	}
+	n = vm_pgds(vm, NULL, 0);
+	pgds = calloc(n, sizeof(*pgds));
+	if (!pgds && n) {
+		fprintf(stderr, "vmm: --ptdump: out of memory\n");
+		return true;
+	}
+	vm_pgds(vm, pgds, n);
+	for (size_t i = 0; i < n; i++) {
+		if (o->ptdump == PTDUMP_PGD && pgds[i].phys != o->ptdump_pgd)
+			continue;
+		if (pgds[i].mm)
+			fprintf(f, "page tables of mm %llu, pgd %#llx:\n", (unsigned long long)pgds[i].mm,
+				(unsigned long long)pgds[i].phys);
+		else
+			fprintf(f, "page tables of init_mm, swapper_pg_dir %#llx:\n",
+				(unsigned long long)pgds[i].phys);
+		dump_pgd(vm, pg, pgds[i].phys, f);
+		shown++;
+	}
+	if (o->ptdump == PTDUMP_PGD && !shown) {
+		fprintf(stderr, "vmm: --ptdump=%#llx: not a live pgd; the live ones:",
+			(unsigned long long)o->ptdump_pgd);
+		for (size_t i = 0; i < n; i++)
+			fprintf(stderr, " %#llx", (unsigned long long)pgds[i].phys);
+		fprintf(stderr, "\n");
+	}
+	free(pgds);
+	return o->ptdump != PTDUMP_PGD || shown;
 }
 
 int main(int argc, char **argv)
@@ -102,8 +146,8 @@ int main(int argc, char **argv)
 		fflush(stderr);
 	}
 	s = vm_run(vm);
-	if (o.ptdump)
-		dump_page_tables(vm, cfg->json == stdout ? stderr : stdout);
+	if (o.ptdump && !dump_page_tables(vm, &o, cfg->json == stdout ? stderr : stdout))
+		s = VMM_BAD_INPUT;
 	failed = write_failed(stdout, "stdout");
 	if (cfg->json && cfg->json != stdout) {
 		failed |= write_failed(cfg->json, o.json_path);

@@ -46,8 +46,10 @@ void usage(FILE *f)
 		"  --trace           print every guest event as one line on stdout\n"
 		"  --json FILE       write JSON lines, one per event and a final summary\n"
 		"                    object, to FILE ('-' = stdout)\n"
-		"  --ptdump          when the guest stops, print the page tables under cpu 0's\n"
-		"                    CR3 as Linux's /sys/kernel/debug/page_tables does\n"
+		"  --ptdump[=WHICH]  when the guest stops, print page tables as Linux's\n"
+		"                    /sys/kernel/debug/page_tables does: cpu 0's CR3, or =all\n"
+		"                    (swapper_pg_dir and every pgd on pgd_list), or =CR3 (one\n"
+		"                    of those, a page-aligned address)\n"
 		"  --gdb PORT        a gdb stub on 127.0.0.1:PORT (0: any free port, printed);\n"
 		"                    the guest waits at its entry until gdb resumes it; no\n"
 		"                    watchdog (--timeout refused), events kept for 'monitor'\n"
@@ -123,7 +125,7 @@ enum opt_result parse_options(int argc, char **argv, struct options *o, char *er
 		{ "seed", required_argument, NULL, 'S' },
 		{ "trace", no_argument, NULL, 'T' },
 		{ "json", required_argument, NULL, 'j' },
-		{ "ptdump", no_argument, NULL, 'p' },
+		{ "ptdump", optional_argument, NULL, 'p' },
 		{ "gdb", required_argument, NULL, 'g' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -199,7 +201,18 @@ enum opt_result parse_options(int argc, char **argv, struct options *o, char *er
 			o->json_path = optarg;
 			break;
 		case 'p':
-			o->ptdump = true;
+			o->ptdump = PTDUMP_CPU0;
+			if (!optarg)
+				break;
+			/* The live pgds come from the events. */
+			o->cfg.record = true;
+			if (!strcmp(optarg, "all"))
+				o->ptdump = PTDUMP_ALL;
+			else if (vmm_parse_u64(optarg, PT_ADDR_MASK, &o->ptdump_pgd, NULL) && !(o->ptdump_pgd & 0xfff))
+				o->ptdump = PTDUMP_PGD;
+			else
+				return bad(err, errlen, "--ptdump=%s: expected all or a pgd's page-aligned address",
+					   optarg);
 			break;
 		case 'g':
 			if (!vmm_parse_u64(optarg, 65535, &n, NULL))

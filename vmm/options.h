@@ -7,7 +7,8 @@
 struct options {
 	struct vmm_config cfg;		/* guest, and every setting the options give */
 	const char *json_path;		/* --json, opened by main() */
-	bool ptdump;
+	enum { PTDUMP_OFF, PTDUMP_CPU0, PTDUMP_ALL, PTDUMP_PGD } ptdump;	/* --ptdump[=all|CR3] */
+	uint64_t ptdump_pgd;		/* --ptdump=CR3 */
 	int gdb_port;			/* --gdb: 0 any free port; -1 no stub */
 };
 

@@ -26,6 +26,33 @@
 #define PW_START_KERNEL_MAP	0xffffffff80000000ULL	/* kernel image: va = pa + this */
 #define PW_KERNEL_MAP_SIZE	0x40000000ULL		/* 1 GiB mapped by the boot tables */
 
+/*
+ * The rest of Linux's map, the address markers of its ptdump
+ * (arch/x86/mm/dump_pagetables.c), as pgtable_64_types.h and fixmap.h
+ * compute them for x86_64_defconfig booted with nokaslr: PGDIR_SHIFT 39,
+ * or 48 with LA57; P4D_SHIFT 39 in both.  The guest maps none of them.
+ */
+#define PW_PGDIR_SHIFT(levels)	((levels) == 5 ? 48 : 39)
+/* GUARD_HOLE_BASE_ADDR + GUARD_HOLE_SIZE: pgd entries -256 to -241, the hypervisor's. */
+#define PW_GUARD_HOLE_END(levels) ((-256ULL + 16) << PW_PGDIR_SHIFT(levels))
+#define PW_LDT_BASE(levels)	(-240ULL << PW_PGDIR_SHIFT(levels))	/* LDT_PGD_ENTRY */
+#define PW_VMEMMAP_START_L4	0xffffea0000000000ULL	/* __VMEMMAP_BASE_L4 */
+#define PW_VMEMMAP_START_L5	0xffd4000000000000ULL
+#define PW_VMEMMAP_START(levels) ((levels) == 5 ? PW_VMEMMAP_START_L5 : PW_VMEMMAP_START_L4)
+#define PW_CPU_ENTRY_AREA_BASE	(-4ULL << 39)		/* CPU_ENTRY_AREA_PGD << P4D_SHIFT */
+#define PW_ESPFIX_BASE		(-2ULL << 39)		/* ESPFIX_PGD_ENTRY << P4D_SHIFT */
+#define PW_EFI_VA_END		(-68ULL << 30)
+/* MODULES_VADDR: the image's KERNEL_IMAGE_SIZE, 1 GiB with CONFIG_RANDOMIZE_BASE, after it. */
+#define PW_MODULES_VADDR	(PW_START_KERNEL_MAP + (1ULL << 30))
+#define PW_MODULES_END		0xffffffffff000000ULL
+/*
+ * FIXADDR_TOP - FIXADDR_SIZE: FIXADDR_TOP is the page below the 2 MiB
+ * above the vsyscall page, 0xffffffffff7ff000; the permanent fixmap slots
+ * end after VSYSCALL_PAGE (511), FIX_DBGP_BASE, FIX_EARLYCON_MEM_BASE,
+ * FIX_APIC_BASE and the 128 FIX_IO_APIC_BASE_*: 643 pages.
+ */
+#define PW_FIXADDR_START	(0xffffffffff7ff000ULL - (643ULL << 12))
+
 /* Where every task sees the user trampoline (a VM_SPECIAL page): the last page
  * below 4-level TASK_SIZE_MAX (itself the guard page Linux keeps unmapped),
  * in both modes, as Linux keeps the stack below 47 bits with LA57

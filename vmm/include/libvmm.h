@@ -279,17 +279,32 @@ enum vmm_status vm_check_translate(struct vm *vm, unsigned int cpu, unsigned int
 				   char *report, size_t len);
 
 /*
- * The page tables under pg in the format of Linux's
- * /sys/kernel/debug/page_tables/: address-space markers, then one line per
- * run of entries with the same level and flags.  An entry with reserved
- * bits set or pointing to a table outside guest RAM ends its line with
- * "(reserved bits)" or "(table outside RAM)"; a table page already shown 4
- * times at its level is not expanded again, its entry ends with "(table
- * shown before)"; the dump stops after 100 000 lines and says so.
- * VMM_BAD_INPUT if pg is not long-mode paging, VMM_GUEST_ERROR (nothing
- * printed) if CR3 is outside RAM, VMM_INTERNAL if out of memory.
+ * The page tables under pg as Linux 6.16's /sys/kernel/debug/page_tables/
+ * prints them (arch/x86/mm/dump_pagetables.c, mm/ptdump.c): its
+ * address markers, one line per run of entries with the same level, flags
+ * and effective permission, then, under EFER.NXE, its W+X check line.  An
+ * entry with reserved bits set or pointing to a table outside guest RAM
+ * ends its line with "(reserved bits)" or "(table outside RAM)"; a table
+ * page already shown 4 times at its level is not expanded again, its
+ * entry ends with "(table shown before)"; the dump stops after 100 000
+ * lines and says so.  VMM_BAD_INPUT if pg is not long-mode paging,
+ * VMM_GUEST_ERROR (nothing printed) if CR3 is outside RAM, VMM_INTERNAL
+ * if out of memory.
  */
 enum vmm_status vm_ptdump(const struct vm *vm, const struct vm_paging *pg, FILE *f);
+
+/*
+ * The pgds ptdump can show, from the recorded events (cfg.record; none
+ * without): init_mm's swapper_pg_dir (KERNEL_PGD, mm 0), then each mm's
+ * pgd on pgd_list (PGD_CTOR, no PGD_DTOR since), in the order they came.
+ * Fills out[] with up to max of them and returns how many there are.
+ */
+struct vm_pgd {
+	uint64_t mm;		/* 0: init_mm */
+	uint64_t phys;		/* the top table, as CR3 holds it */
+};
+
+size_t vm_pgds(const struct vm *vm, struct vm_pgd *out, size_t max);
 
 /*
  * The invariants tests check when a guest stops (cfg.record needed): every

@@ -1,15 +1,18 @@
 /*
- * Guest page tables in the format of Linux's ptdump
- * (arch/x86/mm/dump_pagetables.c, /sys/kernel/debug/page_tables/): markers
- * for the regions of the address space, then runs of entries merged while
- * level and flags stay the same, each with its size, flags and level.
+ * Guest page tables as Linux prints them (/sys/kernel/debug/page_tables/):
+ * mm/ptdump.c's ptdump_walk_pgd() over two ranges, user space and the
+ * kernel half past the hypervisor's guard hole, feeding note_page(),
+ * effective_prot() and printk_prot() of arch/x86/mm/dump_pagetables.c
+ * (Linux 6.16), then the W+X check's summary line.
  *
- * Guest tables may alias: a PML4 whose 512 entries all point at one PDPT,
- * and so on down, reaches 512^4 PTEs from four pages.  A table page is
- * expanded at most MAX_EXPANSIONS times at one level (the VMM's own boot
- * tables reach their first PD three times: identity, direct map, kernel
- * map), after that its entry says "(table shown before)"; and the output
- * stops after MAX_LINES lines.  Time and memory are linear in guest RAM.
+ * Extensions Linux has no need of: an entry with reserved bits set, or a
+ * table outside guest RAM, ends its run with "(reserved bits)" or "(table
+ * outside RAM)".  Guest tables may alias: a PML4 whose 512 entries all
+ * point at one PDPT, and so on down, reaches 512^4 PTEs from four pages.
+ * A table page is expanded at most MAX_EXPANSIONS times at one level (the
+ * VMM's boot tables reach their first PD three times: identity, direct
+ * map, kernel map), then its entry says "(table shown before)"; and the
+ * output stops after MAX_LINES lines.  Time and memory stay linear in RAM.
  */
 #include <stdlib.h>
 
@@ -20,151 +23,204 @@
 struct marker {
 	uint64_t start;
 	const char *name;
+	unsigned long max_lines;	/* 0: no limit */
 };
 
+#define NMARKERS	14
+
 /*
- * Linux's address_markers[], which pt_dump_init() fills in at boot with
- * PAGE_OFFSET and VMALLOC_START of the paging mode: the same regions, moved.
+ * address_markers[] for x86_64_defconfig (MODIFY_LDT_SYSCALL, X86_ESPFIX64
+ * and EFI, no KASAN), in Linux's order, as pt_dump_init() fills in those
+ * that move with the paging mode (layout.h).
  */
-static void init_markers(struct marker m[6], unsigned int levels)
+static void init_markers(struct marker m[NMARKERS], unsigned int levels)
 {
-	m[0] = (struct marker){ 0, "User Space" };
-	m[1] = (struct marker){ 1ULL << 63, "Kernel Space" };
-	m[2] = (struct marker){ PW_PAGE_OFFSET(levels), "Low Kernel Mapping" };
-	m[3] = (struct marker){ PW_VMALLOC_START(levels), "vmalloc() Area" };
-	m[4] = (struct marker){ PW_START_KERNEL_MAP, "High Kernel Mapping" };
-	m[5] = (struct marker){ ~0ULL, NULL };
+	const struct marker linux_markers[NMARKERS] = {
+		{ 0, "User Space", 0 },
+		{ 1ULL << 63, "Kernel Space", 0 },
+		{ PW_LDT_BASE(levels), "LDT remap", 0 },
+		{ PW_PAGE_OFFSET(levels), "Low Kernel Mapping", 0 },
+		{ PW_VMALLOC_START(levels), "vmalloc() Area", 0 },
+		{ PW_VMEMMAP_START(levels), "Vmemmap", 0 },
+		{ PW_CPU_ENTRY_AREA_BASE, "CPU entry Area", 0 },
+		{ PW_ESPFIX_BASE, "ESPfix Area", 16 },
+		{ PW_EFI_VA_END, "EFI Runtime Services", 0 },
+		{ PW_START_KERNEL_MAP, "High Kernel Mapping", 0 },
+		{ PW_MODULES_VADDR, "Modules", 0 },
+		{ PW_MODULES_END, "End Modules", 0 },
+		{ PW_FIXADDR_START, "Fixmap Area", 0 },
+		{ ~0ULL, NULL, 0 },
+	};
+
+	for (unsigned int i = 0; i < NMARKERS; i++)
+		m[i] = linux_markers[i];
 }
 
+/* PTE_FLAGS_MASK: all but the pfn bits, so bit 12, PAT of a 2 MiB or 1 GiB page, too. */
+#define FLAGS_MASK	(~PT_ADDR_MASK)
+#define KERNEL_SPACE	(1ULL << 63)
 #define MAX_EXPANSIONS	4
 #define MAX_LINES	100000
 #define MAX_LEVELS	6		/* index by level, 1 to 5 */
 
 struct dump {
 	const struct vm *vm;
+	const struct vm_paging *pg;
 	uint8_t *expanded;		/* [pfn * MAX_LEVELS + level]: times shown */
 	uint64_t npages;
-	unsigned long lines;
+	unsigned long printed;		/* for MAX_LINES */
 	const struct mmu *mmu;
 	FILE *f;
-	const struct marker *marker;	/* the region being printed */
+	/* struct pg_state */
+	const struct marker *marker;
+	unsigned long lines;		/* in this marker's region */
 	uint64_t start;			/* of the current run */
-	uint64_t flags;			/* its shown flags, 0 if not present */
-	unsigned int level;		/* 0 before the first entry */
-	const char *why;		/* what is wrong with its entries, or NULL */
+	uint64_t prot, eff;		/* its flags and effective permission */
+	int level;			/* Linux's: 0 pgd to 4 pte; -1 before the first entry */
+	const char *why;		/* an extension's note on its entries, or NULL */
+	uint64_t wx_pages, wx_first;
 };
 
-/* The bits ptdump prints; bit 7 is PAT in a PTE, PS above, with PAT at bit 12. */
-static uint64_t shown_flags(unsigned int level, uint64_t e)
+/* effective_prot(): U/S and R/W ANDed, NX ORed down the walk; the pgd's flags as they are. */
+static uint64_t effective(uint64_t higher, uint64_t e)
 {
-	uint64_t mask = PT_PRESENT | PT_RW | PT_USER | PT_PWT | PT_PCD | PT_PSE | PT_GLOBAL | PT_NX;
-
-	if (!(e & PT_PRESENT))
-		return 0;
-	if ((level == 2 || level == 3) && (e & PT_PSE))
-		mask |= PT_PAT_LARGE;
-	return e & mask;
+	return (higher & e & (PT_USER | PT_RW)) | ((higher | e) & PT_NX);
 }
 
-/* The top table is the pgd whatever its level, as the guest's events say. */
-static const char *level_name(const struct dump *d, unsigned int level)
+/* printk_prot(): Linux's columns; bit 7 is PSE above the PTE, PAT in it.  Then an extension's note. */
+static void print_prot(FILE *f, uint64_t pr, int level, const char *why)
 {
-	static const char *const names[] = { "", "pte", "pmd", "pud", "p4d" };
+	static const char *const names[] = { "pgd", "p4d", "pud", "pmd", "pte" };
 
-	return level == d->mmu->levels ? "pgd" : names[level];
+	if (!(pr & PT_PRESENT))
+		fprintf(f, "%30s", "");
+	else
+		fprintf(f, "%s%s%s%s%s%s%s%s", pr & PT_USER ? "USR " : "    ", pr & PT_RW ? "RW " : "ro ",
+			pr & PT_PWT ? "PWT " : "    ", pr & PT_PCD ? "PCD " : "    ",
+			level <= 3 && (pr & PT_PSE) ? "PSE " : "    ",
+			(level == 4 && (pr & PT_PSE)) || ((level == 3 || level == 2) && (pr & PT_PAT_LARGE)) ?
+				"PAT " : "    ",
+			pr & PT_GLOBAL ? "GLB " : "    ", pr & PT_NX ? "NX " : "x  ");
+	fprintf(f, "%s%s%s\n", names[level], why ? " " : "", why ? why : "");
 }
 
-/* One line: "0x<start>-0x<end>   <size> <flags> <level>", Linux's columns. */
-static void print_run(struct dump *d, uint64_t end)
+/* The finished run [d->start, addr): "0x<start>-0x<end>   <size><unit> <prot> <level>". */
+static void print_run(struct dump *d, uint64_t addr)
 {
 	static const char units[] = "BKMGTPE";
 	const char *unit = units;
-	uint64_t delta = end - d->start, fl = d->flags;
-	bool pat = d->level == 1 ? fl & PT_PSE : fl & PT_PAT_LARGE;
+	uint64_t delta = addr - d->start;
 
-	if (d->lines++ >= MAX_LINES)
+	if (d->printed++ >= MAX_LINES)
 		return;
-	fprintf(d->f, "0x%016llx-0x%016llx   ", (unsigned long long)d->start,
-		(unsigned long long)end);
+	fprintf(d->f, "0x%016llx-0x%016llx   ", (unsigned long long)d->start, (unsigned long long)addr);
 	while (!(delta & 1023) && unit[1]) {
 		delta >>= 10;
 		unit++;
 	}
 	fprintf(d->f, "%9llu%c ", (unsigned long long)delta, *unit);
-	if (fl & PT_PRESENT)
-		fprintf(d->f, "%s%s%s%s%s%s%s%s", fl & PT_USER ? "USR " : "    ",
-			fl & PT_RW ? "RW " : "ro ", fl & PT_PWT ? "PWT " : "    ",
-			fl & PT_PCD ? "PCD " : "    ",
-			d->level > 1 && (fl & PT_PSE) ? "PSE " : "    ", pat ? "PAT " : "    ",
-			fl & PT_GLOBAL ? "GLB " : "    ", fl & PT_NX ? "NX " : "x  ");
-	else
-		fprintf(d->f, "%30s", "");
-	fprintf(d->f, "%s%s%s\n", level_name(d, d->level), d->why ? " " : "", d->why ? d->why : "");
+	print_prot(d->f, d->prot, d->level, d->why);
 }
 
-/* Linux's note_page(): extend the current run, or print it and start another. */
-static void note(struct dump *d, uint64_t va, unsigned int level, uint64_t flags, const char *why)
+/*
+ * note_page(): an entry at addr, `level` in Linux's numbering, `val` its
+ * value, `eff` the effective permission down to it.  A run breaks on any
+ * flag bit, on the effective permission, on the level, and when addr
+ * reaches the next marker, which is then printed: one marker per break.
+ * Level -1 flushes the last run.
+ */
+static void note_page(struct dump *d, uint64_t addr, int level, uint64_t val, uint64_t eff,
+		      const char *why)
 {
-	if (d->level == level && d->flags == flags && d->why == why && va < d->marker[1].start)
-		return;
-	if (d->level)
-		print_run(d, va);
-	while (va >= d->marker[1].start) {
-		d->marker++;
-		fprintf(d->f, "---[ %s ]---\n", d->marker->name);
+	uint64_t prot = 0;
+
+	/* Linux ignores the bits of a kernel entry that is not present. */
+	if ((val & PT_PRESENT) || addr < KERNEL_SPACE) {
+		prot = val & FLAGS_MASK;
+		if (!val)
+			eff = 0;
+	} else {
+		eff = 0;
 	}
-	d->start = va;
-	d->flags = flags;
+	if (d->level == -1) {
+		/* The first entry: d->marker is the first marker. */
+		fprintf(d->f, "---[ %s ]---\n", d->marker->name);
+	} else if (prot != d->prot || eff != d->eff || level != d->level || why != d->why ||
+		   addr >= d->marker[1].start) {
+		if ((d->pg->efer & EFER_NXE) && (d->eff & PT_RW) && !(d->eff & PT_NX)) {
+			if (!d->wx_pages)
+				d->wx_first = d->start;
+			d->wx_pages += (addr - d->start) / 4096;
+		}
+		if (!d->marker->max_lines || d->lines < d->marker->max_lines)
+			print_run(d, addr);
+		d->lines++;
+		if (addr >= d->marker[1].start) {
+			if (d->marker->max_lines && d->lines > d->marker->max_lines) {
+				unsigned long skipped = d->lines - d->marker->max_lines;
+
+				fprintf(d->f, "... %lu entr%s skipped ... \n", skipped, skipped == 1 ? "y" : "ies");
+			}
+			d->marker++;
+			d->lines = 0;
+			fprintf(d->f, "---[ %s ]---\n", d->marker->name);
+		}
+	} else {
+		return;
+	}
+	d->start = addr;
+	d->prot = prot;
+	d->eff = eff;
 	d->level = level;
 	d->why = why;
 }
 
-/* False once the level-`level` table `entry` points to has been shown enough. */
+/* False once the table `entry` points to has been shown enough at `level`. */
 static bool expand_again(struct dump *d, uint64_t entry, unsigned int level)
 {
-	uint64_t pfn = (entry & PT_ADDR_MASK) >> 12;
-	uint8_t *n;
+	uint8_t *n = &d->expanded[((entry & PT_ADDR_MASK) >> 12) * MAX_LEVELS + level];
 
-	if (pfn >= d->npages)
-		return true;	/* dump_table() says it is outside RAM */
-	n = &d->expanded[pfn * MAX_LEVELS + level];
 	if (*n == MAX_EXPANSIONS)
 		return false;
 	++*n;
 	return true;
 }
 
-/* The level-`level` table `entry` points to, covering from `base` on. */
-static void dump_table(struct dump *d, uint64_t entry, unsigned int level, uint64_t base)
+/*
+ * Entries first..last of the level-`level` table `table` (SDM numbering),
+ * covering from `base` on, under the effective permission `eff_in`; as
+ * mm/pagewalk.c visits them for ptdump: an empty entry is a hole at its
+ * level, the top table's holes being the pgd's in both modes.
+ */
+static void walk_table(struct dump *d, uint64_t table, unsigned int level, uint64_t base,
+		       uint64_t eff_in, unsigned int first, unsigned int last)
 {
-	unsigned int unused = 64 - pt_shift(d->mmu->levels + 1);
-	uint64_t e;
+	unsigned int top = d->mmu->levels, unused = 64 - pt_shift(top + 1);
+	int lvl = level == top ? 0 : 5 - (int)level;	/* Linux's: 0 pgd, 1 p4d, ... 4 pte */
+	uint64_t e, probe;
 
-	if (!pt_read(d->vm, entry, 0, &e)) {
-		note(d, base, level + 1, shown_flags(level + 1, entry), "(table outside RAM)");
-		return;
-	}
-	for (unsigned int i = 0; i < 512 && d->lines < MAX_LINES; i++) {
-		uint64_t va = base + ((uint64_t)i << pt_shift(level));
-
+	for (unsigned int i = first; i <= last && d->printed < MAX_LINES; i++) {
 		/* The upper half of the top table is the kernel's: sign-extend. */
-		va = (uint64_t)((int64_t)(va << unused) >> unused);
-		pt_read(d->vm, entry, i, &e);	/* in RAM: index 0 was */
+		uint64_t va = (uint64_t)((int64_t)((base + ((uint64_t)i << pt_shift(level))) << unused) >> unused);
+		uint64_t eff;
+
+		pt_read(d->vm, table, i, &e);	/* in RAM: the caller checked */
+		eff = level == top ? e & FLAGS_MASK : effective(eff_in, e);
 		switch (pt_classify(d->mmu, level, e)) {
 		case PT_NONE:
-			note(d, va, level, 0, NULL);
-			break;
 		case PT_LEAF:
-			note(d, va, level, shown_flags(level, e), NULL);
+			note_page(d, va, lvl, e, eff, NULL);
 			break;
 		case PT_RSVD:
-			note(d, va, level, shown_flags(level, e), "(reserved bits)");
+			note_page(d, va, lvl, e, eff, "(reserved bits)");
 			break;
 		case PT_TABLE:
-			if (expand_again(d, e, level - 1))
-				dump_table(d, e, level - 1, va);
+			if (!pt_read(d->vm, e, 0, &probe))
+				note_page(d, va, lvl, e, eff, "(table outside RAM)");
+			else if (expand_again(d, e, level - 1))
+				walk_table(d, e, level - 1, va, eff, 0, 511);
 			else
-				note(d, va, level, shown_flags(level, e), "(table shown before)");
+				note_page(d, va, lvl, e, eff, "(table shown before)");
 			break;
 		}
 	}
@@ -172,9 +228,10 @@ static void dump_table(struct dump *d, uint64_t entry, unsigned int level, uint6
 
 enum vmm_status vm_ptdump(const struct vm *vm, const struct vm_paging *pg, FILE *f)
 {
-	struct marker markers[6];
+	struct marker markers[NMARKERS];
 	struct mmu mmu;
-	struct dump d = { .vm = vm, .mmu = &mmu, .f = f, .marker = markers };
+	struct dump d = { .vm = vm, .pg = pg, .mmu = &mmu, .f = f, .marker = markers, .level = -1 };
+	char sym[128];
 	uint64_t e;
 
 	if (mmu_init(vm, pg, &mmu))
@@ -186,12 +243,32 @@ enum vmm_status vm_ptdump(const struct vm *vm, const struct vm_paging *pg, FILE 
 	d.expanded = calloc(d.npages, MAX_LEVELS);
 	if (!d.expanded)
 		return VMM_INTERNAL;
-	fprintf(f, "---[ %s ]---\n", markers[0].name);
-	dump_table(&d, pg->cr3, mmu.levels, 0);
-	/* The run that reaches the top of the address space ends at 0, as in Linux. */
-	print_run(&d, 0);
-	if (d.lines > MAX_LINES)
+	/*
+	 * ptdump_walk_pgd_level_core()'s ranges: user space, the lower half of
+	 * the top table; and from GUARD_HOLE_END_ADDR to the top, skipping the
+	 * hypervisor's 16 entries.  The first run of the kernel half so
+	 * starts at the guard hole's end, the last user run ending there.
+	 */
+	walk_table(&d, pg->cr3, mmu.levels, 0, 0, 0, 255);
+	walk_table(&d, pg->cr3, mmu.levels, 0, 0, (PW_GUARD_HOLE_END(mmu.levels) >> pt_shift(mmu.levels)) & 511,
+		   511);
+	/* The flush, note_page(st, 0, -1, 0): the last run ends at 0. */
+	note_page(&d, 0, -1, 0, 0, NULL);
+	if (d.printed > MAX_LINES)
 		fprintf(f, "... stopped after %d lines\n", MAX_LINES);
+	/* ptdump_walk_pgd_level_checkwx(), which Linux runs only where NX is supported. */
+	if (pg->efer & EFER_NXE) {
+		if (d.wx_pages) {
+			/* %pS: the symbol, else the address. */
+			if (!*vm_symbolise(vm, d.wx_first, sym, sizeof(sym)))
+				snprintf(sym, sizeof(sym), "0x%llx", (unsigned long long)d.wx_first);
+			fprintf(f, "x86/mm: Found insecure W+X mapping at address %s\n", sym);
+			fprintf(f, "x86/mm: Checked W+X mappings: FAILED, %llu W+X pages found.\n",
+				(unsigned long long)d.wx_pages);
+		} else {
+			fprintf(f, "x86/mm: Checked W+X mappings: passed, no W+X pages found.\n");
+		}
+	}
 	free(d.expanded);
 	return VMM_OK;
 }
