@@ -3,12 +3,15 @@
 #define VMM_OPTIONS_H
 
 #include "libvmm.h"
+#include "script/script.h"
 
 struct options {
 	struct vmm_config cfg;		/* guest, and every setting the options give */
 	const char *json_path;		/* --json, opened by main() */
 	bool ptdump;
 	int gdb_port;			/* --gdb: 0 any free port; -1 no stub */
+	struct script_src script;	/* --script FILE or -e LINES, --tap */
+	bool shell;			/* --shell */
 };
 
 enum opt_result {
