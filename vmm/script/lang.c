@@ -57,6 +57,7 @@ static bool op_line(struct session *s, struct cursor *c, unsigned int op, int cp
 	union pw_op_out out;
 	int64_t result;
 
+	s->ops_seen = true;
 	if (!parse_op_args(s, c, op, false, &args, &cpu))
 		return false;
 	if (async && (c->i != c->n - 1))

@@ -20,6 +20,11 @@
 	X(invariants, "", "the host's invariant check (vm_check_invariants), counted as an expect") \
 	X(wait, "", "wait for the ops started with '&'")		\
 	X(include, "FILE", "run FILE's lines here (relative to the including file)") \
+	X(cpus, "N", "before the first op: the VM's vCPUs (as --cpus)")	\
+	X(kernel_sync, "prealloc | fault | eager",			\
+	  "before the first op: how kernel mappings reach every pgd (as --kernel-sync)") \
+	X(split_ptlock_cpus, "N",					\
+	  "before the first op: split page-table locks from N CPUs on (as --split-ptlock-cpus)") \
 	X(help, "[OP | COMMAND]", "this list, or one op's arguments and results") \
 	X(quit, "", "stop here")
 

@@ -131,11 +131,12 @@ static bool run_src(struct session *s, const struct script_src *src)
 	return line(s, "wait") && ok;
 }
 
-bool script_check(const struct script_src *src, const struct vmm_config *cfg)
+bool script_check(const struct script_src *src, struct vmm_config *cfg)
 {
 	struct session s;
 
 	session_init(&s, NULL, cfg, stdout, src->tap);
+	s.settings = cfg;
 	return run_src(&s, src);
 }
 

@@ -21,8 +21,12 @@ struct script_src {
 	bool tap;
 };
 
-/* Every line checked with no VM: false after naming each bad line (file:line) on stderr. */
-bool script_check(const struct script_src *src, const struct vmm_config *cfg);
+/*
+ * Every line checked with no VM: false after naming each bad line
+ * (file:line) on stderr.  Settings lines (cpus, kernel_sync,
+ * split_ptlock_cpus) set cfg.
+ */
+bool script_check(const struct script_src *src, struct vmm_config *cfg);
 
 /*
  * Run the lines against vm, printing what they show on `out`: 0 when every

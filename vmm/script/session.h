@@ -49,6 +49,8 @@ struct session {
 	struct pending_op pending[PW_MAX_CPUS];
 	unsigned int expects, failed;	/* expects run, and those that did not hold */
 	bool stopped;			/* the VM stopped: nothing more can run */
+	struct vmm_config *settings;	/* what settings lines set: while checking a script */
+	bool ops_seen;			/* settings come before the first op */
 	bool quit;
 	const char *file;		/* where the line comes from, for messages */
 	unsigned int line;

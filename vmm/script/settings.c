@@ -1,0 +1,65 @@
+/*
+ * Settings lines: the VM a script needs, at its top, so that it runs as
+ * `vmm --script FILE guest.elf` with no option to remember (and as the
+ * reference model's replay files begin).  They are read while the script
+ * is checked, before the VM exists, and override the command line; once
+ * it runs they only have to agree with it.  The shell's VM runs already:
+ * there, the command line's options.
+ */
+#include <string.h>
+
+#include "lang.h"
+#include "session.h"
+
+static bool setting(struct session *s, struct cursor *c, const char *what, enum pw_field_kind kind,
+		    uint64_t max, struct val *v)
+{
+	if (s->shell)
+		return fail(s, "the VM runs already: give --%s on the command line", what);
+	if (s->ops_seen)
+		return fail(s, "%s: settings come before the first op", what);
+	if (!parse_expr(s, c, kind, v))
+		return false;
+	if (!at_end(c))
+		return fail(s, "column %u: %s takes one value", peek(c)->col, what);
+	if (v->v < 1 || v->v > max)
+		return fail(s, "%s %lu: from 1 to %lu", what, (unsigned long)v->v, (unsigned long)max);
+	return true;
+}
+
+bool cmd_cpus(struct session *s, struct cursor *c)
+{
+	struct val v;
+
+	if (!setting(s, c, "cpus", PW_FIELD_U, PW_MAX_CPUS, &v))
+		return false;
+	s->ncpus = v.v;
+	if (s->settings)
+		s->settings->ncpus = v.v;
+	return true;
+}
+
+bool cmd_kernel_sync(struct session *s, struct cursor *c)
+{
+	const struct token *t = peek(c);
+	struct val v;
+
+	if (!setting(s, c, "kernel-sync", PW_FIELD_SYNC, UINT32_MAX, &v))
+		return false;
+	if (!vmm_value_name(PW_FIELD_SYNC, v.v))
+		return fail(s, "column %u: kernel_sync prealloc, fault or eager", t->col);
+	if (s->settings)
+		s->settings->kernel_sync = vmm_value_name(PW_FIELD_SYNC, v.v);
+	return true;
+}
+
+bool cmd_split_ptlock_cpus(struct session *s, struct cursor *c)
+{
+	struct val v;
+
+	if (!setting(s, c, "split-ptlock-cpus", PW_FIELD_U, 999999, &v))
+		return false;
+	if (s->settings)
+		s->settings->split_ptlock_cpus = v.v;
+	return true;
+}
