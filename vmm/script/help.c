@@ -76,12 +76,17 @@ static void help_events(FILE *f)
 	}
 }
 
+static void help_command(FILE *f, const struct command *cmd)
+{
+	fprintf(f, "  %s%s%s\n      %s\n", cmd->name, *cmd->synopsis ? " " : "", cmd->synopsis, cmd->help);
+}
+
 static void help_all(FILE *f)
 {
 	fputs("lines: [@CPU] [NAME =] OP ARG... [&]   NAME = EXPR   COMMAND ...   # comment\n"
 	      "commands:\n", f);
 	for (const struct command *cmd = commands; cmd->name; cmd++)
-		fprintf(f, "  %s %s\n      %s\n", cmd->name, cmd->synopsis, cmd->help);
+		help_command(f, cmd);
 	fputs("ops (help OP for its arguments):\n", f);
 	for (unsigned int op = 1; op < PW_OP_MAX; op++)
 		if (vmm_op_desc(op))
@@ -111,7 +116,7 @@ bool cmd_help(struct session *s, struct cursor *c)
 	if (op) {
 		help_op(s->out, vmm_op_desc(op));
 	} else if (cmd) {
-		fprintf(s->out, "  %s %s\n      %s\n", cmd->name, cmd->synopsis, cmd->help);
+		help_command(s->out, cmd);
 		if (!strcmp(cmd->name, "events"))
 			help_events(s->out);
 	} else {

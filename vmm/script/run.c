@@ -24,9 +24,21 @@ void session_init(struct session *s, struct vm *vm, const struct vmm_config *cfg
 	s->ncpus = cfg->ncpus;
 }
 
-/* One line; a failure named with its file:line. */
-static bool line(struct session *s, const char *text)
+/* The line as messages quote it: without its comment and the blanks around. */
+static char *quotable(char *text)
 {
+	size_t n = strcspn(text, "#");
+
+	while (n && strchr(" \t\r\n", text[n - 1]))
+		n--;
+	text[n] = '\0';
+	return text + strspn(text, " \t");
+}
+
+/* One line; a failure named with its file:line. */
+static bool line(struct session *s, char *text)
+{
+	s->text = text = quotable(text);
 	if (run_line(s, text))
 		return true;
 	fflush(s->out);	/* what the lines before showed comes before the error */
@@ -52,8 +64,6 @@ static bool run_file(struct session *s, const char *path)
 	s->line = 0;
 	while (getline(&buf, &cap, f) > 0 && !s->quit) {
 		s->line++;
-		buf[strcspn(buf, "\n")] = '\0';
-		s->text = buf;
 		if (!line(s, buf)) {
 			ok = false;
 			if (s->vm)
@@ -104,8 +114,7 @@ static bool run_lines(struct session *s, const struct script_src *src)
 			return fail(s, "out of memory");
 		for (char *l = strtok_r(copy, ";", &save); l && !s->quit; l = strtok_r(NULL, ";", &save)) {
 			s->line++;
-			s->text = l + strspn(l, " \t");
-			if (!line(s, s->text)) {
+			if (!line(s, l)) {
 				ok = false;
 				if (s->vm)
 					break;
@@ -127,8 +136,7 @@ static bool run_src(struct session *s, const struct script_src *src)
 	else if (!(ok = run_file(s, src->file)) && s->err[0])
 		fprintf(stderr, "vmm: --script %s\n", s->err);
 	/* The ops started last with '&' finish before the VM is told to exit. */
-	s->text = "wait";
-	return line(s, "wait") && ok;
+	return line(s, (char[]){ "wait" }) && ok;
 }
 
 bool script_check(const struct script_src *src, struct vmm_config *cfg)

@@ -74,12 +74,10 @@ static void phrase(const struct pw_event *ev, char *buf, size_t len, char *table
 			snprintf(buf, len, "task %lu exits", (unsigned long)u->task_exit.task);
 		break;
 	case PW_EV_PGD_CTOR:
-		snprintf(buf, len, "pgd %#lx (pgd_list %lu)", (unsigned long)u->pgd_ctor.phys,
-			 (unsigned long)u->pgd_ctor.pgd_list);
+		snprintf(buf, len, "new pgd, pgd_list %lu", (unsigned long)u->pgd_ctor.pgd_list);
 		break;
 	case PW_EV_PGD_DTOR:
-		snprintf(buf, len, "pgd %#lx freed (pgd_list %lu)", (unsigned long)u->pgd_dtor.phys,
-			 (unsigned long)u->pgd_dtor.pgd_list);
+		snprintf(buf, len, "pgd freed, pgd_list %lu", (unsigned long)u->pgd_dtor.pgd_list);
 		break;
 	case PW_EV_KERNEL_SYNC:
 		snprintf(buf, len, "%s sync of pgd[%lu] into mm %lu", name(PW_FIELD_SYNC, u->kernel_sync.sync),
