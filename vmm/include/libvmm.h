@@ -347,7 +347,8 @@ unsigned int vm_levels(const struct vm *vm);
 
 /*
  * One recorded event as --trace prints it (json false) or as a --json line;
- * a console record as its own text (up to 40 bytes).
+ * a console record as its own text (up to 40 bytes).  Scripts' `events`
+ * and gdb's `monitor events`.
  */
 void vm_print_event(struct vm *vm, const struct pw_event *ev, FILE *f, bool json);
 

@@ -108,12 +108,6 @@ static void trace_event(struct vm *vm, const struct pw_event *ev, const char *te
 	fputc('\n', f);
 }
 
-/* One recorded event as a --trace line (gdb's monitor events): a console record as it is. */
-void report_trace_event(struct vm *vm, const struct pw_event *ev, FILE *f)
-{
-	trace_event(vm, ev, ev->type == PW_EV_CONSOLE ? ev->u.text : NULL, ev->len, f);
-}
-
 static void json_event(struct vm *vm, const struct pw_event *ev, const char *text, size_t len,
 		       FILE *f)
 {
