@@ -30,10 +30,10 @@ static bool optional(const char *arg)
 static bool parse_levels(struct session *s, struct cursor *c, struct val *out)
 {
 	*out = (struct val){ 0, PW_FIELD_LEVELS };
-	if (accept(c, "all"))
+	if (tok_accept(c, "all"))
 		return true;
 	do {
-		const struct token *t = next(c);
+		const struct token *t = tok_next(c);
 		uint64_t level;
 
 		if (t->kind == TOK_WORD && value_number(t->text, &level)) {
@@ -44,7 +44,7 @@ static bool parse_levels(struct session *s, struct cursor *c, struct val *out)
 			return fail(s, "column %u: '%s' is not a level (pgd, p4d, pud, pmd, pte, all)",
 				    t->col, t->text);
 		}
-	} while (accept(c, "|"));
+	} while (tok_accept(c, "|"));
 	return true;
 }
 
@@ -67,7 +67,7 @@ static int arg_index(const struct vmm_op_desc *d, const char *name)
 /* At the end of the arguments: ')' in a call, the end of the line or a '&' on a line. */
 static bool args_end(const struct cursor *c, bool parens)
 {
-	return parens ? !strcmp(peek(c)->text, ")") : at_end(c) || !strcmp(peek(c)->text, "&");
+	return parens ? !strcmp(tok_peek(c)->text, ")") : tok_end(c) || !strcmp(tok_peek(c)->text, "&");
 }
 
 bool parse_op_args(struct session *s, struct cursor *c, unsigned int op, bool parens,
@@ -81,14 +81,14 @@ bool parse_op_args(struct session *s, struct cursor *c, unsigned int op, bool pa
 	synopsis(d, syn, sizeof(syn));
 	*args = (union pw_op_args){ 0 };
 	while (!args_end(c, parens)) {
-		const struct token *t = peek(c);
+		const struct token *t = tok_peek(c);
 		struct val v;
 		int i;
 
-		if ((pos || named) && parens && !accept(c, ","))
+		if ((pos || named) && parens && !tok_accept(c, ","))
 			return fail(s, "column %u: expected ',' or ')' after an argument of %s, saw '%s'",
 				    t->col, d->name, t->text);
-		t = peek(c);
+		t = tok_peek(c);
 		if (t->kind == TOK_WORD && !strcmp(c->tok[c->i + 1].text, "=")) {
 			if (!parens && cpu && !strcmp(t->text, "cpu")) {
 				c->i += 2;

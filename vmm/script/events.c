@@ -8,7 +8,7 @@
 #include "lang.h"
 #include "session.h"
 
-const struct pw_event *window(struct session *s, size_t *n)
+const struct pw_event *last_op_events(struct session *s, size_t *n)
 {
 	size_t total;
 	const struct pw_event *ev = s->vm ? vm_events(s->vm, &total) : NULL;
@@ -64,16 +64,16 @@ bool eval_count(struct session *s, struct cursor *c, struct val *out)
 	const struct pw_event *ev;
 	size_t n;
 
-	if (!type_word(s, next(c), &type))
+	if (!type_word(s, tok_next(c), &type))
 		return false;
 	d = vmm_event_desc(type);
-	while (!accept(c, ")")) {
+	while (!tok_accept(c, ")")) {
 		const struct token *t;
 		struct val v;
 
-		accept(c, ",");
-		t = next(c);
-		if (t->kind != TOK_WORD || !accept(c, "="))
+		tok_accept(c, ",");
+		t = tok_next(c);
+		if (t->kind != TOK_WORD || !tok_accept(c, "="))
 			return fail(s, "column %u: count(%s FIELD=VALUE ...), saw '%s'", t->col, d->name,
 				    t->text);
 		if (nfilters == COUNT_MAX_FILTERS)
@@ -86,7 +86,7 @@ bool eval_count(struct session *s, struct cursor *c, struct val *out)
 		filter[nfilters++].v = v.v;
 	}
 	*out = (struct val){ 0, PW_FIELD_U };
-	ev = window(s, &n);
+	ev = last_op_events(s, &n);
 	for (size_t i = 0; i < n; i++) {
 		bool match = ev[i].type == type;
 
@@ -109,7 +109,7 @@ bool eval_event_field(struct session *s, unsigned int type, const char *field, s
 	*out = (struct val){ 0, d->fields[f].kind };
 	if (!s->vm)
 		return true;
-	ev = window(s, &n);
+	ev = last_op_events(s, &n);
 	for (size_t i = n; i-- > 0;) {
 		if (ev[i].type == type) {
 			out->v = ev[i].u.words[f];
@@ -121,21 +121,21 @@ bool eval_event_field(struct session *s, unsigned int type, const char *field, s
 
 bool cmd_events(struct session *s, struct cursor *c)
 {
-	bool want[PW_EV_MAX] = { false }, all = true, json = accept(c, "json");
+	bool want[PW_EV_MAX] = { false }, all = true, json = tok_accept(c, "json");
 	const struct pw_event *ev;
 	size_t n;
 
-	while (!at_end(c)) {
+	while (!tok_end(c)) {
 		unsigned int type;
 
-		if (!type_word(s, next(c), &type))
+		if (!type_word(s, tok_next(c), &type))
 			return false;
 		want[type] = true;
 		all = false;
 	}
 	if (!s->vm)
 		return true;
-	ev = window(s, &n);
+	ev = last_op_events(s, &n);
 	for (size_t i = 0; i < n; i++)
 		if (all || want[ev[i].type])
 			vm_print_event(s->vm, &ev[i], s->out, json);

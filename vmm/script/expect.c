@@ -35,12 +35,12 @@ bool cmd_expect(struct session *s, struct cursor *c)
 	char detail[256];
 	bool holds;
 
-	if (at_end(c))
+	if (tok_end(c))
 		return fail(s, "expect EXPR [== != < <= > >= EXPR]");
 	if (!parse_cmp(s, c, &holds, detail, sizeof(detail)))
 		return false;
-	if (!at_end(c))
-		return fail(s, "column %u: '%s' after the expectation", peek(c)->col, peek(c)->text);
+	if (!tok_end(c))
+		return fail(s, "column %u: '%s' after the expectation", tok_peek(c)->col, tok_peek(c)->text);
 	if (s->vm)
 		report_check(s, holds, s->text, detail);
 	return true;
@@ -50,17 +50,17 @@ bool cmd_print(struct session *s, struct cursor *c)
 {
 	char buf[64];
 
-	if (at_end(c))
+	if (tok_end(c))
 		return fail(s, "print EXPR...");
-	while (!at_end(c)) {
+	while (!tok_end(c)) {
 		struct val v;
 
 		if (!parse_expr(s, c, PW_FIELD_D, &v))
 			return false;
-		accept(c, ",");
+		tok_accept(c, ",");
 		value_format(v, buf, sizeof(buf));
 		if (s->vm)
-			fprintf(s->out, "%s%s", buf, at_end(c) ? "\n" : " ");
+			fprintf(s->out, "%s%s", buf, tok_end(c) ? "\n" : " ");
 	}
 	return true;
 }

@@ -47,9 +47,9 @@ static const char *dot_field(struct session *s, struct cursor *c, bool *ok)
 	const struct token *t;
 
 	*ok = true;
-	if (!accept(c, "."))
+	if (!tok_accept(c, "."))
 		return NULL;
-	t = next(c);
+	t = tok_next(c);
 	if (t->kind != TOK_WORD) {
 		*ok = fail(s, "column %u: a field name after '.', saw '%s'", t->col, t->text);
 		return NULL;
@@ -67,8 +67,8 @@ static bool call_op(struct session *s, struct cursor *c, unsigned int op, struct
 
 	if (!parse_op_args(s, c, op, true, &args, NULL))
 		return false;
-	if (!accept(c, ")"))
-		return fail(s, "column %u: expected ')'", peek(c)->col);
+	if (!tok_accept(c, ")"))
+		return fail(s, "column %u: expected ')'", tok_peek(c)->col);
 	if (!run_op(s, 0, op, &args, &result, &out))
 		return false;
 	field = dot_field(s, c, &ok);
@@ -108,13 +108,13 @@ static bool name_value(struct session *s, struct cursor *c, const struct token *
 
 static bool primary(struct session *s, struct cursor *c, enum pw_field_kind hint, struct val *v)
 {
-	const struct token *t = next(c);
+	const struct token *t = tok_next(c);
 	unsigned int op;
 
 	if (!strcmp(t->text, "(")) {
 		if (!parse_expr(s, c, hint, v))
 			return false;
-		return accept(c, ")") || fail(s, "column %u: expected ')'", peek(c)->col);
+		return tok_accept(c, ")") || fail(s, "column %u: expected ')'", tok_peek(c)->col);
 	}
 	if (t->kind != TOK_WORD)
 		return fail(s, "column %u: expected a value, saw %s", t->col,
@@ -123,7 +123,7 @@ static bool primary(struct session *s, struct cursor *c, enum pw_field_kind hint
 		v->kind = hint;
 		return true;
 	}
-	if (accept(c, "(")) {
+	if (tok_accept(c, "(")) {
 		if (!strcmp(t->text, "count"))
 			return eval_count(s, c, v);
 		if (!strcmp(t->text, "walk"))
@@ -142,7 +142,7 @@ static bool primary(struct session *s, struct cursor *c, enum pw_field_kind hint
 
 static bool unary(struct session *s, struct cursor *c, enum pw_field_kind hint, struct val *v)
 {
-	if (accept(c, "-")) {
+	if (tok_accept(c, "-")) {
 		if (!unary(s, c, hint, v))
 			return false;
 		v->v = -v->v;
@@ -159,7 +159,7 @@ static bool product(struct session *s, struct cursor *c, enum pw_field_kind hint
 
 	if (!unary(s, c, hint, v))
 		return false;
-	while (accept(c, "*")) {
+	while (tok_accept(c, "*")) {
 		if (!unary(s, c, v->kind, &r))
 			return false;
 		v->v *= r.v;
@@ -174,9 +174,9 @@ bool parse_expr(struct session *s, struct cursor *c, enum pw_field_kind hint, st
 	if (!product(s, c, hint, v))
 		return false;
 	for (;;) {
-		bool plus = accept(c, "+");
+		bool plus = tok_accept(c, "+");
 
-		if (!plus && !accept(c, "-"))
+		if (!plus && !tok_accept(c, "-"))
 			return true;
 		if (!product(s, c, v->kind, &r))
 			return false;
@@ -214,7 +214,7 @@ bool parse_cmp(struct session *s, struct cursor *c, bool *holds, char *what, siz
 	if (!parse_expr(s, c, PW_FIELD_D, &a))
 		return false;
 	for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]) && !op; i++)
-		if (accept(c, ops[i]))
+		if (tok_accept(c, ops[i]))
 			op = ops[i];
 	value_format(a, seen, sizeof(seen));
 	if (!op) {

@@ -97,12 +97,12 @@ static void help_all(FILE *f)
 
 bool cmd_help(struct session *s, struct cursor *c)
 {
-	const struct token *t = next(c);
+	const struct token *t = tok_next(c);
 	const struct command *cmd;
 	unsigned int op;
 
-	if (!at_end(c))
-		return fail(s, "column %u: help [OP | COMMAND]", peek(c)->col);
+	if (!tok_end(c))
+		return fail(s, "column %u: help [OP | COMMAND]", tok_peek(c)->col);
 	if (!s->vm && t->kind == TOK_END)
 		return true;
 	if (t->kind == TOK_END) {

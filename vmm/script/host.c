@@ -46,11 +46,11 @@ static bool kernel_pgd(struct session *s, uint64_t *pgd)
 static bool parse_tables(struct session *s, struct cursor *c, struct vm_paging *pg, char *what,
 			 size_t len)
 {
-	bool kernel = accept(c, "kernel"), cr3 = !kernel && accept(c, "cr3");
+	bool kernel = tok_accept(c, "kernel"), cr3 = !kernel && tok_accept(c, "cr3");
 	struct val v = { 0, PW_FIELD_TASK };
 
-	if (cr3 && !accept(c, "="))
-		return fail(s, "column %u: cr3=ADDR", peek(c)->col);
+	if (cr3 && !tok_accept(c, "="))
+		return fail(s, "column %u: cr3=ADDR", tok_peek(c)->col);
 	if (!kernel && !parse_expr(s, c, cr3 ? PW_FIELD_HEX : PW_FIELD_TASK, &v))
 		return false;
 	if (!s->vm)
@@ -90,13 +90,13 @@ bool eval_walk(struct session *s, struct cursor *c, struct val *out)
 
 	if (!parse_tables(s, c, &pg, what, sizeof(what)))
 		return false;
-	if (!accept(c, ","))
-		return fail(s, "column %u: walk(TASK, ADDR).FIELD", peek(c)->col);
+	if (!tok_accept(c, ","))
+		return fail(s, "column %u: walk(TASK, ADDR).FIELD", tok_peek(c)->col);
 	if (!parse_expr(s, c, PW_FIELD_HEX, &va))
 		return false;
-	if (!accept(c, ")") || !accept(c, "."))
-		return fail(s, "column %u: walk(TASK, ADDR).FIELD", peek(c)->col);
-	t = next(c);
+	if (!tok_accept(c, ")") || !tok_accept(c, "."))
+		return fail(s, "column %u: walk(TASK, ADDR).FIELD", tok_peek(c)->col);
+	t = tok_next(c);
 	for (unsigned int i = 0; i < sizeof(walk_fields) / sizeof(walk_fields[0]); i++) {
 		if (strcmp(t->text, walk_fields[i].name))
 			continue;
@@ -128,8 +128,8 @@ bool cmd_walk(struct session *s, struct cursor *c)
 
 	if (!parse_tables(s, c, &pg, what, sizeof(what)) || !parse_expr(s, c, PW_FIELD_HEX, &va))
 		return false;
-	if (!at_end(c))
-		return fail(s, "column %u: walk TASK ADDR, then nothing", peek(c)->col);
+	if (!tok_end(c))
+		return fail(s, "column %u: walk TASK ADDR, then nothing", tok_peek(c)->col);
 	if (!s->vm)
 		return true;
 	if (!do_walk(s, &pg, va.v, &w))
@@ -155,7 +155,7 @@ bool cmd_ptdump(struct session *s, struct cursor *c)
 	struct vm_paging pg;
 	char what[128];
 
-	if (at_end(c)) {
+	if (tok_end(c)) {
 		if (!s->vm)
 			return true;
 		if (!task_paging(s, 0, &pg))
@@ -164,8 +164,8 @@ bool cmd_ptdump(struct session *s, struct cursor *c)
 	} else if (!parse_tables(s, c, &pg, what, sizeof(what))) {
 		return false;
 	}
-	if (!at_end(c))
-		return fail(s, "column %u: ptdump [TASK | kernel | cr3=ADDR], then nothing", peek(c)->col);
+	if (!tok_end(c))
+		return fail(s, "column %u: ptdump [TASK | kernel | cr3=ADDR], then nothing", tok_peek(c)->col);
 	if (!s->vm)
 		return true;
 	fprintf(s->out, "page tables of %s:\n", what);
@@ -186,8 +186,8 @@ bool cmd_invariants(struct session *s, struct cursor *c)
 	char report[4096];
 	enum vmm_status st;
 
-	if (!at_end(c))
-		return fail(s, "column %u: invariants takes nothing", peek(c)->col);
+	if (!tok_end(c))
+		return fail(s, "column %u: invariants takes nothing", tok_peek(c)->col);
 	if (!s->vm)
 		return true;
 	st = vm_check_invariants(s->vm, report, sizeof(report));

@@ -33,13 +33,13 @@ const struct command *command_by_name(const char *name)
 bool cmd_wait(struct session *s, struct cursor *c)
 {
 	/* run_line() has waited already: every line but an '&' op does. */
-	return at_end(c) || fail(s, "column %u: wait takes nothing", peek(c)->col);
+	return tok_end(c) || fail(s, "column %u: wait takes nothing", tok_peek(c)->col);
 }
 
 bool cmd_quit(struct session *s, struct cursor *c)
 {
 	s->quit = true;
-	return at_end(c) || fail(s, "column %u: quit takes nothing", peek(c)->col);
+	return tok_end(c) || fail(s, "column %u: quit takes nothing", tok_peek(c)->col);
 }
 
 static bool ends_with_amp(const struct cursor *c)
@@ -88,7 +88,7 @@ static bool at_cpu(struct session *s, struct cursor *c, int *cpu)
 {
 	struct val v;
 
-	if (!accept(c, "@"))
+	if (!tok_accept(c, "@"))
 		return true;
 	if (!parse_expr(s, c, PW_FIELD_U, &v))
 		return false;
@@ -109,7 +109,7 @@ bool run_line(struct session *s, const char *line)
 	s->err[0] = '\0';
 	if (!lex_line(line, &c, s->err, sizeof(s->err)))
 		return false;
-	if (at_end(&c))
+	if (tok_end(&c))
 		return true;
 	if (!ends_with_amp(&c)) {
 		for (unsigned int i = 0; i < PW_MAX_CPUS; i++)
@@ -121,12 +121,12 @@ bool run_line(struct session *s, const char *line)
 	}
 	if (!at_cpu(s, &c, &cpu))
 		return false;
-	t = next(&c);
-	if (t->kind == TOK_WORD && accept(&c, "=")) {
-		b = bind(s, t->text);
+	t = tok_next(&c);
+	if (t->kind == TOK_WORD && tok_accept(&c, "=")) {
+		b = bind_name(s, t->text);
 		if (!b || !at_cpu(s, &c, &cpu))
 			return false;
-		t = next(&c);
+		t = tok_next(&c);
 	}
 	if (t->kind != TOK_WORD)
 		return fail(s, "column %u: expected an op or a command, saw '%s'", t->col, t->text);
@@ -142,8 +142,8 @@ bool run_line(struct session *s, const char *line)
 		c.i--;
 		if (!parse_expr(s, &c, PW_FIELD_D, &v))
 			return false;
-		if (!at_end(&c))
-			return fail(s, "column %u: '%s' after the value", peek(&c)->col, peek(&c)->text);
+		if (!tok_end(&c))
+			return fail(s, "column %u: '%s' after the value", tok_peek(&c)->col, tok_peek(&c)->text);
 		b->op = 0;
 		b->result = v;
 		b->known = s->vm != NULL;

@@ -67,17 +67,17 @@ bool lex_line(const char *line, struct cursor *c, char *err, size_t errlen)
 	return true;
 }
 
-const struct token *peek(const struct cursor *c)
+const struct token *tok_peek(const struct cursor *c)
 {
 	return &c->tok[c->i];
 }
 
-const struct token *next(struct cursor *c)
+const struct token *tok_next(struct cursor *c)
 {
 	return &c->tok[c->i < c->n ? c->i++ : c->i];
 }
 
-bool accept(struct cursor *c, const char *s)
+bool tok_accept(struct cursor *c, const char *s)
 {
 	if (c->i < c->n && !strcmp(c->tok[c->i].text, s)) {
 		c->i++;
@@ -86,7 +86,7 @@ bool accept(struct cursor *c, const char *s)
 	return false;
 }
 
-bool at_end(const struct cursor *c)
+bool tok_end(const struct cursor *c)
 {
 	return c->i >= c->n;
 }

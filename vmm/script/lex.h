@@ -32,10 +32,10 @@ struct cursor {
  */
 bool lex_line(const char *line, struct cursor *c, char *err, size_t errlen);
 
-const struct token *peek(const struct cursor *c);
-const struct token *next(struct cursor *c);
+const struct token *tok_peek(const struct cursor *c);
+const struct token *tok_next(struct cursor *c);
 /* Consume the punctuation or word `s` if it comes next. */
-bool accept(struct cursor *c, const char *s);
-bool at_end(const struct cursor *c);
+bool tok_accept(struct cursor *c, const char *s);
+bool tok_end(const struct cursor *c);
 
 #endif

@@ -80,7 +80,7 @@ static bool run_file(struct session *s, const char *path)
 
 bool cmd_include(struct session *s, struct cursor *c)
 {
-	const struct token *t = next(c);
+	const struct token *t = tok_next(c);
 	char path[PATH_MAX], dir[PATH_MAX];
 	bool ok;
 

@@ -40,7 +40,7 @@ bool reserved_name(const char *name)
 	return op_by_name(name) || command_by_name(name) || event_type_by_name(name, &type);
 }
 
-struct binding *bind(struct session *s, const char *name)
+struct binding *bind_name(struct session *s, const char *name)
 {
 	struct binding *b = find_binding(s, name);
 
@@ -74,7 +74,7 @@ struct binding *bind(struct session *s, const char *name)
 static void track_tasks(struct session *s, int64_t result)
 {
 	size_t n, ctors = 0;
-	const struct pw_event *ev = window(s, &n);
+	const struct pw_event *ev = last_op_events(s, &n);
 	uint64_t pgd = 0;
 
 	for (size_t i = 0; i < n; i++) {

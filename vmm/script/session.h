@@ -73,7 +73,7 @@ bool fail(struct session *s, const char *fmt, ...) __attribute__((format(printf,
 
 /* Bindings (session.c). */
 struct binding *find_binding(struct session *s, const char *name);
-struct binding *bind(struct session *s, const char *name);
+struct binding *bind_name(struct session *s, const char *name);
 /* Is `name` taken by the language: an op, a command, an event type, a function? */
 bool reserved_name(const char *name);
 
@@ -97,7 +97,7 @@ bool parse_expr(struct session *s, struct cursor *c, enum pw_field_kind hint, st
 bool parse_cmp(struct session *s, struct cursor *c, bool *holds, char *what, size_t len);
 
 /* The events of the last op line (events.c). */
-const struct pw_event *window(struct session *s, size_t *n);
+const struct pw_event *last_op_events(struct session *s, size_t *n);
 bool event_type_by_name(const char *name, unsigned int *type);
 bool eval_count(struct session *s, struct cursor *c, struct val *out);
 bool eval_event_field(struct session *s, unsigned int type, const char *field, struct val *out);

@@ -20,8 +20,8 @@ static bool setting(struct session *s, struct cursor *c, const char *what, enum 
 		return fail(s, "%s: settings come before the first op", what);
 	if (!parse_expr(s, c, kind, v))
 		return false;
-	if (!at_end(c))
-		return fail(s, "column %u: %s takes one value", peek(c)->col, what);
+	if (!tok_end(c))
+		return fail(s, "column %u: %s takes one value", tok_peek(c)->col, what);
 	if (v->v < 1 || v->v > max)
 		return fail(s, "%s %lu: from 1 to %lu", what, (unsigned long)v->v, (unsigned long)max);
 	return true;
@@ -41,7 +41,7 @@ bool cmd_cpus(struct session *s, struct cursor *c)
 
 bool cmd_kernel_sync(struct session *s, struct cursor *c)
 {
-	const struct token *t = peek(c);
+	const struct token *t = tok_peek(c);
 	struct val v;
 
 	if (!setting(s, c, "kernel-sync", PW_FIELD_SYNC, UINT32_MAX, &v))

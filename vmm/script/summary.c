@@ -112,7 +112,7 @@ void op_summary(struct session *s, const char *what, const int64_t *result, FILE
 	struct phrases p = { .n = 0 };
 	char buf[96], tables[256] = "";
 	size_t n;
-	const struct pw_event *ev = window(s, &n);
+	const struct pw_event *ev = last_op_events(s, &n);
 	const char *sep = result ? ":" : "";
 
 	for (size_t i = 0; i < n; i++) {
