@@ -242,6 +242,36 @@ Test(script, e_lines_include_and_names)
 	free(inc);
 }
 
+/* A replay file as the reference model writes it (tests/model/script.c) runs as it is. */
+Test(script, model_replay_file_runs)
+{
+	struct cli_run r;
+
+	require_kvm();
+	run_script(&r,
+		   "# check-model --seed 0x1 --first 0 --seqs 1: sequence 0\n"
+		   "kernel_sync fault\n"
+		   "cpus 2\n"
+		   "t1 = task_create\n"
+		   "t2 = fork t1\n"
+		   "mmap t1 0x400000 0x2000 rw\n"
+		   "munmap t1 0x400000 0x1000\n"
+		   "mprotect t1 0x400000 0x1000 none\n"
+		   "touch t1 0x401000 w user 0x55\n"
+		   "v1 = vmalloc 0x2000 0xffffc90000000000\n"
+		   "touch t1 v1+0x8 r kernel\n"
+		   "vfree v1\n"
+		   "vmalloc_sync\n"
+		   "touch t2 0x401000 r user cpu=1\n"
+		   "task_exit t2\n", NULL);
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+	/* The settings lines made the VM: the fault mode, two vCPUs (cpu=1 ran). */
+	cr_assert(strstr(r.out, "=> 0: vmalloc_fault pgd[402] in mm 1\n"), "%s", r.out);
+	cr_assert(strstr(r.out, "fault 0x401000 read user: segv_maperr; task 2 killed (signal 11)"), "%s",
+		  r.out);
+	cli_run_free(&r);
+}
+
 Test(script, tap_points_and_plan)
 {
 	struct cli_run r;
