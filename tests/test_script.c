@@ -558,6 +558,10 @@ Test(script, shell_under_a_pty, .timeout = 60)
 	type(&p, true, "frob\r", "error: column 1: 'frob' is not an op or a command");
 	type(&p, true, "help mmap\r", "mmap task addr len prot");
 	type(&p, true, "walk t 4M\r", "4K page, phys 0x");
+	/* A bound name completes too. */
+	type(&p, true, "mytask = task_create\r", "=> 2: new pgd, pgd_list 2");
+	type(&p, true, "print mm_info(myt\t", "vmm> print mm_info(mytask\n");
+	type(&p, false, ").puds\r", "\n0\n");
 	/* Ctrl-D ends it; an expect failed, so the status is 1. */
 	type(&p, true, "\x04", "pagewalk: ok: guest exited with status 0");
 	cr_assert_eq(waitpid(p.pid, &ws, 0), p.pid);

@@ -19,6 +19,8 @@
 
 #include "session.h"
 
+const char *const expr_functions[] = { "count", "walk", NULL };
+
 /* An op's result, or one of its out fields (descriptor names and kinds). */
 static bool op_field(struct session *s, unsigned int op, int64_t result, const union pw_op_out *out,
 		     const char *field, struct val *v)

@@ -27,15 +27,12 @@ struct binding *find_binding(struct session *s, const char *name)
 	return NULL;
 }
 
-/* Functions of expressions that are neither ops nor commands (expr.c, events.c, host.c). */
-static const char *const functions[] = { "count", "walk" };
-
 bool reserved_name(const char *name)
 {
 	unsigned int type;
 
-	for (size_t i = 0; i < sizeof(functions) / sizeof(functions[0]); i++)
-		if (!strcmp(name, functions[i]))
+	for (const char *const *f = expr_functions; *f; f++)
+		if (!strcmp(name, *f))
 			return true;
 	return op_by_name(name) || command_by_name(name) || event_type_by_name(name, &type);
 }

@@ -92,6 +92,9 @@ unsigned int op_by_name(const char *name);
 bool parse_op_args(struct session *s, struct cursor *c, unsigned int op, bool parens,
 		   union pw_op_args *args, int *cpu);
 
+/* The functions of expressions that are neither ops nor commands, NULL-terminated (expr.c). */
+extern const char *const expr_functions[];
+
 /* Expressions (expr.c); `hint` is the kind a bare name is read as (PW_FIELD_D: none). */
 bool parse_expr(struct session *s, struct cursor *c, enum pw_field_kind hint, struct val *out);
 bool parse_cmp(struct session *s, struct cursor *c, bool *holds, char *what, size_t len);

@@ -20,17 +20,15 @@ static struct session *completing;	/* readline's callbacks take no context */
 /* The i-th word that may complete: ops, commands, functions, event types, bound names. */
 static const char *candidate(unsigned int i)
 {
-	static const char *const functions[] = { "count", "walk" };
-
 	for (unsigned int op = 1; op < PW_OP_MAX; op++)
 		if (vmm_op_desc(op) && !i--)
 			return vmm_op_desc(op)->name;
 	for (const struct command *cmd = commands; cmd->name; cmd++)
 		if (!i--)
 			return cmd->name;
-	if (i < sizeof(functions) / sizeof(functions[0]))
-		return functions[i];
-	i -= sizeof(functions) / sizeof(functions[0]);
+	for (const char *const *f = expr_functions; *f; f++)
+		if (!i--)
+			return *f;
 	/* An event type that is also an op (fork, vmalloc...) is offered once. */
 	for (unsigned int t = 1; t < PW_EV_MAX; t++)
 		if (vmm_event_desc(t) && !op_by_name(vmm_event_desc(t)->name) && !i--)
