@@ -75,51 +75,40 @@ Test(script, every_example_holds, .timeout = 300)
  * one PUD, one PMD and one PTE table, each counted by the guest, seen by
  * the host's walker and shown by the op's summary line.
  */
+#define WRITE_AT_4M							\
+	"t = task_create\n"						\
+	"mmap t 4M 2M rw\n"						\
+	"touch t 0x7fffffffe000 r user   # the trampoline first\n"	\
+	"expect mm_info(t).puds == 1\n"					\
+	"touch task=t addr=4M access=w user=user value=0x1234\n"	\
+	"expect fault.tables == 3\n"					\
+	"expect count(pgtable_alloc level=pud) == 1\n"			\
+	"expect count(pgtable_alloc level=pmd) == 1\n"			\
+	"expect count(pgtable_alloc level=pte) == 1\n"			\
+	"expect mm_info(t).puds == 2\n"					\
+	"expect mm_info(t) == 6 * 4K\n"					\
+	"v = touch t 4M r user\n"					\
+	"expect v.value == 0x1234\n"					\
+	"expect walk(t, 4M).present\n"					\
+	"expect walk(t, 4M).user\n"					\
+	"expect walk(t, 4M).writable\n"					\
+	"expect walk(t, 4M).nx\n"					\
+	"expect walk(t, 4M).level == 1\n"				\
+	"walk t 4M\n"
+
 Test(script, write_in_empty_mm_installs_one_table_per_level)
 {
 	struct cli_run r;
 
 	require_kvm();
-	run_script(&r,
-		   "t = task_create\n"
-		   "mmap t 4M 2M rw\n"
-		   "touch t 0x7fffffffe000 r user   # the trampoline first\n"
-		   "expect mm_info(t).puds == 1\n"
-		   "touch task=t addr=4M access=w user=user value=0x1234\n"
-		   "expect fault.tables == 3\n"
-		   "expect count(pgtable_alloc level=pud) == 1\n"
-		   "expect count(pgtable_alloc level=pmd) == 1\n"
-		   "expect count(pgtable_alloc level=pte) == 1\n"
-		   "expect mm_info(t).puds == 2\n"
-		   "expect mm_info(t) == 6 * 4K\n"
-		   "v = touch t 4M r user\n"
-		   "expect v.value == 0x1234\n"
-		   "expect walk(t, 4M).present && 1\n", NULL);
-	/* The last line is bad: '&&' is not in the language; nothing ran. */
+	/* With a bad last line ('&&' is not in the language) nothing runs. */
+	run_script(&r, WRITE_AT_4M "expect walk(t, 4M).present && 1\n", NULL);
 	cr_assert_eq(r.status, 1, "%s", r.err);
-	cr_assert(strstr(r.err, ":14: column 28: '&' after the expectation"), "%s", r.err);
+	cr_assert(strstr(r.err, ":20: column 28: '&' after the expectation"), "%s", r.err);
 	cr_assert_str_empty(r.out, "a script that does not parse does not run: %s", r.out);
 	cli_run_free(&r);
 
-	run_script(&r,
-		   "t = task_create\n"
-		   "mmap t 4M 2M rw\n"
-		   "touch t 0x7fffffffe000 r user\n"
-		   "touch task=t addr=4M access=w user=user value=0x1234\n"
-		   "expect fault.tables == 3\n"
-		   "expect count(pgtable_alloc level=pud) == 1\n"
-		   "expect count(pgtable_alloc level=pmd) == 1\n"
-		   "expect count(pgtable_alloc level=pte) == 1\n"
-		   "expect mm_info(t).puds == 2\n"
-		   "expect mm_info(t) == 6 * 4K\n"
-		   "v = touch t 4M r user\n"
-		   "expect v.value == 0x1234\n"
-		   "expect walk(t, 4M).present\n"
-		   "expect walk(t, 4M).user\n"
-		   "expect walk(t, 4M).writable\n"
-		   "expect walk(t, 4M).nx\n"
-		   "expect walk(t, 4M).level == 1\n"
-		   "walk t 4M\n", NULL);
+	run_script(&r, WRITE_AT_4M, NULL);
 	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
 	cr_assert(strstr(r.out, "fault 0x400000 write user: mapped; tables +pud +pmd +pte\n"), "%s", r.out);
 	cr_assert(strstr(r.out, "walk 0x400000 in task 1 (pgd 0x"), "%s", r.out);
@@ -289,26 +278,6 @@ Test(script, tap_points_and_plan)
 	cli_run_free(&r);
 }
 
-/*
- * README's sample: the script it shows is the example file, and running
- * the command it shows prints what it shows (stdout).
- */
-static char *slurp_path(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	char *buf;
-	long n;
-
-	cr_assert_not_null(f, "%s: %s", path, strerror(errno));
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	rewind(f);
-	buf = calloc(1, n + 1);
-	cr_assert_eq(fread(buf, 1, n, f), (size_t)n);
-	fclose(f);
-	return buf;
-}
-
 /* The indented block lines after "    $ CMD\n" up to the next "    $ " or the block's end. */
 static char *sample_after(const char *readme, const char *cmd)
 {
@@ -330,10 +299,14 @@ static char *sample_after(const char *readme, const char *cmd)
 	return out;
 }
 
+/*
+ * README's sample: the script it shows is the example file, and running
+ * the command it shows prints what it shows (stdout).
+ */
 Test(script, readme_sample_is_the_example_and_its_output)
 {
-	char *readme = slurp_path(PW_SOURCE_DIR "/README.md");
-	char *file = slurp_path(EXAMPLES "/fork-cow.pw");
+	char *readme = read_file(PW_SOURCE_DIR "/README.md");
+	char *file = read_file(EXAMPLES "/fork-cow.pw");
 	char *shown = sample_after(readme, "cat scripts/examples/fork-cow.pw");
 	char *output = sample_after(readme, "build/vmm --script scripts/examples/fork-cow.pw build/guest.elf");
 	const char *argv[] = { VMM_BIN, "--script", EXAMPLES "/fork-cow.pw", GUEST_ELF, NULL };
@@ -569,7 +542,7 @@ Test(script, shell_under_a_pty, .timeout = 60)
 	close(p.master);
 	/* History outlives the shell. */
 	snprintf(hist, sizeof(hist), "%s/.vmm_history", home);
-	free(slurp_path(hist));
+	free(read_file(hist));
 	unlink(hist);
 	rmdir(home);
 }
@@ -578,7 +551,7 @@ Test(script, shell_under_a_pty, .timeout = 60)
 Test(script, readme_shell_sample_is_what_the_screen_shows, .timeout = 60)
 {
 	static char text[ROWS * (COLS + 1) + 1];
-	char *readme = slurp_path(PW_SOURCE_DIR "/README.md");
+	char *readme = read_file(PW_SOURCE_DIR "/README.md");
 	char *sample = sample_after(readme, "build/vmm --shell build/guest.elf");
 	char home[] = "/tmp/pagewalk-home-XXXXXX";
 	static struct pty p;
