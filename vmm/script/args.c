@@ -21,7 +21,7 @@ unsigned int op_by_name(const char *name)
  * probe) and vmalloc's `low` (anywhere) mean nothing at 0.  Every other
  * argument must be given.
  */
-static bool optional(const char *arg)
+bool optional_arg(const char *arg)
 {
 	return !strcmp(arg, "value") || !strcmp(arg, "low");
 }
@@ -122,7 +122,7 @@ bool parse_op_args(struct session *s, struct cursor *c, unsigned int op, bool pa
 		given[i] = true;
 	}
 	for (unsigned int i = 0; i < d->nargs; i++)
-		if (!given[i] && !optional(d->args[i].name))
+		if (!given[i] && !optional_arg(d->args[i].name))
 			return fail(s, "%s: argument '%s' missing (%s)", d->name, d->args[i].name, syn);
 	return true;
 }

@@ -50,7 +50,8 @@ static void help_op(FILE *f, const struct vmm_op_desc *d)
 
 	op_line(f, d);
 	for (unsigned int i = 0; i < d->nargs; i++)
-		fprintf(f, "    %-12s %s\n", d->args[i].name, vmm_field_kind_name(d->args[i].kind));
+		fprintf(f, "    %-12s %s%s\n", d->args[i].name, vmm_field_kind_name(d->args[i].kind),
+			optional_arg(d->args[i].name) ? " (may be left out: 0)" : "");
 	for (unsigned int i = 0; i < d->nout; i++)
 		fprintf(f, "    .%-11s %s (result)\n", d->out[i].name, vmm_field_kind_name(d->out[i].kind));
 	fputs("  values:\n", f);

@@ -88,6 +88,8 @@ bool task_paging(struct session *s, uint64_t task, struct vm_paging *pg);
 
 /* An op's name in PW_OPS, or 0. */
 unsigned int op_by_name(const char *name);
+/* May the argument of that name be left out (0 then)? */
+bool optional_arg(const char *name);
 /* Its arguments after the name, on the line or between parentheses (args.c). */
 bool parse_op_args(struct session *s, struct cursor *c, unsigned int op, bool parens,
 		   union pw_op_args *args, int *cpu);
