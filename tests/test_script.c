@@ -167,7 +167,7 @@ Test(script, bad_lines_are_named_before_the_vm_boots)
 	cr_assert(strstr(r.err, ".pw:5: column 27: argument 'value' given twice"), "%s", r.err);
 	cr_assert(strstr(r.err, ".pw:6: column 19: 'rq' is not a number, a bound name or a value"), "%s", r.err);
 	cr_assert(strstr(r.err, ".pw:7: column 8: 'nosuch' is not a number, a bound name or a value"), "%s", r.err);
-	cr_assert(strstr(r.err, ".pw:8: mm_info has no result 'pgds' (result puds pmds ptes anon)"), "%s", r.err);
+	cr_assert(strstr(r.err, ".pw:8: mm_info has no result 'pgds' (result p4ds puds pmds ptes anon)"), "%s", r.err);
 	cr_assert(strstr(r.err, ".pw:9: 'fork' is a name of the language"), "%s", r.err);
 	cr_assert(strstr(r.err, ".pw:10: column 19: unexpected '$'"), "%s", r.err);
 	cr_assert(strstr(r.err, ".pw:11: @99: no such vCPU (--cpus 1)"), "%s", r.err);

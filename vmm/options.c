@@ -163,7 +163,7 @@ enum opt_result parse_options(int argc, char **argv, struct options *o, char *er
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "script", required_argument, NULL, 'X' },
-		{ "tap", no_argument, NULL, 'P' },
+		{ "tap", no_argument, NULL, 'A' },
 		{ "shell", no_argument, NULL, 'H' },
 		{ 0 }
 	};
@@ -252,7 +252,7 @@ enum opt_result parse_options(int argc, char **argv, struct options *o, char *er
 				return bad(err, errlen, "-e '%s': at most " __stringify(SCRIPT_MAX_E) " of them", optarg);
 			o->script.lines[o->script.nlines++] = optarg;
 			break;
-		case 'P':
+		case 'A':
 			o->script.tap = true;
 			break;
 		case 'H':

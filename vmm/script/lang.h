@@ -21,6 +21,7 @@
 	X(wait, "", "wait for the ops started with '&'")		\
 	X(include, "FILE", "run FILE's lines here (relative to the including file)") \
 	X(cpus, "N", "before the first op: the VM's vCPUs (as --cpus)")	\
+	X(paging, "4 | 5 | auto", "before the first op: 4- or 5-level paging (as --paging)") \
 	X(kernel_sync, "prealloc | fault | eager",			\
 	  "before the first op: how kernel mappings reach every pgd (as --kernel-sync)") \
 	X(split_ptlock_cpus, "N",					\

@@ -23,7 +23,7 @@ struct script_src {
 
 /*
  * Every line checked with no VM: false after naming each bad line
- * (file:line) on stderr.  Settings lines (cpus, kernel_sync,
+ * (file:line) on stderr.  Settings lines (cpus, paging, kernel_sync,
  * split_ptlock_cpus) set cfg.
  */
 bool script_check(const struct script_src *src, struct vmm_config *cfg);

@@ -11,14 +11,19 @@
 #include "lang.h"
 #include "session.h"
 
-static bool setting(struct session *s, struct cursor *c, const char *what, enum pw_field_kind kind,
-		    uint64_t max, struct val *v)
+static bool settable(struct session *s, const char *what)
 {
 	if (s->shell)
 		return fail(s, "the VM runs already: give --%s on the command line", what);
 	if (s->ops_seen)
 		return fail(s, "%s: settings come before the first op", what);
-	if (!parse_expr(s, c, kind, v))
+	return true;
+}
+
+static bool setting(struct session *s, struct cursor *c, const char *what, enum pw_field_kind kind,
+		    uint64_t max, struct val *v)
+{
+	if (!settable(s, what) || !parse_expr(s, c, kind, v))
 		return false;
 	if (!tok_end(c))
 		return fail(s, "column %u: %s takes one value", tok_peek(c)->col, what);
@@ -61,5 +66,22 @@ bool cmd_split_ptlock_cpus(struct session *s, struct cursor *c)
 		return false;
 	if (s->settings)
 		s->settings->split_ptlock_cpus = v.v;
+	return true;
+}
+
+bool cmd_paging(struct session *s, struct cursor *c)
+{
+	struct val v = { 0, PW_FIELD_U };	/* auto */
+
+	if (!settable(s, "paging"))
+		return false;
+	if (!tok_accept(c, "auto") && !parse_expr(s, c, PW_FIELD_U, &v))
+		return false;
+	if (!tok_end(c))
+		return fail(s, "column %u: paging takes one value", tok_peek(c)->col);
+	if (v.v && v.v != 4 && v.v != 5)
+		return fail(s, "paging %lu: 4, 5 or auto", (unsigned long)v.v);
+	if (s->settings)
+		s->settings->paging = v.v;
 	return true;
 }
