@@ -42,6 +42,8 @@ TEST_SRCS := $(wildcard tests/*.c)
 TEST_GUESTS := $(patsubst tests/guests/%.S,$(O)/tests/guests/%.elf,$(wildcard tests/guests/*.S))
 
 LIBVMM_OBJS := $(LIBVMM_SRCS:%.c=$(O)/obj/%.o)
+# The vmm command's script language and shell (vmm/script/), not libvmm's.
+SCRIPT_OBJS := $(patsubst %.c,$(O)/obj/%.o,$(wildcard vmm/script/*.c))
 GUEST_OBJS := $(patsubst %,$(O)/obj/%.o,$(basename $(GUEST_SRCS)))
 GUEST_TEST_OBJS := $(GUEST_OBJS) $(patsubst %,$(O)/obj/%.o,$(basename $(GUEST_TEST_SRCS)))
 # The same guest with CONFIG_DEBUG_SPINLOCK: spinlock_t outgrows a word, so
@@ -214,9 +216,9 @@ $(O)/libvmm.a: $(LIBVMM_OBJS)
 	$(Q)rm -f $@
 	$(Q)ar rcs $@ $^
 
-$(O)/vmm: $(O)/obj/vmm/main.o $(O)/obj/vmm/options.o $(O)/libvmm.a
+$(O)/vmm: $(O)/obj/vmm/main.o $(O)/obj/vmm/options.o $(SCRIPT_OBJS) $(O)/libvmm.a
 	@$(ECHO) "  LD      $@"
-	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(HOST_LIBS)
+	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(HOST_LIBS) -ledit
 
 $(O)/obj/guest/%.o: guest/%.c
 	$(Q)mkdir -p $(@D)
@@ -283,7 +285,7 @@ $(FUZZ)/ring_seed: $(FUZZ)/obj/tests/fuzz/ring_seed.o $(FUZZ_LIBVMM_OBJS)
 	$(FUZZ_CC) $(FUZZ_SAN) -o $@ $^ $(HOST_LIBS)
 
 # Flags live here: objects follow them.
-$(LIBVMM_OBJS) $(O)/obj/vmm/main.o $(O)/obj/vmm/options.o $(GUEST_TEST_OBJS) $(GUEST_DBG_OBJS) $(TEST_OBJS) $(MODEL_OBJS): Makefile
+$(LIBVMM_OBJS) $(O)/obj/vmm/main.o $(O)/obj/vmm/options.o $(SCRIPT_OBJS) $(GUEST_TEST_OBJS) $(GUEST_DBG_OBJS) $(TEST_OBJS) $(MODEL_OBJS): Makefile
 $(LIBVMM_SRCS:%.c=$(O)/obj-pic/%.o): Makefile
 $(FUZZ)/obj/vmm/lib/%.o $(FUZZ)/obj/tests/fuzz/%.o: Makefile
 $(FUZZ)/obj/vmm/options.o: Makefile

@@ -8,7 +8,7 @@
 # As root it runs apt-get; otherwise it says what to install.
 set -euo pipefail
 
-packages=(gcc make libc6-dev libelf-dev libfdt-dev libcriterion-dev pkg-config)
+packages=(gcc make libc6-dev libelf-dev libfdt-dev libcriterion-dev libedit-dev pkg-config)
 case "${1:-}" in
 test) packages+=(gdb) ;;
 fuzz) packages+=(clang libclang-rt-dev) ;;

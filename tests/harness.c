@@ -216,6 +216,17 @@ void cli_run_free(struct cli_run *r)
 	free(r->err);
 }
 
+char *read_file(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *buf;
+
+	cr_assert(f, "%s: %s", path, strerror(errno));
+	buf = slurp(f);
+	fclose(f);
+	return buf;
+}
+
 char *temp_copy(const char *src)
 {
 	char *path = strdup("/tmp/pagewalk-test-XXXXXX");

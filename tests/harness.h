@@ -92,6 +92,9 @@ void cli_run_free(struct cli_run *r);
 /* The first `max` PT_LOAD program headers of an ELF64 file, in file order. */
 void elf_loads(const char *path, Elf64_Phdr *out, size_t max);
 
+/* A whole file, NUL-terminated; free() it. */
+char *read_file(const char *path);
+
 /* A temporary copy of `src` the test may corrupt; free the path with free(). */
 char *temp_copy(const char *src);
 

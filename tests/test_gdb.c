@@ -32,22 +32,6 @@ struct vmm_proc {
 	char out[32], err[32];
 };
 
-static char *read_file(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	char *buf;
-	long n;
-
-	cr_assert(f, "%s: %s", path, strerror(errno));
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	rewind(f);
-	buf = calloc(1, n + 1);
-	cr_assert(buf && fread(buf, 1, n, f) == (size_t)n);
-	fclose(f);
-	return buf;
-}
-
 static void vmm_start(struct vmm_proc *p, const char *guest, const char *const extra[])
 {
 	const char *argv[16] = { VMM_BIN, "--gdb", "0" };

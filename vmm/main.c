@@ -99,7 +99,9 @@ int main(int argc, char **argv)
 	char err[1024];
 	struct vm *vm;
 	enum vmm_status s;
-	bool failed;
+	bool failed, script = false;
+	int script_status = 0;
+	FILE *shown;
 
 	signal(SIGPIPE, SIG_IGN);
 	switch (parse_options(argc, argv, &o, err, sizeof(err))) {
@@ -118,6 +120,9 @@ int main(int argc, char **argv)
 			fprintf(stderr, "vmm: %s\n(see vmm --help)\n", err);
 		return VMM_BAD_INPUT;
 	}
+	script = o.shell || o.script.file || o.script.nlines;
+	if (script && !o.shell && !script_check(&o.script, cfg))
+		return 1;
 	if (o.json_path) {
 		cfg->json = strcmp(o.json_path, "-") ? fopen(o.json_path, "w") : stdout;
 		if (!cfg->json) {
@@ -145,6 +150,12 @@ int main(int argc, char **argv)
 			vm_gdb_port(vm), vm_gdb_port(vm));
 		fflush(stderr);
 	}
+	/* What script lines show: not where JSON lines or TAP go. */
+	shown = cfg->json == stdout || o.script.tap ? stderr : stdout;
+	if (o.shell)
+		script_status = script_shell(vm, cfg, shown);
+	else if (script)
+		script_status = script_run(vm, &o.script, cfg, shown);
 	s = vm_run(vm);
 	if (o.ptdump && !dump_page_tables(vm, &o, cfg->json == stdout ? stderr : stdout))
 		s = VMM_BAD_INPUT;
@@ -156,5 +167,6 @@ int main(int argc, char **argv)
 	/* The summary still says how the guest stopped; stderr itself can only fail silently. */
 	vm_print_summary(vm, stderr);
 	vm_destroy(vm);
-	return failed || ferror(stderr) ? VMM_INTERNAL : s;
+	/* A VM that failed says so first; then the script's own verdict (README, "Exit statuses"). */
+	return failed || ferror(stderr) ? VMM_INTERNAL : s != VMM_OK ? (int)s : script_status;
 }

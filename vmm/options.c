@@ -14,6 +14,7 @@ void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: vmm [options] GUEST.elf\n"
+		"       vmm [options] --script FILE | -e 'LINE; ...' | --shell GUEST.elf\n"
 		"\n"
 		"Boots GUEST.elf (ELF64 x86-64, PT_LOAD segments at p_paddr) on /dev/kvm in\n"
 		"64-bit long mode. The guest console goes to stdout, reports to stderr.\n"
@@ -53,6 +54,12 @@ void usage(FILE *f)
 		"  --gdb PORT        a gdb stub on 127.0.0.1:PORT (0: any free port, printed);\n"
 		"                    the guest waits at its entry until gdb resumes it; no\n"
 		"                    watchdog (--timeout refused), events kept for 'monitor'\n"
+		"  --script FILE     run FILE's ops and expects on the ops-serving guest\n"
+		"                    (README, \"Scripts and the shell\"); status 1 if an\n"
+		"                    expect fails or a line cannot run, said with file:line\n"
+		"  -e 'LINE; ...'    the same with lines from the command line (repeatable)\n"
+		"  --tap             with --script or -e: each expect a TAP test point on stdout\n"
+		"  --shell           the same language at a prompt: editing, history, Tab\n"
 		"  -h, --help        this text\n"
 		"  --version         the version of pagewalk this vmm is\n"
 		"\n"
@@ -66,7 +73,9 @@ void usage(FILE *f)
 		"  5  /dev/kvm missing or not usable\n"
 		"  6  guest broke the protocol (bad channel data, unbacked MMIO, unknown port)\n"
 		"  7  internal error (a KVM ioctl or host resource failed), or the output\n"
-		"     could not be written (stdout, stderr or the --json file full or closed)\n");
+		"     could not be written (stdout, stderr or the --json file full or closed)\n"
+		"  with --script, -e or --shell: 2 to 7 as above when the VM fails; else 1 if\n"
+		"  an expect failed or a line could not run, 0 if all held\n");
 }
 
 /* "256M", "1G", "65536K", "4194304": bytes, or 0 if malformed. */
@@ -110,6 +119,32 @@ static enum opt_result bad(char *err, size_t errlen, const char *fmt, const char
 	return OPT_BAD;
 }
 
+/* --script, -e and --shell drive the ops-serving guest, whose events they read. */
+static enum opt_result script_options(struct options *o, char *err, size_t errlen)
+{
+	const bool lines = o->script.file || o->script.nlines;
+
+	if (o->script.file && o->script.nlines)
+		return bad(err, errlen, "--script %s and -e: one or the other", o->script.file);
+	if (o->shell && lines)
+		return bad(err, errlen, "--shell%s: the shell reads its lines from the terminal", "");
+	if (o->script.tap && !lines)
+		return bad(err, errlen, "--tap%s: goes with --script or -e", "");
+	if (!lines && !o->shell)
+		return OPT_RUN;
+	if (strcmp(o->cfg.workload, PW_WORKLOAD_OPS) && strcmp(o->cfg.workload, PW_WORKLOAD_DEFAULT))
+		return bad(err, errlen, "--workload %s: scripts and the shell run the ops workload",
+			   o->cfg.workload);
+	if (o->shell && o->json_path && !strcmp(o->json_path, "-"))
+		return bad(err, errlen, "--shell and --json %s: give --json a file", o->json_path);
+	o->cfg.workload = PW_WORKLOAD_OPS;
+	o->cfg.record = true;
+	/* TAP alone on stdout: the guest console and what lines show go to stderr. */
+	if (o->script.tap)
+		o->cfg.console = stderr;
+	return OPT_RUN;
+}
+
 enum opt_result parse_options(int argc, char **argv, struct options *o, char *err, size_t errlen)
 {
 	static const struct option opts[] = {
@@ -129,6 +164,9 @@ enum opt_result parse_options(int argc, char **argv, struct options *o, char *er
 		{ "gdb", required_argument, NULL, 'g' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
+		{ "script", required_argument, NULL, 'X' },
+		{ "tap", no_argument, NULL, 'A' },
+		{ "shell", no_argument, NULL, 'H' },
 		{ 0 }
 	};
 	bool timeout_given = false;
@@ -139,7 +177,7 @@ enum opt_result parse_options(int argc, char **argv, struct options *o, char *er
 	*o = (struct options){ .gdb_port = -1 };
 	vmm_config_init(&o->cfg, NULL);
 	err[0] = '\0';
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "he:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'm':
 			o->cfg.mem_bytes = parse_size(optarg);
@@ -219,6 +257,20 @@ enum opt_result parse_options(int argc, char **argv, struct options *o, char *er
 				return bad(err, errlen, "--gdb '%s': a TCP port from 0 (any free one) to 65535", optarg);
 			o->gdb_port = n;
 			break;
+		case 'X':
+			o->script.file = optarg;
+			break;
+		case 'e':
+			if (o->script.nlines == SCRIPT_MAX_E)
+				return bad(err, errlen, "-e '%s': at most " __stringify(SCRIPT_MAX_E) " of them", optarg);
+			o->script.lines[o->script.nlines++] = optarg;
+			break;
+		case 'A':
+			o->script.tap = true;
+			break;
+		case 'H':
+			o->shell = true;
+			break;
 		case 'h':
 			return OPT_HELP;
 		case 'V':
@@ -242,5 +294,5 @@ enum opt_result parse_options(int argc, char **argv, struct options *o, char *er
 		o->cfg.record = true;	/* for `monitor events` */
 	}
 	o->cfg.guest = argv[optind];
-	return OPT_RUN;
+	return script_options(o, err, errlen);
 }

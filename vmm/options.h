@@ -3,6 +3,7 @@
 #define VMM_OPTIONS_H
 
 #include "libvmm.h"
+#include "script/script.h"
 
 struct options {
 	struct vmm_config cfg;		/* guest, and every setting the options give */
@@ -10,6 +11,8 @@ struct options {
 	enum { PTDUMP_OFF, PTDUMP_CPU0, PTDUMP_ALL, PTDUMP_PGD } ptdump;	/* --ptdump[=all|CR3] */
 	uint64_t ptdump_pgd;		/* --ptdump=CR3 */
 	int gdb_port;			/* --gdb: 0 any free port; -1 no stub */
+	struct script_src script;	/* --script FILE or -e LINES, --tap */
+	bool shell;			/* --shell */
 };
 
 enum opt_result {

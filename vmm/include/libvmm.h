@@ -360,6 +360,13 @@ bool vmm_probe_la57(char *why, size_t len);
 /* 4 or 5: the paging mode the vCPUs start in, cfg.paging resolved (`auto` by the probe). */
 unsigned int vm_levels(const struct vm *vm);
 
+/*
+ * One recorded event as --trace prints it (json false) or as a --json line;
+ * a console record as its own text (up to 40 bytes).  Scripts' `events`
+ * and gdb's `monitor events`.
+ */
+void vm_print_event(struct vm *vm, const struct pw_event *ev, FILE *f, bool json);
+
 /* The human summary (counts by event type, exits, wall time) and the JSON one. */
 void vm_print_summary(const struct vm *vm, FILE *f);
 

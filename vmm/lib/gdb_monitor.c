@@ -116,7 +116,7 @@ static void events(struct gdb *g, const char *count, FILE *out)
 	if (!g->vm->cfg.record)
 		fprintf(out, "events are not recorded (vmm --gdb records them; libvmm: cfg.record)\n");
 	for (size_t i = total > n ? total - n : 0; i < total; i++)
-		report_trace_event(g->vm, &ev[i], out);
+		vm_print_event(g->vm, &ev[i], out, false);
 	pthread_mutex_unlock(&g->vm->lock);
 }
 

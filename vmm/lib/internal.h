@@ -283,7 +283,6 @@ static inline unsigned int pt_shift(unsigned int level)
 /* report.c: trace lines, JSON lines */
 void report_event(struct vm *vm, const struct pw_event *ev);
 void report_flush(struct vm *vm);	/* console lines left unended */
-void report_trace_event(struct vm *vm, const struct pw_event *ev, FILE *f);	/* one --trace line */
 void report_json_summary(struct vm *vm);
 
 #endif

@@ -108,12 +108,6 @@ static void trace_event(struct vm *vm, const struct pw_event *ev, const char *te
 	fputc('\n', f);
 }
 
-/* One recorded event as a --trace line (gdb's monitor events): a console record as it is. */
-void report_trace_event(struct vm *vm, const struct pw_event *ev, FILE *f)
-{
-	trace_event(vm, ev, ev->type == PW_EV_CONSOLE ? ev->u.text : NULL, ev->len, f);
-}
-
 static void json_event(struct vm *vm, const struct pw_event *ev, const char *text, size_t len,
 		       FILE *f)
 {
@@ -122,6 +116,23 @@ static void json_event(struct vm *vm, const struct pw_event *ev, const char *tex
 		(unsigned long)ev->tsc);
 	print_fields(vm, ev, text, len, &json_printer, f);
 	fputs("}\n", f);
+}
+
+void vm_print_event(struct vm *vm, const struct pw_event *ev, FILE *f, bool json)
+{
+	const char *text = ev->type == PW_EV_CONSOLE ? ev->u.text : NULL;
+	size_t len = text ? ev->len : 0, n;
+	const struct pw_event *first = vm_events(vm, &n);
+
+	/* Times count from the first event, as --trace's do, when --trace did not set it. */
+	if (!vm->tsc0_set && n) {
+		vm->tsc0 = first->tsc;
+		vm->tsc0_set = true;
+	}
+	if (json)
+		json_event(vm, ev, text, len, f);
+	else
+		trace_event(vm, ev, text, len, f);
 }
 
 static void print_event(struct vm *vm, const struct pw_event *ev, const char *text, size_t len)
