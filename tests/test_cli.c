@@ -252,6 +252,52 @@ Test(cli, readme_helper_signatures_are_the_headers)
 	free(readme);
 }
 
+/*
+ * README's "What make run prints" is a real run, 4-level (the paging it
+ * says): its console lines are vmm's stdout byte for byte, and its first
+ * two summary lines (how it ended, the events by type) are vmm's; the
+ * exits and the wall time depend on the host.
+ */
+Test(cli, readme_make_run_sample_is_true)
+{
+	const char *argv[] = { VMM_BIN, "--paging", "4", GUEST_ELF, NULL };
+	char *readme, *sample, *p, *out, *err;
+	size_t no = 0, ne = 0;
+	struct cli_run r;
+
+	if (access(PW_SOURCE_DIR "/README.md", R_OK))
+		cr_skip_test("no README.md at %s on this host", PW_SOURCE_DIR);
+	require_kvm();
+	readme = read_file(PW_SOURCE_DIR "/README.md");
+	sample = strstr(readme, "## What `make run` prints\n\n");
+	cr_assert_not_null(sample);
+	sample = strchr(sample, '\n') + 2;
+	out = calloc(1, strlen(sample) + 1);
+	err = calloc(1, strlen(sample) + 1);
+	cr_assert(out && err);
+	/* The block: 4-space lines to the first blank one; "pagewalk:" lines are stderr's. */
+	for (p = sample; !strncmp(p, "    ", 4); p = strchr(p, '\n') + 1) {
+		size_t n = strchr(p, '\n') + 1 - (p + 4);
+
+		if (!strncmp(p + 4, "pagewalk: ", 10)) {
+			memcpy(err + ne, p + 4, n);
+			ne += n;
+		} else {
+			memcpy(out + no, p + 4, n);
+			no += n;
+		}
+	}
+	*strstr(strchr(err, '\n') + 1, "\n") = '\0';	/* the status and events lines */
+	run_vmm(&r, argv);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_str_eq(r.out, out, "README's console lines are not vmm's");
+	cr_assert(strstr(r.err, err), "README's summary lines are not vmm's:\n%s", r.err);
+	cli_run_free(&r);
+	free(out);
+	free(err);
+	free(readme);
+}
+
 /* The number after "key": in JSON text s, or the sum of the numbers in the object "key":{...}. */
 static unsigned long json_number(const char *s, const char *key, bool object)
 {
