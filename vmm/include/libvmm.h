@@ -90,7 +90,7 @@ bool vmm_parse_u64(const char *s, uint64_t max, uint64_t *out, const char **rest
 
 /* Counters the channel tests and `make bench` read. */
 enum vmm_exit_kind {
-	VMM_EXIT_IO,		/* any port I/O, doorbell included */
+	VMM_EXIT_IO,		/* port I/O but the doorbell's: the kinds add up to exits */
 	VMM_EXIT_DOORBELL,
 	VMM_EXIT_MMIO,
 	VMM_EXIT_HLT,

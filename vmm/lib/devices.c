@@ -68,7 +68,6 @@ static enum exit_action doorbell_io(struct vcpu *vcpu, uint16_t port, bool is_wr
 	uint32_t why = io_value(data, size);
 
 	(void)port, (void)priv;
-	STAT_INC(vcpu->vm->stats.exits_by_kind[VMM_EXIT_DOORBELL]);
 	if (!is_write || size != 4 || (why != PW_DOORBELL_FLUSH && why != PW_DOORBELL_WAIT_OP)) {
 		vm_stop(vcpu->vm, VMM_GUEST_ERROR,
 			"channel: bad doorbell access on cpu %u (%s, %u bytes, value %#x)", vcpu->id,

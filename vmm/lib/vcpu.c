@@ -246,7 +246,8 @@ static enum exit_action handle_exit(struct vcpu *vcpu)
 
 	switch (run->exit_reason) {
 	case KVM_EXIT_IO:
-		STAT_INC(vm->stats.exits_by_kind[VMM_EXIT_IO]);
+		STAT_INC(vm->stats.exits_by_kind[run->io.port == PW_PORT_DOORBELL ? VMM_EXIT_DOORBELL
+										  : VMM_EXIT_IO]);
 		return ioport_dispatch(vcpu, run);
 	case KVM_EXIT_MMIO:
 		STAT_INC(vm->stats.exits_by_kind[VMM_EXIT_MMIO]);
