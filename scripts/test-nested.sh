@@ -67,6 +67,16 @@ mkdir -p "$img$O"
 	-o -path ./sanitize \) -prune -o -type f ! -name '*.d' ! -name '*.o' ! -name '*.a' -print |
 	cpio -pdm --quiet "$img$O")
 cp /usr/bin/unshare "$img/usr/bin/"
+# The sources the tests read at PW_SOURCE_DIR: README (its samples and
+# tables are checked), the example scripts, tap-junit.awk, the test headers.
+src=$(realpath "$(dirname "$0")/..")
+mkdir -p "$img$src/scripts" "$img$src/tests"
+cp "$src/README.md" "$img$src/"
+cp -r "$src/scripts/examples" "$src/scripts/tap-junit.awk" "$img$src/scripts/"
+cp "$src"/tests/*.h "$img$src/tests/"
+cp -L /usr/bin/awk "$img/usr/bin/"	# Debian's, not busybox's, as on the host
+mkdir -p "$img/lib/terminfo/v"		# the shell's test runs it as a vt100
+cp /lib/terminfo/v/vt100 "$img/lib/terminfo/v/"
 # gdb for the gdb stub's tests, with its Python scripts and the part of
 # Python's library it starts with (it will not start without one).
 cp /usr/bin/gdb "$img/usr/bin/"
@@ -102,8 +112,10 @@ cat > "$img/init" <<EOF
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
-mkdir -p /dev/shm
+mkdir -p /dev/shm /dev/pts
 mount -t tmpfs shm /dev/shm
+# Pseudo-terminals, for the shell's test.
+mount -t devpts devpts /dev/pts
 # Loopback, for the gdb stub's tests.
 /bin/busybox ip link set lo up
 # /tmp stays the initramfs's own: the tree under test may live there.

@@ -239,6 +239,7 @@ Test(script, model_replay_file_runs)
 	require_kvm();
 	run_script(&r,
 		   "# check-model --seed 0x1 --first 0 --seqs 1: sequence 0\n"
+		   "paging 4\n"
 		   "kernel_sync fault\n"
 		   "cpus 2\n"
 		   "t1 = task_create\n"
@@ -254,7 +255,7 @@ Test(script, model_replay_file_runs)
 		   "touch t2 0x401000 r user cpu=1\n"
 		   "task_exit t2\n", NULL);
 	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
-	/* The settings lines made the VM: the fault mode, two vCPUs (cpu=1 ran). */
+	/* The settings lines made the VM: 4-level, the fault mode, two vCPUs (cpu=1 ran). */
 	cr_assert(strstr(r.out, "=> 0: vmalloc_fault pgd[402] in mm 1\n"), "%s", r.out);
 	cr_assert(strstr(r.out, "fault 0x401000 read user: segv_maperr; task 2 killed (signal 11)"), "%s",
 		  r.out);
@@ -389,7 +390,7 @@ static void put(struct pty *p, char ch)
 
 static void pty_start(struct pty *p, const char *home)
 {
-	const char *argv[] = { VMM_BIN, "--shell", GUEST_ELF, NULL };
+	const char *argv[] = { VMM_BIN, "--paging", "4", "--shell", GUEST_ELF, NULL };
 	struct winsize ws = { .ws_row = 24, .ws_col = COLS };
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
@@ -552,7 +553,7 @@ Test(script, readme_shell_sample_is_what_the_screen_shows, .timeout = 60)
 {
 	static char text[ROWS * (COLS + 1) + 1];
 	char *readme = read_file(PW_SOURCE_DIR "/README.md");
-	char *sample = sample_after(readme, "build/vmm --shell build/guest.elf");
+	char *sample = sample_after(readme, "build/vmm --paging 4 --shell build/guest.elf");
 	char home[] = "/tmp/pagewalk-home-XXXXXX";
 	static struct pty p;
 	unsigned int lines = 0;

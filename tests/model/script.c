@@ -1,7 +1,8 @@
 /*
  * Sequences as text, one op a line, the op's name from PW_OPS then its
- * arguments, as a future `vmm --script` would read them:
+ * arguments, as `vmm --script` reads them:
  *
+ *	paging 4			(the model's geometry)
  *	kernel_sync fault		(the VM: prealloc, fault or eager)
  *	cpus 2
  *	t1 = task_create
@@ -115,7 +116,7 @@ void mop_print(FILE *f, const struct mop *op)
 
 void mseq_print(FILE *f, const struct mseq *s, const struct mconfig *c)
 {
-	fprintf(f, "kernel_sync %s\ncpus %u\n", sync_name(c->sync), c->cpus);
+	fprintf(f, "paging 4\nkernel_sync %s\ncpus %u\n", sync_name(c->sync), c->cpus);
 	for (unsigned int i = 0; i < s->n; i++)
 		mop_print(f, &s->ops[i]);
 }
@@ -232,7 +233,9 @@ static bool parse_line(char *line, struct mop *op, struct mconfig *c, bool *is_o
 	if (!strcmp(w[0], "kernel_sync"))
 		return nw == 2 && sync_parse(w[1], &c->sync);
 	if (!strcmp(w[0], "cpus"))
-		return nw == 2 && number(w[1], &n) && n >= 1 && n <= 16 && (c->cpus = n);
+		return nw == 2 && number(w[1], &n) && n >= 1 && n <= PW_MAX_CPUS && (c->cpus = n);
+	if (!strcmp(w[0], "paging"))	/* the model's geometry is 4-level, nothing else */
+		return nw == 2 && !strcmp(w[1], "4");
 	memset(op, 0, sizeof(*op));
 	if (!strncmp(w[nw - 1], "cpu=", 4)) {
 		if (!number(w[nw - 1] + 4, &n) || n >= c->cpus)
