@@ -260,16 +260,18 @@ static double pf_path(struct vm *vm, uint64_t faults)
 /*
  * Exact counts, the same on every host: boot to the op loop (the first
  * op's instructions less a second identical op's), at 256 MiB and 1 GiB,
- * and one demand fault through the core and through the floor (the #PF
- * path of an op of PROFILE_PAGES faults, divided).  Profiles in
+ * one demand fault through the core and through the floor (the #PF path
+ * of an op of PROFILE_PAGES faults, divided), and one event through the
+ * channel (an emit op of PROFILE_EVENTS, divided).  Profiles in
  * BUILD/profile-*.txt and .folded.
  */
 #define PROFILE_PAGES	64
+#define PROFILE_EVENTS	1000
 
 static void bench_instructions(const char *build)
 {
 	const union pw_op_args echo = { .echo = { 0, 0 } };
-	double boot[2], per_gib[1], core[1], bare[1], ratio[1];
+	double boot[2], per_gib[1], core[1], bare[1], ratio[1], per_event[1];
 	const uint64_t mem[2] = { 256ULL << 20, 1ULL << 30 };
 
 	for (unsigned int i = 0; i < 2; i++) {
@@ -298,6 +300,8 @@ static void bench_instructions(const char *build)
 			op_instructions(vm, build, "fault-floor", PW_OP_BENCH_FAULTS, &a);
 			bare[0] = pf_path(vm, PROFILE_PAGES);
 			ratio[0] = core[0] / bare[0];
+			a = (union pw_op_args){ .emit = { PROFILE_EVENTS } };
+			per_event[0] = op_instructions(vm, build, "emit", PW_OP_EMIT, &a) / PROFILE_EVENTS;
 		}
 		vm_destroy(vm);
 	}
@@ -308,6 +312,7 @@ static void bench_instructions(const char *build)
 	add("demand fault, full core, ring-0 instructions", "", core, 1, "the #PF path; issue 18: 621.6");
 	add("demand fault, floor, ring-0 instructions", "", bare, 1, "the #PF path; issue 18: 141.4");
 	add("full core / floor, instructions", "x", ratio, 1, "issue 18: 4.4x");
+	add("channel, ring-0 instructions per event", "", per_event, 1, "emit op; issue 18: ~78");
 }
 
 /* 20000 events: with guest code emulated, about 2.5 s a run on nested hosts. */

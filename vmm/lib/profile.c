@@ -147,7 +147,6 @@ static void set_pending(struct vm *vm, unsigned int cpu, const struct kvm_regs *
 	struct profile *p = vm->profile;
 	typeof(*p->pending) *pd = &p->pending[cpu];
 
-
 	pd->valid = true;
 	pd->rip = r->rip;
 	pd->ring3 = s->cs.selector & 3;
