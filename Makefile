@@ -114,6 +114,7 @@ fuzz:
 	$(FUZZ)/ring_seed $(O)/guest.elf $(FUZZ)/seeds/channel
 	printf '%s\0' --mem 4G --cpus 2 --timeout 0.5 --seed 0x10 g.elf > $(FUZZ)/seeds/options/1
 	printf '%s\0' --gdb 1234 --cpus 2 --ptdump g.elf > $(FUZZ)/seeds/options/3
+	printf '%s\0' --profile=p.txt --profile-hz 997 --timeout 0 g.elf > $(FUZZ)/seeds/options/4
 	printf '%s\0' --inject 'pgtable_alloc:level=pmd,interval=3,times=2' --fail-nth 3 \
 		--split-ptlock-cpus 4 --kernel-sync fault --workload ops --json - --ptdump g.elf \
 		> $(FUZZ)/seeds/options/2

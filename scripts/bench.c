@@ -212,6 +212,109 @@ static void bench_host_linux(const char *build)
 	add("faults/s, Linux on the host (page_fault1, 128 MiB)", "/s", rate, 1, "median of 9 rounds");
 }
 
+/* The profile of the region just stopped, as vmm --profile=FILE writes it. */
+static void save_profile(struct vm *vm, const char *build, const char *name)
+{
+	char path[600];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/profile-%s.txt", build, name);
+	if (!(f = fopen(path, "w")) || vm_profile_report(vm, f) != VMM_OK || fclose(f))
+		die(path, "cannot write it");
+	snprintf(path, sizeof(path), "%s/profile-%s.folded", build, name);
+	if (!(f = fopen(path, "w")) || vm_profile_folded(vm, f) != VMM_OK || fclose(f))
+		die(path, "cannot write it");
+}
+
+/* Ring-0 instructions of one op, single-stepped (vm_profile_start()). */
+static double op_instructions(struct vm *vm, const char *build, const char *name, enum pw_op o,
+			      const union pw_op_args *args)
+{
+	struct vm_profile_totals t;
+	int64_t res;
+
+	if (vm_profile_start(vm, 0) != VMM_OK || vm_op(vm, 0, o, args, &res, NULL) != VMM_OK ||
+	    vm_profile_stop(vm) != VMM_OK)
+		die("profile", vm_message(vm));
+	vm_profile_totals(vm, &t);
+	if (name)
+		save_profile(vm, build, name);
+	return t.ring0;
+}
+
+/*
+ * One #PF's ring-0 instructions in the profile just taken: the stub's
+ * (vector_14: pushq, jmp) and all under common_exception, which also
+ * holds the one #UD that ends the op (a few dozen, spread over the faults).
+ */
+static double pf_path(struct vm *vm, uint64_t faults)
+{
+	uint64_t stub, stub_incl, self, entry;
+
+	if (!vm_profile_symbol(vm, "vector_14", &stub, &stub_incl) ||
+	    !vm_profile_symbol(vm, "common_exception", &self, &entry))
+		die("profile", "no vector_14 or common_exception in the guest");
+	return (double)(stub + entry) / faults;
+}
+
+/*
+ * Exact counts, the same on every host: boot to the op loop (the first
+ * op's instructions less a second identical op's), at 256 MiB and 1 GiB,
+ * one demand fault through the core and through the floor (the #PF path
+ * of an op of PROFILE_PAGES faults, divided), and one event through the
+ * channel (an emit op of PROFILE_EVENTS, divided).  Profiles in
+ * BUILD/profile-*.txt and .folded.
+ */
+#define PROFILE_PAGES	64
+#define PROFILE_EVENTS	1000
+
+static void bench_instructions(const char *build)
+{
+	const union pw_op_args echo = { .echo = { 0, 0 } };
+	double boot[2], per_gib[1], core[1], bare[1], ratio[1], per_event[1];
+	const uint64_t mem[2] = { 256ULL << 20, 1ULL << 30 };
+
+	for (unsigned int i = 0; i < 2; i++) {
+		struct vmm_config cfg;
+		char guest[512], err[512];
+		struct vm *vm;
+
+		snprintf(guest, sizeof(guest), "%s/guest-test.elf", build);
+		vmm_config_init(&cfg, guest);
+		cfg.workload = PW_WORKLOAD_OPS;
+		cfg.mem_bytes = mem[i];
+		cfg.timeout_ms = 600000;
+		if (vm_create(&cfg, &vm, err, sizeof(err)) != VMM_OK)
+			die("vm_create", err);
+		boot[i] = op_instructions(vm, build, i ? NULL : "boot", PW_OP_ECHO, &echo);
+		boot[i] -= op_instructions(vm, build, NULL, PW_OP_ECHO, &echo);
+		if (!i) {
+			uint64_t t = fresh_task(vm, 0, PROFILE_PAGES);
+			union pw_op_args a = { .bench_faults = { t, FAULT_BASE, PROFILE_PAGES, false } };
+
+			op_instructions(vm, build, "fault-core", PW_OP_BENCH_FAULTS, &a);
+			core[0] = pf_path(vm, PROFILE_PAGES);
+			op(vm, 0, task_exit, NULL, t);
+			a.bench_faults.task = fresh_task(vm, 0, PROFILE_PAGES);
+			a.bench_faults.floor = true;
+			op_instructions(vm, build, "fault-floor", PW_OP_BENCH_FAULTS, &a);
+			bare[0] = pf_path(vm, PROFILE_PAGES);
+			ratio[0] = core[0] / bare[0];
+			a = (union pw_op_args){ .emit = { PROFILE_EVENTS } };
+			per_event[0] = op_instructions(vm, build, "emit", PW_OP_EMIT, &a) / PROFILE_EVENTS;
+		}
+		vm_destroy(vm);
+	}
+	per_gib[0] = (boot[1] - boot[0]) / 0.75;
+	add("boot to op loop, 256 MiB, ring-0 instructions", "", &boot[0], 1, "exact; issue 18: 183 169");
+	add("boot to op loop, 1 GiB, ring-0 instructions", "", &boot[1], 1, "exact");
+	add("boot growth per GiB of RAM, ring-0 instructions", "", per_gib, 1, "issue 18: 29 300");
+	add("demand fault, full core, ring-0 instructions", "", core, 1, "the #PF path; issue 18: 621.6");
+	add("demand fault, floor, ring-0 instructions", "", bare, 1, "the #PF path; issue 18: 141.4");
+	add("full core / floor, instructions", "x", ratio, 1, "issue 18: 4.4x");
+	add("channel, ring-0 instructions per event", "", per_event, 1, "emit op; issue 18: ~78");
+}
+
 /* 20000 events: with guest code emulated, about 2.5 s a run on nested hosts. */
 static void bench_channel(const char *build)
 {
@@ -266,6 +369,7 @@ int main(int argc, char **argv)
 		die("usage", "bench BUILD_DIR JSON_OUT PAGES TEST_SECONDS TEST_COUNT");
 	bench_boot(argv[1]);
 	bench_faults(argv[1], strtoull(argv[3], NULL, 10));
+	bench_instructions(argv[1]);
 	bench_host_linux(argv[1]);
 	bench_channel(argv[1]);
 	test_secs[0] = atof(argv[4]);

@@ -92,6 +92,34 @@ static bool dump_page_tables(struct vm *vm, const struct options *o, FILE *f)
 	return o->ptdump != PTDUMP_PGD || shown;
 }
 
+/* The table on stderr or in FILE, the folded stacks in FILE.folded; false if a file failed. */
+static bool write_profile(struct vm *vm, const char *path)
+{
+	char folded[4096];
+	FILE *f;
+	bool ok;
+
+	vm_profile_stop(vm);
+	if (!path)
+		return vm_profile_report(vm, stderr) == VMM_OK;
+	snprintf(folded, sizeof(folded), "%s.folded", path);
+	f = fopen(path, "w");
+	ok = f && vm_profile_report(vm, f) == VMM_OK;
+	if (f && fclose(f))
+		ok = false;
+	if (!ok) {
+		fprintf(stderr, "vmm: --profile=%s: %s\n", path, strerror(errno));
+		return false;
+	}
+	f = fopen(folded, "w");
+	ok = f && vm_profile_folded(vm, f) == VMM_OK;
+	if (f && fclose(f))
+		ok = false;
+	if (!ok)
+		fprintf(stderr, "vmm: --profile: %s: %s\n", folded, strerror(errno));
+	return ok;
+}
+
 int main(int argc, char **argv)
 {
 	struct options o;
@@ -150,6 +178,11 @@ int main(int argc, char **argv)
 			vm_gdb_port(vm), vm_gdb_port(vm));
 		fflush(stderr);
 	}
+	if (o.profile && vm_profile_start(vm, o.profile_hz) != VMM_OK) {
+		fprintf(stderr, "vmm: --profile: %s\n", vm_message(vm));
+		vm_destroy(vm);
+		return VMM_INTERNAL;
+	}
 	/* What script lines show: not where JSON lines or TAP go. */
 	shown = cfg->json == stdout || o.script.tap ? stderr : stdout;
 	if (o.shell)
@@ -160,6 +193,8 @@ int main(int argc, char **argv)
 	if (o.ptdump && !dump_page_tables(vm, &o, cfg->json == stdout ? stderr : stdout))
 		s = VMM_BAD_INPUT;
 	failed = write_failed(stdout, "stdout");
+	if (o.profile)
+		failed |= !write_profile(vm, o.profile_path);
 	if (cfg->json && cfg->json != stdout) {
 		failed |= write_failed(cfg->json, o.json_path);
 		fclose(cfg->json);

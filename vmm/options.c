@@ -60,6 +60,10 @@ void usage(FILE *f)
 		"  -e 'LINE; ...'    the same with lines from the command line (repeatable)\n"
 		"  --tap             with --script or -e: each expect a TAP test point on stdout\n"
 		"  --shell           the same language at a prompt: editing, history, Tab\n"
+		"  --profile[=FILE]  count the guest's ring-0 instructions per symbol, self and\n"
+		"                    inclusive, single-stepping it; the table on stderr or in\n"
+		"                    FILE, folded stacks for flamegraph.pl in FILE.folded\n"
+		"  --profile-hz N    profile by sampling RIP N times a second instead\n"
 		"  -h, --help        this text\n"
 		"  --version         the version of pagewalk this vmm is\n"
 		"\n"
@@ -162,6 +166,8 @@ enum opt_result parse_options(int argc, char **argv, struct options *o, char *er
 		{ "json", required_argument, NULL, 'j' },
 		{ "ptdump", optional_argument, NULL, 'p' },
 		{ "gdb", required_argument, NULL, 'g' },
+		{ "profile", optional_argument, NULL, 'r' },
+		{ "profile-hz", required_argument, NULL, 'z' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "script", required_argument, NULL, 'X' },
@@ -271,6 +277,18 @@ enum opt_result parse_options(int argc, char **argv, struct options *o, char *er
 		case 'H':
 			o->shell = true;
 			break;
+		case 'r':
+			o->profile = true;
+			if (optarg && !*optarg)
+				return bad(err, errlen, "--profile=%s: an empty file name", optarg);
+			o->profile_path = optarg;
+			break;
+		case 'z':
+			if (!vmm_parse_u64(optarg, 1000000, &n, NULL) || !n)
+				return bad(err, errlen, "--profile-hz '%s': samples per second, 1 to 1000000", optarg);
+			o->profile = true;
+			o->profile_hz = n;
+			break;
 		case 'h':
 			return OPT_HELP;
 		case 'V':
@@ -287,6 +305,10 @@ enum opt_result parse_options(int argc, char **argv, struct options *o, char *er
 	/* The watchdog would count the time the guest sits stopped in gdb. */
 	if (o->gdb_port >= 0 && timeout_given) {
 		snprintf(err, errlen, "--gdb with --timeout: the watchdog would count the time stopped in gdb");
+		return OPT_BAD;
+	}
+	if (o->gdb_port >= 0 && o->profile) {
+		snprintf(err, errlen, "--gdb with --profile: both need the guest's debug state");
 		return OPT_BAD;
 	}
 	if (o->gdb_port >= 0) {

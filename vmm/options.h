@@ -13,6 +13,9 @@ struct options {
 	int gdb_port;			/* --gdb: 0 any free port; -1 no stub */
 	struct script_src script;	/* --script FILE or -e LINES, --tap */
 	bool shell;			/* --shell */
+	bool profile;			/* --profile or --profile-hz */
+	const char *profile_path;	/* --profile=FILE: the table there, folded stacks in FILE.folded */
+	unsigned int profile_hz;	/* --profile-hz: sample; 0 single-steps */
 };
 
 enum opt_result {

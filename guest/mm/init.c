@@ -20,13 +20,22 @@ static pmd_t *kernel_pmd(unsigned long va)
 	return pmd;
 }
 
-static void kernel_map_page(unsigned long va, uint64_t pa, pgprot_t prot)
+/*
+ * Map [va, end) to pa on with 4 KiB pages: one walk per PTE table, then its
+ * entries in one loop, as Linux's phys_pte_init() fills a table.
+ */
+static void kernel_map_pages(unsigned long va, unsigned long end, uint64_t pa, pgprot_t prot)
 {
-	pmd_t *pmd = kernel_pmd(va);
+	while (va < end) {
+		unsigned long next = pmd_addr_end(va, end);
+		pmd_t *pmd = kernel_pmd(va);
+		pte_t *pte;
 
-	if (pte_alloc_kernel(pmd))
-		panic("out of memory for a kernel PTE table at %#lx", va);
-	set_pte(pte_offset_kernel(pmd, va), (pte_t){ pa | prot });
+		if (pte_alloc_kernel(pmd))
+			panic("out of memory for a kernel PTE table at %#lx", va);
+		for (pte = pte_offset_kernel(pmd, va); va != next; va += PAGE_SIZE, pa += PAGE_SIZE)
+			set_pte(pte++, (pte_t){ pa | prot });
+	}
 }
 
 /*
@@ -39,30 +48,33 @@ static void kernel_map_page(unsigned long va, uint64_t pa, pgprot_t prot)
  */
 static void kernel_physical_mapping_init(uint64_t start, uint64_t end)
 {
-	for (uint64_t pa = start; pa < end; pa += PMD_SIZE) {
-		unsigned long va = PAGE_OFFSET + pa;
+	for (uint64_t pa = start; pa < end;) {
+		pmd_t *pmd;
 
-		if (pa) {
-			set_pmd(kernel_pmd(va), (pmd_t){ pa | PAGE_KERNEL | _PAGE_PSE });
+		if (!pa) {
+			kernel_map_pages(PAGE_OFFSET + PAGE_SIZE, PAGE_OFFSET + PMD_SIZE, PAGE_SIZE, PAGE_KERNEL);
+			pa = PMD_SIZE;
 			continue;
 		}
-		for (uint64_t p = PAGE_SIZE; p < PMD_SIZE; p += PAGE_SIZE)
-			kernel_map_page(va + p, p, PAGE_KERNEL);
+		/* One walk per PMD table, the rest of it in one loop: phys_pmd_init(). */
+		pmd = kernel_pmd(PAGE_OFFSET + pa);
+		do {
+			set_pmd(pmd++, (pmd_t){ pa | PAGE_KERNEL | _PAGE_PSE });
+			pa += PMD_SIZE;
+		} while (pa < end && pmd_index(PAGE_OFFSET + pa));
 	}
 }
 
 /* The image at __START_KERNEL_map: text RX, rodata R, data and bss RW, all NX but text. */
 static void map_kernel_image(void)
 {
-	for (char *va = _text; va < _end; va += PAGE_SIZE) {
-		pgprot_t prot = _PAGE_PRESENT | _PAGE_ACCESSED | _PAGE_GLOBAL;
+	const pgprot_t prot = _PAGE_PRESENT | _PAGE_ACCESSED | _PAGE_GLOBAL;
+	const char *const bound[] = { _text, __start_rodata, __end_rodata, _end };	/* page-aligned */
+	const pgprot_t part[] = { prot, prot | _PAGE_NX, prot | _PAGE_NX | _PAGE_RW | _PAGE_DIRTY };
 
-		if (va >= __start_rodata)
-			prot |= _PAGE_NX;
-		if (va >= __end_rodata)
-			prot |= _PAGE_RW | _PAGE_DIRTY;
-		kernel_map_page((unsigned long)va, __pa_symbol(va), prot);
-	}
+	for (unsigned int i = 0; i < 3; i++)
+		kernel_map_pages((unsigned long)bound[i], (unsigned long)bound[i + 1], __pa_symbol(bound[i]),
+				 part[i]);
 }
 
 /*

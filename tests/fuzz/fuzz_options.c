@@ -80,7 +80,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (!o.cfg.guest || o.cfg.ncpus < 1 || o.cfg.ncpus > 16 || !o.cfg.mem_bytes ||
 		    o.cfg.timeout_ms > 86400000 || o.cfg.split_ptlock_cpus > 999999 ||
 		    o.cfg.ninject > PW_INJECT_MAX_SPECS || o.gdb_port < -1 || o.gdb_port > 65535 ||
-		    (o.gdb_port >= 0 && o.cfg.timeout_ms))
+		    (o.gdb_port >= 0 && o.cfg.timeout_ms) || o.profile_hz > 1000000 ||
+		    (o.profile_hz && !o.profile) || (o.profile && o.gdb_port >= 0) ||
+		    (o.profile_path && !*o.profile_path))
 			abort();
 		check_fdt(&o.cfg);
 	}

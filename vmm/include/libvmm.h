@@ -348,6 +348,35 @@ enum vmm_status vm_inject_page_fault(struct vm *vm, unsigned int cpu, uint64_t c
 enum vmm_status vm_gdb_listen(struct vm *vm, uint16_t port, char *err, size_t errlen);
 uint16_t vm_gdb_port(const struct vm *vm);
 
+/*
+ * The profiler.  vm_profile_start() with hz 0 single-steps every vCPU
+ * (KVM_GUESTDBG_SINGLESTEP) from then on and counts each ring-0
+ * instruction against its guest symbol (self) and, through the call stack
+ * unwound along the guest's frame pointers, against every symbol on it
+ * (inclusive); ring 3 is counted in one sum, where the host steps it
+ * (an iretq loads RFLAGS.TF clear; its entries are counted anyway).  With hz > 0 it samples
+ * instead: each vCPU is kicked out of KVM_RUN hz times a second and its
+ * RIP counted.  Start and stop between calls (before vm_run(), around a
+ * vm_op(): no op in flight); the counts stay readable until the next
+ * start or vm_destroy().  Not with the gdb stub.  Single-stepping makes
+ * every instruction a VM exit: give the watchdog time.
+ */
+struct vm_profile_totals {
+	unsigned int hz;		/* 0: exact instructions; else samples per second */
+	uint64_t ring0, ring3;		/* instructions (samples) */
+	uint64_t rep_iterations;	/* single steps that repeated a rep string instruction, in no count */
+	uint64_t ring3_entries;		/* iretqs to ring 3 (which KVM may not step: then ring3 is 0) */
+};
+
+enum vmm_status vm_profile_start(struct vm *vm, unsigned int hz);
+enum vmm_status vm_profile_stop(struct vm *vm);
+void vm_profile_totals(const struct vm *vm, struct vm_profile_totals *t);
+/* A symbol's self and inclusive counts; false if no symbol has that name. */
+bool vm_profile_symbol(const struct vm *vm, const char *name, uint64_t *self, uint64_t *inclusive);
+/* A `perf report`-like table, by self count; and folded stacks (flamegraph.pl), root first. */
+enum vmm_status vm_profile_report(const struct vm *vm, FILE *f);
+enum vmm_status vm_profile_folded(const struct vm *vm, FILE *f);
+
 /* "sym+0xoff" for a guest virtual address inside the loaded image, else "". */
 const char *vm_symbolise(const struct vm *vm, uint64_t addr, char *buf, size_t len);
 

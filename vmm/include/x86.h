@@ -6,6 +6,7 @@
 #ifndef LIBVMM_X86_H
 #define LIBVMM_X86_H
 
+#define X86_EFLAGS_TF		(1ULL << 8)
 #define X86_EFLAGS_IF		(1ULL << 9)
 #define X86_EFLAGS_AC		(1ULL << 18)
 

@@ -78,6 +78,7 @@ int elf_fail(char *err, size_t errlen, const char *path, const char *fmt, ...)
 int symbols_load(struct guest_image *img, void *elf, const char *path, char *err, size_t errlen);	/* Elf * */
 void symbols_free(struct guest_image *img);
 const char *symbolise(const struct guest_image *img, uint64_t addr, char *buf, size_t len);
+long symbol_index(const struct guest_image *img, uint64_t addr);	/* -1: none */
 
 /* What an exit handler leaves the vCPU loop to do, as kvmtool's kvm_cpu__start() and Solo5's hvt loop. */
 enum exit_action {
@@ -214,6 +215,7 @@ struct vm {
 	size_t nevents, events_cap;
 
 	struct gdb *gdb;		/* the gdb stub (gdbstub.c), set before the VM runs */
+	struct profile *profile;	/* profile.c, from the first vm_profile_start() */
 };
 
 void vm_lock_init(struct vm *vm);
@@ -260,6 +262,12 @@ bool gdb_vcpu_gate(struct vcpu *vcpu);		/* before KVM_RUN: true if the VM stoppe
 enum exit_action gdb_debug_exit(struct vcpu *vcpu);	/* KVM_EXIT_DEBUG */
 void gdb_vm_stopped(struct vm *vm);		/* from vm_stop(), vm->lock held */
 void gdb_destroy(struct vm *vm);
+
+/* profile.c: its hooks in the vCPU loop, called only with vm->profile set */
+enum exit_action profile_debug_exit(struct vcpu *vcpu);	/* KVM_EXIT_DEBUG: one step */
+void profile_sample(struct vcpu *vcpu);		/* KVM_RUN interrupted: a sample, when sampling */
+uint64_t profile_tick_ns(const struct vm *vm);	/* the sampling period; 0 when not sampling */
+void profile_free(struct vm *vm);
 
 /* walk.c: the page walker's pieces ptdump.c shares */
 

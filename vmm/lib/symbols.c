@@ -133,15 +133,16 @@ static bool in_image(const struct guest_image *img, uint64_t addr)
 	return false;
 }
 
-/* Nearest symbol at or below addr, as kallsyms does; only inside the image. */
-const char *symbolise(const struct guest_image *img, uint64_t addr, char *buf, size_t len)
+/*
+ * The index of the nearest symbol at or below addr, as kallsyms finds it;
+ * -1 outside the image or below its first symbol.
+ */
+long symbol_index(const struct guest_image *img, uint64_t addr)
 {
 	size_t lo = 0, hi = img->nsyms;
-	const struct symbol *s;
 
-	buf[0] = '\0';
 	if (!in_image(img, addr))
-		return buf;
+		return -1;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 
@@ -151,11 +152,19 @@ const char *symbolise(const struct guest_image *img, uint64_t addr, char *buf, s
 			hi = mid;
 	}
 	if (!lo)
-		return buf;
-	s = &img->syms[lo - 1];
+		return -1;
 	/* Prefer the sized symbol that covers addr over a label at the same place. */
-	while (lo > 1 && img->syms[lo - 2].addr == s->addr && !s->size)
-		s = &img->syms[--lo - 1];
-	snprintf(buf, len, "%s+0x%lx", s->name, (unsigned long)(addr - s->addr));
+	while (lo > 1 && img->syms[lo - 2].addr == img->syms[lo - 1].addr && !img->syms[lo - 1].size)
+		lo--;
+	return lo - 1;
+}
+
+const char *symbolise(const struct guest_image *img, uint64_t addr, char *buf, size_t len)
+{
+	long i = symbol_index(img, addr);
+
+	buf[0] = '\0';
+	if (i >= 0)
+		snprintf(buf, len, "%s+0x%lx", img->syms[i].name, (unsigned long)(addr - img->syms[i].addr));
 	return buf;
 }

@@ -57,29 +57,37 @@ struct watchdog {
 /*
  * Under the in-kernel irqchip (more than one vCPU) a HLT never exits to
  * userspace, so the timer also ticks every HALT_POLL_NS for halted_for_good();
- * the deadline is then checked at that granularity.
+ * the deadline is then checked at that granularity.  The sampling profiler
+ * ticks it faster.
  */
 #define HALT_POLL_NS	50000000ULL
 
-static int watchdog_arm(struct watchdog *wd, uint64_t deadline, bool poll)
+static uint64_t tick_ns(const struct vm *vm)
+{
+	uint64_t tick = vm->nvcpus > 1 ? HALT_POLL_NS : 0, sample = vm->profile ? profile_tick_ns(vm) : 0;
+
+	return sample && (!tick || sample < tick) ? sample : tick;
+}
+
+static int watchdog_arm(struct watchdog *wd, uint64_t deadline, uint64_t tick)
 {
 	struct sigevent sev = { .sigev_notify = SIGEV_THREAD_ID, .sigev_signo = SIGRTMIN };
 	uint64_t now = now_ns(), left = deadline > now ? deadline - now : 1;
 	struct itimerspec its;
 	sigset_t unblock;
 
-	if (poll && (!deadline || left > HALT_POLL_NS))
-		left = HALT_POLL_NS;
+	if (tick && (!deadline || left > tick))
+		left = tick;
 	its = (struct itimerspec){
 		.it_value = { .tv_sec = left / 1000000000ULL, .tv_nsec = left % 1000000000ULL },
-		.it_interval = { .tv_nsec = poll ? HALT_POLL_NS : 0 },
+		.it_interval = { .tv_sec = tick / 1000000000ULL, .tv_nsec = tick % 1000000000ULL },
 	};
 	pthread_once(&kick_once, install_kick_handler);
 	sigemptyset(&unblock);
 	sigaddset(&unblock, SIGRTMIN);
 	pthread_sigmask(SIG_UNBLOCK, &unblock, &wd->old_mask);
 	wd->armed = false;
-	if (!deadline && !poll)
+	if (!deadline && !tick)
 		return 0;
 	sev._sigev_un._tid = gettid();
 	if (timer_create(CLOCK_MONOTONIC, &sev, &wd->timer)) {
@@ -275,10 +283,10 @@ static enum exit_action handle_exit(struct vcpu *vcpu)
 		triple_fault(vcpu);
 		return EXIT_STOP;
 	case KVM_EXIT_DEBUG:
-		if (!vm->gdb)
+		if (!vm->gdb && !vm->profile)
 			break;
 		STAT_INC(vm->stats.exits_by_kind[VMM_EXIT_DEBUG]);
-		return gdb_debug_exit(vcpu);
+		return vm->gdb ? gdb_debug_exit(vcpu) : profile_debug_exit(vcpu);
 	case KVM_EXIT_FAIL_ENTRY:
 		STAT_INC(vm->stats.exits_by_kind[VMM_EXIT_OTHER]);
 		vm_stop(vm, VMM_INTERNAL, "KVM_EXIT_FAIL_ENTRY, hardware reason %#llx",
@@ -367,7 +375,7 @@ int vcpu_run(struct vcpu *vcpu, uint64_t deadline)
 	running = vcpu->run;
 	vcpu->run->immediate_exit = 0;
 	__atomic_store_n(&vcpu->halted_cli, false, __ATOMIC_RELAXED);
-	if (watchdog_arm(&wd, deadline, vm->nvcpus > 1)) {
+	if (watchdog_arm(&wd, deadline, tick_ns(vm))) {
 		vm_stop(vm, VMM_INTERNAL, "cannot arm the watchdog timer: %s", strerror(errno));
 		vcpu->state = VCPU_STOPPED;
 		return vm->status;
@@ -401,6 +409,8 @@ int vcpu_run(struct vcpu *vcpu, uint64_t deadline)
 		if (ret < 0) {
 			STAT_INC(vm->stats.exits_by_kind[VMM_EXIT_INTR]);
 			vcpu->run->immediate_exit = 0;
+			if (vm->profile)
+				profile_sample(vcpu);
 		} else {
 			__atomic_store_n(&vcpu->halted_cli, false, __ATOMIC_RELAXED);	/* it ran */
 		}

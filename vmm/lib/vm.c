@@ -350,6 +350,7 @@ void vm_destroy(struct vm *vm)
 	if (!vm)
 		return;
 	gdb_destroy(vm);	/* lets go of vCPUs parked for gdb */
+	profile_free(vm);
 	for (unsigned int i = 0; vm->vcpus && i < vm->nvcpus; i++)
 		if (vm->vcpus[i].async.started)
 			pthread_join(vm->vcpus[i].async.thread, NULL);

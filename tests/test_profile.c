@@ -1,0 +1,230 @@
+/*
+ * The profiler: exact counts on a guest whose instructions can be counted
+ * by reading it, a demand fault's cost and where it goes, sampling.
+ */
+#include <stdio.h>
+
+#include "geometry.h"
+#include "guest_ops.h"
+#include "harness.h"
+
+/* tests/guests/profile_calls.S's constants and per-call counts, read off its source. */
+#define CALLS		10
+#define SPIN		20
+#define USER_LOOPS	7
+#define START_SELF	(4 * CALLS + 21)
+#define OUTER_SELF	(6 * CALLS)
+#define LEAF_A_SELF	(5 * 2 * CALLS)
+#define LEAF_B_SELF	((5 + 2 * SPIN) * CALLS)
+#define RING0		(START_SELF + OUTER_SELF + LEAF_A_SELF + LEAF_B_SELF)
+
+static char *read_text(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *buf = calloc(1, 1 << 20);
+	size_t n;
+
+	cr_assert_not_null(f, "%s: %s", path, strerror(errno));
+	cr_assert_not_null(buf);
+	n = fread(buf, 1, (1 << 20) - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	return buf;
+}
+
+/* The table row of `sym`: its self and inclusive counts. */
+static bool table_row(const char *table, const char *sym, unsigned long *self, unsigned long *incl)
+{
+	for (const char *l = table; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : NULL) {
+		char name[128];
+		double p1, p2;
+
+		if (*l != '#' && sscanf(l, " %lf%% %lu %lf%% %lu %127s", &p1, self, &p2, incl, name) == 5 &&
+		    !strcmp(name, sym))
+			return true;
+	}
+	return false;
+}
+
+/* `line` (with its newline) is one of text's lines. */
+static bool has_line(const char *text, const char *line)
+{
+	for (const char *l = strstr(text, line); l; l = strstr(l + 1, line))
+		if (l == text || l[-1] == '\n')
+			return true;
+	return false;
+}
+
+static char *temp_path(void)
+{
+	char *path = strdup("/tmp/pagewalk-profile-XXXXXX");
+	int fd = mkstemp(path);
+
+	cr_assert_geq(fd, 0);
+	close(fd);
+	return path;
+}
+
+static void unlink_profile(char *path)
+{
+	char folded[256];
+
+	snprintf(folded, sizeof(folded), "%s.folded", path);
+	unlink(folded);
+	unlink(path);
+	free(path);
+}
+
+Test(profile, counts_a_known_guest_exactly, .timeout = 60)
+{
+	char *path = temp_path(), opt[300], folded[300], *table, *stacks;
+	const char *argv[] = { VMM_BIN, "--paging", "4", opt, TEST_GUEST("profile_calls"), NULL };
+	unsigned long ring0, ring3, entries, self, incl;
+	struct cli_run r;
+	const char *l;
+
+	require_kvm();
+	snprintf(opt, sizeof(opt), "--profile=%s", path);
+	snprintf(folded, sizeof(folded), "%s.folded", path);
+	run_vmm(&r, argv);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	table = read_text(path);
+	l = strstr(table, "# ring 0: ");
+	cr_assert(l && sscanf(l, "# ring 0: %lu instructions", &ring0) == 1, "%s", table);
+	cr_assert_eq(ring0, RING0, "%s", table);
+	l = strstr(table, "# ring 3: ");
+	cr_assert(l && sscanf(l, "# ring 3: %lu instructions, not below; entered %lu times", &ring3,
+			      &entries) == 2, "%s", table);
+	/* Once into ring 3, which the host steps in full or not at all. */
+	cr_assert_eq(entries, 1, "%s", table);
+	cr_assert(ring3 == 0 || ring3 == 2 * USER_LOOPS + 3, "%s", table);
+
+	cr_assert(table_row(table, "_start", &self, &incl) && self == START_SELF && incl == RING0, "%s", table);
+	cr_assert(table_row(table, "outer", &self, &incl) && self == OUTER_SELF &&
+		  incl == OUTER_SELF + LEAF_A_SELF, "%s", table);
+	cr_assert(table_row(table, "leaf_a", &self, &incl) && self == LEAF_A_SELF && incl == LEAF_A_SELF,
+		  "%s", table);
+	cr_assert(table_row(table, "leaf_b", &self, &incl) && self == LEAF_B_SELF && incl == LEAF_B_SELF,
+		  "%s", table);
+
+	stacks = read_text(folded);
+	{
+		char want[4][64];
+		size_t lines = 0;
+
+		snprintf(want[0], 64, "_start %d\n", START_SELF);
+		snprintf(want[1], 64, "_start;outer %d\n", OUTER_SELF);
+		snprintf(want[2], 64, "_start;outer;leaf_a %d\n", LEAF_A_SELF);
+		snprintf(want[3], 64, "_start;leaf_b %d\n", LEAF_B_SELF);
+		for (unsigned int i = 0; i < 4; i++)
+			cr_assert(has_line(stacks, want[i]), "no '%s' in\n%s", want[i], stacks);
+		for (const char *c = stacks; *c; c++)
+			lines += *c == '\n';
+		cr_assert_eq(lines, 4, "%s", stacks);
+	}
+	free(table);
+	free(stacks);
+	unlink_profile(path);
+	cli_run_free(&r);
+}
+
+struct fault_cost {
+	struct vm_profile_totals t;
+	uint64_t tables;		/* inclusive in the table allocators */
+};
+
+/* One write from ring 3, profiled: the op's instructions and those of the table allocators. */
+static struct fault_cost profile_touch(struct vm *vm, uint64_t task, uint64_t addr)
+{
+	static const char *const allocs[] = { "__p4d_alloc", "__pud_alloc", "__pmd_alloc", "__pte_alloc" };
+	struct fault_cost c = { 0 };
+	uint64_t self, incl;
+
+	cr_assert_eq(vm_profile_start(vm, 0), VMM_OK, "%s", vm_message(vm));
+	cr_assert_eq(touch(vm, task, addr, PW_ACCESS_WRITE, true, 1, NULL), 0);
+	cr_assert_eq(vm_profile_stop(vm), VMM_OK, "%s", vm_message(vm));
+	vm_profile_totals(vm, &c.t);
+	for (unsigned int i = 0; i < 4; i++) {
+		cr_assert(vm_profile_symbol(vm, allocs[i], &self, &incl), "no symbol %s", allocs[i]);
+		c.tables += incl;
+	}
+	return c;
+}
+
+/*
+ * The first write under a pgd entry with nothing below installs a PUD,
+ * PMD and PTE table (and a P4D with LA57); the second, in the same PTE
+ * table, none: it is cheaper, and the difference is in the allocators
+ * (pmd_install() is inlined into __pte_alloc(): no symbol of its own).
+ */
+Test(profile, second_fault_cheaper_tables_attributed, .timeout = 60)
+{
+	struct vm *vm;
+	struct fault_cost first, second;
+	uint64_t task, self, incl;
+	const uint64_t addr = 4ULL << 20;
+
+	require_kvm();
+	vm = boot_ops_guest(VMM_DEFAULT_MEM);
+	task = new_task(vm);
+	map(vm, task, addr, 2ULL << 20, RW);
+	warm_up(vm, task);
+	first = profile_touch(vm, task, addr);
+	cr_assert(vm_profile_symbol(vm, "handle_mm_fault", &self, &incl) && incl > first.tables);
+	second = profile_touch(vm, task, addr + 4096);
+	cr_assert_eq(second.tables, 0);
+	cr_assert_gt(first.tables, 0);
+	cr_assert_lt(second.t.ring0, first.t.ring0);
+	/* Ring 3 was entered twice, for the fault and for the ud2 that ends the access. */
+	cr_assert_eq(first.t.ring3_entries, 2);
+	cr_assert_eq(second.t.ring3_entries, 2);
+	/* What the first fault costs more is the tables' allocation, within what the rest varies by. */
+	cr_assert_leq(first.t.ring0 - second.t.ring0, first.tables + first.tables / 10,
+		      "first %lu, second %lu, in the allocators %lu", first.t.ring0, second.t.ring0,
+		      first.tables);
+	cr_assert_geq(first.t.ring0 - second.t.ring0, first.tables - first.tables / 10,
+		      "first %lu, second %lu, in the allocators %lu", first.t.ring0, second.t.ring0,
+		      first.tables);
+	end_vm(vm);
+}
+
+/* Sampling: a guest that only spins is found spinning, every sample. */
+Test(profile, sampling_finds_the_spin, .timeout = 60)
+{
+	char *path = temp_path(), opt[300], *table;
+	const char *argv[] = { VMM_BIN, "--timeout", "0.5", "--profile-hz", "200", opt, TEST_GUEST("spin"), NULL };
+	unsigned long samples, self, incl, spin_self = 0, start_self = 0;
+	struct cli_run r;
+	const char *l;
+
+	require_kvm();
+	snprintf(opt, sizeof(opt), "--profile=%s", path);
+	run_vmm(&r, argv);
+	cr_assert_eq(r.status, VMM_WATCHDOG, "%s", r.err);
+	table = read_text(path);
+	l = strstr(table, "# ring 0: ");
+	cr_assert(l && sscanf(l, "# ring 0: %lu samples at 200 Hz", &samples) == 1, "%s", table);
+	cr_assert_gt(samples, 10, "%s", table);
+	if (table_row(table, "spin_forever", &self, &incl))
+		spin_self = self;
+	if (table_row(table, "_start", &self, &incl))
+		start_self = self;
+	cr_assert_eq(spin_self + start_self, samples, "%s", table);
+	free(table);
+	unlink_profile(path);
+	cli_run_free(&r);
+}
+
+Test(profile, refuses_misuse)
+{
+	struct vm *vm;
+
+	require_kvm();
+	vm = boot_ops_guest(VMM_DEFAULT_MEM);
+	cr_assert_eq(vm_profile_stop(vm), VMM_BAD_INPUT);
+	cr_assert(strstr(vm_message(vm), "no profile is running"), "%s", vm_message(vm));
+	cr_assert_eq(vm_profile_start(vm, 0), VMM_OK);
+	cr_assert_eq(vm_profile_start(vm, 0), VMM_BAD_INPUT);
+	cr_assert_eq(vm_profile_stop(vm), VMM_OK);
+	end_vm(vm);
+}
