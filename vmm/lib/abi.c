@@ -49,8 +49,11 @@ const char *vmm_field_kind_name(enum pw_field_kind kind)
 const char *vmm_value_name(enum pw_field_kind kind, uint64_t v)
 {
 	switch (kind) {
-	case PW_FIELD_OP:
-		return vmm_op_desc(v) ? vmm_op_desc(v)->name : NULL;
+	case PW_FIELD_OP: {
+		const struct vmm_op_desc *d = vmm_op_desc(v);
+
+		return d ? d->name : NULL;
+	}
 #define NAME(name, id, str) case id: return str;
 	case PW_FIELD_OUTCOME:
 		switch (v) {

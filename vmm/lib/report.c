@@ -118,17 +118,22 @@ static void json_event(struct vm *vm, const struct pw_event *ev, const char *tex
 	fputs("}\n", f);
 }
 
+/* The trace's time 0: the first event printed, or recorded. */
+static void time_zero(struct vm *vm, uint64_t tsc)
+{
+	if (!vm->tsc0_set) {
+		vm->tsc0 = tsc;
+		vm->tsc0_set = true;
+	}
+}
+
 void vm_print_event(struct vm *vm, const struct pw_event *ev, FILE *f, bool json)
 {
 	const char *text = ev->type == PW_EV_CONSOLE ? ev->u.text : NULL;
 	size_t len = text ? ev->len : 0, n;
 	const struct pw_event *first = vm_events(vm, &n);
 
-	/* Times count from the first event, as --trace's do, when --trace did not set it. */
-	if (!vm->tsc0_set && n) {
-		vm->tsc0 = first->tsc;
-		vm->tsc0_set = true;
-	}
+	time_zero(vm, n ? first->tsc : ev->tsc);
 	if (json)
 		json_event(vm, ev, text, len, f);
 	else
@@ -137,10 +142,7 @@ void vm_print_event(struct vm *vm, const struct pw_event *ev, FILE *f, bool json
 
 static void print_event(struct vm *vm, const struct pw_event *ev, const char *text, size_t len)
 {
-	if (!vm->tsc0_set) {
-		vm->tsc0 = ev->tsc;
-		vm->tsc0_set = true;
-	}
+	time_zero(vm, ev->tsc);
 	if (vm->cfg.trace)
 		trace_event(vm, ev, text, len, vm->cfg.trace);
 	if (vm->cfg.json)
