@@ -3,6 +3,7 @@
  * vmalloc top level preallocated or synced (arch/x86/mm/init_64.c).
  */
 #include "asm.h"
+#include "cpufeature.h"
 #include "kernel.h"
 #include "mm.h"
 
@@ -21,6 +22,25 @@ static pmd_t *kernel_pmd(unsigned long va)
 }
 
 /*
+ * n entries from e on, mapping val, val + step, ...: the store loop of
+ * phys_pte_init(), phys_pmd_init() and phys_pud_init() without their
+ * per-entry checks (after boot they map over what may be there; at boot
+ * every table here is new and empty).  Unrolled by 16, an entry costs a
+ * store and an add: the floor for a table filled with scalar stores.
+ */
+static inline __attribute__((always_inline)) void fill_entries(uint64_t *e, unsigned long n,
+							       uint64_t val, uint64_t step)
+{
+	for (; n >= 16; n -= 16, e += 16, val += 16 * step) {
+#pragma GCC unroll 16
+		for (unsigned int i = 0; i < 16; i++)
+			__atomic_store_n(&e[i], val + i * step, __ATOMIC_RELAXED);	/* set_pte() */
+	}
+	for (; n; n--, e++, val += step)
+		__atomic_store_n(e, val, __ATOMIC_RELAXED);
+}
+
+/*
  * Map [va, end) to pa on with 4 KiB pages: one walk per PTE table, then its
  * entries in one loop, as Linux's phys_pte_init() fills a table.
  */
@@ -29,39 +49,60 @@ static void kernel_map_pages(unsigned long va, unsigned long end, uint64_t pa, p
 	while (va < end) {
 		unsigned long next = pmd_addr_end(va, end);
 		pmd_t *pmd = kernel_pmd(va);
-		pte_t *pte;
 
 		if (pte_alloc_kernel(pmd))
 			panic("out of memory for a kernel PTE table at %#lx", va);
-		for (pte = pte_offset_kernel(pmd, va); va != next; va += PAGE_SIZE, pa += PAGE_SIZE)
-			set_pte(pte++, (pte_t){ pa | prot });
+		fill_entries(&pte_offset_kernel(pmd, va)->pte, (next - va) >> PAGE_SHIFT, pa | prot, PAGE_SIZE);
+		pa += next - va;
+		va = next;
 	}
+}
+
+/* An allocating walk of init_mm down to the PUD, for a 1 GiB page. */
+static pud_t *kernel_pud(unsigned long va)
+{
+	p4d_t *p4d = p4d_alloc(&init_mm, pgd_offset_k(va), va);
+	pud_t *pud = p4d ? pud_alloc(&init_mm, p4d, va) : NULL;
+
+	if (!pud)
+		panic("out of memory for kernel page tables at %#lx", va);
+	return pud;
 }
 
 /*
  * kernel_physical_mapping_init() for each RAM range, as init_mem_mapping()
  * calls it: RAM at PAGE_OFFSET, RW and NX, the hole below 4 GiB left
- * unmapped, with 2 MiB pages except the first 2 MiB, mapped page by page
- * so that pfn 0 stays unmapped: a table entry that is empty reads as pfn
- * 0, and following one (the bug "x86/mm/64: Do not dereference non-present
- * PGD entries" fixed) then faults instead of reading RAM.
+ * unmapped.  The first 2 MiB is mapped page by page so that pfn 0 stays
+ * unmapped: a table entry that is empty reads as pfn 0, and following one
+ * (the bug "x86/mm/64: Do not dereference non-present PGD entries" fixed)
+ * then faults instead of reading RAM.  The rest as split_mem_range() cuts
+ * it: 1 GiB pages for the whole GiBs where the CPU has them
+ * (direct_gbpages, X86_FEATURE_GBPAGES), else 2 MiB pages; each table's
+ * entries in one loop after one walk to it, as phys_pud_init() and
+ * phys_pmd_init() fill a table.
  */
 static void kernel_physical_mapping_init(uint64_t start, uint64_t end)
 {
-	for (uint64_t pa = start; pa < end;) {
-		pmd_t *pmd;
+	bool gbpages = boot_cpu_has(X86_FEATURE_GBPAGES);
+	uint64_t pa = start;
 
-		if (!pa) {
-			kernel_map_pages(PAGE_OFFSET + PAGE_SIZE, PAGE_OFFSET + PMD_SIZE, PAGE_SIZE, PAGE_KERNEL);
-			pa = PMD_SIZE;
-			continue;
+	if (!pa) {
+		kernel_map_pages(PAGE_OFFSET + PAGE_SIZE, PAGE_OFFSET + PMD_SIZE, PAGE_SIZE, PAGE_KERNEL);
+		pa = PMD_SIZE;
+	}
+	while (pa < end) {
+		unsigned long va = PAGE_OFFSET + pa, next;
+
+		if (gbpages && !(pa & ~PUD_MASK) && (end & PUD_MASK) > pa) {
+			next = p4d_addr_end(va, PAGE_OFFSET + (end & PUD_MASK));
+			fill_entries(&kernel_pud(va)->pud, (next - va) >> PUD_SHIFT,
+				     pa | PAGE_KERNEL | _PAGE_PSE, PUD_SIZE);
+		} else {	/* up to the end of the PMD table: the next GiB */
+			next = pud_addr_end(va, PAGE_OFFSET + end);
+			fill_entries(&kernel_pmd(va)->pmd, (next - va) >> PMD_SHIFT,
+				     pa | PAGE_KERNEL | _PAGE_PSE, PMD_SIZE);
 		}
-		/* One walk per PMD table, the rest of it in one loop: phys_pmd_init(). */
-		pmd = kernel_pmd(PAGE_OFFSET + pa);
-		do {
-			set_pmd(pmd++, (pmd_t){ pa | PAGE_KERNEL | _PAGE_PSE });
-			pa += PMD_SIZE;
-		} while (pa < end && pmd_index(PAGE_OFFSET + pa));
+		pa += next - va;
 	}
 }
 
@@ -82,23 +123,32 @@ static void map_kernel_image(void)
  * entry of the vmalloc area, so the top level never changes after boot
  * and no pgd ever needs syncing: with LA57 a P4D table per pgd entry (50:
  * 12.5 PiB / 256 TiB), else, the p4d folded, a PUD table per entry (64:
- * 32 TiB / 512 GiB).  p4d_alloc()/pud_alloc() look at the entry before
- * following it.
+ * 32 TiB / 512 GiB); either way the entry written is the pgd's.  Linux
+ * installs each through p4d_alloc()/pud_alloc(), under
+ * init_mm.page_table_lock and ready for another CPU to have installed one
+ * first.  Here the guest differs: only the boot CPU runs yet and nothing
+ * walks the vmalloc area, so each table goes in as __p4d_alloc() and
+ * __pud_alloc() put it in under the lock, without taking it.  Like
+ * p4d_alloc()/pud_alloc(), an entry already there is left as it is.
  */
 static void preallocate_vmalloc_pages(void)
 {
+	enum pt_level level = pgtable_l5_enabled() ? PT_P4D : PT_PUD;
+
 	for (unsigned long addr = VMALLOC_START; addr <= VMALLOC_END;
 	     addr = (addr + PGDIR_SIZE) & PGDIR_MASK) {
 		pgd_t *pgd = pgd_offset_k(addr);
-		p4d_t *p4d = p4d_alloc(&init_mm, pgd, addr);
+		void *table;
 
-		if (!p4d)
-			panic("Failed to pre-allocate p4d pages for vmalloc area");
 		ksync_stats.preallocated++;
-		if (pgtable_l5_enabled())
+		if (pgd->pgd)
 			continue;
-		if (!pud_alloc(&init_mm, p4d, addr))
-			panic("Failed to pre-allocate pud pages for vmalloc area");
+		table = pgtable_alloc_one(&init_mm, level, addr);
+		if (!table)
+			panic("Failed to pre-allocate %s pages for vmalloc area",
+			      level == PT_P4D ? "p4d" : "pud");
+		mm_inc_nr_tables(&init_mm, level);
+		set_pgd(pgd, (pgd_t){ __pa(table) | _PAGE_TABLE });	/* pgd_populate()/p4d_populate() */
 	}
 }
 
