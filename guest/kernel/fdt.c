@@ -64,16 +64,23 @@ static int prop_reg(const struct fdt_want *w, uint64_t *addr, uint64_t *size)
 /* The top-level nodes read, by the path Linux would look each up by. */
 enum fdt_node { FN_OTHER, FN_CHOSEN, FN_MEMORY, FN_RESERVED, FN_CPUS, FN_CHANNEL, FN_NR };
 
-static const char *const fdt_node_path[FN_NR] = {
-	[FN_CHOSEN] = "chosen", [FN_MEMORY] = "memory", [FN_RESERVED] = "reserved-memory",
-	[FN_CPUS] = "cpus", [FN_CHANNEL] = PW_FDT_CHANNEL,
+#define FDT_PATH(s)	{ s, sizeof(s) - 1 }
+static const struct {
+	const char *name;
+	size_t len;
+} fdt_node_path[FN_NR] = {
+	[FN_CHOSEN] = FDT_PATH("chosen"), [FN_MEMORY] = FDT_PATH("memory"),
+	[FN_RESERVED] = FDT_PATH("reserved-memory"), [FN_CPUS] = FDT_PATH("cpus"),
+	[FN_CHANNEL] = FDT_PATH(PW_FDT_CHANNEL),
 };
+#undef FDT_PATH
 
+/* In the order the VMM writes them (vmm/lib/fdt.c): a name's first compare is then its match. */
 enum {
-	CH_WORKLOAD, CH_BOOTARGS, CH_KERNEL_SYNC, CH_INJECT_SEED, CH_FAIL_NTH, CH_INJECT,
-	CH_PAGING_LEVELS, CH_SPLIT_PTLOCK_CPUS, CH_NR
+	CH_BOOTARGS, CH_WORKLOAD, CH_KERNEL_SYNC, CH_PAGING_LEVELS, CH_SPLIT_PTLOCK_CPUS, CH_INJECT,
+	CH_FAIL_NTH, CH_INJECT_SEED, CH_NR
 };
-enum { RING_STRIDE, RING_CAPACITY, RING_THRESHOLD, DOORBELL_PORT, CHAN_REG, CHAN_NR };
+enum { CHAN_REG, RING_STRIDE, RING_CAPACITY, RING_THRESHOLD, DOORBELL_PORT, CHAN_NR };
 
 /* What one walk of the tree found. */
 struct fdt_scan {
@@ -91,9 +98,9 @@ struct fdt_scan {
 static enum fdt_node fdt_node_kind(const char *name)
 {
 	for (enum fdt_node k = FN_OTHER + 1; k < FN_NR; k++) {
-		size_t n = strlen(fdt_node_path[k]);
+		size_t n = fdt_node_path[k].len;
 
-		if (!memcmp(name, fdt_node_path[k], n) && (name[n] == '\0' || name[n] == '@'))
+		if (!memcmp(name, fdt_node_path[k].name, n) && (name[n] == '\0' || name[n] == '@'))
 			return k;
 	}
 	return FN_OTHER;

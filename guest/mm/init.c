@@ -134,13 +134,13 @@ static void map_kernel_image(void)
 static void preallocate_vmalloc_pages(void)
 {
 	enum pt_level level = pgtable_l5_enabled() ? PT_P4D : PT_PUD;
+	pgd_t *pgd = pgd_offset_k(VMALLOC_START), *last = pgd_offset_k(VMALLOC_END);
+	const unsigned long size = PGDIR_SIZE;
 
-	for (unsigned long addr = VMALLOC_START; addr <= VMALLOC_END;
-	     addr = (addr + PGDIR_SIZE) & PGDIR_MASK) {
-		pgd_t *pgd = pgd_offset_k(addr);
+	ksync_stats.preallocated += last - pgd + 1;
+	for (unsigned long addr = VMALLOC_START; pgd <= last; pgd++, addr = (addr + size) & ~(size - 1)) {
 		void *table;
 
-		ksync_stats.preallocated++;
 		if (pgd->pgd)
 			continue;
 		table = pgtable_alloc_one(&init_mm, level, addr);
