@@ -6,6 +6,7 @@
  * the ranges are [0, 0xd0000000) and [0x100000000, 0x130000000).
  */
 #include <libfdt.h>
+#include <linux/kvm.h>
 
 #include <pagewalk/layout.h>
 
@@ -212,6 +213,50 @@ Test(ram, the_guest_uses_both_ranges_and_maps_only_them)
 	cr_assert(w.present && w.phys == HIGH_END_4G - 4096);
 	cr_assert_eq(vm_walk(vm, &pg, page_offset + HIGH_END_4G, &w), VMM_OK);
 	cr_assert(!w.present, "past the end of RAM");
+	end_vm(vm);
+}
+
+/*
+ * The page sizes of swapper_pg_dir's direct map with 4 GiB of RAM, by
+ * Linux's split_mem_range(): 4 KiB up to the first 2 MiB boundary (pfn 0
+ * unmapped), 2 MiB up to the first 1 GiB boundary, 1 GiB pages for the
+ * whole GiBs where the CPU has them (X86_FEATURE_GBPAGES), 2 MiB for the
+ * rest.  Whether it has them is KVM's supported CPUID (leaf 0x80000001
+ * EDX[26]), which the VMM gives the vCPUs, saying clearcpuid=pdpe1gb where
+ * it lacks the bit: this host has none, the nested host (-cpu max) has.
+ */
+Test(ram, the_direct_map_takes_1_gib_pages_where_the_cpu_has_them)
+{
+	struct kvm_cpuid_entry2 ext;
+	const bool gb = kvm_cpuid(0x80000001, &ext) && (ext.edx & (1u << 26));
+	const struct {
+		uint64_t pa;
+		unsigned int level;
+	} want[] = {
+		{ 4096, 1 }, { SZ_2M - 4096, 1 }, { SZ_2M, 2 }, { SZ_1G - 4096, 2 },
+		{ SZ_1G, gb ? 3 : 2 }, { 2 * SZ_1G + 12345, gb ? 3 : 2 }, { 3 * SZ_1G - 4096, gb ? 3 : 2 },
+		{ 3 * SZ_1G, 2 }, { HOLE - 4096, 2 },	/* a part GiB below the hole */
+		{ 4 * SZ_1G, 2 }, { HIGH_END_4G - 4096, 2 },	/* 768 MiB above it */
+	};
+	struct vm_paging pg;
+	struct vm_walk w;
+	uint64_t po, swapper;
+	struct vm *vm;
+
+	require_kvm();
+	vm = boot_ops_guest(4 * SZ_1G);
+	swapper = op(vm, kinfo, NULL);		/* booted: on swapper_pg_dir between ops */
+	cr_assert_eq(vm_cpu_paging(vm, 0, &pg), VMM_OK);
+	cr_assert_eq(pg.cr3 & PT_ADDR_MASK, swapper);
+	po = vm_geometry(vm).page_offset;
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		cr_assert_eq(vm_walk(vm, &pg, po + want[i].pa, &w), VMM_OK);
+		cr_assert(w.present && w.phys == want[i].pa && w.level == want[i].level && w.writable &&
+			  w.nx && !w.user,
+			  "pa %#lx: present %d, phys %#lx, level %u (want %u, 1 GiB pages %s), W %d NX %d U %d",
+			  (unsigned long)want[i].pa, w.present, (unsigned long)w.phys, w.level, want[i].level,
+			  gb ? "offered" : "not offered", w.writable, w.nx, w.user);
+	}
 	end_vm(vm);
 }
 

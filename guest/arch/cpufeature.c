@@ -4,12 +4,17 @@
 #include "cpufeature.h"
 #include "kernel.h"
 
-static const char *const feature_names[] = {
-	[X86_FEATURE_SMEP] = "smep",
-	[X86_FEATURE_SMAP] = "smap",
-	[X86_FEATURE_PKU] = "pku",
-	[X86_FEATURE_GBPAGES] = "pdpe1gb",
+#define FEATURE(s)	{ s, sizeof(s) - 1 }
+static const struct {
+	const char *name;
+	size_t len;
+} feature_names[] = {
+	[X86_FEATURE_SMEP] = FEATURE("smep"),
+	[X86_FEATURE_SMAP] = FEATURE("smap"),
+	[X86_FEATURE_PKU] = FEATURE("pku"),
+	[X86_FEATURE_GBPAGES] = FEATURE("pdpe1gb"),
 };
+#undef FEATURE
 
 static unsigned int features;	/* bit per enum cpu_feature */
 
@@ -31,7 +36,7 @@ static unsigned int clearcpuid(const char *cmdline)
 		while (p[n] && p[n] != ',' && p[n] != ' ')
 			n++;
 		for (unsigned int f = 0; f < ARRAY_SIZE(feature_names); f++)
-			if (strlen(feature_names[f]) == n && !memcmp(p, feature_names[f], n))
+			if (feature_names[f].len == n && !memcmp(p, feature_names[f].name, n))
 				clear |= 1u << f;
 		p += n;
 	}
