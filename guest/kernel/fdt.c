@@ -272,45 +272,52 @@ static int parse_channel(const struct fdt_want *w, struct boot_params *bp)
 	return 0;
 }
 
+/*
+ * What the walk finds, static rather than on the stack: the boot CPU reads
+ * the tree once, and a small frame keeps the profiler's unwind past
+ * libfdt (frameless) from taking a stale word in it for a frame.
+ */
+static struct fdt_scan boot_scan = {
+	.chosen = {
+		[CH_BOOTARGS] = { .name = PW_FDT_BOOTARGS },
+		[CH_WORKLOAD] = { .name = PW_FDT_WORKLOAD },
+		[CH_KERNEL_SYNC] = { .name = PW_FDT_KERNEL_SYNC },
+		[CH_PAGING_LEVELS] = { .name = PW_FDT_PAGING_LEVELS },
+		[CH_SPLIT_PTLOCK_CPUS] = { .name = PW_FDT_SPLIT_PTLOCK_CPUS },
+		[CH_INJECT] = { .name = PW_FDT_INJECT },
+		[CH_FAIL_NTH] = { .name = PW_FDT_FAIL_NTH },
+		[CH_INJECT_SEED] = { .name = PW_FDT_INJECT_SEED },
+	},
+	.memory = { .name = "reg" },
+	.channel = {
+		[CHAN_REG] = { .name = "reg" },
+		[RING_STRIDE] = { .name = PW_FDT_RING_STRIDE },
+		[RING_CAPACITY] = { .name = PW_FDT_RING_CAPACITY },
+		[RING_THRESHOLD] = { .name = PW_FDT_RING_THRESHOLD },
+		[DOORBELL_PORT] = { .name = PW_FDT_DOORBELL_PORT },
+	},
+};
+
 int parse_boot_fdt(uint64_t fdt_pa, struct boot_params *bp)
 {
 	const void *fdt = __va(fdt_pa);
-	struct fdt_scan s = {
-		.chosen = {
-			[CH_WORKLOAD] = { .name = PW_FDT_WORKLOAD },
-			[CH_BOOTARGS] = { .name = PW_FDT_BOOTARGS },
-			[CH_KERNEL_SYNC] = { .name = PW_FDT_KERNEL_SYNC },
-			[CH_INJECT_SEED] = { .name = PW_FDT_INJECT_SEED },
-			[CH_FAIL_NTH] = { .name = PW_FDT_FAIL_NTH },
-			[CH_INJECT] = { .name = PW_FDT_INJECT },
-			[CH_PAGING_LEVELS] = { .name = PW_FDT_PAGING_LEVELS },
-			[CH_SPLIT_PTLOCK_CPUS] = { .name = PW_FDT_SPLIT_PTLOCK_CPUS },
-		},
-		.memory = { .name = "reg" },
-		.channel = {
-			[RING_STRIDE] = { .name = PW_FDT_RING_STRIDE },
-			[RING_CAPACITY] = { .name = PW_FDT_RING_CAPACITY },
-			[RING_THRESHOLD] = { .name = PW_FDT_RING_THRESHOLD },
-			[DOORBELL_PORT] = { .name = PW_FDT_DOORBELL_PORT },
-			[CHAN_REG] = { .name = "reg" },
-		},
-	};
+	struct fdt_scan *s = &boot_scan;
 	int err;
 
-	if (fdt_check_header(fdt) || fdt_scan(fdt, &s, bp))
+	if (fdt_check_header(fdt) || fdt_scan(fdt, s, bp))
 		return -1;
-	if (!s.found[FN_MEMORY] || parse_memory(&s.memory, bp))
+	if (!s->found[FN_MEMORY] || parse_memory(&s->memory, bp))
 		return -2;
-	if (!s.found[FN_CPUS])
+	if (!s->found[FN_CPUS])
 		return -3;
-	bp->ncpus = s.ncpus;
-	if (!s.found[FN_CHOSEN])
+	bp->ncpus = s->ncpus;
+	if (!s->found[FN_CHOSEN])
 		return -4;
-	err = parse_chosen(s.chosen, bp);
-	if (!err && (!s.found[FN_RESERVED] || s.bad_reserved))
+	err = parse_chosen(s->chosen, bp);
+	if (!err && (!s->found[FN_RESERVED] || s->bad_reserved))
 		err = -8;
-	bp->nr_reserved = s.nr_reserved;
-	if (!err && !s.found[FN_CHANNEL])
+	bp->nr_reserved = s->nr_reserved;
+	if (!err && !s->found[FN_CHANNEL])
 		err = -6;
-	return err ?: parse_channel(s.channel, bp);
+	return err ?: parse_channel(s->channel, bp);
 }
