@@ -249,6 +249,7 @@ Test(ram, the_direct_map_takes_1_gib_pages_where_the_cpu_has_them)
 	cr_assert_eq(vm_cpu_paging(vm, 0, &pg), VMM_OK);
 	cr_assert_eq(pg.cr3 & PT_ADDR_MASK, swapper);
 	po = vm_geometry(vm).page_offset;
+	cr_log_info("1 GiB pages %s by KVM's CPUID", gb ? "offered" : "not offered");
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
 		cr_assert_eq(vm_walk(vm, &pg, po + want[i].pa, &w), VMM_OK);
 		cr_assert(w.present && w.phys == want[i].pa && w.level == want[i].level && w.writable &&
