@@ -4,7 +4,9 @@
  * printk_prot(), mm/ptdump.c's ranges), the geometry and layout.h, for a
  * guest state the test makes, never copied from a run.
  */
+#include <linux/kvm.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "geometry.h"
 #include "guest_ops.h"
@@ -208,6 +210,47 @@ Test(ptdump, task_dump_is_linuxs_line_for_line_with_la57)
 {
 	require_la57();
 	task_dump_is_linuxs(5);
+}
+
+/*
+ * The direct map of 4 GiB of RAM ([0, 3.25 GiB) and [4, 4.75 GiB), the
+ * rule in test_ram.c) in Linux's lines: by split_mem_range(), 4 KiB pages
+ * to 2 MiB, 2 MiB pages to 1 GiB, 1 GiB pages ("pud" runs) for the whole
+ * GiBs where the CPU has them (KVM's CPUID leaf 0x80000001 EDX[26]; the
+ * nested host), 2 MiB pages for the rest; note_page() starts a run where
+ * the level changes, and empty entries are holes at their own level.
+ */
+Test(ptdump, direct_map_of_4_gib_in_linuxs_lines)
+{
+	const uint64_t hole = 0xd0000000ULL, high_end = 0x130000000ULL;
+	struct kvm_cpuid_entry2 ext;
+	const bool gb = kvm_cpuid(0x80000001, &ext) && (ext.edx & (1u << 26));
+	struct want w = { .len = 0 };
+	struct vm *vm;
+	uint64_t po;
+	char *text;
+
+	require_kvm();
+	vm = boot_ops_guest(4 * SZ_1G);
+	po = vm_geometry(vm).page_offset;
+	marker(&w, "Low Kernel Mapping");
+	run(&w, po + 0x1000, po + SZ_2M, KERNEL_RW_NX, "pte");
+	if (gb) {
+		run(&w, po + SZ_2M, po + SZ_1G, KERNEL_LARGE, "pmd");
+		run(&w, po + SZ_1G, po + 3 * SZ_1G, KERNEL_LARGE, "pud");
+		run(&w, po + 3 * SZ_1G, po + hole, KERNEL_LARGE, "pmd");
+	} else {
+		run(&w, po + SZ_2M, po + hole, KERNEL_LARGE, "pmd");
+	}
+	run(&w, po + hole, po + 4 * SZ_1G, NONE, "pmd");
+	run(&w, po + 4 * SZ_1G, po + high_end, KERNEL_LARGE, "pmd");
+	run(&w, po + high_end, po + 5 * SZ_1G, NONE, "pmd");
+	run(&w, po + 5 * SZ_1G, po + 512 * SZ_1G, NONE, "pud");
+	text = dump(vm, op(vm, kinfo, NULL));
+	cr_assert(strstr(text, w.text), "1 GiB pages %s; got:\n%s\nwant, in it:\n%s",
+		  gb ? "offered" : "not offered", text, w.text);
+	free(text);
+	end_vm(vm);
 }
 
 /* The guest-physical address of va's level-`level` entry (1 = PTE) under cr3, or 0. */
