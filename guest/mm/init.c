@@ -34,7 +34,7 @@ static inline __attribute__((always_inline)) void fill_entries(uint64_t *e, unsi
 	for (; n >= 16; n -= 16, e += 16, val += 16 * step) {
 #pragma GCC unroll 16
 		for (unsigned int i = 0; i < 16; i++)
-			__atomic_store_n(&e[i], val + i * step, __ATOMIC_RELAXED);	/* set_pte() */
+			__atomic_store_n(&e[i], val + i * step, __ATOMIC_RELAXED);	/* set_pXX() */
 	}
 	for (; n; n--, e++, val += step)
 		__atomic_store_n(e, val, __ATOMIC_RELAXED);
