@@ -15,7 +15,8 @@
 
 uint64_t nr_faults[PW_FAULT_OUTCOME_MAX];	/* by outcome: count_vm_event(PGFAULT) */
 
-static void report(struct pt_regs *regs, unsigned long address, enum pw_fault_outcome outcome)
+static inline __attribute__((always_inline)) void report(struct pt_regs *regs, unsigned long address,
+							  enum pw_fault_outcome outcome)
 {
 	__atomic_add_fetch(&nr_faults[outcome], 1, __ATOMIC_RELAXED);
 	trace(fault, address, regs->error_code, regs->ip, outcome, fault_tables_installed);

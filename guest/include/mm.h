@@ -176,6 +176,9 @@ void pgtable_free(struct mm_struct *mm, void *table, enum pt_level level);
  * Lock statistics per page-table lock class (lock_stat's acquisitions and
  * contentions): every page-table lock is taken through ptl_acquire(), which
  * files it under mm->page_table_lock or under the split class it would have.
+ * As Linux's CONFIG_LOCK_STAT with /proc/sys/kernel/lock_stat, counting is
+ * off until asked for: the first lock_stats op turns it on (its counts
+ * from 0), and until then taking a lock costs one flag test more.
  */
 enum ptl_class { PTL_MM = PW_PTL_MM, PTL_PMD = PW_PTL_PMD, PTL_PTE = PW_PTL_PTE, PTL_CLASSES };
 
@@ -185,7 +188,18 @@ struct lock_stats {
 
 extern struct lock_stats lock_stats[NR_CPUS][PTL_CLASSES];
 
-void ptl_acquire(struct mm_struct *mm, spinlock_t *ptl, enum ptl_class split_class);
+extern bool lock_stat;
+
+void lock_stat_enable(void);
+void ptl_acquire_stat(struct mm_struct *mm, spinlock_t *ptl, enum ptl_class split_class);
+
+static inline void ptl_acquire(struct mm_struct *mm, spinlock_t *ptl, enum ptl_class split_class)
+{
+	if (__builtin_expect(__atomic_load_n(&lock_stat, __ATOMIC_RELAXED), 0))
+		ptl_acquire_stat(mm, ptl, split_class);
+	else
+		spin_lock(ptl);
+}
 spinlock_t *pte_lockptr(struct mm_struct *mm, pmd_t *pmd);
 spinlock_t *pmd_lockptr(struct mm_struct *mm, pmd_t *pmd);
 spinlock_t *pmd_lock(struct mm_struct *mm, pmd_t *pmd);

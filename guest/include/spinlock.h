@@ -40,7 +40,19 @@ _Static_assert(sizeof(spinlock_t) == SPINLOCK_SIZE, "SPINLOCK_SIZE is sizeof(spi
 void spin_lock_init(spinlock_t *lock);
 void spin_lock(spinlock_t *lock);
 bool spin_trylock(spinlock_t *lock);
+
+/*
+ * Inline, one release store, as Linux's spin_unlock() unless
+ * UNINLINE_SPIN_UNLOCK (which DEBUG_SPINLOCK selects) makes it a call.
+ */
+#ifdef CONFIG_DEBUG_SPINLOCK
 void spin_unlock(spinlock_t *lock);
+#else
+static inline void spin_unlock(spinlock_t *lock)
+{
+	__atomic_store_n(&lock->locked, 0, __ATOMIC_RELEASE);
+}
+#endif
 
 /*
  * A reader-writer spinlock standing in for the mmap_lock rwsem: faults on

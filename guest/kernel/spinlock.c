@@ -51,16 +51,16 @@ bool spin_trylock(spinlock_t *lock)
 	return true;
 }
 
+#ifdef CONFIG_DEBUG_SPINLOCK
 void spin_unlock(spinlock_t *lock)
 {
-#ifdef CONFIG_DEBUG_SPINLOCK
 	if (!lock->locked)
 		panic("spin_unlock: lock %p not held", lock);
 	lock->owner_cpu = ~0U;
 	lock->owner = NULL;
-#endif
 	__atomic_store_n(&lock->locked, 0, __ATOMIC_RELEASE);
 }
+#endif
 
 void rwlock_init(rwlock_t *lock)
 {

@@ -174,8 +174,8 @@ struct vm_fault {
 	spinlock_t *ptl;
 };
 
-static pte_t *pte_offset_map_lock(struct mm_struct *mm, pmd_t *pmd, unsigned long addr,
-				  spinlock_t **ptlp)
+static inline __attribute__((always_inline)) pte_t *
+pte_offset_map_lock(struct mm_struct *mm, pmd_t *pmd, unsigned long addr, spinlock_t **ptlp)
 {
 	*ptlp = pte_lockptr(mm, pmd);
 	ptl_acquire(mm, *ptlp, PTL_PTE);
@@ -200,7 +200,8 @@ static pte_t mkwrite_dirty(pte_t pte, struct vm_area_struct *vma)
 	return pte;
 }
 
-static void report_map(struct vm_fault *vmf, pte_t pte, enum pw_map_kind kind)
+static inline __attribute__((always_inline)) void report_map(struct vm_fault *vmf, pte_t pte,
+							      enum pw_map_kind kind)
 {
 	trace(map, vmf->vma->vm_mm->id, vmf->address, pte.pte & PTE_PFN_MASK, kind);
 }

@@ -141,8 +141,14 @@ void mm_dec_nr_tables(struct mm_struct *mm, enum pt_level level)
 }
 
 struct lock_stats lock_stats[NR_CPUS][PTL_CLASSES];
+bool lock_stat;
 
-void ptl_acquire(struct mm_struct *mm, spinlock_t *ptl, enum ptl_class split_class)
+void lock_stat_enable(void)
+{
+	__atomic_store_n(&lock_stat, true, __ATOMIC_RELAXED);
+}
+
+void ptl_acquire_stat(struct mm_struct *mm, spinlock_t *ptl, enum ptl_class split_class)
 {
 	enum ptl_class c = ptl == &mm->page_table_lock ? PTL_MM : split_class;
 	struct lock_stats *s = &lock_stats[smp_processor_id()][c];
