@@ -173,6 +173,10 @@ static void do_user_addr_fault(struct pt_regs *regs, unsigned long error_code,
 
 	fault = handle_mm_fault(vma, address, flags);
 	read_unlock(&mm->mmap_lock);
+	if (__builtin_expect(!(fault & VM_FAULT_ERROR), 1)) {
+		report(regs, address, PW_FAULT_MAPPED);
+		return;
+	}
 	if (fault & VM_FAULT_OOM) {
 		/* mm_fault_error(): the OOM killer would pick a task; here it is this one. */
 		if (!user_mode(regs)) {
@@ -194,7 +198,6 @@ static void do_user_addr_fault(struct pt_regs *regs, unsigned long error_code,
 		report(regs, address, PW_FAULT_SIGBUS);
 		return_to_kernel(0, TASK_KILLED_BUS);
 	}
-	report(regs, address, PW_FAULT_MAPPED);
 }
 
 /*

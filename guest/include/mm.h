@@ -200,8 +200,32 @@ static inline void ptl_acquire(struct mm_struct *mm, spinlock_t *ptl, enum ptl_c
 	else
 		spin_lock(ptl);
 }
-spinlock_t *pte_lockptr(struct mm_struct *mm, pmd_t *pmd);
-spinlock_t *pmd_lockptr(struct mm_struct *mm, pmd_t *pmd);
+
+/* ptlock_ptr(), pte_lockptr(), pmd_lockptr(): inline, as in include/linux/mm.h. */
+static inline spinlock_t *ptlock_ptr(struct page *page)
+{
+#if ALLOC_SPLIT_PTLOCKS
+	return page->ptl;
+#else
+	return &page->ptl;
+#endif
+}
+
+/* pte_lockptr(): the PTE page's split lock, or page_table_lock below the threshold. */
+static inline spinlock_t *pte_lockptr(struct mm_struct *mm, pmd_t *pmd)
+{
+	if (!use_split_ptlocks || mm == &init_mm)
+		return &mm->page_table_lock;
+	return ptlock_ptr(pfn_to_page((pmd->pmd & PTE_PFN_MASK) >> PAGE_SHIFT));
+}
+
+/* pmd_lockptr(): the split lock of the page holding the PMD table. */
+static inline spinlock_t *pmd_lockptr(struct mm_struct *mm, pmd_t *pmd)
+{
+	if (!use_split_ptlocks)
+		return &mm->page_table_lock;
+	return ptlock_ptr(virt_to_page(pmd));
+}
 spinlock_t *pmd_lock(struct mm_struct *mm, pmd_t *pmd);
 spinlock_t *pud_lock(struct mm_struct *mm, pud_t *pud);
 void mm_inc_nr_tables(struct mm_struct *mm, enum pt_level level);
@@ -211,6 +235,7 @@ void mm_dec_nr_tables(struct mm_struct *mm, enum pt_level level);
 #define VM_FAULT_OOM		0x0001
 #define VM_FAULT_SIGBUS		0x0002
 #define VM_FAULT_SIGSEGV	0x0040
+#define VM_FAULT_ERROR		(VM_FAULT_OOM | VM_FAULT_SIGBUS | VM_FAULT_SIGSEGV)
 #define FAULT_FLAG_WRITE	0x01
 #define FAULT_FLAG_USER		0x40
 #define FAULT_FLAG_INSTRUCTION	0x100

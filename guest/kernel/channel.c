@@ -23,7 +23,6 @@ int channel_init(unsigned int cpu)
 	threshold = thr;
 	doorbell_port = boot_params.doorbell_port;
 	pc->event_hdr = (uint64_t)pc->cpu << 16;	/* struct pw_event: type, cpu, len 0 */
-	pc->records = (struct pw_event *)((char *)r + PW_RING_HDR_SIZE);
 	pc->ring_flush_at = r->head + 1;		/* the first record asks channel_flush() */
 	barrier();
 	pc->ring = r;

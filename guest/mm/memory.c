@@ -139,7 +139,7 @@ int __pte_alloc_kernel(pmd_t *pmd)
  * injected; exclusive to the mm it is about to be mapped in, as
  * folio_add_new_anon_rmap() marks it.
  */
-static struct page *alloc_anon_page(void)
+static inline struct page *alloc_anon_page(void)
 {
 	return should_fail(PW_INJECT_PAGE_ALLOC, 0) ? NULL : alloc_page(PG_anon | PG_anon_exclusive);
 }

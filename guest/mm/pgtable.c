@@ -66,15 +66,6 @@ static void ptlock_free(struct page *page)
 #endif
 }
 
-static spinlock_t *ptlock_ptr(struct page *page)
-{
-#if ALLOC_SPLIT_PTLOCKS
-	return page->ptl;
-#else
-	return &page->ptl;
-#endif
-}
-
 /*
  * Split locks cover PTE and PMD pages; PUD and above stay under
  * page_table_lock.  Kernel PTE tables (pte_alloc_one_kernel()) have no
@@ -158,22 +149,6 @@ void ptl_acquire_stat(struct mm_struct *mm, spinlock_t *ptl, enum ptl_class spli
 		s->contended++;
 		spin_lock(ptl);
 	}
-}
-
-/* pte_lockptr(): the PTE page's split lock, or page_table_lock below the threshold. */
-spinlock_t *pte_lockptr(struct mm_struct *mm, pmd_t *pmd)
-{
-	if (!use_split_ptlocks || mm == &init_mm)
-		return &mm->page_table_lock;
-	return ptlock_ptr(pfn_to_page((pmd->pmd & PTE_PFN_MASK) >> PAGE_SHIFT));
-}
-
-/* pmd_lockptr(): the split lock of the page holding the PMD table. */
-spinlock_t *pmd_lockptr(struct mm_struct *mm, pmd_t *pmd)
-{
-	if (!use_split_ptlocks)
-		return &mm->page_table_lock;
-	return ptlock_ptr(virt_to_page(pmd));
 }
 
 spinlock_t *pmd_lock(struct mm_struct *mm, pmd_t *pmd)
