@@ -3,8 +3,10 @@
  * trace() writes its record in place in the next ring slot and publishes
  * it with one store of head, inline, as Linux's perf ring buffer writes
  * into the pages the reader maps (perf_output_begin()/_end()); the ring is
- * per CPU and only this CPU writes it, so there is nothing to lock.  The
- * doorbell and a full ring are the out-of-line slow path, channel_flush().
+ * per CPU and only this CPU writes it, so there is nothing to lock, and no
+ * interrupt handler traces (the TLB IPI's flush_tlb_func() emits nothing),
+ * so no record is begun inside another.  The doorbell and a full ring are
+ * the out-of-line slow path, channel_flush().
  */
 #ifndef GUEST_CHANNEL_H
 #define GUEST_CHANNEL_H
