@@ -15,7 +15,8 @@
 
 uint64_t nr_faults[PW_FAULT_OUTCOME_MAX];	/* by outcome: count_vm_event(PGFAULT) */
 
-static void report(struct pt_regs *regs, unsigned long address, enum pw_fault_outcome outcome)
+static inline __attribute__((always_inline)) void report(struct pt_regs *regs, unsigned long address,
+							  enum pw_fault_outcome outcome)
 {
 	__atomic_add_fetch(&nr_faults[outcome], 1, __ATOMIC_RELAXED);
 	trace(fault, address, regs->error_code, regs->ip, outcome, fault_tables_installed);
@@ -172,6 +173,10 @@ static void do_user_addr_fault(struct pt_regs *regs, unsigned long error_code,
 
 	fault = handle_mm_fault(vma, address, flags);
 	read_unlock(&mm->mmap_lock);
+	if (__builtin_expect(!(fault & VM_FAULT_ERROR), 1)) {
+		report(regs, address, PW_FAULT_MAPPED);
+		return;
+	}
 	if (fault & VM_FAULT_OOM) {
 		/* mm_fault_error(): the OOM killer would pick a task; here it is this one. */
 		if (!user_mode(regs)) {
@@ -193,7 +198,6 @@ static void do_user_addr_fault(struct pt_regs *regs, unsigned long error_code,
 		report(regs, address, PW_FAULT_SIGBUS);
 		return_to_kernel(0, TASK_KILLED_BUS);
 	}
-	report(regs, address, PW_FAULT_MAPPED);
 }
 
 /*

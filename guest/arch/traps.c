@@ -43,26 +43,36 @@ static int trap_signal(uint64_t vector)
 	}
 }
 
+/*
+ * Test handlers installed on any CPU: while none is, an exception costs
+ * one flag test for them (a static key in Linux, as kprobe_page_fault()'s
+ * kprobe_running() is only asked when kprobes are in use).
+ */
+static unsigned int nr_exception_handlers;
+
 exception_handler_t set_exception_handler(unsigned int vector, exception_handler_t fn)
 {
 	exception_handler_t old = this_cpu()->exception_handlers[vector];
 
 	this_cpu()->exception_handlers[vector] = fn;
+	__atomic_add_fetch(&nr_exception_handlers, (fn != NULL) - (old != NULL), __ATOMIC_RELAXED);
 	return old;
 }
 
-void do_trap(struct pt_regs *regs)
+/* The handler a test installed for this exception on this CPU, if any, took it. */
+static bool test_handler_took(struct pt_regs *regs)
 {
-	const struct exception_table_entry *e;
 	exception_handler_t fn = regs->vector < NR_EXCEPTION_VECTORS ?
 				 this_cpu()->exception_handlers[regs->vector] : NULL;
 
-	if (fn && fn(regs))
-		return;
-	if (regs->vector == X86_TRAP_PF) {
-		exc_page_fault(regs);
-		return;
-	}
+	return fn && fn(regs);
+}
+
+/* Every vector but #PF: interrupts, then the exceptions that end a task or oops. */
+static __attribute__((noinline)) void do_other_trap(struct pt_regs *regs)
+{
+	const struct exception_table_entry *e;
+
 	if (regs->vector == TLB_IPI_VECTOR) {
 		flush_tlb_func();
 		return;
@@ -80,6 +90,18 @@ void do_trap(struct pt_regs *regs)
 	if (!e)
 		die(regs, read_cr2());
 	regs->ip = e->fixup;
+}
+
+/* #PF goes straight on to exc_page_fault(), as its own IDT entry does in Linux. */
+void do_trap(struct pt_regs *regs)
+{
+	if (__builtin_expect(__atomic_load_n(&nr_exception_handlers, __ATOMIC_RELAXED) != 0, 0) &&
+	    test_handler_took(regs))
+		return;
+	if (regs->vector == X86_TRAP_PF)
+		exc_page_fault(regs);
+	else
+		do_other_trap(regs);
 }
 
 /*

@@ -24,11 +24,25 @@ struct fault_attr {
 
 extern uint64_t nr_injected;	/* failures injected so far */
 
+/*
+ * Set while any site is armed or fail-nth counts: the static key Linux
+ * flips when a fault_attr is configured (should_failslab_active,
+ * fail_page_alloc's key), so that a call site with nothing armed costs one
+ * flag test and no call.
+ */
+extern bool fault_inject_active;
+
 void fault_inject_init(uint64_t seed);
 void fault_inject_set(enum pw_inject_site site, const struct fault_attr *attr);
 uint64_t fault_inject_fail_nth(uint64_t n);	/* returns calls counted since the last */
 uint64_t fault_inject_calls(void);	/* calls of armed sites (all, under fail-nth) since armed */
-bool should_fail(enum pw_inject_site site, unsigned int level);
+bool __should_fail_site(enum pw_inject_site site, unsigned int level);
+
+static inline bool should_fail(enum pw_inject_site site, unsigned int level)
+{
+	return __builtin_expect(__atomic_load_n(&fault_inject_active, __ATOMIC_RELAXED), 0) &&
+	       __should_fail_site(site, level);
+}
 
 /*
  * The table-allocation race, forced: between allocating a table and taking

@@ -11,6 +11,7 @@
 #include <pagewalk/ring.h>
 #include <pagewalk/layout.h>
 
+#include "channel.h"
 #include "pgtable.h"
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
@@ -56,19 +57,6 @@ extern char _text[], _end[];
 
 int parse_boot_fdt(uint64_t fdt_pa, struct boot_params *bp);
 
-/* kernel/channel.c: this CPU's ring */
-int channel_init(unsigned int cpu);
-void emit(enum pw_event_type type, const union pw_event_fields *fields);
-/*
- * trace(name, field, ...): one event of PW_EVENT_TYPES with every field in
- * order (too few or too many do not compile), as Linux's trace_<event>().
- */
-#define trace(name, ...)							\
-	emit(PW_EV_ID_##name,						\
-	     &(const union pw_event_fields){ .name = (struct pw_ev_##name){ __VA_ARGS__ } })
-void emit_text(const char *s, size_t len);
-void doorbell(enum pw_doorbell why);
-struct pw_mailbox *channel_mailbox(void);
 
 /* kernel/printk.c */
 int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap);

@@ -176,6 +176,9 @@ void pgtable_free(struct mm_struct *mm, void *table, enum pt_level level);
  * Lock statistics per page-table lock class (lock_stat's acquisitions and
  * contentions): every page-table lock is taken through ptl_acquire(), which
  * files it under mm->page_table_lock or under the split class it would have.
+ * As Linux's CONFIG_LOCK_STAT with /proc/sys/kernel/lock_stat, counting is
+ * off until asked for: the first lock_stats op turns it on (its counts
+ * from 0), and until then taking a lock costs one flag test more.
  */
 enum ptl_class { PTL_MM = PW_PTL_MM, PTL_PMD = PW_PTL_PMD, PTL_PTE = PW_PTL_PTE, PTL_CLASSES };
 
@@ -185,9 +188,44 @@ struct lock_stats {
 
 extern struct lock_stats lock_stats[NR_CPUS][PTL_CLASSES];
 
-void ptl_acquire(struct mm_struct *mm, spinlock_t *ptl, enum ptl_class split_class);
-spinlock_t *pte_lockptr(struct mm_struct *mm, pmd_t *pmd);
-spinlock_t *pmd_lockptr(struct mm_struct *mm, pmd_t *pmd);
+extern bool lock_stat;
+
+void lock_stat_enable(void);
+void ptl_acquire_stat(struct mm_struct *mm, spinlock_t *ptl, enum ptl_class split_class);
+
+static inline void ptl_acquire(struct mm_struct *mm, spinlock_t *ptl, enum ptl_class split_class)
+{
+	if (__builtin_expect(__atomic_load_n(&lock_stat, __ATOMIC_RELAXED), 0))
+		ptl_acquire_stat(mm, ptl, split_class);
+	else
+		spin_lock(ptl);
+}
+
+/* ptlock_ptr(), pte_lockptr(), pmd_lockptr(): inline, as in include/linux/mm.h. */
+static inline spinlock_t *ptlock_ptr(struct page *page)
+{
+#if ALLOC_SPLIT_PTLOCKS
+	return page->ptl;
+#else
+	return &page->ptl;
+#endif
+}
+
+/* pte_lockptr(): the PTE page's split lock, or page_table_lock below the threshold. */
+static inline spinlock_t *pte_lockptr(struct mm_struct *mm, pmd_t *pmd)
+{
+	if (!use_split_ptlocks || mm == &init_mm)
+		return &mm->page_table_lock;
+	return ptlock_ptr(pfn_to_page((pmd->pmd & PTE_PFN_MASK) >> PAGE_SHIFT));
+}
+
+/* pmd_lockptr(): the split lock of the page holding the PMD table. */
+static inline spinlock_t *pmd_lockptr(struct mm_struct *mm, pmd_t *pmd)
+{
+	if (!use_split_ptlocks)
+		return &mm->page_table_lock;
+	return ptlock_ptr(virt_to_page(pmd));
+}
 spinlock_t *pmd_lock(struct mm_struct *mm, pmd_t *pmd);
 spinlock_t *pud_lock(struct mm_struct *mm, pud_t *pud);
 void mm_inc_nr_tables(struct mm_struct *mm, enum pt_level level);
@@ -197,6 +235,7 @@ void mm_dec_nr_tables(struct mm_struct *mm, enum pt_level level);
 #define VM_FAULT_OOM		0x0001
 #define VM_FAULT_SIGBUS		0x0002
 #define VM_FAULT_SIGSEGV	0x0040
+#define VM_FAULT_ERROR		(VM_FAULT_OOM | VM_FAULT_SIGBUS | VM_FAULT_SIGSEGV)
 #define FAULT_FLAG_WRITE	0x01
 #define FAULT_FLAG_USER		0x40
 #define FAULT_FLAG_INSTRUCTION	0x100

@@ -33,8 +33,9 @@ struct percpu {
 	uint64_t kernel_resume_rsp;	/* PERCPU_RESUME_RSP: enter_user()'s frame */
 	unsigned int cpu;
 	/* kernel/channel.c: this CPU's ring */
-	struct pw_ring *ring;
-	struct pw_event *records;
+	struct pw_ring *ring;		/* NULL until channel_init(); the records follow its header */
+	uint64_t ring_flush_at;		/* the head at which trace_end() calls channel_flush() */
+	uint64_t event_hdr;		/* a record's first word for this CPU, type 0 */
 	/* mm/tlb.c: whose pgd this CPU's CR3 holds */
 	struct mm_struct *loaded_mm;	/* cpu_tlbstate.loaded_mm */
 	/* mm/memory.c: tables installed by the fault being handled here */

@@ -38,9 +38,31 @@ _Static_assert(sizeof(spinlock_t) == SPINLOCK_SIZE, "SPINLOCK_SIZE is sizeof(spi
 #define DEFINE_SPINLOCK(x)	spinlock_t x = __SPIN_LOCK_UNLOCKED
 
 void spin_lock_init(spinlock_t *lock);
-void spin_lock(spinlock_t *lock);
 bool spin_trylock(spinlock_t *lock);
+void spin_lock_slowpath(spinlock_t *lock);
+
+/*
+ * Without DEBUG_SPINLOCK both are inline: the lock's uncontended exchange
+ * with the wait out of line (queued_spin_lock() and its slowpath, inlined
+ * at the call site as INLINE_SPIN_LOCK does), the unlock one release store
+ * (Linux's spin_unlock() unless UNINLINE_SPIN_UNLOCK, which DEBUG_SPINLOCK
+ * selects).
+ */
+#ifdef CONFIG_DEBUG_SPINLOCK
+void spin_lock(spinlock_t *lock);
 void spin_unlock(spinlock_t *lock);
+#else
+static inline void spin_lock(spinlock_t *lock)
+{
+	if (__builtin_expect(__atomic_exchange_n(&lock->locked, 1, __ATOMIC_ACQUIRE), 0))
+		spin_lock_slowpath(lock);
+}
+
+static inline void spin_unlock(spinlock_t *lock)
+{
+	__atomic_store_n(&lock->locked, 0, __ATOMIC_RELEASE);
+}
+#endif
 
 /*
  * A reader-writer spinlock standing in for the mmap_lock rwsem: faults on

@@ -1,26 +1,31 @@
-/* The producer side of the event channel (shared/pagewalk/channel.h). */
+/* The producer side of the event channel: set-up, the slow path and console text. */
 #include "asm.h"
+#include "channel.h"
 #include "kernel.h"
 #include "percpu.h"
 
 /* The same for every CPU's ring; each CPU keeps its own ring in struct percpu. */
-static uint32_t capacity, threshold;
+uint32_t channel_mask;
+static uint32_t threshold;
 static uint16_t doorbell_port;
 
 int channel_init(unsigned int cpu)
 {
 	struct pw_ring *r = __va(boot_params.chan_base + cpu * boot_params.chan_stride);
 	uint32_t cap = boot_params.chan_capacity, thr = boot_params.chan_threshold;
+	struct percpu *pc = this_cpu();
 
 	if (cpu >= boot_params.ncpus || r->magic != PW_RING_MAGIC || r->version != PW_RING_VERSION ||
 	    !cap || (cap & (cap - 1)) || !thr || thr > cap ||
 	    PW_RING_HDR_SIZE + (uint64_t)cap * sizeof(struct pw_event) > boot_params.chan_stride)
 		return -1;
-	capacity = cap;
+	channel_mask = cap - 1;
 	threshold = thr;
 	doorbell_port = boot_params.doorbell_port;
-	this_cpu()->records = (struct pw_event *)((char *)r + PW_RING_HDR_SIZE);
-	this_cpu()->ring = r;
+	pc->event_hdr = (uint64_t)pc->cpu << 16;	/* struct pw_event: type, cpu, len 0 */
+	pc->ring_flush_at = r->head + 1;		/* the first record asks channel_flush() */
+	barrier();
+	pc->ring = r;
 	return 0;
 }
 
@@ -34,36 +39,26 @@ struct pw_mailbox *channel_mailbox(void)
 	return &this_cpu()->ring->mbox;
 }
 
-static void ring_put(struct pw_ring *ring, struct pw_event *records, const struct pw_event *ev)
+/*
+ * `head` records published: ring the doorbell once the ring holds
+ * `threshold` of them, and until the host has made room for the next
+ * record if it is full; then the head at which to ask again.
+ */
+void channel_flush(struct percpu *pc, uint64_t head)
 {
-	uint64_t head = ring->head;
-	struct pw_event *slot;
+	struct pw_ring *ring = pc->ring;
+	uint64_t tail = READ_ONCE(ring->tail);
 
-	while (head - READ_ONCE(ring->tail) >= capacity)
+	if (head - tail >= threshold) {
 		doorbell(PW_DOORBELL_FLUSH);
-
-	slot = &records[head & (capacity - 1)];
-	*slot = *ev;
-	slot->seq = head;
-	barrier();		/* record before head: the host reads head first */
-	WRITE_ONCE(ring->head, head + 1);
-
-	if (head + 1 - READ_ONCE(ring->tail) >= threshold)
+		tail = READ_ONCE(ring->tail);
+	}
+	while (head - tail > channel_mask) {
 		doorbell(PW_DOORBELL_FLUSH);
-}
-
-void emit(enum pw_event_type type, const union pw_event_fields *fields)
-{
-	struct percpu *pc = this_cpu();
-	struct pw_event ev = {
-		.type = type,
-		.cpu = pc->cpu,
-		.tsc = rdtsc(),
-		.u = *fields,
-	};
-
-	if (pc->ring)
-		ring_put(pc->ring, pc->records, &ev);
+		tail = READ_ONCE(ring->tail);
+	}
+	/* Past the threshold and not drained (the host reads on its own exits too): ask at the next. */
+	pc->ring_flush_at = head - tail >= threshold ? head + 1 : tail + threshold;
 }
 
 /* Console text: on the channel once it is up, byte by byte to 0xe9 before. */
@@ -71,19 +66,19 @@ void emit_text(const char *s, size_t len)
 {
 	struct percpu *pc = this_cpu();
 
+	if (!pc->ring) {
+		for (size_t i = 0; i < len; i++)
+			outb(s[i], PW_PORT_DEBUGCON);
+		return;
+	}
 	while (len) {
-		struct pw_event ev = { .type = PW_EV_CONSOLE, .cpu = pc->cpu };
 		size_t n = len < PW_EVENT_TEXT_MAX ? len : PW_EVENT_TEXT_MAX;
+		uint64_t head;
+		struct pw_event *ev = trace_begin(pc, pc->ring, PW_EV_CONSOLE, &head);
 
-		if (!pc->ring) {
-			for (size_t i = 0; i < len; i++)
-				outb(s[i], PW_PORT_DEBUGCON);
-			return;
-		}
-		ev.len = n;
-		ev.tsc = rdtsc();
-		memcpy(ev.u.text, s, n);
-		ring_put(pc->ring, pc->records, &ev);
+		ev->len = n;
+		memcpy(ev->u.text, s, n);
+		trace_end(pc, pc->ring, head);
 		s += n;
 		len -= n;
 	}

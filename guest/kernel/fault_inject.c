@@ -9,6 +9,7 @@ static spinlock_t inject_lock;	/* the attributes, the PRNG, fail-nth */
 static uint64_t rng_state;
 static uint64_t fail_nth, nth_calls;
 uint64_t nr_injected;
+bool fault_inject_active;
 static uint64_t race_delay_loops[PW_LEVEL_PUD + 1];
 
 void fault_inject_init(uint64_t seed)
@@ -30,11 +31,22 @@ void inject_race_window(unsigned int level)
 		asm volatile("pause");
 }
 
+/* Under inject_lock: the key on while anything is armed; __should_fail_site() decides exactly. */
+static void update_active(void)
+{
+	bool on = fail_nth;
+
+	for (unsigned int site = 1; site < PW_INJECT_SITE_MAX; site++)
+		on |= attrs[site].probability != 0;
+	__atomic_store_n(&fault_inject_active, on, __ATOMIC_RELAXED);
+}
+
 void fault_inject_set(enum pw_inject_site site, const struct fault_attr *attr)
 {
 	spin_lock(&inject_lock);
 	attrs[site] = *attr;
 	attrs[site].count = attrs[site].calls = 0;
+	update_active();
 	spin_unlock(&inject_lock);
 }
 
@@ -46,6 +58,7 @@ uint64_t fault_inject_fail_nth(uint64_t n)
 	calls = nth_calls;
 	fail_nth = n;
 	nth_calls = 0;
+	update_active();
 	spin_unlock(&inject_lock);
 	return calls;
 }
@@ -92,7 +105,8 @@ uint64_t fault_inject_calls(void)
 	return calls;
 }
 
-bool should_fail(enum pw_inject_site site, unsigned int level)
+/* should_fail() past its key: the site's own attribute and fail-nth. */
+bool __should_fail_site(enum pw_inject_site site, unsigned int level)
 {
 	struct fault_attr *attr = &attrs[site];
 	uint64_t call;

@@ -188,6 +188,7 @@ static int64_t op_lock_stats(const struct pw_lock_stats_args *a, struct pw_lock_
 
 	if (a->lock >= PTL_CLASSES)
 		return -PW_EINVAL;
+	lock_stat_enable();
 	o->contended = 0;
 	for (unsigned int cpu = 0; cpu < NR_CPUS; cpu++) {
 		acq += READ_ONCE(lock_stats[cpu][a->lock].acquisitions);

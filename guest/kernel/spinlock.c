@@ -33,14 +33,24 @@ static inline void debug_spin_lock_after(spinlock_t *lock, void *owner)
 #endif
 }
 
+/* The lock was taken: wait until it looks free before trying again (test-and-test-and-set). */
+void spin_lock_slowpath(spinlock_t *lock)
+{
+	do {
+		while (READ_ONCE(lock->locked))
+			asm volatile("pause");
+	} while (__atomic_exchange_n(&lock->locked, 1, __ATOMIC_ACQUIRE));
+}
+
+#ifdef CONFIG_DEBUG_SPINLOCK
 void spin_lock(spinlock_t *lock)
 {
 	debug_spin_lock_before(lock, "spin_lock");
-	while (__atomic_exchange_n(&lock->locked, 1, __ATOMIC_ACQUIRE))
-		while (READ_ONCE(lock->locked))
-			asm volatile("pause");
+	if (__atomic_exchange_n(&lock->locked, 1, __ATOMIC_ACQUIRE))
+		spin_lock_slowpath(lock);
 	debug_spin_lock_after(lock, __builtin_return_address(0));
 }
+#endif
 
 bool spin_trylock(spinlock_t *lock)
 {
@@ -51,16 +61,16 @@ bool spin_trylock(spinlock_t *lock)
 	return true;
 }
 
+#ifdef CONFIG_DEBUG_SPINLOCK
 void spin_unlock(spinlock_t *lock)
 {
-#ifdef CONFIG_DEBUG_SPINLOCK
 	if (!lock->locked)
 		panic("spin_unlock: lock %p not held", lock);
 	lock->owner_cpu = ~0U;
 	lock->owner = NULL;
-#endif
 	__atomic_store_n(&lock->locked, 0, __ATOMIC_RELEASE);
 }
+#endif
 
 void rwlock_init(rwlock_t *lock)
 {

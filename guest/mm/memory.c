@@ -139,7 +139,7 @@ int __pte_alloc_kernel(pmd_t *pmd)
  * injected; exclusive to the mm it is about to be mapped in, as
  * folio_add_new_anon_rmap() marks it.
  */
-static struct page *alloc_anon_page(void)
+static inline struct page *alloc_anon_page(void)
 {
 	return should_fail(PW_INJECT_PAGE_ALLOC, 0) ? NULL : alloc_page(PG_anon | PG_anon_exclusive);
 }
@@ -174,8 +174,8 @@ struct vm_fault {
 	spinlock_t *ptl;
 };
 
-static pte_t *pte_offset_map_lock(struct mm_struct *mm, pmd_t *pmd, unsigned long addr,
-				  spinlock_t **ptlp)
+static inline __attribute__((always_inline)) pte_t *
+pte_offset_map_lock(struct mm_struct *mm, pmd_t *pmd, unsigned long addr, spinlock_t **ptlp)
 {
 	*ptlp = pte_lockptr(mm, pmd);
 	ptl_acquire(mm, *ptlp, PTL_PTE);
@@ -200,7 +200,8 @@ static pte_t mkwrite_dirty(pte_t pte, struct vm_area_struct *vma)
 	return pte;
 }
 
-static void report_map(struct vm_fault *vmf, pte_t pte, enum pw_map_kind kind)
+static inline __attribute__((always_inline)) void report_map(struct vm_fault *vmf, pte_t pte,
+							      enum pw_map_kind kind)
 {
 	trace(map, vmf->vma->vm_mm->id, vmf->address, pte.pte & PTE_PFN_MASK, kind);
 }

@@ -122,17 +122,27 @@ static uint64_t *counter_for(uint32_t flags)
 	return &mm_counters.kernel;
 }
 
-/* get_zeroed_page(): one zeroed page with refcount 1, tagged with its use. */
+/*
+ * get_zeroed_page(): one zeroed page with refcount 1, tagged with its use.
+ * Where Linux clears every page it hands out zeroed (its free pages are
+ * not known to be zero), the guest clears only pages that were freed: a
+ * page never allocated is still as the VMM gave it, an anonymous mapping
+ * the host kernel zero-fills, and the ranges exclude everything written
+ * before page_alloc_init() (the image, mem_map, the reserved regions).
+ */
 struct page *alloc_page(uint32_t flags)
 {
 	struct page *page;
+	bool zeroed = false;
 
 	spin_lock(&zone_lock);
 	page = free_list;
-	if (page)
+	if (page) {
 		free_list = page->next_free;
-	else
+	} else {
 		page = take_fresh_page();
+		zeroed = true;
+	}
 	if (page) {
 		mm_counters.free--;
 		(*counter_for(flags))++;
@@ -141,7 +151,8 @@ struct page *alloc_page(uint32_t flags)
 	if (!page)
 		return NULL;
 	*page = (struct page){ .flags = flags, .refcount = 1 };
-	clear_page(page_address(page));
+	if (!zeroed)
+		clear_page(page_address(page));
 	return page;
 }
 

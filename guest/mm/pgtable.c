@@ -66,15 +66,6 @@ static void ptlock_free(struct page *page)
 #endif
 }
 
-static spinlock_t *ptlock_ptr(struct page *page)
-{
-#if ALLOC_SPLIT_PTLOCKS
-	return page->ptl;
-#else
-	return &page->ptl;
-#endif
-}
-
 /*
  * Split locks cover PTE and PMD pages; PUD and above stay under
  * page_table_lock.  Kernel PTE tables (pte_alloc_one_kernel()) have no
@@ -141,8 +132,14 @@ void mm_dec_nr_tables(struct mm_struct *mm, enum pt_level level)
 }
 
 struct lock_stats lock_stats[NR_CPUS][PTL_CLASSES];
+bool lock_stat;
 
-void ptl_acquire(struct mm_struct *mm, spinlock_t *ptl, enum ptl_class split_class)
+void lock_stat_enable(void)
+{
+	__atomic_store_n(&lock_stat, true, __ATOMIC_RELAXED);
+}
+
+void ptl_acquire_stat(struct mm_struct *mm, spinlock_t *ptl, enum ptl_class split_class)
 {
 	enum ptl_class c = ptl == &mm->page_table_lock ? PTL_MM : split_class;
 	struct lock_stats *s = &lock_stats[smp_processor_id()][c];
@@ -152,22 +149,6 @@ void ptl_acquire(struct mm_struct *mm, spinlock_t *ptl, enum ptl_class split_cla
 		s->contended++;
 		spin_lock(ptl);
 	}
-}
-
-/* pte_lockptr(): the PTE page's split lock, or page_table_lock below the threshold. */
-spinlock_t *pte_lockptr(struct mm_struct *mm, pmd_t *pmd)
-{
-	if (!use_split_ptlocks || mm == &init_mm)
-		return &mm->page_table_lock;
-	return ptlock_ptr(pfn_to_page((pmd->pmd & PTE_PFN_MASK) >> PAGE_SHIFT));
-}
-
-/* pmd_lockptr(): the split lock of the page holding the PMD table. */
-spinlock_t *pmd_lockptr(struct mm_struct *mm, pmd_t *pmd)
-{
-	if (!use_split_ptlocks)
-		return &mm->page_table_lock;
-	return ptlock_ptr(virt_to_page(pmd));
 }
 
 spinlock_t *pmd_lock(struct mm_struct *mm, pmd_t *pmd)

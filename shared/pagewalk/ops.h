@@ -31,7 +31,8 @@
  *   copied.
  * race_delay: spin `loops` between allocating a table of one of `levels`
  *   and locking to install it (a fault-injection site).
- * lock_stats: result = acquisitions of lock class `lock`, over all CPUs.
+ * lock_stats: result = acquisitions of lock class `lock`, over all CPUs,
+ *   counted from the first lock_stats op on (lock_stat off until then).
  * tlb_info: result = shootdown IPIs sent; the task's mm_cpumask (task 0:
  *   none), flushes done on IPI.
  * inject: arm one fault-injection site with Linux's fault_attr
