@@ -22,13 +22,22 @@ section boot_by_ram < "$json" > "$tmp/b"
 paste <(field mib < "$tmp/b") <(field instructions < "$tmp/b") > "$tmp/boot.dat"
 commit=$(field commit < "$json" | head -n 1)
 kvm=$(sed -n 's/.*"kvm": "\([^"]*\)".*/\1/p' "$json")
-[ -s "$tmp/fault.dat" ] && [ -s "$tmp/boot.dat" ] || { echo "bench-plot: no plot data in $json" >&2; exit 1; }
+panels=0
+[ -s "$tmp/fault.dat" ] && panels=$((panels + 1))
+[ -s "$tmp/boot.dat" ] && panels=$((panels + 1))
+if [ $panels -eq 0 ]; then
+	echo "bench-plot: nothing to draw: $json has no instruction counts (see its notes)" >&2
+	exit 0
+fi
 
-gnuplot <<GP
-set terminal svg size 900,900 dynamic font "sans,11"
+{
+cat <<GP
+set terminal svg size 900,$((450 * panels)) dynamic font "sans,11"
 set output "$svg"
 set termoption noenhanced
-set multiplot layout 2,1 title "pagewalk make bench, commit ${commit:0:12}, KVM $kvm: ring-0 instructions, exact (single-stepped)"
+set multiplot layout $panels,1 title "pagewalk make bench, commit ${commit:0:18}, KVM $kvm: ring-0 instructions, exact (single-stepped)"
+GP
+[ -s "$tmp/fault.dat" ] && cat <<GP
 set title "one demand fault (page_fault1 loop, full paging core): instructions by guest symbol"
 set style data histograms
 set style histogram clustered gap 1
@@ -39,15 +48,18 @@ set ylabel "instructions per fault"
 set grid ytics
 set key top right
 plot "$tmp/fault.dat" using 2:xtic(1) title "self", "" using 3 title "inclusive"
-unset style
+GP
+[ -s "$tmp/boot.dat" ] && cat <<GP
 set style data linespoints
 set title "boot to the op loop against guest RAM"
 set xtics norotate
-set xlabel "guest RAM, MiB"
 set xtics 1024
+set xlabel "guest RAM, MiB"
 set ylabel "instructions"
+set grid ytics
 set format y "%.0f"
 plot "$tmp/boot.dat" using 1:2 with linespoints pointtype 7 title "boot"
-unset multiplot
 GP
+echo "unset multiplot"
+} | gnuplot
 echo "plot: $svg"

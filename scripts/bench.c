@@ -60,15 +60,6 @@ static unsigned int nfault_syms;
 
 static unsigned int paging_levels;
 static char qemu_status[256] = "not installed here: not measured";
-
-static void add(const char *name, const char *unit, double *v, unsigned int n, const char *beside)
-{
-	struct figure *f = &figures[nfigures++];
-
-	qsort(v, n, sizeof(*v), cmp_double);
-	*f = (struct figure){ name, unit, v[n / 2], v[0], v[n - 1], n, beside };
-}
-
 /* A string that lives to the end (figure names and their comparisons). */
 static const char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
 static const char *fmt(const char *f, ...)
@@ -81,6 +72,35 @@ static const char *fmt(const char *f, ...)
 		s = NULL;
 	va_end(ap);
 	return s ? s : "";
+}
+
+/* What this host would not let the bench measure, and why: printed and in the JSON. */
+static const char *notes[32];
+static unsigned int nnotes;
+
+static void note(const char *why)
+{
+	for (unsigned int i = 0; i < nnotes; i++)
+		if (!strcmp(notes[i], why))
+			return;
+	if (nnotes < sizeof(notes) / sizeof(notes[0]))
+		notes[nnotes++] = why;
+}
+
+/* A figure; one that this host could not measure (NAN) is left out, and said so. */
+static void add(const char *name, const char *unit, double *v, unsigned int n, const char *beside)
+{
+	struct figure *f = &figures[nfigures];
+
+	for (unsigned int i = 0; i < n; i++)
+		if (isnan(v[i])) {
+			note(fmt("left out: %s", name));
+			return;
+		}
+	nfigures++;
+
+	qsort(v, n, sizeof(*v), cmp_double);
+	*f = (struct figure){ name, unit, v[n / 2], v[0], v[n - 1], n, beside };
 }
 
 /*
@@ -398,6 +418,11 @@ static double op_instructions(struct vm *vm, const char *build, const char *name
 	vm_profile_totals(vm, &t);
 	if (name)
 		save_profile(vm, build, name);
+	if (t.steps_lost) {
+		note("KVM stopped single-stepping inside a region on this host (vm_profile_totals()'s "
+		     "steps_lost): its instruction counts are short");
+		return NAN;
+	}
 	return t.ring0;
 }
 
@@ -413,6 +438,11 @@ static double pf_path(struct vm *vm, uint64_t faults)
 	if (!vm_profile_symbol(vm, "vector_14", &stub, &stub_incl) ||
 	    !vm_profile_symbol(vm, "common_exception", &self, &entry))
 		die("profile", "no vector_14 or common_exception in the guest");
+	if (!entry) {
+		note("single-step did not enter the #PF handler from ring 3 on this host: "
+		     "no instruction of the fault path was counted");
+		return NAN;
+	}
 	return (double)(stub + entry) / faults;
 }
 
@@ -479,7 +509,8 @@ static void bench_instructions(const char *build)
 
 			op_instructions(vm, build, "fault-core", PW_OP_BENCH_FAULTS, &a);
 			core[0] = pf_path(vm, PROFILE_PAGES);
-			read_fault_symbols(build, "fault-core", PROFILE_PAGES);
+			if (!isnan(core[0]))
+				read_fault_symbols(build, "fault-core", PROFILE_PAGES);
 			op(vm, 0, task_exit, NULL, t);
 			a.bench_faults.task = fresh_task(vm, 0, PROFILE_PAGES);
 			a.bench_faults.floor = true;
@@ -527,6 +558,20 @@ static void bench_channel(const char *build)
 	add("channel, VM exits per 1000 events", "", exits, runs, "target <= 2");
 }
 
+/* A JSON string: what a command printed may hold anything. */
+static void json_str(FILE *j, const char *v)
+{
+	fputc('"', j);
+	for (; *v; v++)
+		if (*v == '"' || *v == '\\')
+			fprintf(j, "\\%c", *v);
+		else if ((unsigned char)*v < ' ')
+			fprintf(j, "\\u%04x", *v);
+		else
+			fputc(*v, j);
+	fputc('"', j);
+}
+
 /* JSON numbers in full: a figure's value as C has it, never rounded to %g's six digits. */
 static void json_number(FILE *j, double v)
 {
@@ -547,14 +592,25 @@ static void report(const char *json_path, const char *commit, const struct bench
 		die(json_path, strerror(errno));
 	strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
 	bench_host_describe(h, host, sizeof(host));
-	printf("host: %s\ncommit: %s; the guest's paging: %u-level; QEMU microvm: %s\n\n", host, commit,
+	printf("host: %s\ncommit: %s; the guest's paging: %u-level; QEMU microvm: %s\n", host, commit,
 	       paging_levels, qemu_status);
+	for (unsigned int i = 0; i < nnotes; i++)
+		printf("note: %s\n", notes[i]);
+	printf("\n");
 	printf("%-66s %12s %12s %12s %-6s %4s  %s\n", "figure", "median", "min", "max", "unit", "runs",
 	       "beside it");
-	fprintf(j, "{\n  \"commit\": \"%s\",\n  \"date\": \"%s\",\n", commit, date);
+	fprintf(j, "{\n  \"commit\": ");
+	json_str(j, commit);
+	fprintf(j, ",\n  \"date\": \"%s\",\n", date);
 	bench_host_json(h, j);
-	fprintf(j, "  \"paging_levels\": %u,\n  \"qemu_microvm\": \"%s\",\n  \"figures\": [\n", paging_levels,
-		qemu_status);
+	fprintf(j, "  \"paging_levels\": %u,\n  \"qemu_microvm\": ", paging_levels);
+	json_str(j, qemu_status);
+	fprintf(j, ",\n  \"notes\": [");
+	for (unsigned int i = 0; i < nnotes; i++) {
+		fprintf(j, "%s", i ? ", " : "");
+		json_str(j, notes[i]);
+	}
+	fprintf(j, "],\n  \"figures\": [\n");
 	for (unsigned int i = 0; i < nfigures; i++) {
 		const struct figure *f = &figures[i];
 
@@ -570,9 +626,11 @@ static void report(const char *json_path, const char *commit, const struct bench
 		fprintf(j, "}%s\n", i + 1 < nfigures ? "," : "");
 	}
 	fprintf(j, "  ],\n  \"boot_by_ram\": [\n");
-	for (unsigned int i = 0; i < BOOT_SIZES; i++)
-		fprintf(j, "    {\"mib\": %u, \"instructions\": %.0f}%s\n", boot_mib[i], boot_instr[i],
-			i + 1 < BOOT_SIZES ? "," : "");
+	for (unsigned int i = 0, n = 0; i < BOOT_SIZES; i++)
+		if (!isnan(boot_instr[i]))
+			fprintf(j, "%s    {\"mib\": %u, \"instructions\": %.0f}", n++ ? ",\n" : "", boot_mib[i],
+				boot_instr[i]);
+	fprintf(j, "\n");
 	fprintf(j, "  ],\n  \"fault_by_symbol\": [\n");
 	for (unsigned int i = 0; i < nfault_syms; i++) {
 		fprintf(j, "    {\"symbol\": \"%s\", \"self\": ", fault_sym[i].name);

@@ -141,6 +141,7 @@ Test(profile, markers_bound_a_region_exactly, .timeout = 60)
 {
 	char *path = temp_path(), opt[300], line[128], *table;
 	const char *argv[] = { VMM_BIN, "--mem", "16M", opt, TEST_GUEST("profile_marks"), NULL };
+	struct vm_profile_totals t;
 	struct vm_profile_mark m;
 	struct vmm_config cfg;
 	struct cli_run r;
@@ -156,6 +157,10 @@ Test(profile, markers_bound_a_region_exactly, .timeout = 60)
 	cr_assert_eq(vm_profile_start(vm, 0), VMM_OK, "%s", vm_message(vm));
 	cr_assert_eq(vm_run(vm), VMM_OK, "%s", vm_message(vm));
 	cr_assert_eq(vm_profile_stop(vm), VMM_OK, "%s", vm_message(vm));
+	/* Its one exit, the status write, comes at the instruction the last step stopped before. */
+	vm_profile_totals(vm, &t);
+	cr_assert_eq(t.steps_lost, 0);
+	cr_assert_eq(t.ring0, MARK2_AT + 3, "marker 2's store, the two before the exit's outl");
 	cr_assert(vm_profile_mark(vm, 0, &m) && m.id == 1 && m.cpu == 0 && m.ring0 == MARK1_AT,
 		  "mark %lu on cpu %u at %lu", (unsigned long)m.id, m.cpu, (unsigned long)m.ring0);
 	cr_assert(vm_profile_mark(vm, 1, &m) && m.id == 2 && m.cpu == 0 && m.ring0 == MARK2_AT,

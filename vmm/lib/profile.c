@@ -222,6 +222,32 @@ void profile_sample(struct vcpu *vcpu)
 	pthread_mutex_unlock(&p->lock);
 }
 
+/*
+ * An exit other than a step's while single-stepping (an I/O port, MMIO, a
+ * hlt) comes at the instruction the last step stopped before: VMX and SVM
+ * exit with RIP on it, PVM after it (x86 instructions are at most 15
+ * bytes).  Anywhere else KVM stopped stepping on the way and the guest ran
+ * on uncounted: measured on the nested SVM host (KVM under QEMU TCG),
+ * where the steps of the pagewalk guest's boot end in cpu_init() and the
+ * next exit is its doorbell.  Ring 3 runs unstepped by design.
+ */
+void profile_check_step(struct vcpu *vcpu)
+{
+	struct profile *p = vcpu->vm->profile;
+	typeof(*p->pending) *pd = &p->pending[vcpu->id];
+	struct kvm_regs r;
+	struct kvm_sregs s;
+
+	if (!p->active || p->hz || !pd->valid || pd->ring3 || pd->to_ring3 || exit_regs(vcpu, &r, &s))
+		return;
+	if (r.rip >= pd->rip && r.rip - pd->rip <= 15)
+		return;
+	pthread_mutex_lock(&p->lock);
+	if (!p->c.steps_lost++)
+		p->c.lost_rip = r.rip;
+	pthread_mutex_unlock(&p->lock);
+}
+
 /* Exact only single-stepped: a sampled count says nothing of where the marker was. */
 void profile_mark(struct vcpu *vcpu, uint64_t id)
 {

@@ -55,6 +55,8 @@ struct profile_counts {
 	struct vm_profile_mark *marks;	/* the guest's MARK events, in the order drained */
 	size_t nmarks, marks_cap;
 	uint64_t marks_lost;		/* out of memory */
+	uint64_t steps_lost;		/* exits KVM's single-step did not lead to (profile_check_step()) */
+	uint64_t lost_rip;		/* the first such exit's RIP */
 	uint64_t *self, *total;		/* per symbol, nsyms + 1 ("[unknown]" last) */
 	struct profile_stack *stacks;	/* open addressing, `cap` slots */
 	size_t nstacks, cap;

@@ -21,7 +21,7 @@ void vm_profile_totals(const struct vm *vm, struct vm_profile_totals *t)
 		return;
 	*t = (struct vm_profile_totals){ .hz = p->hz, .ring0 = p->c.ring0, .ring3 = p->c.ring3,
 					 .rep_iterations = p->c.rep_iterations,
-					 .ring3_entries = p->c.ring3_entries };
+					 .ring3_entries = p->c.ring3_entries, .steps_lost = p->c.steps_lost };
 }
 
 bool vm_profile_symbol(const struct vm *vm, const char *name, uint64_t *self, uint64_t *inclusive)
@@ -118,6 +118,14 @@ enum vmm_status vm_profile_report(const struct vm *vm, FILE *f)
 	fprintf(f, "# ring 3: %lu %s, not below; entered %lu times by iretq%s\n",
 		(unsigned long)p->c.ring3, what, (unsigned long)p->c.ring3_entries,
 		!p->hz && p->c.ring3_entries && !p->c.ring3 ? " (not single-stepped there)" : "");
+	if (p->c.steps_lost) {
+		char sym[128];
+
+		fprintf(f, "# single-step lost %lu times: KVM stopped stepping and the guest ran on uncounted "
+			"(first found at the exit at RIP %#lx %s): the counts are short\n",
+			(unsigned long)p->c.steps_lost, (unsigned long)p->c.lost_rip,
+			vm_symbolise(vm, p->c.lost_rip, sym, sizeof(sym)));
+	}
 	if (p->c.stacks_lost)
 		fprintf(f, "# %lu call stacks not kept (out of memory): Children and folded stacks short\n",
 			(unsigned long)p->c.stacks_lost);
