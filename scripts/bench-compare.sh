@@ -6,8 +6,10 @@
 #
 #   scripts/bench-compare.sh A.json B.json
 set -euo pipefail
-[ $# -eq 2 ] && [ -r "$1" ] && [ -r "$2" ] ||
-	{ echo "usage: scripts/bench-compare.sh A.json B.json (make bench-compare A=... B=...)" >&2; exit 1; }
+if [ $# -ne 2 ] || [ ! -r "$1" ] || [ ! -r "$2" ]; then
+	echo "usage: scripts/bench-compare.sh A.json B.json (make bench-compare A=... B=...)" >&2
+	exit 1
+fi
 
 # name<TAB>unit<TAB>median of each figure line (scripts/bench.c writes one a line).
 figures() {

@@ -13,7 +13,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <inttypes.h>
 #include <math.h>
 #include <signal.h>
 #include <spawn.h>
@@ -60,6 +59,7 @@ static unsigned int nfault_syms;
 
 static unsigned int paging_levels;
 static char qemu_status[256] = "not installed here: not measured";
+
 /* A string that lives to the end (figure names and their comparisons). */
 static const char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
 static const char *fmt(const char *f, ...)
@@ -90,17 +90,17 @@ static void note(const char *why)
 /* A figure; one that this host could not measure (NAN) is left out, and said so. */
 static void add(const char *name, const char *unit, double *v, unsigned int n, const char *beside)
 {
-	struct figure *f = &figures[nfigures];
-
 	for (unsigned int i = 0; i < n; i++)
 		if (isnan(v[i])) {
 			note(fmt("left out: %s", name));
 			return;
 		}
-	nfigures++;
-
+	if (nfigures == sizeof(figures) / sizeof(figures[0])) {
+		fprintf(stderr, "bench: more figures than the table holds\n");
+		exit(1);
+	}
 	qsort(v, n, sizeof(*v), cmp_double);
-	*f = (struct figure){ name, unit, v[n / 2], v[0], v[n - 1], n, beside };
+	figures[nfigures++] = (struct figure){ name, unit, v[n / 2], v[0], v[n - 1], n, beside };
 }
 
 /*
@@ -134,7 +134,7 @@ static const char *human(double v)
 	return out;
 }
 
-static void die(const char *what, const char *why)
+static __attribute__((noreturn)) void die(const char *what, const char *why)
 {
 	fprintf(stderr, "bench: %s: %s\n", what, why);
 	exit(1);
