@@ -62,7 +62,7 @@ FUZZ_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -D_GNU_SOURCE -MMD -MP \
 FUZZ_LIBVMM_OBJS := $(LIBVMM_SRCS:%.c=$(FUZZ)/obj/%.o)
 FUZZERS := $(FUZZ)/fuzz_elf $(FUZZ)/fuzz_channel $(FUZZ)/fuzz_options
 
-.PHONY: all deps run test test-nested check-model fuzz bench campaign install check-install lint-ci clean
+.PHONY: all deps run test test-nested check-model fuzz bench bench-nested bench-compare campaign install check-install lint-ci clean
 all: $(O)/vmm $(O)/guest.elf $(O)/guest-test.elf $(O)/guest-debug-spinlock.elf
 
 deps:
@@ -125,10 +125,15 @@ fuzz:
 	$(FUZZ)/fuzz_options -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
 		-artifact_prefix=$(FUZZ)/crash-options- $(FUZZ)/corpus/options $(FUZZ)/seeds/options
 
-# Reports, never asserts: see README, "Benchmarks".
-bench: deps
+# Reports, never asserts: see README, "Benchmarks".  bench-nested: the
+# same in the second host; bench-compare A=a.json B=b.json: B over A.
+bench bench-nested:
+	@scripts/install-deps.sh bench
 	@$(MAKE) --no-print-directory all $(O)/bench $(O)/page_fault1 $(TEST_GUESTS)
-	scripts/bench.sh $(O)
+	scripts/bench.sh $(O) $(if $(filter bench-nested,$@),nested)
+
+bench-compare:
+	scripts/bench-compare.sh $(A) $(B)
 
 # A fault-injection campaign over this machine's cores: README, "Fault injection".
 campaign: deps
@@ -139,9 +144,9 @@ $(O)/campaign: scripts/campaign.c
 	@$(ECHO) "  CC      $@"
 	$(Q)$(CC) $(HOST_CFLAGS) -o $@ $<
 
-$(O)/bench: $(O)/obj/scripts/bench.o $(O)/libvmm.a
+$(O)/bench: $(O)/obj/scripts/bench.o $(O)/obj/scripts/bench_host.o $(O)/libvmm.a
 	@$(ECHO) "  LD      $@"
-	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(HOST_LIBS) -lpthread
+	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(HOST_LIBS) -lpthread -lm
 
 $(O)/page_fault1: scripts/page_fault1.c scripts/timing.h
 	@$(ECHO) "  CC      $@"

@@ -4,7 +4,8 @@
 # "fuzz", also clang and its libFuzzer runtime for `make fuzz`; with
 # "nested", QEMU and cpio for `make test-nested` (and gdb for the suite
 # there); with "man", help2man
-# for the man page `make install` installs; with "lint", yamllint.
+# for the man page `make install` installs; with "lint", yamllint; with
+# "bench", QEMU (microvm, measured beside vmm) and gnuplot for `make bench`.
 # As root it runs apt-get; otherwise it says what to install.
 set -euo pipefail
 
@@ -15,6 +16,7 @@ fuzz) packages+=(clang libclang-rt-dev) ;;
 nested) packages+=(qemu-system-x86 cpio gdb) ;;
 man) packages+=(help2man) ;;
 lint) packages+=(yamllint) ;;
+bench) packages+=(qemu-system-x86 gnuplot-nox) ;;
 esac
 
 missing=()

@@ -9,6 +9,10 @@
 #
 #   scripts/test-nested.sh BUILD_DIR [CRITERION FLAGS...]
 #
+# With NESTED_BENCH=1 (make bench-nested, scripts/bench.sh) it runs
+# BUILD_DIR/bench there instead (BENCH_PAGES, BENCH_COMMIT) and copies the
+# JSON it prints back to BUILD_DIR/bench-nested.json.
+#
 # The kernel and busybox come from Debian with apt-get download, once:
 # BUILD_DIR/nested/debs is the cache.
 set -euo pipefail
@@ -106,6 +110,12 @@ case ",$cpu," in
 ,max,*) [[ ",$cpu," == *,-la57,* ]] || require_la57=1 ;;
 esac
 flags=$(printf ' %q' "$@")
+if [ "${NESTED_BENCH:-0}" = 1 ]; then
+	run="$O/bench --pages ${BENCH_PAGES:-256} --commit ${BENCH_COMMIT:-unknown} $O $O/bench.json &&
+	echo 'bench-nested: json' && cat $O/bench.json && echo 'bench-nested: end'"
+else
+	run="$O/tests/pagewalk-tests$flags"
+fi
 cat > "$img/init" <<EOF
 #!/bin/sh
 /bin/busybox --install -s /bin
@@ -125,7 +135,10 @@ done
 echo "test-nested: \$(/bin/busybox uname -r), $cpu, /dev/kvm: \$(/bin/busybox ls /dev/kvm 2>&1)"
 export PAGEWALK_REQUIRE_KVM=1 PAGEWALK_REQUIRE_LA57=$require_la57 PATH=/usr/bin:/bin CRITERION_USE_ASCII=1
 cd $O
-$O/tests/pagewalk-tests$flags
+run() {
+	$run
+}
+run
 echo "test-nested: exit \$?"
 /bin/busybox poweroff -f
 EOF
@@ -142,7 +155,10 @@ if [ -z "$status" ]; then
 	echo "test-nested: the nested host did not finish the suite (console: $log)" >&2
 	exit 1
 fi
-if grep -q 'Synthesis: Tested: 0 ' "$log"; then
+if [ "${NESTED_BENCH:-0}" = 1 ]; then
+	sed -n '/^bench-nested: json/,/^bench-nested: end/p' "$log" | tr -d '\r' | sed '1d;$d' \
+		> "$O/bench-nested.json"
+elif grep -q 'Synthesis: Tested: 0 ' "$log"; then
 	echo "test-nested: the suite ran no test (console: $log)" >&2
 	exit 1
 fi

@@ -2,10 +2,12 @@
  * The profiler: exact counts on a guest whose instructions can be counted
  * by reading it, a demand fault's cost and where it goes, sampling.
  */
+#include <stddef.h>
 #include <stdio.h>
 
 #include "geometry.h"
 #include "guest_ops.h"
+#include "guests/ring.h"
 #include "harness.h"
 
 /* tests/guests/profile_calls.S's constants and per-call counts, read off its source. */
@@ -124,6 +126,62 @@ Test(profile, counts_a_known_guest_exactly, .timeout = 60)
 	}
 	free(table);
 	free(stacks);
+	unlink_profile(path);
+	cli_run_free(&r);
+}
+
+/* tests/guests/profile_marks.S, read off its source; its records as ring.h lays them out. */
+_Static_assert(EV_MARK == PW_EV_MARK && EV_FIELDS == offsetof(struct pw_event, u.mark.id), "");
+#define MARK_SPIN	20
+#define MARK1_AT	3			/* its record's three stores */
+#define MARK2_AT	(MARK1_AT + 1 + 1 + 2 * MARK_SPIN + 3)
+
+/* From libvmm and from the CLI's report: each marker at its count, the region between them. */
+Test(profile, markers_bound_a_region_exactly, .timeout = 60)
+{
+	char *path = temp_path(), opt[300], line[128], *table;
+	const char *argv[] = { VMM_BIN, "--mem", "16M", opt, TEST_GUEST("profile_marks"), NULL };
+	struct vm_profile_totals t;
+	struct vm_profile_mark m;
+	struct vmm_config cfg;
+	struct cli_run r;
+	char err[256];
+	struct vm *vm;
+	uint64_t n;
+
+	require_kvm();
+	vmm_config_init(&cfg, TEST_GUEST("profile_marks"));
+	cfg.mem_bytes = 16ULL << 20;
+	cfg.console = NULL;
+	cr_assert_eq(vm_create(&cfg, &vm, err, sizeof(err)), VMM_OK, "%s", err);
+	cr_assert_eq(vm_profile_start(vm, 0), VMM_OK, "%s", vm_message(vm));
+	cr_assert_eq(vm_run(vm), VMM_OK, "%s", vm_message(vm));
+	cr_assert_eq(vm_profile_stop(vm), VMM_OK, "%s", vm_message(vm));
+	/* Its one exit, the status write, comes at the instruction the last step stopped before. */
+	vm_profile_totals(vm, &t);
+	cr_assert_eq(t.steps_lost, 0);
+	cr_assert_eq(t.ring0, MARK2_AT + 3, "marker 2's store, the two before the exit's outl");
+	cr_assert(vm_profile_mark(vm, 0, &m) && m.id == 1 && m.cpu == 0 && m.ring0 == MARK1_AT,
+		  "mark %lu on cpu %u at %lu", (unsigned long)m.id, m.cpu, (unsigned long)m.ring0);
+	cr_assert(vm_profile_mark(vm, 1, &m) && m.id == 2 && m.cpu == 0 && m.ring0 == MARK2_AT,
+		  "mark %lu on cpu %u at %lu", (unsigned long)m.id, m.cpu, (unsigned long)m.ring0);
+	cr_assert_not(vm_profile_mark(vm, 2, &m));
+	cr_assert(vm_profile_between(vm, 1, 2, &n));
+	cr_assert_eq(n, 2 * MARK_SPIN + 5);
+	/* Marker 1 never follows marker 2; marker 3 was never emitted. */
+	cr_assert_not(vm_profile_between(vm, 2, 1, &n));
+	cr_assert_not(vm_profile_between(vm, 1, 3, &n));
+	vm_destroy(vm);
+
+	snprintf(opt, sizeof(opt), "--profile=%s", path);
+	run_vmm(&r, argv);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	table = read_text(path);
+	snprintf(line, sizeof(line), "# mark 1 on cpu 0: after %d ring-0 instructions of that cpu\n", MARK1_AT);
+	cr_assert(has_line(table, line), "no '%s' in\n%s", line, table);
+	snprintf(line, sizeof(line), "# mark 2 on cpu 0: after %d ring-0 instructions of that cpu\n", MARK2_AT);
+	cr_assert(has_line(table, line), "no '%s' in\n%s", line, table);
+	free(table);
 	unlink_profile(path);
 	cli_run_free(&r);
 }

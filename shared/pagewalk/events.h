@@ -30,6 +30,8 @@
  * FORK: task `child` is a copy of `parent` (dup_mm).
  * INJECT: fault injection failed call number `call` of `site` (at `level`
  *   for page tables); the caller then takes its real error path.
+ * MARK: marker `id` in the guest's code: the profiler counts instructions
+ *   between two (README, "Profiling"); otherwise an event like any other.
  */
 #ifndef PAGEWALK_EVENTS_H
 #define PAGEWALK_EVENTS_H
@@ -65,7 +67,8 @@
 	X(VMALLOC,   18, vmalloc,   F(addr, HEX) F(size, HEX))			\
 	X(VFREE,     19, vfree,     F(addr, HEX) F(size, HEX))			\
 	X(FORK,      20, fork,	    F(parent, U) F(child, U))		\
-	X(INJECT,    21, inject,    F(site, SITE) F(level, LEVEL) F(call, U))
+	X(INJECT,    21, inject,    F(site, SITE) F(level, LEVEL) F(call, U))	\
+	X(MARK,      22, mark,      F(id, U))
 
 /* Each type twice: PW_EV_FAULT, and PW_EV_ID_fault for macros that take the name. */
 enum pw_event_type {

@@ -20,6 +20,8 @@
 #define EV_CPU			2		/* u16 */
 #define EV_LEN			4		/* u32 */
 #define EV_SEQ			8		/* u64 */
+#define EV_FIELDS		24		/* u64s: the type's fields */
+#define EV_MARK			22		/* PW_EV_MARK: one field, id */
 
 #define DOORBELL		0x500		/* PW_PORT_DOORBELL */
 #define DOORBELL_FLUSH		1

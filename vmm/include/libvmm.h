@@ -366,6 +366,7 @@ struct vm_profile_totals {
 	uint64_t ring0, ring3;		/* instructions (samples) */
 	uint64_t rep_iterations;	/* single steps that repeated a rep string instruction, in no count */
 	uint64_t ring3_entries;		/* iretqs to ring 3 (which KVM may not step: then ring3 is 0) */
+	uint64_t steps_lost;		/* exits single-stepping did not lead to: the counts are short */
 };
 
 enum vmm_status vm_profile_start(struct vm *vm, unsigned int hz);
@@ -373,6 +374,25 @@ enum vmm_status vm_profile_stop(struct vm *vm);
 void vm_profile_totals(const struct vm *vm, struct vm_profile_totals *t);
 /* A symbol's self and inclusive counts; false if no symbol has that name. */
 bool vm_profile_symbol(const struct vm *vm, const char *name, uint64_t *self, uint64_t *inclusive);
+/*
+ * Markers: a MARK event the guest emits while the profiler single-steps
+ * (README, "Profiling").  `ring0` is the ring-0 instructions its vCPU had
+ * completed in this region before the store that published the event.
+ */
+struct vm_profile_mark {
+	uint64_t id;
+	unsigned int cpu;
+	uint64_t ring0;
+};
+
+/* The region's n-th marker, in the order the host saw them; false past the last. */
+bool vm_profile_mark(const struct vm *vm, size_t n, struct vm_profile_mark *m);
+/*
+ * The ring-0 instructions between the region's first marker `from` and the
+ * first marker `to` after it on the same vCPU (from `from`'s publishing
+ * store to `to`'s, that one not included); false if there is no such pair.
+ */
+bool vm_profile_between(const struct vm *vm, uint64_t from, uint64_t to, uint64_t *ring0);
 /* A `perf report`-like table, by self count; and folded stacks (flamegraph.pl), root first. */
 enum vmm_status vm_profile_report(const struct vm *vm, FILE *f);
 enum vmm_status vm_profile_folded(const struct vm *vm, FILE *f);

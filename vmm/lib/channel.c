@@ -160,6 +160,8 @@ static int drain_locked(struct vcpu *vcpu, uint64_t head)
 		if (ev.type == PW_EV_CONSOLE && vm->cfg.console && !vm->cfg.trace)
 			fwrite(ev.u.text, 1, ev.len, vm->cfg.console);
 		report_event(vm, &ev);
+		if (ev.type == PW_EV_MARK && vm->profile)
+			profile_mark(vcpu, ev.u.mark.id);
 		if (vm->cfg.record && record_event(vm, &ev)) {
 			vm_stop(vm, VMM_INTERNAL, "out of memory recording events");
 			return -1;	/* the first stop reason wins */

@@ -267,6 +267,8 @@ void gdb_destroy(struct vm *vm);
 enum exit_action profile_debug_exit(struct vcpu *vcpu);	/* KVM_EXIT_DEBUG: one step */
 void profile_sample(struct vcpu *vcpu);		/* KVM_RUN interrupted: a sample, when sampling */
 uint64_t profile_tick_ns(const struct vm *vm);	/* the sampling period; 0 when not sampling */
+void profile_mark(struct vcpu *vcpu, uint64_t id);	/* the channel drained a MARK event */
+void profile_check_step(struct vcpu *vcpu);		/* any other exit: did the steps reach it? */
 void profile_free(struct vm *vm);
 
 /* walk.c: the page walker's pieces ptdump.c shares */

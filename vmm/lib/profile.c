@@ -14,6 +14,12 @@
  * leave RIP where it was and are counted apart, so that instructions are
  * what perf's `instructions` event counts.
  *
+ * Markers: the host drains a vCPU's ring on every exit, before the exit
+ * is handled, so a MARK event is seen at the step right after the store
+ * that published it (the guest's store of ring head), with that store
+ * still pending: a marker's count is the instructions its vCPU completed
+ * before that store.
+ *
  * Ring 3: an iretq there loads RFLAGS from its frame, TF clear, and on this
  * project's hosts a TF the host set in ring 3 reaches the guest as a #DB,
  * so ring 3 runs unstepped; its entries are counted.  The exception that
@@ -36,16 +42,19 @@ static void counts_free(struct profile_counts *c)
 	free(c->stacks);
 	free(c->self);
 	free(c->total);
+	free(c->cpu_ring0);
+	free(c->marks);
 	*c = (struct profile_counts){ 0 };
 }
 
-static int counts_init(struct profile_counts *c, size_t nsyms)
+static int counts_init(struct profile_counts *c, size_t nsyms, unsigned int ncpus)
 {
 	*c = (struct profile_counts){ .cap = 1024 };
 	c->self = calloc(nsyms + 1, sizeof(*c->self));
 	c->total = calloc(nsyms + 1, sizeof(*c->total));
 	c->stacks = calloc(c->cap, sizeof(*c->stacks));
-	if (c->self && c->total && c->stacks)
+	c->cpu_ring0 = calloc(ncpus, sizeof(*c->cpu_ring0));
+	if (c->self && c->total && c->stacks && c->cpu_ring0)
 		return 0;
 	counts_free(c);
 	return -1;
@@ -108,7 +117,8 @@ static void stack_add(struct profile_counts *c, const uint32_t *ids, unsigned in
 	s->count++;
 }
 
-static void count(struct profile *p, bool ring3, const uint32_t *ids, unsigned int depth)
+static void count(struct profile *p, unsigned int cpu, bool ring3, const uint32_t *ids,
+		  unsigned int depth)
 {
 	struct profile_counts *c = &p->c;
 
@@ -117,6 +127,7 @@ static void count(struct profile *p, bool ring3, const uint32_t *ids, unsigned i
 		return;
 	}
 	c->ring0++;
+	c->cpu_ring0[cpu]++;
 	c->self[ids[0]]++;
 	/* Inclusive: once per stack, however often recursion puts a symbol in it. */
 	p->gen++;
@@ -159,7 +170,7 @@ static void count_pending(struct profile *p, unsigned int cpu)
 {
 	typeof(*p->pending) *pd = &p->pending[cpu];
 
-	count(p, pd->ring3, pd->ids, pd->depth);
+	count(p, cpu, pd->ring3, pd->ids, pd->depth);
 	p->c.ring3_entries += pd->to_ring3;
 }
 
@@ -207,7 +218,58 @@ void profile_sample(struct vcpu *vcpu)
 		return;
 	ring3 = s.cs.selector & 3;
 	pthread_mutex_lock(&p->lock);
-	count(p, ring3, ids, ring3 ? 0 : unwind_stack(&p->unw, &r, &s, ids));
+	count(p, vcpu->id, ring3, ids, ring3 ? 0 : unwind_stack(&p->unw, &r, &s, ids));
+	pthread_mutex_unlock(&p->lock);
+}
+
+/*
+ * An exit other than a step's while single-stepping (an I/O port, MMIO, a
+ * hlt) comes at the instruction the last step stopped before: VMX and SVM
+ * exit with RIP on it, PVM after it (x86 instructions are at most 15
+ * bytes).  Anywhere else KVM stopped stepping on the way and the guest ran
+ * on uncounted: measured on the nested SVM host (KVM under QEMU TCG),
+ * where the steps of the pagewalk guest's boot end in cpu_init() and the
+ * next exit is its doorbell.  Ring 3 runs unstepped by design.
+ */
+void profile_check_step(struct vcpu *vcpu)
+{
+	struct profile *p = vcpu->vm->profile;
+	typeof(*p->pending) *pd = &p->pending[vcpu->id];
+	struct kvm_regs r;
+	struct kvm_sregs s;
+
+	if (!p->active || p->hz || !pd->valid || pd->ring3 || pd->to_ring3 || exit_regs(vcpu, &r, &s))
+		return;
+	if (r.rip >= pd->rip && r.rip - pd->rip <= 15)
+		return;
+	pthread_mutex_lock(&p->lock);
+	if (!p->c.steps_lost++)
+		p->c.lost_rip = r.rip;
+	pthread_mutex_unlock(&p->lock);
+}
+
+/* Exact only single-stepped: a sampled count says nothing of where the marker was. */
+void profile_mark(struct vcpu *vcpu, uint64_t id)
+{
+	struct profile *p = vcpu->vm->profile;
+	struct profile_counts *c = &p->c;
+
+	pthread_mutex_lock(&p->lock);
+	if (p->active && !p->hz) {
+		if (c->nmarks == c->marks_cap) {
+			size_t cap = c->marks_cap ? 2 * c->marks_cap : 16;
+			struct vm_profile_mark *m = realloc(c->marks, cap * sizeof(*m));
+
+			if (m) {
+				c->marks = m;
+				c->marks_cap = cap;
+			}
+		}
+		if (c->nmarks < c->marks_cap)
+			c->marks[c->nmarks++] = (struct vm_profile_mark){ id, vcpu->id, c->cpu_ring0[vcpu->id] };
+		else
+			c->marks_lost++;
+	}
 	pthread_mutex_unlock(&p->lock);
 }
 
@@ -278,7 +340,7 @@ enum vmm_status vm_profile_start(struct vm *vm, unsigned int hz)
 	if (!p && !(p = profile_new(vm)))
 		return vm_refuse(vm, "vm_profile_start: out of memory");
 	counts_free(&p->c);
-	if (counts_init(&p->c, vm->img.nsyms))
+	if (counts_init(&p->c, vm->img.nsyms, vm->nvcpus))
 		return vm_refuse(vm, "vm_profile_start: out of memory");
 	p->hz = hz;
 	for (unsigned int i = 0; i < vm->nvcpus; i++) {

@@ -51,6 +51,12 @@ struct profile_stack {
 struct profile_counts {
 	uint64_t ring0, ring3, rep_iterations, ring3_entries;
 	uint64_t stacks_lost;		/* counted, but their stacks not kept: out of memory */
+	uint64_t *cpu_ring0;		/* per vCPU: its ring-0 instructions so far */
+	struct vm_profile_mark *marks;	/* the guest's MARK events, in the order drained */
+	size_t nmarks, marks_cap;
+	uint64_t marks_lost;		/* out of memory */
+	uint64_t steps_lost;		/* exits KVM's single-step did not lead to (profile_check_step()) */
+	uint64_t lost_rip;		/* the first such exit's RIP */
 	uint64_t *self, *total;		/* per symbol, nsyms + 1 ("[unknown]" last) */
 	struct profile_stack *stacks;	/* open addressing, `cap` slots */
 	size_t nstacks, cap;

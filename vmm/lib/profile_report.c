@@ -21,7 +21,7 @@ void vm_profile_totals(const struct vm *vm, struct vm_profile_totals *t)
 		return;
 	*t = (struct vm_profile_totals){ .hz = p->hz, .ring0 = p->c.ring0, .ring3 = p->c.ring3,
 					 .rep_iterations = p->c.rep_iterations,
-					 .ring3_entries = p->c.ring3_entries };
+					 .ring3_entries = p->c.ring3_entries, .steps_lost = p->c.steps_lost };
 }
 
 bool vm_profile_symbol(const struct vm *vm, const char *name, uint64_t *self, uint64_t *inclusive)
@@ -40,6 +40,34 @@ bool vm_profile_symbol(const struct vm *vm, const char *name, uint64_t *self, ui
 			found = true;
 		}
 	return found;
+}
+
+bool vm_profile_mark(const struct vm *vm, size_t n, struct vm_profile_mark *m)
+{
+	const struct profile *p = vm->profile;
+
+	if (!p || !p->c.self || n >= p->c.nmarks)
+		return false;
+	*m = p->c.marks[n];
+	return true;
+}
+
+bool vm_profile_between(const struct vm *vm, uint64_t from, uint64_t to, uint64_t *ring0)
+{
+	const struct profile *p = vm->profile;
+	size_t i = 0;
+
+	*ring0 = 0;
+	if (!p || !p->c.self)
+		return false;
+	while (i < p->c.nmarks && p->c.marks[i].id != from)
+		i++;
+	for (size_t j = i + 1; j < p->c.nmarks; j++)
+		if (p->c.marks[j].id == to && p->c.marks[j].cpu == p->c.marks[i].cpu) {
+			*ring0 = p->c.marks[j].ring0 - p->c.marks[i].ring0;
+			return true;
+		}
+	return false;
 }
 
 struct row {
@@ -90,9 +118,22 @@ enum vmm_status vm_profile_report(const struct vm *vm, FILE *f)
 	fprintf(f, "# ring 3: %lu %s, not below; entered %lu times by iretq%s\n",
 		(unsigned long)p->c.ring3, what, (unsigned long)p->c.ring3_entries,
 		!p->hz && p->c.ring3_entries && !p->c.ring3 ? " (not single-stepped there)" : "");
+	if (p->c.steps_lost) {
+		char sym[128];
+
+		fprintf(f, "# single-step lost %lu times: KVM stopped stepping and the guest ran on uncounted "
+			"(first found at the exit at RIP %#lx %s): the counts are short\n",
+			(unsigned long)p->c.steps_lost, (unsigned long)p->c.lost_rip,
+			vm_symbolise(vm, p->c.lost_rip, sym, sizeof(sym)));
+	}
 	if (p->c.stacks_lost)
 		fprintf(f, "# %lu call stacks not kept (out of memory): Children and folded stacks short\n",
 			(unsigned long)p->c.stacks_lost);
+	for (size_t i = 0; !p->hz && i < p->c.nmarks; i++)
+		fprintf(f, "# mark %lu on cpu %u: after %lu ring-0 instructions of that cpu\n",
+			(unsigned long)p->c.marks[i].id, p->c.marks[i].cpu, (unsigned long)p->c.marks[i].ring0);
+	if (p->c.marks_lost)
+		fprintf(f, "# %lu marks not kept (out of memory)\n", (unsigned long)p->c.marks_lost);
 	fprintf(f, "#\n# Overhead %12s  Children %12s  Symbol\n", p->hz ? "Samples" : "Instructions",
 		"Inclusive");
 	for (size_t i = 0; i < n; i++)

@@ -422,7 +422,11 @@ int vcpu_run(struct vcpu *vcpu, uint64_t deadline)
 		if (ret < 0 && vm->nvcpus > 1 && halted_for_good(vcpu))
 			break;
 		if (ret >= 0) {
-			enum exit_action a = handle_exit(vcpu);
+			enum exit_action a;
+
+			if (vm->profile && vcpu->run->exit_reason != KVM_EXIT_DEBUG)
+				profile_check_step(vcpu);
+			a = handle_exit(vcpu);
 
 			if (a == EXIT_WAIT_OP)
 				vcpu->state = VCPU_WAIT_OP;
