@@ -291,3 +291,62 @@ Test(paging32, refused_with_the_probe_reason)
 		cr_assert(strstr(err, why), "%s does not give the probe's reason %s", err, why);
 	}
 }
+
+/*
+ * The command: `vmm --paging 2|3` runs the ELF32 guest to its status 0 and
+ * --ptdump prints its tables, where the host runs the mode; elsewhere
+ * status 5 (VMM_NO_KVM) with the probe's reason on stderr, as --paging 5
+ * without LA57.
+ */
+Test(paging32, cli_status_and_ptdump_or_the_probe_reason)
+{
+	char why[256];
+
+	require_kvm();
+	for (const char *const *mode = (const char *const[]){ "2", "3", NULL }; *mode; mode++) {
+		const char *const argv[] = { VMM_BIN, "--paging", *mode, "--ptdump", PAGING32_ELF, NULL };
+		struct cli_run r;
+
+		run_vmm(&r, argv);
+		if (vmm_probe_paging32(**mode - '0', why, sizeof(why))) {
+			cr_assert_eq(r.status, VMM_OK, "--paging %s: %s", *mode, r.err);
+			cr_assert(strstr(r.out, "---[ Kernel Mapping ]---\n0xc0000000-"), "%s", r.out);
+		} else {
+			cr_assert_eq(r.status, VMM_NO_KVM, "--paging %s: %s", *mode, r.err);
+			cr_assert(strstr(r.err, why), "--paging %s: %s", *mode, r.err);
+		}
+		cli_run_free(&r);
+	}
+}
+
+/*
+ * vm_corrupt() on two-level paging's 4-byte entries: clearing P in the
+ * guest's PTE unmaps its page and leaves the next entry, in the same
+ * 8 bytes, as it was.
+ */
+Test(paging32, corrupt_a_4_byte_pte)
+{
+	struct vm_paging pg;
+	struct vm_walk w;
+	uint64_t old;
+	uint32_t pte[2];
+	struct vm *vm;
+
+	require_paging32(2);
+	vm = run_paging32(2);
+	cr_assert_eq(vm_cpu_paging(vm, 0, &pg), VMM_OK);
+	w = walk(vm, &pg, VIRT);
+	/* The page table is the PDE's frame (bits 31:12); the guest's PTE is its entry 0. */
+	cr_assert_eq(vm_write_phys(vm, (w.entries[1] & PT_ADDR_MASK_32) + 4, &(uint32_t){ 0xabc00001 }, 4), 0);
+	cr_assert_eq(vm_corrupt(vm, &pg, VIRT, 1, VM_CORRUPT_CLEAR_PRESENT, 0, &old), VMM_OK, "%s",
+		     vm_message(vm));
+	cr_assert_eq(old, w.entries[0]);
+	cr_assert_eq(vm_read_phys(vm, w.entries[1] & PT_ADDR_MASK_32, pte, sizeof(pte)), 0);
+	cr_assert_eq(pte[0], (uint32_t)(old & ~PT_PRESENT));
+	cr_assert_eq(pte[1], 0xabc00001);
+	w = walk(vm, &pg, VIRT);
+	cr_assert(!w.present && w.level == 1);
+	/* No address bit above MAXPHYADDR in a 32-bit entry: refused, not written. */
+	cr_assert_eq(vm_corrupt(vm, &pg, VIRT, 1, VM_CORRUPT_SET_RESERVED, 0, NULL), VMM_BAD_INPUT);
+	vm_destroy(vm);
+}
