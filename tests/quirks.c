@@ -9,6 +9,8 @@ const char *const host_quirk_names[NR_HOST_QUIRKS] = {
 					"walker sets it before checking the leaf; at 2 MiB it does not)",
 	[QUIRK_A_IN_PAE_PDPTE] = "A set in a PAE PDPTE, where the SDM reserves bit 5 (QEMU TCG's "
 				 "walker reads PDPTEs at every walk and sets it)",
+	[QUIRK_PDPTE_READ_AT_EVERY_WALK] = "a PAE PDPTE changed in memory maps before CR3 is written "
+					   "again (QEMU TCG's walker holds no PDPTE registers)",
 };
 
 enum host_quirk pf_error_quirk(int64_t want, int64_t got)

@@ -38,6 +38,13 @@ enum host_quirk {
 	 * loaded last, so KVM_TRANSLATE and KVM_GET_SREGS2 walk with stale ones.
 	 */
 	QUIRK_A_IN_PAE_PDPTE,
+	/*
+	 * The same walker holds no PDPTE registers: restart_3_nolma loads the
+	 * PDPTE from memory (ptw_ldq()) at every walk, so a PDPTE made
+	 * present in memory maps at once, where the SDM (vol. 3A 4.4.1) has
+	 * the CPU use the PDPTEs it loaded at the last CR3 write.
+	 */
+	QUIRK_PDPTE_READ_AT_EVERY_WALK,
 	NR_HOST_QUIRKS
 };
 

@@ -350,3 +350,31 @@ Test(paging32, corrupt_a_4_byte_pte)
 	cr_assert_eq(vm_corrupt(vm, &pg, VIRT, 1, VM_CORRUPT_SET_RESERVED, 0, NULL), VMM_BAD_INPUT);
 	vm_destroy(vm);
 }
+
+/*
+ * PAE's PDPTE registers against the MMU (tests/guests/i386/pdpte_reload.S):
+ * per the SDM (vol. 3A 4.4.1) a PDPTE made present in memory is not used
+ * until CR3 is written again, so the read before the reload faults
+ * (status 0); a host whose MMU reads PDPTEs from memory at every walk
+ * reads the word at once (status 3), a named quirk.
+ */
+Test(paging32, pae_pdpte_change_needs_a_cr3_reload)
+{
+	struct vmm_config cfg;
+	struct vm *vm;
+	char err[1024];
+	uint32_t status;
+
+	require_paging32(3);
+	test_config(&cfg, TEST_GUEST("pdpte_reload"), PW_WORKLOAD_DEFAULT);
+	cfg.paging = 3;
+	cr_assert_eq(vm_create(&cfg, &vm, err, sizeof(err)), VMM_OK, "vm_create: %s", err);
+	vm_run(vm);
+	cr_assert(vm_guest_exited(vm), "%s", vm_message(vm));
+	status = vm_guest_status(vm);
+	/* 1: no word after the reload either; 2: not PAE. */
+	cr_assert(status == 0 || status == 3, "guest status %u", status);
+	if (status == 3)
+		cr_log_info("paging32: host quirk: %s", host_quirk_names[QUIRK_PDPTE_READ_AT_EVERY_WALK]);
+	vm_destroy(vm);
+}
