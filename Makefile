@@ -39,7 +39,8 @@ GUEST_SRCS := $(wildcard guest/arch/*.S guest/arch/*.c guest/kernel/*.c guest/mm
 # ops and #PF handlers through linker tables: linked in, it is the test image.
 GUEST_TEST_SRCS := $(wildcard guest/test/*.c)
 TEST_SRCS := $(wildcard tests/*.c)
-TEST_GUESTS := $(patsubst tests/guests/%.S,$(O)/tests/guests/%.elf,$(wildcard tests/guests/*.S))
+TEST_GUESTS := $(patsubst tests/guests/%.S,$(O)/tests/guests/%.elf,$(wildcard tests/guests/*.S)) \
+	$(patsubst tests/guests/i386/%.S,$(O)/tests/guests/%.elf,$(wildcard tests/guests/i386/*.S))
 
 LIBVMM_OBJS := $(LIBVMM_SRCS:%.c=$(O)/obj/%.o)
 # The vmm command's script language and shell (vmm/script/), not libvmm's.
@@ -275,6 +276,13 @@ $(O)/tests/guests/%.elf: tests/guests/%.S tests/guests/ring.h
 	$(Q)mkdir -p $(@D)
 	@$(ECHO) "  AS      $@"
 	$(Q)$(CC) -nostdlib -static -no-pie -Wl,--build-id=none -Wl,-Ttext-segment=0x100000 \
+		-Wl,-z,noexecstack -o $@ $<
+
+# i386 foreign guests (ELF32, for --paging 2 and 3), linked the same way.
+$(O)/tests/guests/%.elf: tests/guests/i386/%.S
+	$(Q)mkdir -p $(@D)
+	@$(ECHO) "  AS      $@"
+	$(Q)$(CC) -m32 -nostdlib -static -no-pie -Wl,--build-id=none -Wl,-Ttext-segment=0x100000 \
 		-Wl,-z,noexecstack -o $@ $<
 
 $(FUZZ)/obj/%.o: %.c

@@ -5,7 +5,8 @@
 # kvm-amd loaded there, /dev/kvm is real KVM on SVM+NPT and the pagewalk
 # guest's page walks are QEMU's MMU model.  The built tree goes into the
 # initramfs at the same absolute path, the suite runs with
-# PAGEWALK_REQUIRE_KVM=1, and this script exits with its status.
+# PAGEWALK_REQUIRE_KVM=1 and PAGEWALK_REQUIRE_PAGING32=1 (SVM runs i386
+# paging: its tests must not skip), and this script exits with its status.
 #
 #   scripts/test-nested.sh BUILD_DIR [CRITERION FLAGS...]
 #
@@ -133,7 +134,7 @@ for m in irqbypass ccp kvm kvm-amd; do
 	/bin/busybox insmod /lib/modules/\$m.ko || echo "test-nested: insmod \$m failed"
 done
 echo "test-nested: \$(/bin/busybox uname -r), $cpu, /dev/kvm: \$(/bin/busybox ls /dev/kvm 2>&1)"
-export PAGEWALK_REQUIRE_KVM=1 PAGEWALK_REQUIRE_LA57=$require_la57 PATH=/usr/bin:/bin CRITERION_USE_ASCII=1
+export PAGEWALK_REQUIRE_KVM=1 PAGEWALK_REQUIRE_LA57=$require_la57 PAGEWALK_REQUIRE_PAGING32=1 PATH=/usr/bin:/bin CRITERION_USE_ASCII=1
 cd $O
 run() {
 	$run

@@ -90,6 +90,13 @@ int pw_la57_required(void)
 	return v && !strcmp(v, "1");
 }
 
+int pw_paging32_required(void)
+{
+	const char *v = getenv("PAGEWALK_REQUIRE_PAGING32");
+
+	return v && !strcmp(v, "1");
+}
+
 void test_config(struct vmm_config *cfg, const char *guest, const char *workload)
 {
 	vmm_config_init(cfg, guest);

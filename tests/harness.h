@@ -53,6 +53,25 @@ int pw_kvm_required(void);
 
 int pw_la57_required(void);
 
+/*
+ * The same for tests of i386 paging (`levels` 2: two-level, 3: PAE): they
+ * skip with vmm_probe_paging32()'s reason where the host cannot run the
+ * mode, unless PAGEWALK_REQUIRE_PAGING32=1 (the nested run), where they fail.
+ */
+#define require_paging32(levels)						\
+	do {									\
+		char why_[256];							\
+		require_kvm();							\
+		if (vmm_probe_paging32((levels), why_, sizeof(why_)))		\
+			break;							\
+		if (pw_paging32_required())					\
+			cr_assert_fail("PAGEWALK_REQUIRE_PAGING32=1 but %s", why_);	\
+		cr_skip_test("no %s paging on this host: %s",			\
+			     (levels) == 2 ? "two-level" : "PAE", why_);		\
+	} while (0)
+
+int pw_paging32_required(void);
+
 /* A config for tests: quiet console, events recorded, 10 s watchdog. */
 void test_config(struct vmm_config *cfg, const char *guest, const char *workload);
 

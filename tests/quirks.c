@@ -7,6 +7,10 @@ const char *const host_quirk_names[NR_HOST_QUIRKS] = {
 				 "SDM vol. 3A 4.7 sets P with RSVD)",
 	[QUIRK_A_IN_FAULTING_1G_LEAF] = "A set in a 1 GiB PDPTE whose access faults (QEMU TCG's "
 					"walker sets it before checking the leaf; at 2 MiB it does not)",
+	[QUIRK_A_IN_PAE_PDPTE] = "A set in a PAE PDPTE, where the SDM reserves bit 5 (QEMU TCG's "
+				 "walker reads PDPTEs at every walk and sets it)",
+	[QUIRK_PDPTE_READ_AT_EVERY_WALK] = "a PAE PDPTE changed in memory maps before CR3 is written "
+					   "again (QEMU TCG's walker holds no PDPTE registers)",
 };
 
 enum host_quirk pf_error_quirk(int64_t want, int64_t got)
@@ -21,4 +25,12 @@ enum host_quirk pf_error_quirk(int64_t want, int64_t got)
 enum host_quirk gb_leaf_quirk(uint64_t want, uint64_t got)
 {
 	return !(want & PT_ACCESSED) && got == (want | PT_ACCESSED) ? QUIRK_A_IN_FAULTING_1G_LEAF : QUIRK_NONE;
+}
+
+enum host_quirk pdpte_quirk(uint64_t e)
+{
+	/* SDM vol. 3A table 4-8: all but P, PWT, PCD and the address are reserved; here only A is set. */
+	const uint64_t reserved = 0x1e6 | (1ULL << 63);
+
+	return (e & PT_PRESENT) && (e & reserved) == PT_ACCESSED ? QUIRK_A_IN_PAE_PDPTE : QUIRK_NONE;
 }

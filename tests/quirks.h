@@ -29,6 +29,22 @@ enum host_quirk {
 	 * permission check).
 	 */
 	QUIRK_A_IN_FAULTING_1G_LEAF,
+	/*
+	 * QEMU's TCG walker reads PAE's PDPTEs from memory on every walk
+	 * (mmu_translate(), restart_3_nolma) and sets A, bit 5, in the one it
+	 * used (ptw_setl()), a bit the SDM reserves in a PDPTE (vol. 3A table
+	 * 4-8: 8:5 and 2:1 reserved); it checks neither range.  KVM's
+	 * load_pdptrs() then finds the PDPTEs reserved and keeps the ones it
+	 * loaded last, so KVM_TRANSLATE and KVM_GET_SREGS2 walk with stale ones.
+	 */
+	QUIRK_A_IN_PAE_PDPTE,
+	/*
+	 * The same walker holds no PDPTE registers: restart_3_nolma loads the
+	 * PDPTE from memory (ptw_ldq()) at every walk, so a PDPTE made
+	 * present in memory maps at once, where the SDM (vol. 3A 4.4.1) has
+	 * the CPU use the PDPTEs it loaded at the last CR3 write.
+	 */
+	QUIRK_PDPTE_READ_AT_EVERY_WALK,
 	NR_HOST_QUIRKS
 };
 
@@ -39,5 +55,8 @@ enum host_quirk pf_error_quirk(int64_t want, int64_t got);
 
 /* The quirk that explains 1 GiB leaf `got` after a faulting access where the model says `want`. */
 enum host_quirk gb_leaf_quirk(uint64_t want, uint64_t got);
+
+/* The quirk that explains PAE PDPTE `e` having reserved bits: only A, in a present one. */
+enum host_quirk pdpte_quirk(uint64_t e);
 
 #endif

@@ -67,12 +67,13 @@ Test(elf, not_an_elf)
 	expect_rejected(GUEST_ELF, 0, "#!/bin/sh\n", 10, NULL, "not an ELF file");
 }
 
+/* An ELF32 file under a 64-bit paging mode: i386 guests need --paging 2 or 3. */
 Test(elf, elf32_refused)
 {
 	uint8_t cls = ELFCLASS32;
 
 	require_kvm();
-	expect_rejected(GUEST_ELF, EI_CLASS, &cls, 1, NULL, "is not ELF64");
+	expect_rejected(GUEST_ELF, EI_CLASS, &cls, 1, NULL, "i386 guests run with --paging 2 or 3");
 }
 
 Test(elf, foreign_machine_refused)

@@ -17,7 +17,8 @@ void usage(FILE *f)
 		"       vmm [options] --script FILE | -e 'LINE; ...' | --shell GUEST.elf\n"
 		"\n"
 		"Boots GUEST.elf (ELF64 x86-64, PT_LOAD segments at p_paddr) on /dev/kvm in\n"
-		"64-bit long mode. The guest console goes to stdout, reports to stderr.\n"
+		"64-bit long mode, or an ELF32 i386 one in 32-bit protected mode (--paging 2\n"
+		"or 3). The guest console goes to stdout, reports to stderr.\n"
 		"\n"
 		"options:\n"
 		"  --mem SIZE        guest RAM, K/M/G suffix, multiple of 2M (default 256M)\n"
@@ -32,7 +33,9 @@ void usage(FILE *f)
 		"                    preallocate_vmalloc_pages), fault (vmalloc_fault) or\n"
 		"                    eager (arch_sync_kernel_mappings over pgd_list)\n"
 		"  --paging MODE     4, 5 (CR4.LA57; status 5 where the host cannot) or auto\n"
-		"                    (default: 5 where the host runs LA57, else 4)\n"
+		"                    (default: 5 where the host runs LA57, else 4); for ELF32\n"
+		"                    i386 guests 2 (two-level, 4 MiB PSE pages) or 3 (PAE),\n"
+		"                    RAM up to 768M, status 5 where the host cannot\n"
 		"  --inject SPEC     arm a fault-injection site when the workload starts,\n"
 		"                    SITE[:key=value,...]: SITE pgtable_alloc, page_alloc,\n"
 		"                    ptlock_alloc, vmalloc, pgd_alloc; keys probability (%%,\n"
@@ -229,8 +232,9 @@ enum opt_result parse_options(int argc, char **argv, struct options *o, char *er
 			o->cfg.kernel_sync = optarg;
 			break;
 		case 'P':
-			if (strcmp(optarg, "auto") && strcmp(optarg, "4") && strcmp(optarg, "5"))
-				return bad(err, errlen, "--paging '%s': expected 4, 5 or auto", optarg);
+			if (strcmp(optarg, "auto") && strcmp(optarg, "2") && strcmp(optarg, "3") &&
+			    strcmp(optarg, "4") && strcmp(optarg, "5"))
+				return bad(err, errlen, "--paging '%s': expected 2, 3, 4, 5 or auto", optarg);
 			o->cfg.paging = strcmp(optarg, "auto") ? (unsigned int)(*optarg - '0') : 0;
 			break;
 		case 's':

@@ -17,7 +17,7 @@
 #define PW_FDT_FAIL_NTH		"pagewalk,fail-nth"
 #define PW_FDT_INJECT_SEED	"pagewalk,inject-seed"
 #define PW_FDT_BOOTARGS		"bootargs"
-#define PW_FDT_PAGING_LEVELS	"pagewalk,paging-levels"	/* 4, or 5: the VMM set CR4.LA57 */
+#define PW_FDT_PAGING_LEVELS	"pagewalk,paging-levels"	/* 4, or 5: the VMM set CR4.LA57; i386: 2 or 3 (PAE) */
 /* /channel */
 #define PW_FDT_CHANNEL		"channel"	/* a child of /, no unit address */
 #define PW_FDT_CHANNEL_COMPATIBLE "pagewalk,channel"

@@ -18,7 +18,17 @@
 #define PW_VMALLOC_START_L5	0xffa0000000000000ULL
 #define PW_VMALLOC_SIZE_L4	(32ULL << 40)		/* 32 TiB */
 #define PW_VMALLOC_SIZE_L5	(12800ULL << 40)	/* 12.5 PiB */
-#define PW_PAGE_OFFSET(levels)	((levels) == 5 ? PW_PAGE_OFFSET_L5 : PW_PAGE_OFFSET_L4)
+/*
+ * i386 (`levels` 2: two-level paging with PSE; 3: PAE): Linux's 3G/1G
+ * split (CONFIG_VMSPLIT_3G, __PAGE_OFFSET 0xC0000000), lowmem only: at
+ * most 768 MiB of RAM, all of it in the direct map, which leaves the top
+ * 256 MiB of the address space to vmalloc and the fixmap (no highmem).
+ */
+#define PW_PAGE_OFFSET_32	0xc0000000ULL
+#define PW_MAX_MEM_32		(768ULL << 20)
+#define PW_PAGING_32(levels)	((levels) <= 3)
+#define PW_PAGE_OFFSET(levels)	((levels) == 5 ? PW_PAGE_OFFSET_L5 :			\
+				 PW_PAGING_32(levels) ? PW_PAGE_OFFSET_32 : PW_PAGE_OFFSET_L4)
 #define PW_VMALLOC_START(levels) ((levels) == 5 ? PW_VMALLOC_START_L5 : PW_VMALLOC_START_L4)
 #define PW_VMALLOC_SIZE(levels)	((levels) == 5 ? PW_VMALLOC_SIZE_L5 : PW_VMALLOC_SIZE_L4)
 /* TASK_SIZE_MAX: user addresses are below 2^47, or 2^56 with LA57 (__VIRTUAL_MASK_SHIFT). */
@@ -66,10 +76,12 @@
  * are described in the FDT, never assumed.
  */
 #define PW_BOOT_GDT		0x1000ULL
-#define PW_BOOT_PGD		0x2000ULL	/* the table CR3 holds: PML4, or PML5 with LA57 */
+#define PW_BOOT_PGD		0x2000ULL	/* the table CR3 holds: PML4, PML5 with LA57;
+						   i386: the page directory, or PAE's 4 PDPTEs */
 #define PW_BOOT_PDPT_LOW	0x3000ULL	/* shared by identity and direct map */
 #define PW_BOOT_PDPT_KERNEL	0x4000ULL
-#define PW_BOOT_PD		0x5000ULL	/* one 2 MiB-page PD per GiB up to the end of RAM */
+#define PW_BOOT_PD		0x5000ULL	/* one 2 MiB-page PD per GiB up to the end of RAM
+						   (PAE: the one PD under PDPTEs 0 and 3) */
 #define PW_MAX_MEM_GIB		64ULL
 #define PW_BOOT_P4D_LOW		0x46000ULL	/* LA57 only: the PML4 of identity and direct map */
 #define PW_BOOT_P4D_KERNEL	0x47000ULL	/* LA57 only: the PML4 of the kernel map */

@@ -31,7 +31,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 			MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (ram.host == MAP_FAILED)
 		abort();
-	if (elf_load(PW_GUEST_ELF, &ram, PW_PAGE_OFFSET_L4, NULL, 0, &img, err, sizeof(err))) {
+	if (elf_load(PW_GUEST_ELF, &ram, 4, NULL, 0, &img, err, sizeof(err))) {
 		fprintf(stderr, "fuzz_channel: %s\n", err);
 		abort();
 	}

@@ -47,7 +47,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!file)
 		return 0;
 	memcpy(file, data, size);
-	if (!elf_load_image(file, size, "fuzz", &ram, PW_PAGE_OFFSET_L4, rsv, 2, &img, err, sizeof(err))) {
+	/* ELF32 inputs load as i386 guests (two-level paging), the rest as 64-bit ones. */
+	unsigned int levels = size > EI_CLASS && data[EI_CLASS] == ELFCLASS32 ? 2 : 4;
+
+	if (!elf_load_image(file, size, "fuzz", &ram, levels, rsv, 2, &img, err, sizeof(err))) {
 		symbolise(&img, img.entry, sym, sizeof(sym));
 		for (unsigned int i = 0; i < img.nseg; i++)
 			symbolise(&img, img.seg[i].vaddr, sym, sizeof(sym));

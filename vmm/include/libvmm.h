@@ -54,7 +54,8 @@ struct vmm_config {
 	const char *workload;		/* /chosen pagewalk,workload */
 	unsigned int split_ptlock_cpus;	/* /chosen pagewalk,split-ptlock-cpus; 0 = guest default (4) */
 	const char *kernel_sync;	/* /chosen pagewalk,kernel-sync: prealloc, fault, eager */
-	unsigned int paging;		/* 4, 5 (CR4.LA57) or 0: 5 where vmm_probe_la57() says the host can */
+	unsigned int paging;		/* 4, 5 (CR4.LA57) or 0: 5 where vmm_probe_la57() says the host can;
+					   2 or 3: an ELF32 i386 guest with two-level or PAE paging */
 	struct vmm_inject inject[PW_INJECT_MAX_SPECS];	/* armed when the workload starts */
 	unsigned int ninject;
 	uint32_t fail_nth;		/* fail the n-th injectable call (0: off) */
@@ -198,8 +199,9 @@ int vm_read_phys(const struct vm *vm, uint64_t gpa, void *buf, size_t len);
 int vm_write_phys(struct vm *vm, uint64_t gpa, const void *buf, size_t len);
 
 /*
- * The host's own x86-64 page walker over guest RAM (4- and 5-level paging,
- * 2 MiB and 1 GiB pages), independent of KVM and of the guest's code.  It
+ * The host's own x86 page walker over guest RAM (4- and 5-level paging,
+ * 2 MiB and 1 GiB pages; i386's two-level paging with 4 MiB pages and PAE
+ * with 2 MiB pages), independent of KVM and of the guest's code.  It
  * reads only table pages that lie inside guest RAM.
  */
 
@@ -213,9 +215,14 @@ struct vm_paging {
 	uint32_t pkru;		/* under CR4.PKE: access- and write-disable per key */
 };
 
-/* 4-level or 5-level paging: the level of the table CR3 points at. */
+/*
+ * The level of the table CR3 points at: 4 or 5 (CR4.LA57) in long mode;
+ * outside it 3 with CR4.PAE (the PDPT), else 2 (the page directory).
+ */
 static inline unsigned int vm_paging_levels(const struct vm_paging *pg)
 {
+	if (!(pg->efer & EFER_LMA))
+		return pg->cr4 & X86_CR4_PAE ? 3 : 2;
 	return pg->cr4 & X86_CR4_LA57 ? 5 : 4;
 }
 
@@ -225,7 +232,8 @@ enum vmm_status vm_cpu_paging(const struct vm *vm, unsigned int cpu, struct vm_p
 /*
  * One linear address.  Levels are numbered as in the SDM: 1 = PTE, 2 = PDE,
  * 3 = PDPTE, 4 = PML4E, 5 = PML5E (the guest's events call the top table
- * "pgd" whatever its level).  A walk that does not reach a leaf says why:
+ * "pgd" whatever its level); two-level paging has levels 2 (4-byte PDEs,
+ * 4 MiB pages under CR4.PSE) and 1, PAE 3 (the PDPTEs), 2 and 1.  A walk that does not reach a leaf says why:
  * a clear P bit, a set reserved bit (the MMU's #PF with RSVD), or a table
  * outside guest RAM; `level` is then where it stopped.
  */
@@ -233,7 +241,7 @@ struct vm_walk {
 	bool present;		/* a leaf maps va */
 	bool rsvd;		/* entries[level - 1] has a reserved bit set */
 	bool outside_ram;	/* the level-`level` table lies outside guest RAM */
-	unsigned int level;	/* leaf level: 1 = 4 KiB, 2 = 2 MiB, 3 = 1 GiB */
+	unsigned int level;	/* leaf level: 1 = 4 KiB, 2 = 2 MiB (4 MiB in two-level paging), 3 = 1 GiB */
 	uint64_t phys;		/* va's guest-physical address */
 	bool user, writable, nx;	/* effective: U/S and R/W ANDed, XD ORed over all levels */
 	bool accessed, dirty;	/* the leaf's A and D bits */
@@ -242,12 +250,21 @@ struct vm_walk {
 };
 
 /*
- * Walk va under pg.  Returns VMM_BAD_INPUT if pg is not long-mode paging
- * or va is not canonical (a #GP, not a walk); otherwise VMM_OK, with the
- * result in *w.
+ * Walk va under pg.  Returns VMM_BAD_INPUT if paging is off, or va is not
+ * canonical (a #GP, not a walk) or, outside long mode, above 4 GiB;
+ * otherwise VMM_OK, with the result in *w.
  */
 enum vmm_status vm_walk(const struct vm *vm, const struct vm_paging *pg, uint64_t va,
 			struct vm_walk *w);
+
+/*
+ * The geometry of pg's paging mode at SDM level `level`: va's index into
+ * that level's table (512 entries; 1024 in two-level paging; PAE's 4
+ * PDPTEs), and the size of a page a leaf there maps, as "4K", "2M",
+ * "4M" (two-level) or "1G".
+ */
+unsigned int vm_walk_index(const struct vm_paging *pg, uint64_t va, unsigned int level);
+const char *vm_walk_page_size(const struct vm_paging *pg, unsigned int level);
 
 /* Accesses, as the W, U and I bits of a #PF error code. */
 #define VM_ACCESS_WRITE	(1u << 1)
@@ -287,7 +304,9 @@ enum vmm_status vm_check_translate(struct vm *vm, unsigned int cpu, unsigned int
  * ends its line with "(reserved bits)" or "(table outside RAM)"; a table
  * page already shown 4 times at its level is not expanded again, its
  * entry ends with "(table shown before)"; the dump stops after 100 000
- * lines and says so.  VMM_BAD_INPUT if pg is not long-mode paging,
+ * lines and says so.  i386's modes print as its Linux does: one range,
+ * 8-digit addresses, folded levels named where the walk meets them (PDEs
+ * as pmds, PAE's PDPTEs as puds).  VMM_BAD_INPUT if pg has paging off,
  * VMM_GUEST_ERROR (nothing printed) if CR3 is outside RAM, VMM_INTERNAL
  * if out of memory.
  */
@@ -406,7 +425,15 @@ const char *vm_symbolise(const struct vm *vm, uint64_t addr, char *buf, size_t l
  */
 bool vmm_probe_la57(char *why, size_t len);
 
-/* 4 or 5: the paging mode the vCPUs start in, cfg.paging resolved (`auto` by the probe). */
+/*
+ * Can this host run an i386 guest with `levels`-level paging (2: two-level
+ * with CR4.PSE, 3: PAE)?  Sets up 32-bit protected mode with paging on and
+ * runs one instruction: some hosts accept the registers and then shut the
+ * vCPU down.  `why` says what was found.
+ */
+bool vmm_probe_paging32(unsigned int levels, char *why, size_t len);
+
+/* 2, 3, 4 or 5: the paging mode the vCPUs start in, cfg.paging resolved (`auto` by the probe). */
 unsigned int vm_levels(const struct vm *vm);
 
 /*

@@ -18,6 +18,7 @@
 #define X86_CR0_AM		(1ULL << 18)
 #define X86_CR0_PG		(1ULL << 31)
 
+#define X86_CR4_PSE		(1ULL << 4)	/* 4 MiB pages in two-level paging */
 #define X86_CR4_PAE		(1ULL << 5)
 #define X86_CR4_PGE		(1ULL << 7)
 #define X86_CR4_OSFXSR		(1ULL << 9)
@@ -45,6 +46,8 @@
 #define PT_PKEY_SHIFT		59		/* protection key, bits 62:59 of a leaf */
 #define PT_NX			(1ULL << 63)
 #define PT_ADDR_MASK		0x000ffffffffff000ULL
+#define PT_ADDR_MASK_32		0xfffff000ULL	/* two-level paging's 4-byte entries */
+#define PT_PAE_PDPT_MASK	0xffffffe0ULL	/* CR3 under PAE: the 32-byte-aligned PDPT */
 
 /* The #PF error code. */
 #define X86_PF_PROT		(1u << 0)

@@ -83,6 +83,8 @@ static void build_boot_gdt(struct vm *vm)
 	memset(gdt, 0, 4096);
 	gdt[BOOT_CS / 8] = 0x00af9b000000ffffULL;	/* 64-bit code, DPL0 */
 	gdt[BOOT_DS / 8] = 0x00cf93000000ffffULL;	/* data, DPL0 */
+	if (PW_PAGING_32(vm->levels))
+		boot32_build_gdt(gdt);
 }
 
 int boot_setup_memory(struct vm *vm, char *err, size_t errlen)
@@ -93,7 +95,10 @@ int boot_setup_memory(struct vm *vm, char *err, size_t errlen)
 		return -1;
 	}
 	build_boot_gdt(vm);
-	build_boot_page_tables(vm);
+	if (PW_PAGING_32(vm->levels))
+		boot32_build_tables(vm);
+	else
+		build_boot_page_tables(vm);
 	return 0;
 }
 
@@ -147,23 +152,28 @@ int boot_setup_vcpu(struct vcpu *vcpu, char *err, size_t errlen)
 		snprintf(err, errlen, "KVM_GET_SREGS: %s", strerror(errno));
 		return -1;
 	}
-	set_seg(&sregs.cs, BOOT_CS, 11, true);
-	set_seg(&sregs.ds, BOOT_DS, 3, false);
-	sregs.es = sregs.fs = sregs.gs = sregs.ss = sregs.ds;
-	sregs.tr = (struct kvm_segment){ .limit = 0x67, .type = 11, .present = 1 };
-	sregs.ldt = (struct kvm_segment){ .type = 2, .unusable = 1 };
 	sregs.gdt.base = PW_BOOT_GDT;
 	sregs.gdt.limit = 4095;
 	sregs.idt.base = 0;
 	sregs.idt.limit = 0;	/* any exception before the guest's own IDT triple-faults */
-	sregs.cr0 = X86_CR0_PE | X86_CR0_MP | X86_CR0_ET | X86_CR0_NE | X86_CR0_WP |
-		    X86_CR0_AM | X86_CR0_PG;
-	sregs.cr3 = PW_BOOT_PGD;
-	sregs.cr4 = X86_CR4_PAE | X86_CR4_PGE | X86_CR4_OSFXSR | X86_CR4_OSXMMEXCPT |
-		    (vm->levels == 5 ? X86_CR4_LA57 : 0);
-	sregs.efer = EFER_SCE | EFER_LME | EFER_LMA | (vm->nx ? EFER_NXE : 0);
+	if (PW_PAGING_32(vm->levels)) {
+		boot32_sregs(vm->levels, PW_BOOT_PGD, &sregs);
+	} else {
+		set_seg(&sregs.cs, BOOT_CS, 11, true);
+		set_seg(&sregs.ds, BOOT_DS, 3, false);
+		sregs.es = sregs.fs = sregs.gs = sregs.ss = sregs.ds;
+		sregs.tr = (struct kvm_segment){ .limit = 0x67, .type = 11, .present = 1 };
+		sregs.ldt = (struct kvm_segment){ .type = 2, .unusable = 1 };
+		sregs.cr0 = X86_CR0_PE | X86_CR0_MP | X86_CR0_ET | X86_CR0_NE | X86_CR0_WP |
+			    X86_CR0_AM | X86_CR0_PG;
+		sregs.cr3 = PW_BOOT_PGD;
+		sregs.cr4 = X86_CR4_PAE | X86_CR4_PGE | X86_CR4_OSFXSR | X86_CR4_OSXMMEXCPT |
+			    (vm->levels == 5 ? X86_CR4_LA57 : 0);
+		sregs.efer = EFER_SCE | EFER_LME | EFER_LMA | (vm->nx ? EFER_NXE : 0);
+	}
 	if (ioctl(vcpu->fd, KVM_SET_SREGS, &sregs)) {
-		snprintf(err, errlen, "KVM_SET_SREGS (64-bit long mode, %u-level paging): %s",
+		snprintf(err, errlen, "KVM_SET_SREGS (%s, %u-level paging): %s",
+			 PW_PAGING_32(vm->levels) ? "32-bit protected mode" : "64-bit long mode",
 			 vm->levels, strerror(errno));
 		return -1;
 	}

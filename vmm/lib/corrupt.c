@@ -17,23 +17,29 @@ static bool all_parked(const struct vm *vm)
 	return true;
 }
 
-/* The level-`level` entry on va's walk (SDM levels, 1 = PTE) in guest RAM, or NULL. */
-static uint64_t *entry_ptr(struct vm *vm, const struct vm_paging *pg, uint64_t va, unsigned int level)
+/*
+ * The level-`level` entry on va's walk (SDM levels, 1 = PTE) in guest RAM,
+ * or NULL; *size gets its size, 4 bytes in two-level paging, else 8.
+ */
+static void *entry_ptr(struct vm *vm, const struct vm_paging *pg, uint64_t va, unsigned int level,
+		       size_t *size)
 {
-	unsigned int top = vm_paging_levels(pg);
+	struct mmu mmu;
 	struct vm_walk w;
 	uint64_t table;
 
-	if (level < 1 || level > top || vm_walk(vm, pg, va, &w) != VMM_OK)
+	if (vm_walk(vm, pg, va, &w) != VMM_OK || mmu_init(vm, pg, &mmu) || level < 1 || level > mmu.levels)
 		return NULL;
 	/* The table at `level` is what the entry above points to, or CR3 at the top. */
-	if (level == top)
-		table = pg->cr3 & PT_ADDR_MASK;
+	if (level == mmu.levels)
+		table = pg->cr3;
 	else if (w.entries[level] & PT_PRESENT)
-		table = w.entries[level] & PT_ADDR_MASK;
+		table = w.entries[level];
 	else
 		return NULL;
-	return ram_ptr(&vm->ram, table + ((va >> (12 + 9 * (level - 1))) & 511) * 8, 8);
+	*size = mmu.levels == 2 ? 4 : 8;
+	return ram_ptr(&vm->ram, mmu_table_addr(&mmu, table, level) + mmu_index(&mmu, va, level) * *size,
+		       *size);
 }
 
 /*
@@ -55,17 +61,19 @@ static enum vmm_status drop_shadow_pages(struct vm *vm)
 enum vmm_status vm_corrupt(struct vm *vm, const struct vm_paging *pg, uint64_t va, unsigned int level,
 			   enum vm_corruption kind, uint64_t arg, uint64_t *old)
 {
-	uint64_t *ent, e;
-	void *table;
+	uint64_t e = 0, addr_mask;
+	void *ent, *table;
+	size_t size;
 
 	vm_api_enter(vm);
 	if (!all_parked(vm))
 		return vm_refuse(vm, "vm_corrupt: a vCPU is running");
-	ent = entry_ptr(vm, pg, va, level);
+	ent = entry_ptr(vm, pg, va, level, &size);
 	if (!ent)
 		return vm_refuse(vm, "vm_corrupt: no level-%u entry on the walk of %#lx", level,
 				 (unsigned long)va);
-	e = *ent;
+	memcpy(&e, ent, size);
+	addr_mask = size == 4 ? PT_ADDR_MASK_32 : PT_ADDR_MASK;
 	if (old)
 		*old = e;
 	switch (kind) {
@@ -75,16 +83,16 @@ enum vmm_status vm_corrupt(struct vm *vm, const struct vm_paging *pg, uint64_t v
 	case VM_CORRUPT_SET_RESERVED:
 		/* The first bit above MAXPHYADDR; with MAXPHYADDR 52 bits 51:M
 		 * are empty, and in a PTE under EFER.NXE nothing else is reserved. */
-		if (vm->maxphyaddr >= 52)
-			return vm_refuse(vm, "vm_corrupt: MAXPHYADDR is %u: no address bit above it "
-					 "is reserved", vm->maxphyaddr);
+		if (vm->maxphyaddr >= 52 || size == 4)
+			return vm_refuse(vm, "vm_corrupt: MAXPHYADDR is %u%s: no address bit above it "
+					 "is reserved", vm->maxphyaddr, size == 4 ? " and entries are 32-bit" : "");
 		e |= 1ULL << vm->maxphyaddr;
 		break;
 	case VM_CORRUPT_REDIRECT_PFN:
-		e = (e & ~PT_ADDR_MASK) | (arg & PT_ADDR_MASK);
+		e = (e & ~addr_mask) | (arg & addr_mask);
 		break;
 	case VM_CORRUPT_ZERO_TABLE:		/* the table this entry points to */
-		table = ram_ptr(&vm->ram, e & PT_ADDR_MASK, 4096);
+		table = ram_ptr(&vm->ram, e & addr_mask, 4096);
 		if (!(e & PT_PRESENT) || level == 1 || !table)
 			return vm_refuse(vm, "vm_corrupt: no table under that entry");
 		memset(table, 0, 4096);
@@ -92,7 +100,7 @@ enum vmm_status vm_corrupt(struct vm *vm, const struct vm_paging *pg, uint64_t v
 	default:
 		return vm_refuse(vm, "vm_corrupt: no corruption of kind %d", kind);
 	}
-	*ent = e;
+	memcpy(ent, &e, size);
 	return drop_shadow_pages(vm);
 }
 

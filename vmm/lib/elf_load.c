@@ -1,4 +1,7 @@
-/* Load an ELF64 x86-64 executable's PT_LOAD segments at p_paddr, with libelf. */
+/*
+ * Load an ELF64 x86-64 executable's PT_LOAD segments at p_paddr, with
+ * libelf; or an ELF32 i386 one's, for the i386 paging modes.
+ */
 #include <errno.h>
 #include <fcntl.h>
 #include <gelf.h>
@@ -24,14 +27,18 @@ int elf_fail(char *err, size_t errlen, const char *path, const char *fmt, ...)
 	return -1;
 }
 
-/* The boot page tables reach a segment in RAM through one of three windows. */
-static bool boot_mapped(uint64_t vaddr, uint64_t paddr, uint64_t len, uint64_t page_offset)
+/*
+ * The boot page tables reach a segment in RAM through one of three
+ * windows; i386 has no kernel map, and its direct map holds all its RAM.
+ */
+static bool boot_mapped(uint64_t vaddr, uint64_t paddr, uint64_t len, unsigned int levels)
 {
 	if (vaddr == paddr)
 		return true;
-	if (vaddr == paddr + page_offset)
+	if (vaddr == paddr + PW_PAGE_OFFSET(levels))
 		return true;
-	return vaddr == paddr + PW_START_KERNEL_MAP && paddr + len <= PW_KERNEL_MAP_SIZE;
+	return !PW_PAGING_32(levels) && vaddr == paddr + PW_START_KERNEL_MAP &&
+	       paddr + len <= PW_KERNEL_MAP_SIZE;
 }
 
 /* [paddr, paddr + len) meets the hole below 4 GiB; len may reach past 2^64. */
@@ -41,27 +48,32 @@ static bool in_hole(uint64_t paddr, uint64_t len)
 	       (paddr >= PW_RAM_HOLE_START || len > PW_RAM_HOLE_START - paddr);
 }
 
-static int check_header(Elf *e, GElf_Ehdr *eh, char *err, size_t errlen, const char *path)
+static int check_header(Elf *e, GElf_Ehdr *eh, unsigned int levels, char *err, size_t errlen,
+			const char *path)
 {
+	bool elf32 = PW_PAGING_32(levels);
+	unsigned int machine = elf32 ? EM_386 : EM_X86_64;
+	size_t phdr_size = elf32 ? sizeof(Elf32_Phdr) : sizeof(Elf64_Phdr);
+
 	if (elf_kind(e) != ELF_K_ELF)
 		return elf_fail(err, errlen, path, "not an ELF file");
 	if (!gelf_getehdr(e, eh))
 		return elf_fail(err, errlen, path, "truncated or corrupt ELF header: %s", elf_errmsg(-1));
 	if (eh->e_ident[EI_DATA] != ELFDATA2LSB)
 		return elf_fail(err, errlen, path, "not little-endian");
-	if (eh->e_machine != EM_X86_64)
-		return elf_fail(err, errlen, path, "machine %u is not x86-64 (EM_X86_64 = %u)",
-			    eh->e_machine, EM_X86_64);
+	if (eh->e_machine != machine)
+		return elf_fail(err, errlen, path, "machine %u is not %s (%s = %u)", eh->e_machine,
+				elf32 ? "i386" : "x86-64", elf32 ? "EM_386" : "EM_X86_64", machine);
 	if (eh->e_type != ET_EXEC)
 		return elf_fail(err, errlen, path, "ELF type %u is not an executable (ET_EXEC)", eh->e_type);
 	/* libelf would walk headers of another size, and name an intact header 0 corrupt. */
-	if (eh->e_phentsize != sizeof(Elf64_Phdr))
-		return elf_fail(err, errlen, path, "e_phentsize %u is not sizeof(Elf64_Phdr) = %zu",
-				eh->e_phentsize, sizeof(Elf64_Phdr));
+	if (eh->e_phentsize != phdr_size)
+		return elf_fail(err, errlen, path, "e_phentsize %u is not sizeof(Elf%u_Phdr) = %zu",
+				eh->e_phentsize, elf32 ? 32 : 64, phdr_size);
 	return 0;
 }
 
-static int load_elf(Elf *e, const char *path, const struct guest_ram *ram, uint64_t page_offset,
+static int load_elf(Elf *e, const char *path, const struct guest_ram *ram, unsigned int levels,
 		    const struct region *rsv, unsigned int nrsv, struct guest_image *img,
 		    char *err, size_t errlen)
 {
@@ -72,14 +84,14 @@ static int load_elf(Elf *e, const char *path, const struct guest_ram *ram, uint6
 
 	if (!e)
 		return elf_fail(err, errlen, path, "libelf cannot read it: %s", elf_errmsg(-1));
-	if (check_header(e, &eh, err, errlen, path))
+	if (check_header(e, &eh, levels, err, errlen, path))
 		return -1;
 	file = elf_rawfile(e, &file_size);
 	if (!file)
 		return elf_fail(err, errlen, path, "cannot read file contents: %s", elf_errmsg(-1));
 	if (elf_getphdrnum(e, &phnum))
 		return elf_fail(err, errlen, path, "corrupt program header count: %s", elf_errmsg(-1));
-	if (eh.e_phoff > file_size || phnum * (uint64_t)sizeof(Elf64_Phdr) > file_size - eh.e_phoff)
+	if (eh.e_phoff > file_size || phnum * (uint64_t)eh.e_phentsize > file_size - eh.e_phoff)
 		return elf_fail(err, errlen, path, "truncated: program headers end past the file's %zu bytes",
 			    file_size);
 
@@ -142,12 +154,13 @@ static int load_elf(Elf *e, const char *path, const struct guest_ram *ram, uint6
 		img->seg[img->nseg].memsz = ph.p_memsz;
 		img->nseg++;
 		if (eh.e_entry - ph.p_vaddr < ph.p_memsz) {
-			if (!boot_mapped(ph.p_vaddr, ph.p_paddr, ph.p_memsz, page_offset))
+			if (!boot_mapped(ph.p_vaddr, ph.p_paddr, ph.p_memsz, levels))
 				return elf_fail(err, errlen, path,
 					    "entry segment %zu (vaddr %#lx, paddr %#lx) is not reachable through the boot "
-					    "page tables (identity, direct map at %#llx, kernel map at %#llx below 1 GiB)",
+					    "page tables (identity, direct map at %#llx%s)",
 					    i, (unsigned long)ph.p_vaddr, (unsigned long)ph.p_paddr,
-					    (unsigned long long)page_offset, PW_START_KERNEL_MAP);
+					    (unsigned long long)PW_PAGE_OFFSET(levels),
+					    PW_PAGING_32(levels) ? "" : ", kernel map at 0xffffffff80000000 below 1 GiB");
 			entry_ok = true;
 		}
 	}
@@ -180,9 +193,10 @@ static const char *file_kind(mode_t mode)
  * frees them with symbols_free().
  */
 int elf_load_image(char *image, size_t size, const char *path, const struct guest_ram *ram,
-		   uint64_t page_offset, const struct region *rsv, unsigned int nrsv, struct guest_image *img,
+		   unsigned int levels, const struct region *rsv, unsigned int nrsv, struct guest_image *img,
 		   char *err, size_t errlen)
 {
+	unsigned char want = PW_PAGING_32(levels) ? ELFCLASS32 : ELFCLASS64;
 	Elf *e;
 	int ret;
 
@@ -191,18 +205,24 @@ int elf_load_image(char *image, size_t size, const char *path, const struct gues
 		return elf_fail(err, errlen, path, "empty file, not an ELF file");
 	if (size < SELFMAG || memcmp(image, ELFMAG, SELFMAG))
 		return elf_fail(err, errlen, path, "not an ELF file");
-	if (size > EI_CLASS && image[EI_CLASS] != ELFCLASS64)
-		return elf_fail(err, errlen, path, "ELF class %d is not ELF64 (32-bit guests are not supported)",
-			    (unsigned char)image[EI_CLASS]);
-	if (size < sizeof(Elf64_Ehdr))
+	if (size > EI_CLASS && (unsigned char)image[EI_CLASS] == ELFCLASS32 && want != ELFCLASS32)
+		return elf_fail(err, errlen, path, "an ELF32 guest: i386 guests run with --paging 2 or 3, "
+				"not %u-level paging", levels);
+	if (size > EI_CLASS && (unsigned char)image[EI_CLASS] == ELFCLASS64 && want != ELFCLASS64)
+		return elf_fail(err, errlen, path, "an ELF64 guest: %u-level i386 paging runs ELF32 i386 "
+				"guests only", levels);
+	if (size > EI_CLASS && (unsigned char)image[EI_CLASS] != want)
+		return elf_fail(err, errlen, path, "ELF class %d is neither ELF32 nor ELF64",
+				(unsigned char)image[EI_CLASS]);
+	if (size < (want == ELFCLASS32 ? sizeof(Elf32_Ehdr) : sizeof(Elf64_Ehdr)))
 		return elf_fail(err, errlen, path, "truncated: %zu bytes, too short for an ELF header", size);
 	e = elf_memory(image, size);
-	ret = load_elf(e, path, ram, page_offset, rsv, nrsv, img, err, errlen);
+	ret = load_elf(e, path, ram, levels, rsv, nrsv, img, err, errlen);
 	elf_end(e);
 	return ret;
 }
 
-int elf_load(const char *path, const struct guest_ram *ram, uint64_t page_offset, const struct region *rsv,
+int elf_load(const char *path, const struct guest_ram *ram, unsigned int levels, const struct region *rsv,
 	     unsigned int nrsv, struct guest_image *img, char *err, size_t errlen)
 {
 	struct stat st;
@@ -234,7 +254,7 @@ int elf_load(const char *path, const struct guest_ram *ram, uint64_t page_offset
 		ret = elf_fail(err, errlen, path, "cannot map: %s", strerror(errno));
 		goto out;
 	}
-	ret = elf_load_image(map, st.st_size, path, ram, page_offset, rsv, nrsv, img, err, errlen);
+	ret = elf_load_image(map, st.st_size, path, ram, levels, rsv, nrsv, img, err, errlen);
 	if (map)
 		munmap(map, st.st_size);
 out:

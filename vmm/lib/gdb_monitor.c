@@ -52,7 +52,7 @@ static void ptdump(struct gdb *g, const char *cr3, FILE *out)
 	case VMM_OK:
 		break;
 	case VMM_BAD_INPUT:
-		fprintf(out, "cpu %d is not in long mode\n", g->g_cpu);
+		fprintf(out, "cpu %d has paging off\n", g->g_cpu);
 		break;
 	case VMM_GUEST_ERROR:
 		fprintf(out, "CR3 %#llx is outside guest RAM\n", (unsigned long long)pg.cr3);
@@ -78,7 +78,7 @@ static void walk(struct gdb *g, const char *addr, const char *cr3, FILE *out)
 	if (!paging(g, cr3, &pg, out))
 		return;
 	if (vm_walk(g->vm, &pg, va, &w) != VMM_OK || mmu_init(g->vm, &pg, &mmu)) {
-		fprintf(out, "%#llx: not a canonical address, or cpu %d is not in long mode\n",
+		fprintf(out, "%#llx: not a canonical address (above 4 GiB outside long mode), or cpu %d has paging off\n",
 			(unsigned long long)va, g->g_cpu);
 		return;
 	}
@@ -86,7 +86,7 @@ static void walk(struct gdb *g, const char *addr, const char *cr3, FILE *out)
 	lowest = w.outside_ram ? w.level + 1 : w.level;
 	for (unsigned int l = mmu.levels; l >= lowest && l >= 1; l--)
 		fprintf(out, "  %s[%llu] = 0x%016llx\n", level_name(l, mmu.levels),
-			(unsigned long long)((va >> pt_shift(l)) & 511), (unsigned long long)w.entries[l - 1]);
+			(unsigned long long)vm_walk_index(&pg, va, l), (unsigned long long)w.entries[l - 1]);
 	if (w.outside_ram)
 		fprintf(out, "  -> the %s table lies outside guest RAM\n", level_name(w.level, mmu.levels));
 	else if (w.rsvd)
@@ -96,7 +96,7 @@ static void walk(struct gdb *g, const char *addr, const char *cr3, FILE *out)
 		fprintf(out, "  -> not mapped: the %s entry is not present\n", level_name(w.level, mmu.levels));
 	else
 		fprintf(out, "  -> phys %#llx: %s page, %s, %s, %s%s%s, pkey %u\n",
-			(unsigned long long)w.phys, w.level == 1 ? "4K" : w.level == 2 ? "2M" : "1G",
+			(unsigned long long)w.phys, vm_walk_page_size(&pg, w.level),
 			w.user ? "user" : "kernel", w.writable ? "RW" : "ro", w.nx ? "NX" : "x",
 			w.accessed ? ", accessed" : "", w.dirty ? ", dirty" : "", w.pkey);
 }

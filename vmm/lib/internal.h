@@ -64,13 +64,16 @@ struct guest_image {
 	size_t nsyms;
 };
 
-/* page_offset: where the boot tables map RAM (the direct map of the paging mode). */
-int elf_load(const char *path, const struct guest_ram *ram, uint64_t page_offset,
+/*
+ * levels: the paging mode (vm->levels), which decides the ELF class (ELF32
+ * i386 for 2 and 3) and where the boot tables map RAM (PW_PAGE_OFFSET).
+ */
+int elf_load(const char *path, const struct guest_ram *ram, unsigned int levels,
 	     const struct region *rsv, unsigned int nrsv, struct guest_image *img, char *err,
 	     size_t errlen);
 /* The same from a file image in memory, e.g. the fuzzer's input. */
 int elf_load_image(char *image, size_t size, const char *path, const struct guest_ram *ram,
-		   uint64_t page_offset, const struct region *rsv, unsigned int nrsv, struct guest_image *img,
+		   unsigned int levels, const struct region *rsv, unsigned int nrsv, struct guest_image *img,
 		   char *err, size_t errlen);
 /* "path: " and the reason into err; returns -1. */
 int elf_fail(char *err, size_t errlen, const char *path, const char *fmt, ...)
@@ -192,7 +195,8 @@ struct vm {
 	unsigned int maxphyaddr;	/* leaf 0x80000008 EAX[7:0] */
 	bool gbpages;			/* 1 GiB pages: leaf 0x80000001 EDX[26] */
 	bool amd;			/* AMD/Hygon: bit 8 of PML4Es and PML5Es is reserved */
-	unsigned int levels;		/* 4, or 5: boot tables and vCPUs with CR4.LA57 */
+	unsigned int levels;		/* 4, or 5: boot tables and vCPUs with CR4.LA57;
+					   i386: 2 (two-level, CR4.PSE) or 3 (PAE) */
 
 	/* How it ended. */
 	bool stopped;
@@ -235,6 +239,11 @@ int boot_setup_memory(struct vm *vm, char *err, size_t errlen);
 int boot_setup_vcpu(struct vcpu *vcpu, char *err, size_t errlen);
 int fdt_build(struct vm *vm, void *buf, size_t size, char *err, size_t errlen);
 
+/* boot32.c: the same for i386 guests, vm->levels 2 or 3 */
+void boot32_build_tables(struct vm *vm);
+void boot32_build_gdt(uint64_t *gdt);
+void boot32_sregs(unsigned int levels, uint64_t cr3, struct kvm_sregs *sregs);
+
 /* channel.c */
 int channel_init(struct vcpu *vcpu);
 int channel_drain(struct vcpu *vcpu);
@@ -244,6 +253,7 @@ enum exit_action mailbox_wait_op(struct vcpu *vcpu);	/* a WAIT_OP doorbell */
 
 /* probe.c */
 bool la57_usable(char *why, size_t len);	/* vmm_probe_la57(), once per process */
+bool paging32_usable(unsigned int levels, char *why, size_t len);	/* vmm_probe_paging32(), once per mode */
 struct kvm_cpuid2 *kvm_supported_cpuid(int kvm_fd);	/* NULL with errno set */
 int vm_load_cpuid(struct vm *vm, char *err, size_t errlen);	/* vm->cpuid and its facts */
 const struct kvm_cpuid_entry2 *cpuid_entry(const struct kvm_cpuid2 *c, uint32_t function,
@@ -274,21 +284,36 @@ void profile_free(struct vm *vm);
 /* walk.c: the page walker's pieces ptdump.c shares */
 
 struct mmu {
-	unsigned int levels;		/* 4, or 5 with CR4.LA57 */
+	unsigned int levels;		/* 4, or 5 with CR4.LA57; 2 two-level, 3 PAE */
 	uint64_t rsvd[2][6];		/* [leaf?][level]: bits the MMU faults on */
+	bool pse;			/* two-level: CR4.PSE, a PDE with PS maps 4 MiB */
+	bool pse36;			/* ... with physical bits 35:32 in its bits 16:13 */
 };
 
 enum pt_kind { PT_NONE, PT_TABLE, PT_LEAF, PT_RSVD };
 
 int mmu_init(const struct vm *vm, const struct vm_paging *pg, struct mmu *mmu);
 enum pt_kind pt_classify(const struct mmu *mmu, unsigned int level, uint64_t e);
-bool pt_read(const struct vm *vm, uint64_t table, unsigned int index, uint64_t *e);
 
 /* The lowest va bit of a level-`level` entry's index. */
 static inline unsigned int pt_shift(unsigned int level)
 {
 	return 12 + 9 * (level - 1);
 }
+
+/* walk32.c: the i386 modes' geometry, and reads that know an entry's size. */
+int mmu_init_32(const struct vm *vm, const struct vm_paging *pg, struct mmu *mmu);
+unsigned int mmu_shift(const struct mmu *mmu, unsigned int level);	/* pt_shift() in any mode */
+unsigned int mmu_entries(const struct mmu *mmu, unsigned int level);	/* 512, 1024, PAE's 4 PDPTEs */
+static inline unsigned int mmu_index(const struct mmu *mmu, uint64_t va, unsigned int level)
+{
+	return (va >> mmu_shift(mmu, level)) & (mmu_entries(mmu, level) - 1);
+}
+/* Entry `index` of the level-`level` table `table` (CR3 or the entry above); false outside RAM. */
+bool mmu_read(const struct vm *vm, const struct mmu *mmu, uint64_t table, unsigned int level,
+	      unsigned int index, uint64_t *e);
+uint64_t mmu_table_addr(const struct mmu *mmu, uint64_t table, unsigned int level);
+uint64_t mmu_leaf_phys(const struct mmu *mmu, unsigned int level, uint64_t e, uint64_t va);
 
 /* report.c: trace lines, JSON lines */
 void report_event(struct vm *vm, const struct pw_event *ev);

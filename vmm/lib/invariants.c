@@ -3,7 +3,8 @@
  * it did (its recorded events) against what its page tables in RAM hold.
  *   - every present entry under a live pgd points inside guest RAM;
  *   - per mm, the P4D (with LA57), PUD, PMD and PTE tables the host finds in
- *     the user half are the ones the events say were installed and not freed;
+ *     the user half are the ones the events say were installed and not freed
+ *     (i386: only the levels it has, PMD and PTE with PAE, PTE two-level);
  *   - no page is writable from ring 3 in two mms (copy-on-write after fork);
  *   - under --kernel-sync prealloc, every pgd's kernel half is
  *     byte-identical to swapper_pg_dir's.
@@ -35,6 +36,7 @@ struct checker {
 	const struct mm_seen *mms;
 	uint8_t *table_seen;
 	uint8_t *writer;
+	struct mmu mmu;		/* the boot paging mode's geometry */
 };
 
 static void violation(struct checker *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -53,21 +55,19 @@ static void violation(struct checker *c, const char *fmt, ...)
 		c->used += (size_t)n < c->len - c->used ? (size_t)n : c->len - c->used - 1;
 }
 
-static bool read_entry(struct vm *vm, uint64_t table, unsigned int i, uint64_t *e)
-{
-	return vm_read_phys(vm, table + i * 8, e, 8) == 0;
-}
-
-/* The tables under a level-`level` table (the pgd: 4, or 5 with LA57), entries first..last. */
+/*
+ * The tables under a level-`level` table (the pgd: 4, or 5 with LA57;
+ * i386's page directory 2, PAE's PDPT 3), entries first..last.
+ */
 static void walk(struct checker *c, struct mm_seen *mm, uint64_t table, unsigned int level,
 		 unsigned int first, unsigned int last)
 {
 	for (unsigned int i = first; i <= last; i++) {
 		uint64_t e, next;
 
-		if (!read_entry(c->vm, table, i, &e) || !(e & PT_PRESENT))
+		if (!mmu_read(c->vm, &c->mmu, table, level, i, &e) || !(e & PT_PRESENT))
 			continue;
-		next = e & PT_ADDR_MASK;
+		next = mmu_table_addr(&c->mmu, e, level - 1);
 		if (!ram_ptr(&c->vm->ram, next, 4096)) {
 			violation(c, "mm %lu: level-%u entry %#lx points outside RAM; ",
 				  (unsigned long)mm->id, level, (unsigned long)e);
@@ -87,8 +87,8 @@ static void walk(struct checker *c, struct mm_seen *mm, uint64_t table, unsigned
 					  (unsigned long)mm->id);
 			continue;
 		}
-		if (e & PT_PSE)
-			continue;	/* a large page: no table below */
+		if (pt_classify(&c->mmu, level, e) != PT_TABLE)
+			continue;	/* a large page (or reserved bits): no table below */
 		if (c->table_seen[next >> 12]) {
 			violation(c, "mm %lu: level-%u table %#lx reached again: tables alias; ",
 				  (unsigned long)mm->id, level - 1, (unsigned long)next);
@@ -96,7 +96,7 @@ static void walk(struct checker *c, struct mm_seen *mm, uint64_t table, unsigned
 		}
 		c->table_seen[next >> 12] = 1;
 		mm->found[level - 2]++;		/* the table below is one level down */
-		walk(c, mm, next, level - 1, 0, 511);
+		walk(c, mm, next, level - 1, 0, mmu_entries(&c->mmu, level - 1) - 1);
 	}
 }
 
@@ -140,6 +140,9 @@ enum vmm_status vm_check_invariants(struct vm *vm, char *report, size_t len)
 	uint64_t swapper = 0, sync = 0, npages = ram_end(&vm->ram) >> 12;
 	unsigned int nmms = 0;
 	enum vmm_status s = VMM_OK;
+	/* Top-table entries below the kernel's: TASK_SIZE / PGDIR_SIZE. */
+	unsigned int user_entries = PW_PAGING_32(vm->levels) ?
+		(unsigned int)(PW_PAGE_OFFSET_32 >> (vm->levels == 2 ? 22 : 30)) : 256;
 
 	_Static_assert(MAX_MMS < 256, "writer[] holds an mm index + 1 in a byte");
 	report[0] = '\0';
@@ -148,6 +151,11 @@ enum vmm_status vm_check_invariants(struct vm *vm, char *report, size_t len)
 		snprintf(report, len, "vm_check_invariants needs the recorded events (cfg.record)");
 		return VMM_BAD_INPUT;
 	}
+	/* The mode the VM booted in, with every feature its CPUID offers (EFER.NXE, CR4.PSE). */
+	mmu_init(vm, &(struct vm_paging){
+		.cr0 = X86_CR0_PG,
+		.cr4 = vm->levels == 5 ? X86_CR4_LA57 : vm->levels == 3 ? X86_CR4_PAE : X86_CR4_PSE,
+		.efer = (vm->levels >= 4 ? EFER_LMA : 0) | (vm->nx ? EFER_NXE : 0) }, &c.mmu);
 	c.mms = mms;
 	c.table_seen = calloc(npages, 1);
 	c.writer = calloc(npages, 1);
@@ -183,8 +191,8 @@ enum vmm_status vm_check_invariants(struct vm *vm, char *report, size_t len)
 
 		if (!mm->live)
 			continue;
-		/* The user half: entries 0-255 of the top table in both modes. */
-		walk(&c, mm, mm->pgd, vm->levels, 0, 255);
+		/* The user half: entries 0-255 of the top table in both long modes, below KERNEL_PGD_BOUNDARY on i386. */
+		walk(&c, mm, mm->pgd, vm->levels, 0, user_entries - 1);
 		for (unsigned int l = PW_LEVEL_PTE; l <= PW_LEVEL_P4D; l++)
 			if ((int64_t)mm->found[l - 1] != mm->tables[l - 1])
 				violation(&c, "mm %lu: %lu level-%u tables in RAM, %ld per its events; ",
@@ -192,9 +200,11 @@ enum vmm_status vm_check_invariants(struct vm *vm, char *report, size_t len)
 					  (long)mm->tables[l - 1]);
 		if (swapper && sync == PW_SYNC_PREALLOC) {
 			uint64_t mine[256], ref[256];
+			size_t entry = vm->levels == 2 ? 4 : 8;
+			size_t half = (mmu_entries(&c.mmu, vm->levels) - user_entries) * entry;
 
-			if (vm_read_phys(vm, mm->pgd + 2048, mine, sizeof(mine)) ||
-			    vm_read_phys(vm, swapper + 2048, ref, sizeof(ref)) || memcmp(mine, ref, sizeof(ref)))
+			if (vm_read_phys(vm, mm->pgd + user_entries * entry, mine, half) ||
+			    vm_read_phys(vm, swapper + user_entries * entry, ref, half) || memcmp(mine, ref, half))
 				violation(&c, "mm %lu: kernel half differs from swapper_pg_dir; ",
 					  (unsigned long)mm->id);
 		}

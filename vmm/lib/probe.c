@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -126,4 +127,130 @@ bool la57_usable(char *why, size_t len)
 	pthread_once(&la57.once, probe_la57_once);
 	snprintf(why, len, "%s", la57.why);
 	return la57.ok;
+}
+
+/*
+ * i386 paging is probed by running it: some hosts accept the registers
+ * and then shut the vCPU down at its first instruction (PVM does).  One
+ * `hlt` at 0x3000 under the mode's own tables, mapping 0 with one large
+ * page, in 64 KiB of RAM.
+ */
+#define PROBE32_RAM	0x10000
+#define PROBE32_TABLE	0x1000		/* the page directory, or PAE's PDPT */
+#define PROBE32_PD	0x2000		/* PAE only */
+#define PROBE32_CODE	0x3000
+
+static void probe32_memory(unsigned int levels, uint8_t *ram)
+{
+	if (levels == 2) {
+		*(uint32_t *)(ram + PROBE32_TABLE) = PT_PRESENT | PT_RW | PT_PSE;
+	} else {
+		*(uint64_t *)(ram + PROBE32_TABLE) = PROBE32_PD | PT_PRESENT;
+		*(uint64_t *)(ram + PROBE32_PD) = PT_PRESENT | PT_RW | PT_PSE;
+	}
+	ram[PROBE32_CODE] = 0xf4;	/* hlt */
+}
+
+static const char *paging32_name(unsigned int levels)
+{
+	return levels == 2 ? "two-level 32-bit paging" : "PAE paging";
+}
+
+bool vmm_probe_paging32(unsigned int levels, char *why, size_t len)
+{
+	int kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC), vm = -1, cpu = -1;
+	struct kvm_cpuid2 *cpuid = NULL;
+	struct kvm_run *run = MAP_FAILED;
+	uint8_t *ram = MAP_FAILED;
+	struct kvm_sregs sregs;
+	struct kvm_regs regs = { .rip = PROBE32_CODE, .rflags = 2 };
+	long run_size = -1;
+	bool ok = false;
+
+	if (levels != 2 && levels != 3) {
+		snprintf(why, len, "%u levels: i386 paging has 2 or 3", levels);
+		goto out;
+	}
+	if (kvm < 0) {
+		snprintf(why, len, "cannot open /dev/kvm: %s", strerror(errno));
+		return false;
+	}
+	cpuid = kvm_supported_cpuid(kvm);
+	vm = ioctl(kvm, KVM_CREATE_VM, 0);
+	ram = mmap(NULL, PROBE32_RAM, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	run_size = ioctl(kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
+	if (!cpuid || vm < 0 || ram == MAP_FAILED || run_size <= 0) {
+		snprintf(why, len, "cannot set up a probe VM: %s", strerror(errno));
+		goto out;
+	}
+	probe32_memory(levels, ram);
+	cpu = ioctl(vm, KVM_SET_USER_MEMORY_REGION, &(struct kvm_userspace_memory_region){
+			.memory_size = PROBE32_RAM, .userspace_addr = (uintptr_t)ram }) ? -1 :
+	      ioctl(vm, KVM_CREATE_VCPU, 0);
+	if (cpu >= 0)
+		run = mmap(NULL, run_size, PROT_READ | PROT_WRITE, MAP_SHARED, cpu, 0);
+	/* KVM_SET_CPUID2 first: CR4 bits CPUID gates are reserved until then. */
+	if (cpu < 0 || run == MAP_FAILED || ioctl(cpu, KVM_SET_CPUID2, cpuid) ||
+	    ioctl(cpu, KVM_GET_SREGS, &sregs)) {
+		snprintf(why, len, "cannot create a probe vCPU: %s", strerror(errno));
+		goto out;
+	}
+	boot32_sregs(levels, PROBE32_TABLE, &sregs);
+	if (ioctl(cpu, KVM_SET_SREGS, &sregs) || ioctl(cpu, KVM_SET_REGS, &regs)) {
+		snprintf(why, len, "KVM_SET_SREGS refuses 32-bit protected mode with %s: %s",
+			 paging32_name(levels), strerror(errno));
+		goto out;
+	}
+	if (ioctl(cpu, KVM_RUN, 0)) {
+		snprintf(why, len, "KVM_RUN of a %s probe: %s", paging32_name(levels), strerror(errno));
+		goto out;
+	}
+	if (run->exit_reason == KVM_EXIT_SHUTDOWN)
+		snprintf(why, len, "the host shuts a 32-bit protected-mode vCPU with %s down at its "
+			 "first instruction (KVM_EXIT_SHUTDOWN)", paging32_name(levels));
+	else if (run->exit_reason != KVM_EXIT_HLT)
+		snprintf(why, len, "a %s probe's one hlt ended in KVM exit reason %u, not KVM_EXIT_HLT",
+			 paging32_name(levels), run->exit_reason);
+	else {
+		snprintf(why, len, "KVM runs 32-bit protected mode with %s", paging32_name(levels));
+		ok = true;
+	}
+out:
+	if (run != MAP_FAILED)
+		munmap(run, run_size);
+	if (cpu >= 0)
+		close(cpu);
+	if (ram != MAP_FAILED)
+		munmap(ram, PROBE32_RAM);
+	free(cpuid);
+	if (vm >= 0)
+		close(vm);
+	if (kvm >= 0)
+		close(kvm);
+	return ok;
+}
+
+static struct paging32_probe {
+	pthread_once_t once;
+	bool ok;
+	char why[256];
+} paging32[2] = { { .once = PTHREAD_ONCE_INIT }, { .once = PTHREAD_ONCE_INIT } };
+
+static void probe_2level_once(void)
+{
+	paging32[0].ok = vmm_probe_paging32(2, paging32[0].why, sizeof(paging32[0].why));
+}
+
+static void probe_pae_once(void)
+{
+	paging32[1].ok = vmm_probe_paging32(3, paging32[1].why, sizeof(paging32[1].why));
+}
+
+bool paging32_usable(unsigned int levels, char *why, size_t len)
+{
+	struct paging32_probe *p = &paging32[levels == 3];
+
+	pthread_once(&p->once, levels == 3 ? probe_pae_once : probe_2level_once);
+	snprintf(why, len, "%s", p->why);
+	return p->ok;
 }

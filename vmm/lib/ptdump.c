@@ -56,6 +56,26 @@ static void init_markers(struct marker m[NMARKERS], unsigned int levels)
 		m[i] = linux_markers[i];
 }
 
+/*
+ * i386's address_markers[] (the !CONFIG_X86_64 half of
+ * dump_pagetables.c) as far as this layout has them: user space, the
+ * direct map at PAGE_OFFSET and vmalloc from VMALLOC_START, high_memory
+ * plus VMALLOC_OFFSET (8 MiB; pgtable_32_areas.h), high_memory being the
+ * end of RAM, all of it lowmem.
+ */
+static void init_markers_32(struct marker m[NMARKERS], const struct vm *vm)
+{
+	const struct marker linux_markers[] = {
+		{ 0, "User Space", 0 },
+		{ PW_PAGE_OFFSET_32, "Kernel Mapping", 0 },
+		{ PW_PAGE_OFFSET_32 + ram_end(&vm->ram) + 8 * SZ_1M, "vmalloc() Area", 0 },
+		{ ~0ULL, NULL, 0 },
+	};
+
+	for (unsigned int i = 0; i < sizeof(linux_markers) / sizeof(linux_markers[0]); i++)
+		m[i] = linux_markers[i];
+}
+
 /* PTE_FLAGS_MASK: all but the pfn bits, so bit 12, PAT of a 2 MiB or 1 GiB page, too. */
 #define FLAGS_MASK	(~PT_ADDR_MASK)
 #define KERNEL_SPACE	(1ULL << 63)
@@ -70,6 +90,8 @@ struct dump {
 	uint64_t npages;
 	unsigned long printed;		/* for MAX_LINES */
 	const struct mmu *mmu;
+	unsigned int width;		/* hex digits of an address: sizeof(unsigned long) * 2 */
+	uint64_t va_mask;		/* unsigned long's: addresses wrap at it */
 	FILE *f;
 	/* struct pg_state */
 	const struct marker *marker;
@@ -109,11 +131,12 @@ static void print_run(struct dump *d, uint64_t addr)
 {
 	static const char units[] = "BKMGTPE";
 	const char *unit = units;
-	uint64_t delta = addr - d->start;
+	uint64_t delta = (addr - d->start) & d->va_mask;
 
 	if (d->printed++ >= MAX_LINES)
 		return;
-	fprintf(d->f, "0x%016llx-0x%016llx   ", (unsigned long long)d->start, (unsigned long long)addr);
+	fprintf(d->f, "0x%0*llx-0x%0*llx   ", d->width, (unsigned long long)d->start, d->width,
+		(unsigned long long)addr);
 	while (!(delta & 1023) && unit[1]) {
 		delta >>= 10;
 		unit++;
@@ -175,10 +198,10 @@ static void note_page(struct dump *d, uint64_t addr, int level, uint64_t val, ui
 	d->why = why;
 }
 
-/* False once the table `entry` points to has been shown enough at `level`. */
+/* False once the table at `entry` (its address) has been shown enough at `level`. */
 static bool expand_again(struct dump *d, uint64_t entry, unsigned int level)
 {
-	uint8_t *n = &d->expanded[((entry & PT_ADDR_MASK) >> 12) * MAX_LEVELS + level];
+	uint8_t *n = &d->expanded[(entry >> 12) * MAX_LEVELS + level];
 
 	if (*n == MAX_EXPANSIONS)
 		return false;
@@ -187,24 +210,41 @@ static bool expand_again(struct dump *d, uint64_t entry, unsigned int level)
 }
 
 /*
+ * Linux's level of an SDM-numbered entry: 0 pgd, 1 p4d, 2 pud, 3 pmd, 4 pte.
+ * In long mode the top table is the pgd in both modes.  i386 folds the
+ * levels above its real ones into them (pgtable-nopmd.h, -nopud.h,
+ * -nop4d.h), whose *_none() say "never empty", so mm/pagewalk.c meets an
+ * entry first where a level is real: two-level's PDEs as pmds, PAE's
+ * PDPTEs as puds.
+ */
+static int linux_level(const struct mmu *mmu, unsigned int level)
+{
+	if (mmu->levels >= 4 && level == mmu->levels)
+		return 0;
+	return 5 - (int)level;
+}
+
+/*
  * Entries first..last of the level-`level` table `table` (SDM numbering),
  * covering from `base` on, under the effective permission `eff_in`; as
  * mm/pagewalk.c visits them for ptdump: an empty entry is a hole at its
- * level, the top table's holes being the pgd's in both modes.
+ * level, the top table's holes being the pgd's in both long modes.
  */
 static void walk_table(struct dump *d, uint64_t table, unsigned int level, uint64_t base,
 		       uint64_t eff_in, unsigned int first, unsigned int last)
 {
 	unsigned int top = d->mmu->levels, unused = 64 - pt_shift(top + 1);
-	int lvl = level == top ? 0 : 5 - (int)level;	/* Linux's: 0 pgd, 1 p4d, ... 4 pte */
+	int lvl = linux_level(d->mmu, level);
 	uint64_t e, probe;
 
 	for (unsigned int i = first; i <= last && d->printed < MAX_LINES; i++) {
-		/* The upper half of the top table is the kernel's: sign-extend. */
-		uint64_t va = (uint64_t)((int64_t)((base + ((uint64_t)i << pt_shift(level))) << unused) >> unused);
+		uint64_t va = base + ((uint64_t)i << mmu_shift(d->mmu, level));
 		uint64_t eff;
 
-		pt_read(d->vm, table, i, &e);	/* in RAM: the caller checked */
+		/* The upper half of the top table is the kernel's: sign-extend (long mode). */
+		if (top >= 4)
+			va = (uint64_t)((int64_t)(va << unused) >> unused);
+		mmu_read(d->vm, d->mmu, table, level, i, &e);	/* in RAM: the caller checked */
 		eff = level == top ? e & FLAGS_MASK : effective(eff_in, e);
 		switch (pt_classify(d->mmu, level, e)) {
 		case PT_NONE:
@@ -215,10 +255,10 @@ static void walk_table(struct dump *d, uint64_t table, unsigned int level, uint6
 			note_page(d, va, lvl, e, eff, "(reserved bits)");
 			break;
 		case PT_TABLE:
-			if (!pt_read(d->vm, e, 0, &probe))
+			if (!mmu_read(d->vm, d->mmu, e, level - 1, 0, &probe))
 				note_page(d, va, lvl, e, eff, "(table outside RAM)");
-			else if (expand_again(d, e, level - 1))
-				walk_table(d, e, level - 1, va, eff, 0, 511);
+			else if (expand_again(d, mmu_table_addr(d->mmu, e, level - 1), level - 1))
+				walk_table(d, e, level - 1, va, eff, 0, mmu_entries(d->mmu, level - 1) - 1);
 			else
 				note_page(d, va, lvl, e, eff, "(table shown before)");
 			break;
@@ -236,8 +276,13 @@ enum vmm_status vm_ptdump(const struct vm *vm, const struct vm_paging *pg, FILE 
 
 	if (mmu_init(vm, pg, &mmu))
 		return VMM_BAD_INPUT;
-	init_markers(markers, mmu.levels);
-	if (!pt_read(vm, pg->cr3, 0, &e))
+	if (mmu.levels <= 3)
+		init_markers_32(markers, vm);
+	else
+		init_markers(markers, mmu.levels);
+	d.width = mmu.levels <= 3 ? 8 : 16;
+	d.va_mask = mmu.levels <= 3 ? 0xffffffffULL : ~0ULL;
+	if (!mmu_read(vm, &mmu, pg->cr3, mmu.levels, 0, &e))
 		return VMM_GUEST_ERROR;
 	d.npages = ram_end(&vm->ram) >> 12;
 	d.expanded = calloc(d.npages, MAX_LEVELS);
@@ -249,9 +294,14 @@ enum vmm_status vm_ptdump(const struct vm *vm, const struct vm_paging *pg, FILE 
 	 * hypervisor's 16 entries.  The first run of the kernel half so
 	 * starts at the guard hole's end, the last user run ending there.
 	 */
-	walk_table(&d, pg->cr3, mmu.levels, 0, 0, 0, 255);
-	walk_table(&d, pg->cr3, mmu.levels, 0, 0, (PW_GUARD_HOLE_END(mmu.levels) >> pt_shift(mmu.levels)) & 511,
-		   511);
+	if (mmu.levels <= 3) {
+		/* i386's one range, the whole address space (from the PDPT in memory, as Linux reads it). */
+		walk_table(&d, pg->cr3, mmu.levels, 0, 0, 0, mmu_entries(&mmu, mmu.levels) - 1);
+	} else {
+		walk_table(&d, pg->cr3, mmu.levels, 0, 0, 0, 255);
+		walk_table(&d, pg->cr3, mmu.levels, 0, 0,
+			   (PW_GUARD_HOLE_END(mmu.levels) >> pt_shift(mmu.levels)) & 511, 511);
+	}
 	/* The flush, note_page(st, 0, -1, 0): the last run ends at 0. */
 	note_page(&d, 0, -1, 0, 0, NULL);
 	if (d.printed > MAX_LINES)

@@ -48,7 +48,7 @@ static char *printable_dup(const char *s)
 
 /*
  * Symbols from the first SHT_SYMTAB, checked as the guest's ELF is untrusted:
- * an entry size that is not sizeof(Elf64_Sym), a string table that is not
+ * an entry size that is not its class's symbol size, a string table that is not
  * one, a name outside it or not terminated inside it refuse the file (-1,
  * the reason in err) rather than print garbage or libelf's "no error".
  */
@@ -56,6 +56,7 @@ int symbols_load(struct guest_image *img, void *elf, const char *path, char *err
 {
 	Elf *e = elf;
 	Elf_Scn *scn = NULL;
+	size_t sym_size = gelf_fsize(e, ELF_T_SYM, 1, EV_CURRENT);	/* Elf64_Sym or Elf32_Sym */
 
 	while ((scn = elf_nextscn(e, scn))) {
 		Elf_Data *d, *strs;
@@ -67,10 +68,11 @@ int symbols_load(struct guest_image *img, void *elf, const char *path, char *err
 			return elf_fail(err, errlen, path, "section header: %s", elf_errmsg(-1));
 		if (sh.sh_type != SHT_SYMTAB)
 			continue;
-		if (sh.sh_entsize != sizeof(Elf64_Sym))
+		if (sh.sh_entsize != sym_size)
 			return elf_fail(err, errlen, path,
-					"symbol table: sh_entsize %#lx is not sizeof(Elf64_Sym) = %#zx",
-					(unsigned long)sh.sh_entsize, sizeof(Elf64_Sym));
+					"symbol table: sh_entsize %#lx is not sizeof(Elf%u_Sym) = %#zx",
+					(unsigned long)sh.sh_entsize,
+					sym_size == sizeof(Elf64_Sym) ? 64 : 32, sym_size);
 		strscn = elf_getscn(e, sh.sh_link);
 		if (!strscn || !gelf_getshdr(strscn, &strsh) || strsh.sh_type != SHT_STRTAB)
 			return elf_fail(err, errlen, path,
@@ -82,7 +84,7 @@ int symbols_load(struct guest_image *img, void *elf, const char *path, char *err
 			return elf_fail(err, errlen, path,
 					"symbol table or its strings past the end of the file: %s",
 					elf_errmsg(-1));
-		n = d->d_size / sizeof(Elf64_Sym);
+		n = d->d_size / sym_size;
 		img->syms = calloc(n ? n : 1, sizeof(*img->syms));
 		if (!img->syms)
 			return elf_fail(err, errlen, path, "%zu symbols: out of memory", n);

@@ -54,7 +54,8 @@ static void collect(const struct vm *vm, struct samples *s)
 		add(s, page_offset + ram->range[i].gpa + ram->range[i].size - 1);
 		add(s, page_offset + ram->range[i].gpa + ram->range[i].size);
 	}
-	add(s, PW_VMALLOC_START(vm->levels));
+	/* VMALLOC_START: i386's is high_memory + VMALLOC_OFFSET (8 MiB), all RAM lowmem. */
+	add(s, PW_PAGING_32(vm->levels) ? page_offset + ram_end(ram) + 8 * SZ_1M : PW_VMALLOC_START(vm->levels));
 	for (size_t i = vm->nevents; i-- > 0 && s->n < s->max;) {
 		const struct pw_event *ev = &vm->events[i];
 

@@ -263,8 +263,14 @@ enum vmm_status vm_layout(struct vm *vm, const struct vmm_config *cfg, char *err
 		snprintf(err, errlen, "%u vCPUs: from 1 to %u are supported", cfg->ncpus, PW_MAX_CPUS);
 		return VMM_BAD_INPUT;
 	}
-	if (cfg->paging && cfg->paging != 4 && cfg->paging != 5) {
-		snprintf(err, errlen, "%u-level paging: 4, 5 or 0 (auto)", cfg->paging);
+	if (cfg->paging == 1 || cfg->paging > 5) {
+		snprintf(err, errlen, "%u-level paging: 2, 3 (i386), 4, 5 or 0 (auto)", cfg->paging);
+		return VMM_BAD_INPUT;
+	}
+	if (cfg->paging && PW_PAGING_32(cfg->paging) && cfg->mem_bytes > PW_MAX_MEM_32) {
+		snprintf(err, errlen, "--paging %u (i386): guest RAM %llu MiB is above the %llu MiB of "
+			 "lowmem the 3G/1G split maps (no highmem)", cfg->paging,
+			 (unsigned long long)(cfg->mem_bytes / SZ_1M), PW_MAX_MEM_32 / SZ_1M);
 		return VMM_BAD_INPUT;
 	}
 	vm->cfg = *cfg;
@@ -309,7 +315,14 @@ enum vmm_status vm_create(const struct vmm_config *cfg, struct vm **out, char *e
 
 	if (open_kvm(vm, err, errlen))
 		return create_fail(vm, VMM_NO_KVM);
-	if (cfg->paging != 4) {
+	if (cfg->paging && PW_PAGING_32(cfg->paging)) {
+		char why[256];
+
+		if (!paging32_usable(cfg->paging, why, sizeof(why))) {
+			snprintf(err, errlen, "--paging %u: %s", cfg->paging, why);
+			return create_fail(vm, VMM_NO_KVM);
+		}
+	} else if (cfg->paging != 4) {
 		char why[256];
 		bool la57 = la57_usable(why, sizeof(why));
 
@@ -333,7 +346,7 @@ enum vmm_status vm_create(const struct vmm_config *cfg, struct vm **out, char *e
 		snprintf(err, errlen, "KVM_CREATE_IRQCHIP: %s", strerror(errno));
 		return create_fail(vm, VMM_INTERNAL);
 	}
-	if (elf_load(cfg->guest, &vm->ram, PW_PAGE_OFFSET(vm->levels), vm->rsv, vm->nrsv, &vm->img, err, errlen))
+	if (elf_load(cfg->guest, &vm->ram, vm->levels, vm->rsv, vm->nrsv, &vm->img, err, errlen))
 		return create_fail(vm, VMM_BAD_INPUT);
 	if (boot_setup_memory(vm, err, errlen) ||
 	    fdt_build(vm, ram_ptr(&vm->ram, PW_BOOT_FDT, PW_BOOT_FDT_MAX), PW_BOOT_FDT_MAX, err, errlen) ||

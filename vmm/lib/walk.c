@@ -1,8 +1,9 @@
 /*
  * The host's own page walker: what the MMU makes of a linear address in
- * IA-32e paging (Intel SDM vol. 3A 4.5, AMD APM vol. 2 5.3), computed from
- * guest RAM alone.  The tables are guest memory, so every table address is
- * checked against RAM before it is read.
+ * IA-32e paging (Intel SDM vol. 3A 4.5, AMD APM vol. 2 5.3), 32-bit
+ * paging (4.3) and PAE paging (4.4), computed from guest RAM alone.  The
+ * tables are guest memory, so every table address is checked against RAM
+ * before it is read.
  */
 #include <string.h>
 #include <sys/ioctl.h>
@@ -39,12 +40,14 @@ int mmu_init(const struct vm *vm, const struct vm_paging *pg, struct mmu *mmu)
 {
 	uint64_t high = vm->maxphyaddr < 52 ? bits(51, vm->maxphyaddr) : 0;
 
-	/* Legacy and PAE paging are not modelled: every guest boots in long mode. */
-	if (!(pg->cr0 & X86_CR0_PG) || !(pg->efer & EFER_LMA))
+	if (!(pg->cr0 & X86_CR0_PG))
 		return -1;
+	memset(mmu, 0, sizeof(*mmu));
+	mmu->levels = vm_paging_levels(pg);
+	if (mmu->levels <= 3)
+		return mmu_init_32(vm, pg, mmu);
 	if (!(pg->efer & EFER_NXE))
 		high |= PT_NX;
-	mmu->levels = vm_paging_levels(pg);
 	mmu->rsvd[1][1] = high;
 	mmu->rsvd[0][2] = mmu->rsvd[0][3] = high;
 	mmu->rsvd[1][2] = high | bits(20, 13);
@@ -54,10 +57,11 @@ int mmu_init(const struct vm *vm, const struct vm_paging *pg, struct mmu *mmu)
 	return 0;
 }
 
-/* Reserved bits count only in a present entry; PS makes a leaf below level 4. */
+/* Reserved bits count only in a present entry; PS makes a leaf below level 4 (under CR4.PSE in two-level paging). */
 enum pt_kind pt_classify(const struct mmu *mmu, unsigned int level, uint64_t e)
 {
-	bool leaf = level == 1 || (level <= 3 && (e & PT_PSE));
+	bool pdpte = mmu->levels == 3 && level == 3;	/* PAE's PDPTEs never map */
+	bool leaf = level == 1 || (level <= 3 && (e & PT_PSE) && !pdpte && (mmu->levels != 2 || mmu->pse));
 
 	if (!(e & PT_PRESENT))
 		return PT_NONE;
@@ -66,22 +70,12 @@ enum pt_kind pt_classify(const struct mmu *mmu, unsigned int level, uint64_t e)
 	return leaf ? PT_LEAF : PT_TABLE;
 }
 
-/* False if the table lies outside guest RAM: past its end or in the hole below 4 GiB. */
-bool pt_read(const struct vm *vm, uint64_t table, unsigned int index, uint64_t *e)
-{
-	const uint64_t *t = ram_ptr(&vm->ram, table & PT_ADDR_MASK, 4096);
-
-	if (!t)
-		return false;
-	/* Another vCPU may be writing it: one aligned load, as the MMU does. */
-	*e = __atomic_load_n(t + index, __ATOMIC_RELAXED);
-	return true;
-}
-
 static bool canonical(const struct mmu *mmu, uint64_t va)
 {
 	unsigned int unused = 64 - pt_shift(mmu->levels + 1);
 
+	if (mmu->levels <= 3)
+		return va >> 32 == 0;
 	return (uint64_t)((int64_t)(va << unused) >> unused) == va;
 }
 
@@ -89,7 +83,7 @@ enum vmm_status vm_walk(const struct vm *vm, const struct vm_paging *pg, uint64_
 			struct vm_walk *w)
 {
 	bool user = true, writable = true, nx = false;
-	uint64_t table = pg->cr3, e, size;
+	uint64_t table = pg->cr3, e;
 	enum pt_kind kind;
 	struct mmu mmu;
 	unsigned int level;
@@ -98,8 +92,10 @@ enum vmm_status vm_walk(const struct vm *vm, const struct vm_paging *pg, uint64_
 	if (mmu_init(vm, pg, &mmu) || !canonical(&mmu, va))
 		return VMM_BAD_INPUT;
 	for (level = mmu.levels;; level--) {
+		bool ok = mmu_read(vm, &mmu, table, level, mmu_index(&mmu, va, level), &e);
+
 		w->level = level;
-		if (!pt_read(vm, table, (va >> pt_shift(level)) & 511, &e)) {
+		if (!ok) {
 			w->outside_ram = true;
 			return VMM_OK;
 		}
@@ -111,22 +107,25 @@ enum vmm_status vm_walk(const struct vm *vm, const struct vm_paging *pg, uint64_
 			w->rsvd = true;
 			return VMM_OK;
 		}
-		user &= !!(e & PT_USER);
-		writable &= !!(e & PT_RW);
-		nx |= !!(e & PT_NX);	/* without EFER.NXE a set bit 63 was reserved */
+		/* PAE's PDPTEs have no R/W, U/S or XD: they restrict nothing. */
+		if (!(mmu.levels == 3 && level == 3)) {
+			user &= !!(e & PT_USER);
+			writable &= !!(e & PT_RW);
+			nx |= !!(e & PT_NX);	/* without EFER.NXE a set bit 63 was reserved */
+		}
 		if (kind == PT_LEAF)
 			break;
 		table = e;
 	}
-	size = 1ULL << pt_shift(level);
 	w->present = true;
-	w->phys = (e & PT_ADDR_MASK & ~(size - 1)) | (va & (size - 1));
+	w->phys = mmu_leaf_phys(&mmu, level, e, va);
 	w->user = user;
 	w->writable = writable;
 	w->nx = nx;
 	w->accessed = e & PT_ACCESSED;
 	w->dirty = e & PT_DIRTY;
-	w->pkey = (e >> PT_PKEY_SHIFT) & 15;
+	/* Protection keys exist in IA-32e paging only (SDM vol. 3A 4.6.2). */
+	w->pkey = mmu.levels >= 4 ? (e >> PT_PKEY_SHIFT) & 15 : 0;
 	return VMM_OK;
 }
 
@@ -140,7 +139,7 @@ static bool pkey_denies(const struct vm_paging *pg, const struct vm_walk *w, uns
 	unsigned int rights = (pg->pkru >> (2 * w->pkey)) & 3;
 	bool write = access & VM_ACCESS_WRITE;
 
-	if (!(pg->cr4 & X86_CR4_PKE) || !w->user || (access & VM_ACCESS_FETCH))
+	if (!(pg->cr4 & X86_CR4_PKE) || !(pg->efer & EFER_LMA) || !w->user || (access & VM_ACCESS_FETCH))
 		return false;
 	return (rights & 1) ||
 	       ((rights & 2) && write && ((access & VM_ACCESS_USER) || (pg->cr0 & X86_CR0_WP)));

@@ -119,7 +119,6 @@ static const char *level_name(const struct vm_paging *pg, unsigned int level)
 
 bool cmd_walk(struct session *s, struct cursor *c)
 {
-	static const char *const sizes[] = { "", "4K", "2M", "1G" };
 	unsigned int top, l;
 	struct vm_paging pg;
 	struct vm_walk w;
@@ -138,9 +137,9 @@ bool cmd_walk(struct session *s, struct cursor *c)
 	top = vm_paging_levels(&pg);
 	for (l = top; l >= w.level && l >= 1; l--)
 		fprintf(s->out, " %s[%lu]=%#lx", level_name(&pg, l),
-			(unsigned long)(va.v >> (12 + 9 * (l - 1)) & 511), (unsigned long)w.entries[l - 1]);
+			(unsigned long)vm_walk_index(&pg, va.v, l), (unsigned long)w.entries[l - 1]);
 	if (w.present)
-		fprintf(s->out, "\n  %s page, phys %#lx: %s %s %s%s%s\n", sizes[w.level],
+		fprintf(s->out, "\n  %s page, phys %#lx: %s %s %s%s%s\n", vm_walk_page_size(&pg, w.level),
 			(unsigned long)w.phys, w.user ? "user" : "kernel", w.writable ? "rw" : "ro",
 			w.nx ? "nx" : "x", w.accessed ? " accessed" : "", w.dirty ? " dirty" : "");
 	else
