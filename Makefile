@@ -33,8 +33,27 @@ GUEST_LDFLAGS := -nostdlib -static -no-pie -Wl,--build-id=none \
 	-Wl,-z,max-page-size=4096 -Wl,-z,noexecstack -Wl,--no-warn-rwx-segments
 LIBFDT_A := /usr/lib/x86_64-linux-gnu/libfdt.a
 
+# The same guest built for i386 (README, "The i386 guest"): CONFIG_X86_32,
+# two-level paging, the 3G/1G split, linked at PAGE_OFFSET + its physical
+# load address as Linux i386 links vmlinux.  The stack protector is i386's
+# TLS one (%gs:20), the slot Debian's i386 libfdt.a reads, unpacked from
+# libfdt-dev:i386 by scripts/install-deps.sh.
+GUEST32_CFLAGS := -m32 -march=i686 -std=gnu11 -O2 -g -Wall -Wextra -Werror -MMD -MP \
+	-ffreestanding -fno-pic -fno-pie -mgeneral-regs-only -fstack-protector-strong \
+	-mstack-protector-guard=tls -mstack-protector-guard-reg=gs -mstack-protector-guard-offset=20 \
+	-fno-omit-frame-pointer -fno-asynchronous-unwind-tables -DCONFIG_X86_32 -Iguest/include -Ishared
+GUEST32_LDFLAGS := -m32 $(GUEST_LDFLAGS)
+I386_DEPS := $(O)/deps-i386
+LIBFDT32_A := $(I386_DEPS)/usr/lib/i386-linux-gnu/libfdt.a
+
 LIBVMM_SRCS := $(wildcard vmm/lib/*.c)
-GUEST_SRCS := $(wildcard guest/arch/*.S guest/arch/*.c guest/kernel/*.c guest/mm/*.c guest/lib/*.c)
+# guest/arch/ and lib/: files named *_32 are i386's; head.S, head64.c,
+# entry.S, user.S and desc.c x86-64's; the rest is one source for both.
+ARCH32_SRCS := $(wildcard guest/arch/*_32.S guest/arch/*_32.c guest/lib/*_32.c)
+ARCH64_SRCS := guest/arch/head.S guest/arch/head64.c guest/arch/entry.S guest/arch/user.S guest/arch/desc.c
+GUEST_ALL_SRCS := $(wildcard guest/arch/*.S guest/arch/*.c guest/kernel/*.c guest/mm/*.c guest/lib/*.c)
+GUEST_SRCS := $(filter-out $(ARCH32_SRCS),$(GUEST_ALL_SRCS))
+GUEST32_SRCS := $(filter-out $(ARCH64_SRCS),$(GUEST_ALL_SRCS))
 # guest/test/ (the access differential, the fault-path bench) registers its
 # ops and #PF handlers through linker tables: linked in, it is the test image.
 GUEST_TEST_SRCS := $(wildcard guest/test/*.c)
@@ -46,6 +65,7 @@ LIBVMM_OBJS := $(LIBVMM_SRCS:%.c=$(O)/obj/%.o)
 # The vmm command's script language and shell (vmm/script/), not libvmm's.
 SCRIPT_OBJS := $(patsubst %.c,$(O)/obj/%.o,$(wildcard vmm/script/*.c))
 GUEST_OBJS := $(patsubst %,$(O)/obj/%.o,$(basename $(GUEST_SRCS)))
+GUEST32_OBJS := $(patsubst %,$(O)/obj-i386/%.o,$(basename $(GUEST32_SRCS)))
 GUEST_TEST_OBJS := $(GUEST_OBJS) $(patsubst %,$(O)/obj/%.o,$(basename $(GUEST_TEST_SRCS)))
 # The same guest with CONFIG_DEBUG_SPINLOCK: spinlock_t outgrows a word, so
 # split page-table locks come from the ptlock cache (ALLOC_SPLIT_PTLOCKS).
@@ -64,7 +84,7 @@ FUZZ_LIBVMM_OBJS := $(LIBVMM_SRCS:%.c=$(FUZZ)/obj/%.o)
 FUZZERS := $(FUZZ)/fuzz_elf $(FUZZ)/fuzz_channel $(FUZZ)/fuzz_options
 
 .PHONY: all deps run test test-nested check-model fuzz bench bench-nested bench-compare campaign install check-install lint-ci clean
-all: $(O)/vmm $(O)/guest.elf $(O)/guest-test.elf $(O)/guest-debug-spinlock.elf
+all: $(O)/vmm $(O)/guest.elf $(O)/guest-test.elf $(O)/guest-debug-spinlock.elf $(O)/guest-i386.elf
 
 deps:
 	@scripts/install-deps.sh
@@ -259,6 +279,23 @@ $(O)/guest-debug-spinlock.elf: $(GUEST_DBG_OBJS) guest/guest.lds
 	@$(ECHO) "  LD      $@"
 	$(Q)$(CC) $(GUEST_LDFLAGS) -T guest/guest.lds -o $@ $(GUEST_DBG_OBJS) $(LIBFDT_A)
 
+$(LIBFDT32_A):
+	@scripts/install-deps.sh libfdt-i386 $(I386_DEPS)
+
+$(O)/obj-i386/guest/%.o: guest/%.c
+	$(Q)mkdir -p $(@D)
+	@$(ECHO) "  CC32    $@"
+	$(Q)$(CC) $(GUEST32_CFLAGS) -c $< -o $@
+
+$(O)/obj-i386/guest/%.o: guest/%.S
+	$(Q)mkdir -p $(@D)
+	@$(ECHO) "  AS32    $@"
+	$(Q)$(CC) $(GUEST32_CFLAGS) -c $< -o $@
+
+$(O)/guest-i386.elf: $(GUEST32_OBJS) guest/guest_32.lds $(LIBFDT32_A)
+	@$(ECHO) "  LD      $@"
+	$(Q)$(CC) $(GUEST32_LDFLAGS) -T guest/guest_32.lds -o $@ $(GUEST32_OBJS) $(LIBFDT32_A)
+
 # Tests find the build through PW_BUILD_DIR (and README through PW_SOURCE_DIR),
 # so they run from any directory.
 $(O)/obj/tests/%.o: tests/%.c
@@ -299,7 +336,7 @@ $(FUZZ)/ring_seed: $(FUZZ)/obj/tests/fuzz/ring_seed.o $(FUZZ_LIBVMM_OBJS)
 	$(FUZZ_CC) $(FUZZ_SAN) -o $@ $^ $(HOST_LIBS)
 
 # Flags live here: objects follow them.
-$(LIBVMM_OBJS) $(O)/obj/vmm/main.o $(O)/obj/vmm/options.o $(SCRIPT_OBJS) $(GUEST_TEST_OBJS) $(GUEST_DBG_OBJS) $(TEST_OBJS) $(MODEL_OBJS): Makefile
+$(LIBVMM_OBJS) $(O)/obj/vmm/main.o $(O)/obj/vmm/options.o $(SCRIPT_OBJS) $(GUEST_TEST_OBJS) $(GUEST_DBG_OBJS) $(GUEST32_OBJS) $(TEST_OBJS) $(MODEL_OBJS): Makefile
 $(LIBVMM_SRCS:%.c=$(O)/obj-pic/%.o): Makefile
 $(FUZZ)/obj/vmm/lib/%.o $(FUZZ)/obj/tests/fuzz/%.o: Makefile
 $(FUZZ)/obj/vmm/options.o: Makefile

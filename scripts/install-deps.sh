@@ -9,6 +9,30 @@
 # As root it runs apt-get; otherwise it says what to install.
 set -euo pipefail
 
+# "libfdt-i386 DIR": the i386 guest's libfdt.a, Debian's libfdt-dev:i386
+# unpacked under DIR.  Not installed: libfdt-dev is not Multi-Arch: same,
+# so installing the i386 one would remove the host's amd64 one.
+if [ "${1:-}" = libfdt-i386 ]; then
+	dir=$2
+	[ -f "$dir/usr/lib/i386-linux-gnu/libfdt.a" ] && exit 0
+	if ! dpkg --print-foreign-architectures | grep -qx i386; then
+		if [ "$(id -u)" -ne 0 ]; then
+			echo "pagewalk's i386 guest needs Debian's i386 architecture:" >&2
+			echo "run: sudo dpkg --add-architecture i386 && sudo apt-get update" >&2
+			exit 1
+		fi
+		dpkg --add-architecture i386
+		apt-get update -qq
+	fi
+	tmp=$(mktemp -d)
+	chmod 755 "$tmp"	# apt-get download fetches as _apt
+	trap 'rm -rf "$tmp"' EXIT
+	(cd "$tmp" && apt-get download -qq libfdt-dev:i386)
+	mkdir -p "$dir"
+	dpkg-deb -x "$tmp"/libfdt-dev_*_i386.deb "$dir"
+	exit 0
+fi
+
 packages=(gcc make libc6-dev libelf-dev libfdt-dev libcriterion-dev libedit-dev pkg-config)
 case "${1:-}" in
 test) packages+=(gdb) ;;

@@ -68,7 +68,7 @@ done
 # The built tree at its own path (tests find it through PW_BUILD_DIR),
 # without objects, and util-linux's unshare for the missing-/dev/kvm test.
 mkdir -p "$img$O"
-(cd "$O" && find . \( -path ./obj -o -path './obj-*' -o -path ./nested -o -path ./fuzz \
+(cd "$O" && find . \( -path ./obj -o -path './obj-*' -o -path ./nested -o -path ./fuzz -o -path ./deps-i386 \
 	-o -path ./sanitize \) -prune -o -type f ! -name '*.d' ! -name '*.o' ! -name '*.a' -print |
 	cpio -pdm --quiet "$img$O")
 cp /usr/bin/unshare "$img/usr/bin/"

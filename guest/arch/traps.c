@@ -25,7 +25,7 @@ const struct exception_table_entry *search_exception_tables(uint64_t ip)
 /* An oops: report the exception over the channel and stop the guest. */
 __attribute__((noreturn)) void die(struct pt_regs *regs, uint64_t cr2)
 {
-	trace(exception, regs->vector, regs->error_code, regs->ip, cr2, regs->sp);
+	trace(exception, regs->vector, regs->error_code, regs->ip, cr2, regs_stack_pointer(regs));
 	printk("unexpected exception %lu error_code=%#lx rip=%#lx cr2=%#lx\n",
 	       (unsigned long)regs->vector, (unsigned long)regs->error_code,
 	       (unsigned long)regs->ip, (unsigned long)cr2);
@@ -82,7 +82,7 @@ static __attribute__((noinline)) void do_other_trap(struct pt_regs *regs)
 	if (user_mode(regs) && regs->vector == X86_TRAP_UD && regs->ip == trampoline_addr(user_ret))
 		return_to_kernel(regs->ax, 0);
 	if (user_mode(regs)) {
-		trace(exception, regs->vector, regs->error_code, regs->ip, 0, regs->sp);
+		trace(exception, regs->vector, regs->error_code, regs->ip, 0, regs_stack_pointer(regs));
 		return_to_kernel(0, TASK_KILLED(trap_signal(regs->vector)));
 	}
 	/* exc_general_protection(): a non-canonical address in a probe is fixed up too. */
@@ -116,16 +116,19 @@ void do_trap(struct pt_regs *regs)
 	"	jmp 2b\n"							\
 	".popsection\n"							\
 	".pushsection __ex_table, \"a\"\n"					\
-	"	.quad 1b, 3b\n"						\
+	_ASM_PTR "1b, 3b\n"						\
 	".popsection\n"
 
-/* copy_from_kernel_nofault() for one quadword: 0, or -EFAULT after a #PF. */
+/*
+ * copy_from_kernel_nofault() for one word (a quadword; on i386 a long,
+ * zero-extended): 0, or -EFAULT after a #PF.
+ */
 int probe_kernel_read(uintptr_t addr, uint64_t *val)
 {
 	int err = 0;
-	uint64_t v = 0;
+	unsigned long v = 0;
 
-	asm volatile("1:	movq (%[addr]), %[v]\n"
+	asm volatile("1:	mov (%[addr]), %[v]\n"
 		     ASM_EFAULT_FIXUP
 		     : [err] "+r"(err), [v] "+r"(v)
 		     : [addr] "r"(addr), [efault] "i"(-PW_EFAULT)
@@ -134,15 +137,15 @@ int probe_kernel_read(uintptr_t addr, uint64_t *val)
 	return err;
 }
 
-/* copy_to_kernel_nofault() for one quadword. */
+/* copy_to_kernel_nofault() for one word (on i386 the low long of val). */
 int probe_kernel_write(uintptr_t addr, uint64_t val)
 {
 	int err = 0;
 
-	asm volatile("1:	movq %[v], (%[addr])\n"
+	asm volatile("1:	mov %[v], (%[addr])\n"
 		     ASM_EFAULT_FIXUP
 		     : [err] "+r"(err)
-		     : [addr] "r"(addr), [v] "r"(val), [efault] "i"(-PW_EFAULT)
+		     : [addr] "r"(addr), [v] "r"((unsigned long)val), [efault] "i"(-PW_EFAULT)
 		     : "memory");
 	return err;
 }

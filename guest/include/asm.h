@@ -65,7 +65,7 @@ static inline void local_irq_disable(void)
 
 static inline uint64_t read_cr0(void)
 {
-	uint64_t v;
+	unsigned long v;
 
 	asm volatile("mov %%cr0, %0" : "=r"(v));
 	return v;
@@ -73,12 +73,12 @@ static inline uint64_t read_cr0(void)
 
 static inline void write_cr0(uint64_t v)
 {
-	asm volatile("mov %0, %%cr0" : : "r"(v) : "memory");
+	asm volatile("mov %0, %%cr0" : : "r"((unsigned long)v) : "memory");
 }
 
 static inline uint64_t read_cr2(void)
 {
-	uint64_t v;
+	unsigned long v;
 
 	asm volatile("mov %%cr2, %0" : "=r"(v));
 	return v;
@@ -86,7 +86,7 @@ static inline uint64_t read_cr2(void)
 
 static inline uint64_t read_cr3(void)
 {
-	uint64_t v;
+	unsigned long v;
 
 	asm volatile("mov %%cr3, %0" : "=r"(v));
 	return v;
@@ -94,7 +94,7 @@ static inline uint64_t read_cr3(void)
 
 static inline void write_cr3(uint64_t v)
 {
-	asm volatile("mov %0, %%cr3" : : "r"(v) : "memory");
+	asm volatile("mov %0, %%cr3" : : "r"((unsigned long)v) : "memory");
 }
 
 static inline void invlpg(unsigned long addr)
@@ -104,7 +104,7 @@ static inline void invlpg(unsigned long addr)
 
 static inline uint64_t read_cr4(void)
 {
-	uint64_t v;
+	unsigned long v;
 
 	asm volatile("mov %%cr4, %0" : "=r"(v));
 	return v;
@@ -112,7 +112,7 @@ static inline uint64_t read_cr4(void)
 
 static inline void write_cr4(uint64_t v)
 {
-	asm volatile("mov %0, %%cr4" : : "r"(v) : "memory");
+	asm volatile("mov %0, %%cr4" : : "r"((unsigned long)v) : "memory");
 }
 
 static inline void cpuid_count(uint32_t leaf, uint32_t sub, uint32_t *a, uint32_t *b, uint32_t *c,

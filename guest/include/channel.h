@@ -47,7 +47,7 @@ static inline struct pw_event *trace_begin(struct percpu *pc, struct pw_ring *r,
 	ev = (struct pw_event *)((char *)r + PW_RING_HDR_SIZE) + (h & channel_mask);
 	__builtin_memcpy(ev, &hdr, sizeof(hdr));
 	ev->seq = h;
-	asm volatile("rdtsc\n\tmovl %%eax, %0\n\tmovl %%edx, 4+%0" : "=m"(ev->tsc) : : "rax", "rdx");
+	asm volatile("rdtsc\n\tmovl %%eax, %0\n\tmovl %%edx, 4+%0" : "=m"(ev->tsc) : : "eax", "edx");
 	*head = h;
 	return ev;
 }

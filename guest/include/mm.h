@@ -136,8 +136,10 @@ pgd_t *pgd_alloc(struct mm_struct *mm);
 void pgd_free(struct mm_struct *mm, pgd_t *pgd);
 
 /* mm/init.c: the kernel half of the address space */
+#ifndef CONFIG_X86_32		/* i386: pgtable_32_types.h */
 #define VMALLOC_START	vmalloc_base
 #define VMALLOC_END	(VMALLOC_START + PW_VMALLOC_SIZE(PAGING_LEVELS) - 1)	/* VMALLOC_SIZE_TB */
+#endif
 #define PAGE_KERNEL	(_PAGE_PRESENT | _PAGE_RW | _PAGE_ACCESSED | _PAGE_DIRTY | _PAGE_GLOBAL | _PAGE_NX)
 
 struct ksync_stats {

@@ -1,8 +1,11 @@
 /*
  * Per-CPU data: one block per CPU, FS and GS bases both point at it.
- * %fs:0x28 is the stack-protector canary (libfdt.a and our code are built
- * with -mstack-protector-guard-reg=fs), %gs holds the rest as Linux's
- * per-CPU area does.  Offsets used from assembly are checked below.
+ * x86-64: %fs:0x28 is the stack-protector canary (libfdt.a and our code
+ * are built with -mstack-protector-guard-reg=fs), %gs holds the rest as
+ * Linux's per-CPU area does.  i386 swaps them as Linux i386 does: %fs is
+ * the per-CPU segment (__KERNEL_PERCPU), %gs the canary's
+ * (__KERNEL_STACK_CANARY), whose word 20 is where i386's libfdt.a looks.
+ * Offsets used from assembly are checked below.
  */
 #ifndef GUEST_PERCPU_H
 #define GUEST_PERCPU_H
@@ -10,10 +13,18 @@
 #include <pagewalk/boot.h>
 
 #define NR_CPUS			PW_MAX_CPUS
-#define PERCPU_SIZE		384
 #define PERCPU_SELF		0x00
+#ifdef CONFIG_X86_32
+#define PERCPU_SIZE		256
+#define PERCPU_CANARY		0x14
+#define PERCPU_RESUME_RSP	0x18
+#define PERCPU_SEG		"fs"
+#else
+#define PERCPU_SIZE		384
 #define PERCPU_CANARY		0x28
 #define PERCPU_RESUME_RSP	0x30
+#define PERCPU_SEG		"gs"
+#endif
 
 #ifndef __ASSEMBLER__
 #include <stdbool.h>
@@ -28,9 +39,9 @@ struct pt_regs;
 
 struct percpu {
 	struct percpu *self;
-	uint64_t pad[4];
-	uint64_t stack_canary;		/* PERCPU_CANARY */
-	uint64_t kernel_resume_rsp;	/* PERCPU_RESUME_RSP: enter_user()'s frame */
+	unsigned long pad[4];
+	unsigned long stack_canary;	/* PERCPU_CANARY */
+	unsigned long kernel_resume_rsp; /* PERCPU_RESUME_RSP: enter_user()'s frame */
 	unsigned int cpu;
 	/* kernel/channel.c: this CPU's ring */
 	struct pw_ring *ring;		/* NULL until channel_init(); the records follow its header */
@@ -58,7 +69,7 @@ static inline struct percpu *this_cpu(void)
 {
 	struct percpu *p;
 
-	asm("movq %%gs:0, %0" : "=r"(p));
+	asm("mov %%" PERCPU_SEG ":0, %0" : "=r"(p));
 	return p;
 }
 

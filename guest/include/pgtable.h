@@ -1,9 +1,11 @@
 /*
- * x86-64 page-table entries and walkers for 4- and 5-level paging in one
+ * Page-table entries and walkers.  x86-64: 4- and 5-level paging in one
  * binary, as Linux's CONFIG_X86_5LEVEL has them
  * (arch/x86/include/asm/pgtable_64.h, pgtable_64_types.h): without LA57
  * the p4d level is folded into the pgd at run time, p4d_offset()
- * returning the pgd entry itself and pgd_none() never true.
+ * returning the pgd entry itself and pgd_none() never true.  i386
+ * (CONFIG_X86_32): the geometry of pgtable-2level.h, the folded levels
+ * those headers fold at build time, as Linux's do.
  */
 #ifndef GUEST_PGTABLE_H
 #define GUEST_PGTABLE_H
@@ -16,6 +18,10 @@
 #define PAGE_SHIFT	12
 #define PAGE_SIZE	(1UL << PAGE_SHIFT)
 #define PAGE_MASK	(~(PAGE_SIZE - 1))
+
+#ifdef CONFIG_X86_32
+#include "pgtable_32_types.h"
+#else
 /* arch/head64.c, from CR4.LA57 at boot: Linux's variables of the same names. */
 extern bool __pgtable_l5_enabled;
 extern unsigned int pgdir_shift;	/* 48 with LA57, else 39 (p4d folded) */
@@ -28,18 +34,11 @@ static inline bool pgtable_l5_enabled(void)
 	return __pgtable_l5_enabled;
 }
 
+typedef uint64_t pteval_t;
 #define PMD_SHIFT	21
 #define PUD_SHIFT	30
 #define P4D_SHIFT	39
 #define PGDIR_SHIFT	pgdir_shift
-#define PMD_SIZE	(1UL << PMD_SHIFT)
-#define PUD_SIZE	(1UL << PUD_SHIFT)
-#define P4D_SIZE	(1UL << P4D_SHIFT)
-#define PGDIR_SIZE	(1UL << PGDIR_SHIFT)
-#define PMD_MASK	(~(PMD_SIZE - 1))
-#define PUD_MASK	(~(PUD_SIZE - 1))
-#define P4D_MASK	(~(P4D_SIZE - 1))
-#define PGDIR_MASK	(~(PGDIR_SIZE - 1))
 #define PTRS_PER_PTE	512
 #define PTRS_PER_PMD	512
 #define PTRS_PER_PUD	512
@@ -50,6 +49,19 @@ static inline bool pgtable_l5_enabled(void)
 #define PAGING_LEVELS		(pgtable_l5_enabled() ? 5 : 4)	/* layout.h's `levels` */
 #define TASK_SIZE_MAX		PW_TASK_SIZE_MAX(PAGING_LEVELS)
 #define KERNEL_PGD_BOUNDARY	pgd_index(PAGE_OFFSET)	/* 273 in both modes */
+#define __PAGE_NX		(1ULL << 63)
+#define PTE_PFN_MASK		0x000ffffffffff000UL
+#define __pa_symbol(x)	((uint64_t)(uintptr_t)(x) - PW_START_KERNEL_MAP)
+#endif
+
+#define PMD_SIZE	(1UL << PMD_SHIFT)
+#define PUD_SIZE	(1UL << PUD_SHIFT)
+#define P4D_SIZE	(1UL << P4D_SHIFT)
+#define PGDIR_SIZE	(1UL << PGDIR_SHIFT)
+#define PMD_MASK	(~(PMD_SIZE - 1))
+#define PUD_MASK	(~(PUD_SIZE - 1))
+#define P4D_MASK	(~(P4D_SIZE - 1))
+#define PGDIR_MASK	(~(PGDIR_SIZE - 1))
 #define FIRST_USER_ADDRESS	0UL
 #define USER_PGTABLES_CEILING	0UL
 
@@ -64,22 +76,24 @@ static inline bool pgtable_l5_enabled(void)
 #define _PAGE_GLOBAL	(1UL << 8)
 #define _PAGE_PROTNONE	_PAGE_GLOBAL	/* user PTEs are never global: PROT_NONE, as x86 */
 #define _PAGE_SPECIAL	(1UL << 9)	/* software bit: no struct page refcount (zero page) */
-#define _PAGE_NX	(1UL << 63)
-#define PTE_PFN_MASK	0x000ffffffffff000UL
+#define _PAGE_NX	__PAGE_NX	/* 0 where the entries have no NX bit (2-level) */
 
 /* Tables: _PAGE_TABLE grants everything, leaves restrict (arch/x86/include/asm/pgtable_types.h). */
 #define _KERNPG_TABLE	(_PAGE_PRESENT | _PAGE_RW | _PAGE_ACCESSED | _PAGE_DIRTY)
 #define _PAGE_TABLE	(_KERNPG_TABLE | _PAGE_USER)
 
-typedef struct { uint64_t pte; } pte_t;
-typedef struct { uint64_t pmd; } pmd_t;
-typedef struct { uint64_t pud; } pud_t;
-typedef struct { uint64_t p4d; } p4d_t;
-typedef struct { uint64_t pgd; } pgd_t;
-typedef uint64_t pgprot_t;
+/*
+ * Folded levels keep their own type with the entry in it, not Linux's
+ * nesting (pmd_t holding a pud_t ...): the value is the same entry.
+ */
+typedef struct { pteval_t pte; } pte_t;
+typedef struct { pteval_t pmd; } pmd_t;
+typedef struct { pteval_t pud; } pud_t;
+typedef struct { pteval_t p4d; } p4d_t;
+typedef struct { pteval_t pgd; } pgd_t;
+typedef pteval_t pgprot_t;
 
 #define __pa(va)	((uint64_t)(uintptr_t)(va) - PAGE_OFFSET)
-#define __pa_symbol(x)	((uint64_t)(uintptr_t)(x) - PW_START_KERNEL_MAP)
 
 static inline void *table_va(uint64_t entry)
 {
@@ -87,10 +101,14 @@ static inline void *table_va(uint64_t entry)
 }
 
 static inline unsigned long pgd_index(unsigned long a) { return (a >> PGDIR_SHIFT) & (PTRS_PER_PGD - 1); }
+static inline unsigned long pte_index(unsigned long a) { return (a >> PAGE_SHIFT) & (PTRS_PER_PTE - 1); }
+
+#ifdef CONFIG_X86_32
+#include "pgtable-nopmd.h"
+#else
 static inline unsigned long p4d_index(unsigned long a) { return (a >> P4D_SHIFT) & (PTRS_PER_P4D - 1); }
 static inline unsigned long pud_index(unsigned long a) { return (a >> PUD_SHIFT) & (PTRS_PER_PUD - 1); }
 static inline unsigned long pmd_index(unsigned long a) { return (a >> PMD_SHIFT) & (PTRS_PER_PMD - 1); }
-static inline unsigned long pte_index(unsigned long a) { return (a >> PAGE_SHIFT) & (PTRS_PER_PTE - 1); }
 
 /* Folded (no LA57), a p4d_t is the pgd entry, and the pgd is never "none". */
 static inline int pgd_none(pgd_t pgd) { return pgtable_l5_enabled() ? !pgd.pgd : 0; }
@@ -103,6 +121,9 @@ static inline int p4d_none(p4d_t p4d) { return !p4d.p4d; }
 static inline int p4d_present(p4d_t p4d) { return p4d.p4d & _PAGE_PRESENT; }
 static inline int pud_none(pud_t pud) { return !pud.pud; }
 static inline int pud_present(pud_t pud) { return pud.pud & _PAGE_PRESENT; }
+static inline pud_t *pud_offset(p4d_t *p4d, unsigned long a) { return (pud_t *)table_va(p4d->p4d) + pud_index(a); }
+static inline pmd_t *pmd_offset(pud_t *pud, unsigned long a) { return (pmd_t *)table_va(pud->pud) + pmd_index(a); }
+#endif
 static inline int pmd_none(pmd_t pmd) { return !pmd.pmd; }
 static inline int pmd_present(pmd_t pmd) { return pmd.pmd & _PAGE_PRESENT; }
 static inline int pte_none(pte_t pte) { return !pte.pte; }
@@ -112,8 +133,6 @@ static inline int pte_write(pte_t pte) { return pte.pte & _PAGE_RW; }
 static inline int pte_special(pte_t pte) { return pte.pte & _PAGE_SPECIAL; }
 static inline uint64_t pte_pfn(pte_t pte) { return (pte.pte & PTE_PFN_MASK) >> PAGE_SHIFT; }
 
-static inline pud_t *pud_offset(p4d_t *p4d, unsigned long a) { return (pud_t *)table_va(p4d->p4d) + pud_index(a); }
-static inline pmd_t *pmd_offset(pud_t *pud, unsigned long a) { return (pmd_t *)table_va(pud->pud) + pmd_index(a); }
 static inline pte_t *pte_offset_kernel(pmd_t *pmd, unsigned long a) { return (pte_t *)table_va(pmd->pmd) + pte_index(a); }
 
 static inline unsigned long pgd_addr_end(unsigned long addr, unsigned long end)
@@ -123,6 +142,7 @@ static inline unsigned long pgd_addr_end(unsigned long addr, unsigned long end)
 	return b - 1 < end - 1 ? b : end;
 }
 
+#ifndef CONFIG_X86_32
 /* Folded, P4D_SIZE == PGDIR_SIZE: the one p4d of a pgd entry spans it all. */
 static inline unsigned long p4d_addr_end(unsigned long addr, unsigned long end)
 {
@@ -144,6 +164,7 @@ static inline unsigned long pmd_addr_end(unsigned long addr, unsigned long end)
 
 	return b - 1 < end - 1 ? b : end;
 }
+#endif
 
 /* Single-copy-atomic accesses: the MMU (or another CPU) may be walking the entry. */
 
@@ -155,6 +176,7 @@ static inline void set_p4d(p4d_t *p, p4d_t v) { __atomic_store_n(&p->p4d, v.p4d,
 static inline void set_pgd(pgd_t *p, pgd_t v) { __atomic_store_n(&p->pgd, v.pgd, __ATOMIC_RELAXED); }
 static inline void pte_clear(pte_t *p) { set_pte(p, (pte_t){ 0 }); }
 static inline void pmd_clear(pmd_t *p) { set_pmd(p, (pmd_t){ 0 }); }
+#ifndef CONFIG_X86_32
 static inline void pud_clear(pud_t *p) { set_pud(p, (pud_t){ 0 }); }
 static inline void p4d_clear(p4d_t *p) { set_p4d(p, (p4d_t){ 0 }); }
 /* Folded, the pgd entry is the p4d entry p4d_clear() already cleared. */
@@ -163,5 +185,7 @@ static inline void pgd_clear(pgd_t *p)
 	if (pgtable_l5_enabled())
 		set_pgd(p, (pgd_t){ 0 });
 }
+
+#endif
 
 #endif

@@ -33,9 +33,15 @@ __attribute__((noreturn)) void return_to_kernel(uint64_t value, long status);
 extern const char __user_trampoline[], user_read[], user_write[], user_fetch[], user_read_loop[],
 	user_write_pages[], user_ret[];
 
+#ifdef CONFIG_X86_32
+#define USER_TRAMPOLINE	PW_USER_TRAMPOLINE_32
+#else
+#define USER_TRAMPOLINE	PW_USER_TRAMPOLINE
+#endif
+
 static inline uint64_t trampoline_addr(const char *entry)
 {
-	return PW_USER_TRAMPOLINE + (entry - __user_trampoline);
+	return USER_TRAMPOLINE + (entry - __user_trampoline);
 }
 
 void task_init(void);

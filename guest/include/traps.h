@@ -8,9 +8,16 @@
 #include "ptrace.h"
 
 struct exception_table_entry {
-	uint64_t insn;		/* a kernel instruction that may fault */
-	uint64_t fixup;		/* where it resumes if it does */
+	unsigned long insn;	/* a kernel instruction that may fault */
+	unsigned long fixup;	/* where it resumes if it does */
 };
+
+/* An address in assembly, as Linux's _ASM_PTR. */
+#ifdef CONFIG_X86_32
+#define _ASM_PTR	" .long "
+#else
+#define _ASM_PTR	" .quad "
+#endif
 
 #include <pagewalk/events.h>
 

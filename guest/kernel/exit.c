@@ -16,3 +16,11 @@ __attribute__((noreturn)) void __stack_chk_fail(void)
 	asm volatile("ud2");
 	__builtin_unreachable();
 }
+
+#ifdef CONFIG_X86_32
+/* i386's PIC code (Debian's libfdt.a) calls the hidden local alias. */
+__attribute__((noreturn, visibility("hidden"))) void __stack_chk_fail_local(void)
+{
+	__stack_chk_fail();
+}
+#endif

@@ -64,7 +64,9 @@ __attribute__((noreturn)) void start_kernel(uint64_t fdt_pa, unsigned int cpu)
 
 	trap_init();
 	cpu_init(0);
+#ifndef CONFIG_X86_32
 	check_la57_support();	/* before any __va() */
+#endif
 	boot_params.paging_levels = PAGING_LEVELS;
 	err = parse_boot_fdt(fdt_pa, &boot_params);
 	if (err)

@@ -44,7 +44,7 @@ long task_create(void)
 	if (!t)
 		return -PW_ENOMEM;
 	/* Like the vDSO: a kernel page every task can execute. */
-	err = install_special_mapping(mm, PW_USER_TRAMPOLINE,
+	err = install_special_mapping(mm, USER_TRAMPOLINE,
 				      __pa_symbol(__user_trampoline) >> PAGE_SHIFT);
 	if (err < 0) {
 		task_exit(t, 0);

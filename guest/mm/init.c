@@ -10,6 +10,9 @@
 extern char __start_rodata[], __end_rodata[];
 
 struct ksync_stats ksync_stats;
+#ifdef CONFIG_X86_32
+unsigned long high_memory;
+#endif
 
 /* An allocating walk of init_mm down to the PMD for a kernel address. */
 static pmd_t *kernel_pmd(unsigned long va)
@@ -28,8 +31,8 @@ static pmd_t *kernel_pmd(unsigned long va)
  * every table here is new and empty).  Unrolled by 16, an entry costs a
  * store and an add: the floor for a table filled with scalar stores.
  */
-static inline __attribute__((always_inline)) void fill_entries(uint64_t *e, unsigned long n,
-							       uint64_t val, uint64_t step)
+static inline __attribute__((always_inline)) void fill_entries(pteval_t *e, unsigned long n,
+							       pteval_t val, pteval_t step)
 {
 	for (; n >= 16; n -= 16, e += 16, val += 16 * step) {
 #pragma GCC unroll 16
@@ -47,7 +50,8 @@ static inline __attribute__((always_inline)) void fill_entries(uint64_t *e, unsi
 static void kernel_map_pages(unsigned long va, unsigned long end, uint64_t pa, pgprot_t prot)
 {
 	while (va < end) {
-		unsigned long next = pmd_addr_end(va, end);
+		/* the end of va's PTE table: pmd_addr_end() unfolded, as a folded pmd has none */
+		unsigned long next = ((va + PMD_SIZE) & PMD_MASK) - 1 < end - 1 ? (va + PMD_SIZE) & PMD_MASK : end;
 		pmd_t *pmd = kernel_pmd(va);
 
 		if (pte_alloc_kernel(pmd))
@@ -79,16 +83,31 @@ static pud_t *kernel_pud(unsigned long va)
  * it: 1 GiB pages for the whole GiBs where the CPU has them
  * (direct_gbpages, X86_FEATURE_GBPAGES), else 2 MiB pages; each table's
  * entries in one loop after one walk to it, as phys_pud_init() and
- * phys_pmd_init() fill a table.
+ * phys_pmd_init() fill a table.  i386 (arch/x86/mm/init_32.c): no 1 GiB
+ * pages, 4 MiB PSE pages (the pmd folded: the entries are the pgd's), the
+ * image inside the direct map and so mapped page by page up to its last
+ * large page, for map_kernel_image() to set its PTEs; a tail short of a
+ * large page is mapped page by page too.
  */
 static void kernel_physical_mapping_init(uint64_t start, uint64_t end)
 {
+#ifdef CONFIG_X86_32
+	const bool gbpages = false;
+	const uint64_t small_end = (__pa_symbol(_end) + PMD_SIZE - 1) & PMD_MASK;
+
+	if (end & ~PMD_MASK) {
+		kernel_map_pages(PAGE_OFFSET + (end & PMD_MASK), PAGE_OFFSET + end, end & PMD_MASK, PAGE_KERNEL);
+		end &= PMD_MASK;
+	}
+#else
 	bool gbpages = boot_cpu_has(X86_FEATURE_GBPAGES);
+	const uint64_t small_end = PMD_SIZE;
+#endif
 	uint64_t pa = start;
 
 	if (!pa) {
-		kernel_map_pages(PAGE_OFFSET + PAGE_SIZE, PAGE_OFFSET + PMD_SIZE, PAGE_SIZE, PAGE_KERNEL);
-		pa = PMD_SIZE;
+		kernel_map_pages(PAGE_OFFSET + PAGE_SIZE, PAGE_OFFSET + small_end, PAGE_SIZE, PAGE_KERNEL);
+		pa = small_end;
 	}
 	while (pa < end) {
 		unsigned long va = PAGE_OFFSET + pa, next;
@@ -106,7 +125,8 @@ static void kernel_physical_mapping_init(uint64_t start, uint64_t end)
 	}
 }
 
-/* The image at __START_KERNEL_map: text RX, rodata R, data and bss RW, all NX but text. */
+/* The image at __START_KERNEL_map (i386: in the direct map): text RX,
+ * rodata R, data and bss RW, all NX but text (no NX on 2-level). */
 static void map_kernel_image(void)
 {
 	const pgprot_t prot = _PAGE_PRESENT | _PAGE_ACCESSED | _PAGE_GLOBAL;
@@ -131,6 +151,7 @@ static void map_kernel_image(void)
  * __pud_alloc() put it in under the lock, without taking it.  Like
  * p4d_alloc()/pud_alloc(), an entry already there is left as it is.
  */
+#ifndef CONFIG_X86_32
 static void preallocate_vmalloc_pages(void)
 {
 	enum pt_level level = pgtable_l5_enabled() ? PT_P4D : PT_PUD;
@@ -189,12 +210,18 @@ void sync_global_pgds(unsigned long start, unsigned long end)
 	}
 }
 
+#endif
+
 /*
  * The boot top table, its two PDPTs, one PD per GiB up to the end of RAM
  * and, with LA57, the two PML4s (vmm/lib/boot.c), once no CPU runs on them.
  */
 void free_boot_tables(void)
 {
+#ifdef CONFIG_X86_32
+	free_reserved_area(PW_BOOT_PGD, PW_BOOT_PGD + PAGE_SIZE);	/* i386: the page directory */
+	return;
+#endif
 	uint64_t gib = (ram_end() + PUD_SIZE - 1) / PUD_SIZE;
 
 	free_reserved_area(PW_BOOT_PGD, PW_BOOT_PD + gib * PAGE_SIZE);
@@ -218,8 +245,12 @@ void paging_init(void)
 		kernel_physical_mapping_init(boot_params.memory[i].start,
 					     boot_params.memory[i].start + boot_params.memory[i].size);
 	map_kernel_image();
+#ifdef CONFIG_X86_32
+	high_memory = PAGE_OFFSET + ram_end();	/* lowmem: all RAM */
+#else
 	if (boot_params.kernel_sync == PW_SYNC_PREALLOC)
 		preallocate_vmalloc_pages();
+#endif
 	if (boot_pgd != PW_BOOT_PGD)
 		panic("booted on unexpected page tables at %#lx", (unsigned long)boot_pgd);
 	write_cr3(__pa(init_mm.pgd));

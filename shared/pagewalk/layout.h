@@ -26,6 +26,9 @@
  */
 #define PW_PAGE_OFFSET_32	0xc0000000ULL
 #define PW_MAX_MEM_32		(768ULL << 20)
+/* The pagewalk guest's VMALLOC_END: 8 MiB below the top for the fixmap
+ * (Linux's LDT_BASE_ADDR - 2 pages moves with the CPU entry area). */
+#define PW_VMALLOC_END_32	(0xff800000ULL - 2 * 0x1000ULL - 1)
 #define PW_PAGING_32(levels)	((levels) <= 3)
 #define PW_PAGE_OFFSET(levels)	((levels) == 5 ? PW_PAGE_OFFSET_L5 :			\
 				 PW_PAGING_32(levels) ? PW_PAGE_OFFSET_32 : PW_PAGE_OFFSET_L4)
@@ -68,6 +71,8 @@
  * in both modes, as Linux keeps the stack below 47 bits with LA57
  * (DEFAULT_MAP_WINDOW). */
 #define PW_USER_TRAMPOLINE	0x00007fffffffe000ULL
+/* i386: the same, the last page below TASK_SIZE (0xc0000000) but one. */
+#define PW_USER_TRAMPOLINE_32	0xbfffe000ULL
 
 /*
  * Guest-physical regions the VMM reserves below 640 KiB, the classic
