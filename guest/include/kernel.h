@@ -15,6 +15,10 @@
 #include "pgtable.h"
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+/* An address or an -errno in one long (include/linux/err.h): on i386 user
+ * addresses above 2 GiB are negative as a long, and still no error. */
+#define MAX_ERRNO	4095
+#define IS_ERR_VALUE(x)	((unsigned long)(x) >= (unsigned long)-MAX_ERRNO)
 #define __va(pa)	((void *)((uintptr_t)(pa) + PAGE_OFFSET))
 
 /* What the boot FDT told us (kernel/fdt.c). */

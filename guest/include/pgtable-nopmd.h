@@ -11,6 +11,7 @@
 
 #define PMD_SHIFT	PUD_SHIFT
 #define PTRS_PER_PMD	1
+#define __PAGETABLE_PMD_FOLDED 1
 
 static inline unsigned long pmd_index(unsigned long a) { (void)a; return 0; }
 static inline int pud_none(pud_t pud) { (void)pud; return 0; }

@@ -6,6 +6,7 @@
 
 #define PUD_SHIFT	P4D_SHIFT
 #define PTRS_PER_PUD	1
+#define __PAGETABLE_PUD_FOLDED 1
 
 static inline unsigned long pud_index(unsigned long a) { (void)a; return 0; }
 static inline int p4d_none(p4d_t p4d) { (void)p4d; return 0; }

@@ -56,8 +56,10 @@ DEFINE_OP(task_create, op_task_create);
 static int64_t op_mmap(struct task_struct *t, struct mm_struct *mm, const struct pw_mmap_args *a,
 		       struct pw_mmap_out *o)
 {
+	long ret = do_mmap(mm, a->addr, a->len, a->prot);
+
 	(void)t, (void)o;
-	return do_mmap(mm, a->addr, a->len, a->prot);
+	return IS_ERR_VALUE(ret) ? (int64_t)ret : (int64_t)(unsigned long)ret;
 }
 DEFINE_TASK_OP(mmap, op_mmap);
 

@@ -46,7 +46,7 @@ long task_create(void)
 	/* Like the vDSO: a kernel page every task can execute. */
 	err = install_special_mapping(mm, USER_TRAMPOLINE,
 				      __pa_symbol(__user_trampoline) >> PAGE_SHIFT);
-	if (err < 0) {
+	if (IS_ERR_VALUE(err)) {
 		task_exit(t, 0);
 		return err;
 	}

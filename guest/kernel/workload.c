@@ -15,7 +15,7 @@
  */
 static bool failed(long err, const char *what)
 {
-	if (err >= 0)
+	if (!IS_ERR_VALUE(err))
 		return false;
 	printk("workload: %s: %ld\n", what, err);
 	return true;

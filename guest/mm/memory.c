@@ -594,10 +594,12 @@ static void free_pmd_range(struct mmu_gather *tlb, pud_t *pud, unsigned long add
 	if (end - 1 > ceiling - 1)
 		return;
 
+#ifndef __PAGETABLE_PMD_FOLDED	/* folded: pmd_free_tlb() and mm_dec_nr_pmds() are no-ops */
 	pmd = pmd_offset(pud, start);
 	pud_clear(pud);
 	tlb_remove_table(tlb, pmd, PT_PMD, start);
 	mm_dec_nr_tables(tlb->mm, PT_PMD);
+#endif
 }
 
 static void free_pud_range(struct mmu_gather *tlb, p4d_t *p4d, unsigned long addr,
@@ -624,10 +626,12 @@ static void free_pud_range(struct mmu_gather *tlb, p4d_t *p4d, unsigned long add
 	if (end - 1 > ceiling - 1)
 		return;
 
+#ifndef __PAGETABLE_PUD_FOLDED	/* folded: pud_free_tlb() and mm_dec_nr_puds() are no-ops */
 	pud = pud_offset(p4d, start);
 	p4d_clear(p4d);
 	tlb_remove_table(tlb, pud, PT_PUD, start);
 	mm_dec_nr_tables(tlb->mm, PT_PUD);
+#endif
 }
 
 /*
