@@ -200,6 +200,88 @@ static void do_user_addr_fault(struct pt_regs *regs, unsigned long error_code,
 	}
 }
 
+#ifdef CONFIG_X86_32
+/*
+ * vmalloc_sync_one() of Linux i386 (arch/x86/mm/fault.c): vmalloc
+ * populates init_mm only, so copy the pmd entry (on two-level paging the
+ * pgd entry itself) from swapper_pg_dir into this pgd when one is present
+ * and the other not; a present entry that maps another table is the
+ * BUG_ON() it is in Linux.  Returns init_mm's pmd, or NULL; *synced says
+ * whether it wrote the entry (Linux's has no such flag: the callers here
+ * report what it did).
+ */
+static pmd_t *vmalloc_sync_one(pgd_t *pgd, unsigned long address, bool *synced)
+{
+	pgd_t *pgd_k = swapper_pg_dir() + pgd_index(address);
+	pmd_t *pmd, *pmd_k;
+
+	pgd += pgd_index(address);
+	*synced = false;
+	if (!pgd_present(*pgd_k))
+		return NULL;
+	/* p4d and pud are folded: each offset is the pgd entry, always present. */
+	pmd = pmd_offset(pud_offset(p4d_offset(pgd, address), address), address);
+	pmd_k = pmd_offset(pud_offset(p4d_offset(pgd_k, address), address), address);
+	if (!pmd_present(*pmd) != !pmd_present(*pmd_k)) {
+		set_pmd(pmd, *pmd_k);
+		*synced = true;
+	}
+	if (!pmd_present(*pmd_k))
+		return NULL;
+	if ((pmd->pmd & PTE_PFN_MASK) != (pmd_k->pmd & PTE_PFN_MASK))
+		panic("vmalloc_sync_one: pgd %p, pmd %lu differs from init_mm's (BUG)", pgd - pgd_index(address),
+		      pgd_index(address));
+	return pmd_k;
+}
+
+/*
+ * arch_sync_kernel_mappings() of Linux i386: vmalloc_sync_one() into every
+ * pgd on pgd_list, one PMD_SIZE step at a time over [start, end].
+ */
+void arch_sync_kernel_mappings(unsigned long start, unsigned long end)
+{
+	for (unsigned long addr = start & PMD_MASK; addr >= TASK_SIZE_MAX && addr <= end;
+	     addr += PMD_SIZE) {
+		spin_lock(&pgd_lock);
+		for (struct page *page = pgd_list; page; page = page->lru_next) {
+			spinlock_t *pgt_lock = &page->pt_mm->page_table_lock;
+			bool synced;
+
+			spin_lock(pgt_lock);
+			vmalloc_sync_one(page_address(page), addr, &synced);
+			if (synced) {
+				__atomic_add_fetch(&ksync_stats.syncs, 1, __ATOMIC_RELAXED);
+				trace(kernel_sync, boot_params.kernel_sync, __pa(page_address(page)),
+				      pgd_index(addr), page->pt_mm->id);
+			}
+			spin_unlock(pgt_lock);
+		}
+		spin_unlock(&pgd_lock);
+		if (addr + PMD_SIZE < addr)
+			break;		/* the last pmd */
+	}
+}
+
+/* vmalloc_fault() of Linux i386: sync this pgd's entry, then check the PTE. */
+static int vmalloc_fault(unsigned long address)
+{
+	pmd_t *pmd_k;
+	bool synced;
+
+	if (!(address >= VMALLOC_START && address < VMALLOC_END))
+		return -1;
+	pmd_k = vmalloc_sync_one(__va(read_cr3() & PTE_PFN_MASK), address, &synced);
+	if (synced) {
+		__atomic_add_fetch(&ksync_stats.vmalloc_faults, 1, __ATOMIC_RELAXED);
+		trace(vmalloc_fault, current_mm->id, address, pgd_index(address));
+	}
+	if (!pmd_k)
+		return -1;
+	if (pmd_k->pmd & _PAGE_PSE)
+		return 0;
+	return pte_present(*pte_offset_kernel(pmd_k, address)) ? 0 : -1;
+}
+#else
 /*
  * vmalloc_fault() as x86-64 had it before preallocate_vmalloc_pages():
  * vmalloc populated only init_mm, so a pgd may lack a top-level entry that
@@ -233,6 +315,7 @@ static int vmalloc_fault(unsigned long address)
 		return -1;
 	return pte_present(*pte_offset_kernel(pmd, address)) ? 0 : -1;
 }
+#endif
 
 /*
  * do_kern_addr_fault(): a kernel-mode not-present fault may be a vmalloc

@@ -161,6 +161,7 @@ static inline pgd_t *pgd_offset_k(unsigned long a)
 void paging_init(void);
 void free_boot_tables(void);
 void sync_global_pgds(unsigned long start, unsigned long end);
+void arch_sync_kernel_mappings(unsigned long start, unsigned long end);	/* i386: arch/fault.c */
 
 /* mm/tlb.c: kernel-range flushes */
 void flush_tlb_kernel_range(unsigned long start, unsigned long end);

@@ -172,12 +172,11 @@ static int64_t op_vmalloc_sync(const struct pw_vmalloc_sync_args *a, struct pw_v
 
 	(void)a, (void)o;
 #ifdef CONFIG_X86_32
-	(void)before;
-	return -PW_ENOSYS;	/* no sync_global_pgds() on i386: arch_sync_kernel_mappings() */
+	arch_sync_kernel_mappings(VMALLOC_START, VMALLOC_END);	/* i386's vmalloc_sync(): the same loop */
 #else
 	sync_global_pgds(VMALLOC_START, VMALLOC_END);
-	return ksync_stats.syncs - before;
 #endif
+	return ksync_stats.syncs - before;
 }
 DEFINE_OP(vmalloc_sync, op_vmalloc_sync);
 

@@ -57,8 +57,14 @@ static struct vmap_area *alloc_vmap_area(unsigned long size, unsigned long hint)
 /* pgtbl_mod_mask: which levels vmap_pages_range() populated on the way. */
 #define PGTBL_PGD_MODIFIED	(1u << 0)
 #define PGTBL_P4D_MODIFIED	(1u << 1)
+#define PGTBL_PMD_MODIFIED	(1u << 3)
+#ifdef CONFIG_X86_32
+/* i386's (pgtable-2level.h): a new PTE table under a pmd (pgd) entry. */
+#define ARCH_PAGE_TABLE_SYNC_MASK PGTBL_PMD_MODIFIED
+#else
 /* ARCH_PAGE_TABLE_SYNC_MASK of x86-64: the top level that is not folded. */
 #define ARCH_PAGE_TABLE_SYNC_MASK (pgtable_l5_enabled() ? PGTBL_PGD_MODIFIED : PGTBL_P4D_MODIFIED)
+#endif
 
 /*
  * vmap_pages_range(): PTEs in init_mm, noting in *mask the levels it
@@ -83,6 +89,8 @@ static int vmap_pages_range(struct vmap_area *va, unsigned int *mask)
 			*mask |= PGTBL_P4D_MODIFIED;
 		pud = pud_alloc(&init_mm, p4d, addr);
 		pmd = pud ? pmd_alloc(&init_mm, pud, addr) : NULL;
+		if (pmd && pmd_none(*pmd))
+			*mask |= PGTBL_PMD_MODIFIED;	/* pte_alloc_kernel_track() */
 		if (!pmd || pte_alloc_kernel(pmd))
 			return -PW_ENOMEM;
 		set_pte(pte_offset_kernel(pmd, addr),
@@ -156,7 +164,11 @@ void *vmalloc(unsigned long size, unsigned long hint)
 	if (vmap_pages_range(va, &mask))
 		goto fail;
 	if ((mask & ARCH_PAGE_TABLE_SYNC_MASK) && boot_params.kernel_sync == PW_SYNC_EAGER)
+#ifdef CONFIG_X86_32
+		arch_sync_kernel_mappings(va->addr, va->addr + va->size - 1);
+#else
 		sync_global_pgds(va->addr, va->addr + va->size - 1);	/* arch_sync_kernel_mappings() */
+#endif
 	trace(vmalloc, va->addr, va->size);
 	return (void *)va->addr;
 fail:
