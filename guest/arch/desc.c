@@ -2,6 +2,7 @@
 #include <stdint.h>
 
 #include "apic.h"
+#include "desc_defs.h"
 #include "kernel.h"
 #include "percpu.h"
 
@@ -46,11 +47,6 @@ struct gate_desc {
 	uint32_t offset_high;
 	uint32_t reserved;
 };
-
-struct desc_ptr {
-	uint16_t size;
-	uint64_t address;
-} __attribute__((packed));
 
 static const uint64_t gdt_template[GDT_ENTRIES] = {
 	[GDT_ENTRY_KERNEL_CS]	= 0x00af9b000000ffffULL,	/* L, P, DPL0, code */

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "apic.h"
+#include "desc_defs.h"
 #include "kernel.h"
 #include "percpu.h"
 #include "segment_32.h"
@@ -27,11 +28,6 @@ struct gate_desc {
 	uint16_t bits;		/* zero:8, type:4, zero:1, dpl:2, p:1 */
 	uint16_t offset_high;
 };
-
-struct desc_ptr {
-	uint16_t size;
-	uint32_t address;
-} __attribute__((packed));
 
 static const uint64_t gdt_template[GDT_ENTRIES] = {
 	[GDT_ENTRY_KERNEL_CS]		= 0x00cf9b000000ffffULL,	/* 32-bit code, DPL0, flat */

@@ -3,43 +3,11 @@
  * runs on an IST stack (see arch/desc.c), builds a struct pt_regs and
  * calls do_trap().
  */
-#include "apic.h"
+#include "entry_stubs.h"
 
 	.text
 
-
-	.macro vector_stub v
-	.balign 16
-vector_\v:
-	/* vectors with a CPU-pushed error code (SDM 3A 6.13) skip the dummy */
-	.if !(((\v) == 8) || (((\v) >= 10) && ((\v) <= 14)) || ((\v) == 17) || ((\v) == 21) || ((\v) == 29) || ((\v) == 30))
-	pushq	$0
-	.endif
-	pushq	$\v
-	jmp	common_exception
-	.endm
-
-	.globl exception_stubs
-	.balign 16
-exception_stubs:
-	.altmacro
-	.set v, 0
-	.rept 32
-	vector_stub %v
-	.set v, v + 1
-	.endr
-
-/* The two interrupt vectors the guest uses (arch/apic.c), through the same path. */
-	.balign 16
-	.globl tlb_ipi_entry, spurious_entry
-tlb_ipi_entry:
-	pushq	$0
-	pushq	$TLB_IPI_VECTOR
-	jmp	common_exception
-spurious_entry:
-	pushq	$0
-	pushq	$SPURIOUS_VECTOR
-	jmp	common_exception
+	entry_stubs
 
 common_exception:
 	pushq	%rdi
@@ -78,12 +46,4 @@ common_exception:
 	addq	$16, %rsp		/* vector, error code */
 	iretq
 
-	.section .rodata
-	.globl exception_stub_table
-	.balign 8
-exception_stub_table:
-	.set v, 0
-	.rept 32
-	.quad	exception_stubs + v * 16
-	.set v, v + 1
-	.endr
+	entry_stub_table

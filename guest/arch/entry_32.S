@@ -5,42 +5,12 @@
  * SAVE_ALL builds a struct pt_regs, loads the kernel's segments (%fs the
  * per-CPU one, %gs the stack canary's) and calls do_trap().
  */
-#include "apic.h"
+#include "entry_stubs.h"
 #include "segment_32.h"
 
 	.text
 
-	.macro vector_stub v
-	.balign 16
-vector_\v:
-	/* vectors with a CPU-pushed error code (SDM 3A 6.13) skip the dummy */
-	.if !(((\v) == 8) || (((\v) >= 10) && ((\v) <= 14)) || ((\v) == 17) || ((\v) == 21) || ((\v) == 29) || ((\v) == 30))
-	pushl	$0
-	.endif
-	pushl	$\v
-	jmp	common_exception
-	.endm
-
-	.globl exception_stubs
-	.balign 16
-exception_stubs:
-	.altmacro
-	.set v, 0
-	.rept 32
-	vector_stub %v
-	.set v, v + 1
-	.endr
-
-	.balign 16
-	.globl tlb_ipi_entry, spurious_entry
-tlb_ipi_entry:
-	pushl	$0
-	pushl	$TLB_IPI_VECTOR
-	jmp	common_exception
-spurious_entry:
-	pushl	$0
-	pushl	$SPURIOUS_VECTOR
-	jmp	common_exception
+	entry_stubs
 
 common_exception:
 	pushl	%gs
@@ -80,12 +50,4 @@ common_exception:
 	addl	$8, %esp		/* vector, error code */
 	iret
 
-	.section .rodata
-	.globl exception_stub_table
-	.balign 4
-exception_stub_table:
-	.set v, 0
-	.rept 32
-	.long	exception_stubs + v * 16
-	.set v, v + 1
-	.endr
+	entry_stub_table

@@ -37,7 +37,4 @@ _start:
 	hlt
 	jmp	2b
 
-	.section .bss
-	.balign 4096
-boot_stacks:
-	.skip	NR_CPUS << BOOT_STACK_SHIFT
+	.comm	boot_stacks, NR_CPUS << BOOT_STACK_SHIFT, 4096	/* in .bss */

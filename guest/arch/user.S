@@ -6,6 +6,7 @@
  * a guest that is not PVM-aware, while exceptions from ring 3 always do.
  */
 #include "percpu.h"
+#include "user_trampoline.h"
 
 #define __USER_DS	0x2b
 #define __USER_CS	0x33
@@ -62,30 +63,4 @@ return_to_kernel:
 	popq	%rbp
 	ret
 
-	.section .user_trampoline, "ax"
-	.balign 4096
-	.globl __user_trampoline, user_read, user_write, user_fetch, user_read_loop, user_write_pages
-	.globl user_ret
-__user_trampoline:
-user_read:
-	movq	(%rdi), %rax
-	jmp	user_ret
-user_write:
-	movq	%rsi, (%rdi)
-	jmp	user_ret
-user_fetch:				/* the code at %rdi jumps to %rsi = user_ret */
-	jmp	*%rdi
-user_read_loop:				/* read (%rdi) %rsi times */
-	movq	(%rdi), %rax
-	decq	%rsi
-	jnz	user_read_loop
-	jmp	user_ret
-user_write_pages:			/* page_fault1: a byte into each of %rsi pages from %rdi */
-	movb	$1, (%rdi)
-	addq	$4096, %rdi
-	decq	%rsi
-	jnz	user_write_pages
-	jmp	user_ret
-user_ret:				/* do_trap() returns RAX to enter_user()'s caller */
-	ud2
-	.balign 4096
+	user_trampoline

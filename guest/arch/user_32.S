@@ -5,6 +5,7 @@
  * i386's stack convention: a uint64_t argument is two words, low first.
  */
 #include "percpu.h"
+#include "user_trampoline.h"
 #include "segment_32.h"
 
 	.text
@@ -55,30 +56,4 @@ return_to_kernel:
 	popl	%ebp
 	ret
 
-	.section .user_trampoline, "ax"
-	.balign 4096
-	.globl __user_trampoline, user_read, user_write, user_fetch, user_read_loop, user_write_pages
-	.globl user_ret
-__user_trampoline:
-user_read:
-	movl	(%edi), %eax
-	jmp	user_ret
-user_write:
-	movl	%esi, (%edi)
-	jmp	user_ret
-user_fetch:				/* the code at %edi jumps to %esi = user_ret */
-	jmp	*%edi
-user_read_loop:				/* read (%edi) %esi times */
-	movl	(%edi), %eax
-	decl	%esi
-	jnz	user_read_loop
-	jmp	user_ret
-user_write_pages:			/* page_fault1: a byte into each of %esi pages from %edi */
-	movb	$1, (%edi)
-	addl	$4096, %edi
-	decl	%esi
-	jnz	user_write_pages
-	jmp	user_ret
-user_ret:				/* do_trap() returns EAX to enter_user()'s caller */
-	ud2
-	.balign 4096
+	user_trampoline

@@ -12,12 +12,6 @@
 #define PMD_SHIFT	PUD_SHIFT
 #define PTRS_PER_PMD	1
 #define __PAGETABLE_PMD_FOLDED 1
-
-static inline unsigned long pmd_index(unsigned long a) { (void)a; return 0; }
-static inline int pud_none(pud_t pud) { (void)pud; return 0; }
-static inline int pud_present(pud_t pud) { (void)pud; return 1; }
-static inline void pud_clear(pud_t *p) { (void)p; }
-static inline pmd_t *pmd_offset(pud_t *pud, unsigned long a) { (void)a; return (pmd_t *)pud; }
-static inline unsigned long pmd_addr_end(unsigned long addr, unsigned long end) { (void)addr; return end; }
+__PGTABLE_FOLD(pud, pmd)
 
 #endif
