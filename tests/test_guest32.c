@@ -92,3 +92,42 @@ Test(guest32, first_user_write_allocates_one_pte_table)
 	cr_assert_eq(v, 0x5a);
 	end_vm(vm);
 }
+
+/*
+ * munmap's free_pgtables() with Linux's floor and ceiling on two-level
+ * paging, where one PTE table spans 4 MiB (PMD_SIZE is PGDIR_SIZE): the
+ * first 2 MiB of a 4 MiB mapping going frees no table (the rest of the
+ * VMA shares it: the ceiling, 0x40200000 & PMD_MASK, is below the end),
+ * as it would on x86-64, where 2 MiB is a whole PTE table; the rest going
+ * frees that one PTE table and nothing at a folded level.
+ */
+Test(guest32, munmap_frees_a_pte_table_per_4m_and_no_folded_level)
+{
+	const struct pw_event *ev[4];
+	struct mm_info mi;
+	struct vm *vm;
+	size_t from;
+	uint64_t t;
+
+	require_paging32(2);
+	vm = boot_guest32();
+	t = new_task(vm);
+	map(vm, t, USER_VA, PGDIR_SIZE_2L, RW);
+	cr_assert_eq(touch(vm, t, USER_VA, PW_ACCESS_WRITE, true, 1, NULL), 0);
+	cr_assert_eq(touch(vm, t, USER_VA + PGDIR_SIZE_2L - 4096, PW_ACCESS_WRITE, true, 2, NULL), 0);
+	cr_assert_eq(mm_info(vm, t).ptes, 2);	/* the trampoline's and this one */
+
+	vm_events(vm, &from);
+	unmap(vm, t, USER_VA, PGDIR_SIZE_2L / 2);
+	cr_assert_eq(events_since(vm, from, PW_EV_PGTABLE_FREE, ev, 4), 0);
+	cr_assert_eq(mm_info(vm, t).ptes, 2);
+
+	vm_events(vm, &from);
+	unmap(vm, t, USER_VA + PGDIR_SIZE_2L / 2, PGDIR_SIZE_2L / 2);
+	cr_assert_eq(events_since(vm, from, PW_EV_PGTABLE_FREE, ev, 4), 1);
+	cr_assert_eq(ev[0]->u.pgtable_free.level, PW_LEVEL_PTE);
+	mi = mm_info(vm, t);
+	cr_assert(mi.ptes == 1 && mi.pmds == 0 && mi.puds == 0 && mi.bytes == 4096,
+		  "%lu/%lu/%lu tables, %ld bytes", mi.puds, mi.pmds, mi.ptes, (long)mi.bytes);
+	end_vm(vm);
+}
