@@ -249,8 +249,10 @@ static long access_test(struct mm_struct *mm, unsigned long addr, unsigned long 
 	switch_mm(mm);
 	local_irq_enable();	/* as task_touch(): take the mm's shootdowns */
 	for (unsigned long i = 0; i < n && ret >= 0; i++) {
-		set_mode(mode, cases[i].how & MODE_BITS);
-		mode = cases[i].how & MODE_BITS;
+		if ((cases[i].how & MODE_BITS) != mode) {
+			set_mode(mode, cases[i].how & MODE_BITS);
+			mode = cases[i].how & MODE_BITS;
+		}
 		if (run_case(&cases[i], &sl) > 0)
 			ret = -PW_EFAULT;
 	}
