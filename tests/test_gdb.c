@@ -557,7 +557,8 @@ static char *rsp(int fd, const char *data, char *buf, size_t len)
  * unknown packet gets the empty reply, malformed arguments an error, an
  * unmapped address E0e (EFAULT) and a read across the end of the mapping
  * its mapped part; a second client is closed at once; a client gone
- * mid-run leaves the guest running, for the next client to stop.
+ * mid-run leaves the guest running, for the next client to stop, even
+ * one that connects at once.
  */
 Test(gdb, raw_protocol_and_ctrl_c, .timeout = 120)
 {
@@ -616,6 +617,12 @@ Test(gdb, raw_protocol_and_ctrl_c, .timeout = 120)
 	close(fd);
 	usleep(300000);
 	cr_assert_eq(waitpid(p.pid, NULL, WNOHANG), 0, "vmm ended with its client");
+	fd = rsp_connect(p.port);
+	cr_assert_str_eq(rsp(fd, "?", buf, sizeof(buf)), "T05thread:1;");
+	/* One that connects as soon as the last has gone is served, not refused as a second. */
+	rsp_send(fd, "c");
+	cr_assert_eq(rsp_byte(fd), '+');
+	close(fd);
 	fd = rsp_connect(p.port);
 	cr_assert_str_eq(rsp(fd, "?", buf, sizeof(buf)), "T05thread:1;");
 	rsp_send(fd, "k");
