@@ -136,6 +136,24 @@ _Static_assert(EV_MARK == PW_EV_MARK && EV_FIELDS == offsetof(struct pw_event, u
 #define MARK1_AT	3			/* its record's three stores */
 #define MARK2_AT	(MARK1_AT + 1 + 1 + 2 * MARK_SPIN + 3)
 
+/* A foreign guest under `vmm --mem 16M`, single-stepped from its entry to its exit. */
+static struct vm *profile_foreign(const char *elf, struct vm_profile_totals *t)
+{
+	struct vmm_config cfg;
+	char err[256];
+	struct vm *vm;
+
+	vmm_config_init(&cfg, elf);
+	cfg.mem_bytes = 16ULL << 20;
+	cfg.console = NULL;
+	cr_assert_eq(vm_create(&cfg, &vm, err, sizeof(err)), VMM_OK, "%s", err);
+	cr_assert_eq(vm_profile_start(vm, 0), VMM_OK, "%s", vm_message(vm));
+	cr_assert_eq(vm_run(vm), VMM_OK, "%s", vm_message(vm));
+	cr_assert_eq(vm_profile_stop(vm), VMM_OK, "%s", vm_message(vm));
+	vm_profile_totals(vm, t);
+	return vm;
+}
+
 /* From libvmm and from the CLI's report: each marker at its count, the region between them. */
 Test(profile, markers_bound_a_region_exactly, .timeout = 60)
 {
@@ -143,22 +161,13 @@ Test(profile, markers_bound_a_region_exactly, .timeout = 60)
 	const char *argv[] = { VMM_BIN, "--mem", "16M", opt, TEST_GUEST("profile_marks"), NULL };
 	struct vm_profile_totals t;
 	struct vm_profile_mark m;
-	struct vmm_config cfg;
 	struct cli_run r;
-	char err[256];
 	struct vm *vm;
 	uint64_t n;
 
 	require_kvm();
-	vmm_config_init(&cfg, TEST_GUEST("profile_marks"));
-	cfg.mem_bytes = 16ULL << 20;
-	cfg.console = NULL;
-	cr_assert_eq(vm_create(&cfg, &vm, err, sizeof(err)), VMM_OK, "%s", err);
-	cr_assert_eq(vm_profile_start(vm, 0), VMM_OK, "%s", vm_message(vm));
-	cr_assert_eq(vm_run(vm), VMM_OK, "%s", vm_message(vm));
-	cr_assert_eq(vm_profile_stop(vm), VMM_OK, "%s", vm_message(vm));
+	vm = profile_foreign(TEST_GUEST("profile_marks"), &t);
 	/* Its one exit, the status write, comes at the instruction the last step stopped before. */
-	vm_profile_totals(vm, &t);
 	cr_assert_eq(t.steps_lost, 0);
 	cr_assert_eq(t.ring0, MARK2_AT + 3, "marker 2's store, the two before the exit's outl");
 	cr_assert(vm_profile_mark(vm, 0, &m) && m.id == 1 && m.cpu == 0 && m.ring0 == MARK1_AT,
@@ -198,20 +207,11 @@ Test(profile, markers_bound_a_region_exactly, .timeout = 60)
 Test(profile, steps_on_past_emulated_instructions, .timeout = 60)
 {
 	struct vm_profile_totals t;
-	struct vmm_config cfg;
 	uint64_t self, incl;
-	char err[256];
 	struct vm *vm;
 
 	require_kvm();
-	vmm_config_init(&cfg, TEST_GUEST("profile_emulated"));
-	cfg.mem_bytes = 16ULL << 20;
-	cfg.console = NULL;
-	cr_assert_eq(vm_create(&cfg, &vm, err, sizeof(err)), VMM_OK, "%s", err);
-	cr_assert_eq(vm_profile_start(vm, 0), VMM_OK, "%s", vm_message(vm));
-	cr_assert_eq(vm_run(vm), VMM_OK, "%s", vm_message(vm));
-	cr_assert_eq(vm_profile_stop(vm), VMM_OK, "%s", vm_message(vm));
-	vm_profile_totals(vm, &t);
+	vm = profile_foreign(TEST_GUEST("profile_emulated"), &t);
 	cr_assert_eq(t.steps_lost, 0);
 	cr_assert_eq(t.ring0, EMULATED_RING0);
 	cr_assert(vm_profile_symbol(vm, "_start", &self, &incl) && self == EMULATED_RING0,
