@@ -197,6 +197,7 @@ enum exit_action profile_debug_exit(struct vcpu *vcpu)
 	struct kvm_regs r;
 	struct kvm_sregs s;
 	typeof(*p->pending) *pd = &p->pending[vcpu->id];
+	bool rearm;
 
 	if (exit_regs(vcpu, &r, &s)) {
 		vm_stop(vm, VMM_INTERNAL, "profile: cpu %u's registers: %s", vcpu->id, strerror(errno));
@@ -218,6 +219,7 @@ enum exit_action profile_debug_exit(struct vcpu *vcpu)
 	}
 	if (p->active)
 		set_pending(vm, vcpu->id, &r, &s);
+	rearm = p->active && !p->hz && !(s.cs.selector & 3);
 	pthread_mutex_unlock(&p->lock);
 	/*
 	 * KVM keeps RFLAGS.TF only while it stands at singlestep_rip (the RIP
@@ -230,7 +232,7 @@ enum exit_action profile_debug_exit(struct vcpu *vcpu)
 	 * access is emulated so.  Re-armed at every step, TF is back at once;
 	 * not in ring 3, which runs unstepped.
 	 */
-	if (p->active && !p->hz && !(s.cs.selector & 3) && set_step(vcpu, true)) {
+	if (rearm && set_step(vcpu, true)) {
 		vm_stop(vm, VMM_INTERNAL, "profile: cpu %u: KVM_SET_GUEST_DEBUG: %s", vcpu->id,
 			strerror(errno));
 		return EXIT_STOP;
@@ -346,7 +348,6 @@ static struct profile *profile_new(struct vm *vm)
 	}
 	return p;
 }
-
 
 enum vmm_status vm_profile_start(struct vm *vm, unsigned int hz)
 {
