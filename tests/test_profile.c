@@ -264,7 +264,7 @@ Test(profile, second_fault_cheaper_tables_attributed, .timeout = 60)
 	/*
 	 * Measured on the nested SVM host (KVM under QEMU TCG): single-step
 	 * does not continue into the #PF handler a ring-3 access raises, so
-	 * nothing of the fault path is counted there (ring 0: 281, all of the
+	 * nothing of the fault path is counted there (ring 0: 279, all of the
 	 * op's own kernel path).  The CPU delivers the #PF itself, clearing
 	 * TF, and SVM with NPT does not intercept it: KVM never sees it to
 	 * set TF again.  The profile must say so.
