@@ -161,3 +161,30 @@ Test(init_on_free, without_it_the_fault_clears_a_freed_page, .timeout = 60)
 	require_kvm();
 	refault(false);
 }
+
+/*
+ * From the command line: --init-on-free changes when pages are zeroed, not
+ * what happens: Linux's init_on_free adds no event and takes pages in the
+ * same order, so the default workload's event counts are those without it.
+ */
+Test(init_on_free, the_cli_option_changes_no_event, .timeout = 30)
+{
+	const char *with[] = { VMM_BIN, "--init-on-free", GUEST_ELF, NULL };
+	const char *without[] = { VMM_BIN, GUEST_ELF, NULL };
+	struct cli_run a, b;
+	const char *ea, *eb;
+
+	require_kvm();
+	run_vmm(&a, with);
+	run_vmm(&b, without);
+	cr_assert_eq(a.status, 0, "%s", a.err);
+	cr_assert_eq(b.status, 0, "%s", b.err);
+	ea = strstr(a.err, " events: ");
+	eb = strstr(b.err, " events: ");
+	cr_assert(ea && eb, "no event summary in\n%s", a.err);
+	cr_assert_eq(strcspn(ea, "\n"), strcspn(eb, "\n"));
+	cr_assert(!strncmp(ea, eb, strcspn(ea, "\n")), "%.*s\nagainst\n%.*s", (int)strcspn(ea, "\n"),
+		  ea, (int)strcspn(eb, "\n"), eb);
+	cli_run_free(&a);
+	cli_run_free(&b);
+}
