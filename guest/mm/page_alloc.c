@@ -19,7 +19,7 @@ static struct {
 	uint64_t start, end;	/* pfns */
 } ranges[16];
 static unsigned int nr_ranges, cur_range;
-static uint64_t next_pfn;	/* never-allocated pages from here in ranges[cur_range] */
+static uint64_t next_pfn, fresh_end;	/* never-allocated pages: [next_pfn, fresh_end) of ranges[cur_range] */
 
 /*
  * init_on_free=1 on the command line (Linux's early_init_on_free()):
@@ -97,17 +97,20 @@ void page_alloc_init(void)
 	mm_counters.free = mm_counters.total;
 	cur_range = 0;
 	next_pfn = ranges[0].start;
+	fresh_end = ranges[0].end;
 }
 
+/* The next never-allocated page; one compare while the current range lasts. */
 static struct page *take_fresh_page(void)
 {
-	while (cur_range < nr_ranges) {
-		if (next_pfn < ranges[cur_range].end)
-			return pfn_to_page(next_pfn++);
-		if (++cur_range < nr_ranges)
-			next_pfn = ranges[cur_range].start;
+	while (next_pfn >= fresh_end) {
+		if (cur_range + 1 >= nr_ranges)
+			return NULL;
+		cur_range++;
+		next_pfn = ranges[cur_range].start;
+		fresh_end = ranges[cur_range].end;
 	}
-	return NULL;
+	return pfn_to_page(next_pfn++);
 }
 
 /* Out of line, as Linux's clear_page_rep (arch/x86/lib/clear_page_64.S). */
