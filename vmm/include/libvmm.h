@@ -53,8 +53,8 @@ struct vmm_config {
 	unsigned int ncpus;		/* vCPUs, 1 to 16 */
 	const char *workload;		/* /chosen pagewalk,workload */
 	unsigned int split_ptlock_cpus;	/* /chosen pagewalk,split-ptlock-cpus; 0 = guest default (4) */
-	const char *kernel_sync;	/* /chosen pagewalk,kernel-sync: prealloc, fault, eager */
 	bool init_on_free;		/* "init_on_free=1" in /chosen bootargs: zero pages at free */
+	const char *kernel_sync;	/* /chosen pagewalk,kernel-sync: prealloc, fault, eager */
 	unsigned int paging;		/* 4, 5 (CR4.LA57) or 0: 5 where vmm_probe_la57() says the host can */
 	struct vmm_inject inject[PW_INJECT_MAX_SPECS];	/* armed when the workload starts */
 	unsigned int ninject;
