@@ -88,15 +88,10 @@ static void freed_page_contents(bool init_on_free)
 	end_vm(vm);
 }
 
-Test(init_on_free, a_freed_page_reads_back_zero, .timeout = 60)
+Test(init_on_free, a_freed_page_reads_back_zero_only_under_it, .timeout = 60)
 {
 	require_kvm();
 	freed_page_contents(true);
-}
-
-Test(init_on_free, without_it_a_freed_page_keeps_its_data, .timeout = 60)
-{
-	require_kvm();
 	freed_page_contents(false);
 }
 
@@ -150,15 +145,10 @@ static void refault(bool init_on_free)
 	end_vm(vm);
 }
 
-Test(init_on_free, the_fault_does_not_clear_a_freed_page, .timeout = 60)
+Test(init_on_free, the_fault_clears_a_freed_page_only_without_it, .timeout = 60)
 {
 	require_kvm();
 	refault(true);
-}
-
-Test(init_on_free, without_it_the_fault_clears_a_freed_page, .timeout = 60)
-{
-	require_kvm();
 	refault(false);
 }
 
