@@ -264,7 +264,7 @@ static void bench_boot(const char *build, const char *qemu)
 	add("peak RSS, qemu-system-x86_64 --version", "MiB", qrss, RUNS, NULL);
 }
 
-static struct vm *boot_vm(const char *build, unsigned int cpus)
+static struct vm *boot_vm(const char *build, unsigned int cpus, bool init_on_free)
 {
 	struct vmm_config cfg;
 	char guest[512], err[512];
@@ -275,6 +275,7 @@ static struct vm *boot_vm(const char *build, unsigned int cpus)
 	cfg.workload = PW_WORKLOAD_OPS;
 	cfg.console = NULL;
 	cfg.ncpus = cpus;
+	cfg.init_on_free = init_on_free;
 	cfg.timeout_ms = 600000;
 	if (vm_create(&cfg, &vm, err, sizeof(err)) != VMM_OK)
 		die("vm_create", err);
@@ -320,17 +321,19 @@ static double tsc_per_us(void)
 	return (__rdtsc() - c0) / ((now() - t0) * 1e6);
 }
 
-static void bench_faults(const char *build, uint64_t pages)
+/*
+ * page_fault1 through the full paging core, then against the bare
+ * handler, `runs` times; `how` names the guest's boot option in the
+ * figures (NULL: none).  Each round's pages are those the last round's
+ * task_exit freed, but for the first round's, never allocated.
+ */
+static void core_and_floor(struct vm *vm, uint64_t pages, double tsc, const char *how)
 {
-	double core[RUNS / 2 + 1], bare[RUNS / 2 + 1], ratio[RUNS / 2 + 1], rate1[3], rate2[3];
+	double core[RUNS / 2 + 1], bare[RUNS / 2 + 1], ratio[RUNS / 2 + 1];
 	const unsigned int runs = RUNS / 2 + 1;
-	struct vm *vm = boot_vm(build, 2);
-	double tsc = tsc_per_us();
+	const char *sfx = how ? fmt(", %s", how) : "";
 	struct pw_bench_faults_out out;
 
-	op(vm, 0, echo, NULL, 0, 0);
-	note_paging(vm);
-	/* page_fault1 through the full paging core, then against the bare handler. */
 	for (unsigned int r = 0; r < runs; r++) {
 		uint64_t t = fresh_task(vm, 0, pages);
 
@@ -343,13 +346,24 @@ static void bench_faults(const char *build, uint64_t pages)
 		op(vm, 0, task_exit, NULL, t);
 		ratio[r] = core[r] / bare[r];
 	}
-	add("demand fault, full paging core", "cycles", core, runs, "guest rdtsc per fault");
-	add("demand fault, bare #PF handler (floor)", "cycles", bare, runs, "same loop, same boot");
-	add("full core / floor", "x", ratio, runs, "target <= 1.3");
+	add(fmt("demand fault, full paging core%s", sfx), "cycles", core, runs, "guest rdtsc per fault");
+	add(fmt("demand fault, bare #PF handler (floor)%s", sfx), "cycles", bare, runs,
+	    "same loop, same boot");
+	add(fmt("full core / floor%s", sfx), "x", ratio, runs, "target <= 1.3");
 	for (unsigned int r = 0; r < runs; r++)
 		core[r] /= tsc;
-	add("demand fault, full paging core, time", "us", core, runs, "cycles / TSC rate");
+	add(fmt("demand fault, full paging core, time%s", sfx), "us", core, runs, "cycles / TSC rate");
+}
 
+static void bench_faults(const char *build, uint64_t pages)
+{
+	double rate1[3], rate2[3];
+	struct vm *vm = boot_vm(build, 2, false);
+	double tsc = tsc_per_us();
+
+	op(vm, 0, echo, NULL, 0, 0);
+	note_paging(vm);
+	core_and_floor(vm, pages, tsc, NULL);
 	/* Faults per second per vCPU, one vCPU alone, then two at once on two tasks. */
 	for (unsigned int r = 0; r < 3; r++) {
 		uint64_t t0 = fresh_task(vm, 0, pages), t1 = fresh_task(vm, 1, pages);
@@ -373,6 +387,11 @@ static void bench_faults(const char *build, uint64_t pages)
 	}
 	add("faults/s per vCPU, 1 vCPU", "/s", rate1, 3, NULL);
 	add("faults/s per vCPU, 2 vCPUs at once", "/s", rate2, 3, NULL);
+	vm_destroy(vm);
+	/* The same guest booted with Linux's init_on_free=1: freed pages are zeroed at free. */
+	vm = boot_vm(build, 1, true);
+	op(vm, 0, echo, NULL, 0, 0);
+	core_and_floor(vm, pages, tsc, "init_on_free=1");
 	vm_destroy(vm);
 }
 
@@ -540,7 +559,7 @@ static void bench_channel(const char *build)
 	const int runs = RUNS / 2 + 1;
 
 	for (int r = 0; r < runs; r++) {
-		struct vm *vm = boot_vm(build, 1);
+		struct vm *vm = boot_vm(build, 1, false);
 		const struct vmm_stats *st = vm_stats(vm);
 		uint64_t e0, intr0;
 		double t0;
