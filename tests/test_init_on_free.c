@@ -21,13 +21,10 @@
 static struct vm *boot(bool init_on_free)
 {
 	struct vmm_config cfg;
-	struct vm *vm;
-	char err[1024];
 
 	test_config(&cfg, GUEST_ELF, PW_WORKLOAD_OPS);
 	cfg.init_on_free = init_on_free;
-	cr_assert_eq(vm_create(&cfg, &vm, err, sizeof(err)), VMM_OK, "vm_create: %s", err);
-	return vm;
+	return test_vm_create(&cfg);
 }
 
 /* VAL written from ring 3 into each of the PAGES pages at A; their frames, from the map events. */
