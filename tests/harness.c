@@ -106,7 +106,7 @@ void test_config(struct vmm_config *cfg, const char *guest, const char *workload
 	cfg->json = test_log();
 }
 
-static struct vm *create(const struct vmm_config *cfg)
+struct vm *test_vm_create(const struct vmm_config *cfg)
 {
 	struct vm *vm;
 	char err[1024];
@@ -122,7 +122,7 @@ struct vm *boot_ops_guest(uint64_t mem_bytes)
 	test_config(&cfg, GUEST_ELF, PW_WORKLOAD_OPS);
 	if (mem_bytes)
 		cfg.mem_bytes = mem_bytes;
-	return create(&cfg);
+	return test_vm_create(&cfg);
 }
 
 struct vm *boot_ops_guest_paging(unsigned int levels)
@@ -131,7 +131,7 @@ struct vm *boot_ops_guest_paging(unsigned int levels)
 
 	test_config(&cfg, GUEST_ELF, PW_WORKLOAD_OPS);
 	cfg.paging = levels;
-	return create(&cfg);
+	return test_vm_create(&cfg);
 }
 
 struct vm *boot_ops_guest_with(const char *guest, const char *kernel_sync, unsigned int split_cpus,
@@ -144,7 +144,7 @@ struct vm *boot_ops_guest_with(const char *guest, const char *kernel_sync, unsig
 		cfg.kernel_sync = kernel_sync;
 	cfg.split_ptlock_cpus = split_cpus;
 	cfg.ncpus = ncpus;
-	return create(&cfg);
+	return test_vm_create(&cfg);
 }
 
 size_t events_since(struct vm *vm, size_t from, enum pw_event_type type,

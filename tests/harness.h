@@ -75,6 +75,9 @@ int pw_paging32_required(void);
 /* A config for tests: quiet console, events recorded, 10 s watchdog. */
 void test_config(struct vmm_config *cfg, const char *guest, const char *workload);
 
+/* vm_create() that fails the test with libvmm's reason; the test owns the vm. */
+struct vm *test_vm_create(const struct vmm_config *cfg);
+
 /* Boot the pagewalk guest serving ops; the test owns the vm. */
 struct vm *boot_ops_guest(uint64_t mem_bytes);
 

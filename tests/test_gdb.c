@@ -54,7 +54,7 @@ static void vmm_start(struct vmm_proc *p, const char *guest, const char *const e
 	close(out);
 	close(err);
 	/* It says where it listens once it does. */
-	for (int i = 0; i < 400; i++) {
+	for (int i = 0; i < 2000; i++) {
 		char *text = read_file(p->err);
 		const char *at = strstr(text, "127.0.0.1:");
 
@@ -63,7 +63,7 @@ static void vmm_start(struct vmm_proc *p, const char *guest, const char *const e
 		if (p->port)
 			return;
 		cr_assert_eq(waitpid(p->pid, NULL, WNOHANG), 0, "vmm --gdb exited before it listened");
-		usleep(50000);
+		usleep(10000);
 	}
 	kill(p->pid, SIGKILL);
 	cr_assert_fail("vmm --gdb did not say where it listens");
@@ -74,7 +74,7 @@ static int vmm_wait(struct vmm_proc *p, int secs, char **out, char **err)
 {
 	int ws;
 
-	for (int i = 0; i < secs * 20; i++) {
+	for (int i = 0; i < secs * 100; i++) {
 		if (waitpid(p->pid, &ws, WNOHANG) == p->pid) {
 			*out = read_file(p->out);
 			*err = read_file(p->err);
@@ -84,7 +84,7 @@ static int vmm_wait(struct vmm_proc *p, int secs, char **out, char **err)
 				  "sanitizer report from vmm: %s", *err);
 			return WIFEXITED(ws) ? WEXITSTATUS(ws) : -1;
 		}
-		usleep(50000);
+		usleep(10000);
 	}
 	kill(p->pid, SIGKILL);
 	waitpid(p->pid, NULL, 0);
@@ -151,8 +151,8 @@ static char *gdb_reap(pid_t pid, const char *path)
 {
 	char *out;
 
-	for (int i = 0; i < 2400 && waitpid(pid, NULL, WNOHANG) != pid; i++)
-		usleep(50000);
+	for (int i = 0; i < 12000 && waitpid(pid, NULL, WNOHANG) != pid; i++)
+		usleep(10000);
 	if (kill(pid, 0) == 0) {
 		kill(pid, SIGKILL);
 		waitpid(pid, NULL, 0);
@@ -557,7 +557,8 @@ static char *rsp(int fd, const char *data, char *buf, size_t len)
  * unknown packet gets the empty reply, malformed arguments an error, an
  * unmapped address E0e (EFAULT) and a read across the end of the mapping
  * its mapped part; a second client is closed at once; a client gone
- * mid-run leaves the guest running, for the next client to stop.
+ * mid-run leaves the guest running, for the next client to stop, even
+ * one that connects at once.
  */
 Test(gdb, raw_protocol_and_ctrl_c, .timeout = 120)
 {
@@ -616,6 +617,12 @@ Test(gdb, raw_protocol_and_ctrl_c, .timeout = 120)
 	close(fd);
 	usleep(300000);
 	cr_assert_eq(waitpid(p.pid, NULL, WNOHANG), 0, "vmm ended with its client");
+	fd = rsp_connect(p.port);
+	cr_assert_str_eq(rsp(fd, "?", buf, sizeof(buf)), "T05thread:1;");
+	/* One that connects as soon as the last has gone is served, not refused as a second. */
+	rsp_send(fd, "c");
+	cr_assert_eq(rsp_byte(fd), '+');
+	close(fd);
 	fd = rsp_connect(p.port);
 	cr_assert_str_eq(rsp(fd, "?", buf, sizeof(buf)), "T05thread:1;");
 	rsp_send(fd, "k");

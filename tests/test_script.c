@@ -451,7 +451,20 @@ static bool at_prompt(const struct pty *p, unsigned int from, const char *unused
 	return p->col == 5 && !strncmp(p->screen[p->row], "vmm> ", 5);
 }
 
-/* Read the terminal until done(p, from, want) holds (10 s at most). */
+/*
+ * libedit draws the prompt a moment before it puts the terminal in raw
+ * mode (ICANON off; a pty master's termios are its slave's): keys typed
+ * before that the terminal would echo itself, in cooked mode.
+ */
+static bool raw_mode(const struct pty *p, unsigned int from, const char *unused)
+{
+	struct termios t;
+
+	(void)from, (void)unused;
+	return !tcgetattr(p->master, &t) && !(t.c_lflag & ICANON);
+}
+
+/* Read the terminal until done(p, from, want) holds (10 s at most), looking every 10 ms. */
 static bool pty_until(struct pty *p, bool (*done)(const struct pty *, unsigned int, const char *),
 		      unsigned int from, const char *want)
 {
@@ -466,7 +479,7 @@ static bool pty_until(struct pty *p, bool (*done)(const struct pty *, unsigned i
 		clock_gettime(CLOCK_MONOTONIC, &t);
 		if (t.tv_sec - t0.tv_sec > 10)
 			return false;
-		if (poll(&pfd, 1, 100) <= 0)
+		if (poll(&pfd, 1, 10) <= 0)
 			continue;
 		n = read(p->master, buf, sizeof(buf));
 		if (n <= 0)
@@ -488,17 +501,9 @@ static void type(struct pty *p, bool new_line, const char *keys, const char *wan
 	static char text[ROWS * (COLS + 1) + 1];
 	unsigned int from;
 
-	if (new_line && !pty_until(p, at_prompt, 0, NULL)) {
+	if (new_line && !(pty_until(p, at_prompt, 0, NULL) && pty_until(p, raw_mode, 0, NULL))) {
 		screen_text(p, 0, text, sizeof(text));
-		cr_assert_fail("no prompt before typing '%s'; the screen:\n%s", keys, text);
-	}
-	/* And a person's pause: libedit draws the prompt a moment before its raw mode. */
-	while (new_line && poll(&(struct pollfd){ p->master, POLLIN, 0 }, 1, 100) > 0) {
-		char buf[4096];
-		ssize_t n = read(p->master, buf, sizeof(buf));
-
-		for (ssize_t i = 0; i < n; i++)
-			put(p, buf[i]);
+		cr_assert_fail("no prompt in raw mode before typing '%s'; the screen:\n%s", keys, text);
 	}
 	from = p->row;
 	cr_assert_eq(write(p->master, keys, strlen(keys)), (ssize_t)strlen(keys));

@@ -47,6 +47,8 @@ void usage(FILE *f)
 		"  --split-ptlock-cpus N\n"
 		"                    split page-table locks from N CPUs on (guest default 4,\n"
 		"                    as CONFIG_SPLIT_PTLOCK_CPUS); below, page_table_lock\n"
+		"  --init-on-free    the guest zeroes pages when it frees them, not when it\n"
+		"                    hands them out (Linux's init_on_free=1, in bootargs)\n"
 		"  --trace           print every guest event as one line on stdout\n"
 		"  --json FILE       write JSON lines, one per event and a final summary\n"
 		"                    object, to FILE ('-' = stdout)\n"
@@ -160,6 +162,7 @@ enum opt_result parse_options(int argc, char **argv, struct options *o, char *er
 		{ "timeout", required_argument, NULL, 't' },
 		{ "workload", required_argument, NULL, 'w' },
 		{ "split-ptlock-cpus", required_argument, NULL, 's' },
+		{ "init-on-free", no_argument, NULL, 'F' },
 		{ "kernel-sync", required_argument, NULL, 'k' },
 		{ "paging", required_argument, NULL, 'P' },
 		{ "inject", required_argument, NULL, 'i' },
@@ -241,6 +244,9 @@ enum opt_result parse_options(int argc, char **argv, struct options *o, char *er
 			if (!vmm_parse_u64(optarg, 999999, &n, NULL) || !n)
 				return bad(err, errlen, "--split-ptlock-cpus '%s': not a CPU count (1 to 999999)", optarg);
 			o->cfg.split_ptlock_cpus = n;
+			break;
+		case 'F':
+			o->cfg.init_on_free = true;
 			break;
 		case 'T':
 			o->cfg.trace = stdout;

@@ -21,16 +21,12 @@ static unsigned int features;	/* bit per enum cpu_feature */
 /* clearcpuid=NAME[,NAME...] on the command line: parse_set_clear_cpuid(). */
 static unsigned int clearcpuid(const char *cmdline)
 {
-	static const char key[] = "clearcpuid=";
+	const char *p = cmdline_find_option(cmdline, "clearcpuid");
 	unsigned int clear = 0;
-	const char *p;
 
-	for (p = cmdline; *p; p++)
-		if ((p == cmdline || p[-1] == ' ') && !memcmp(p, key, sizeof(key) - 1))
-			break;
-	if (!*p)
+	if (!p)
 		return 0;
-	for (p += sizeof(key) - 1; *p && *p != ' '; p += *p == ',') {
+	for (; *p && *p != ' '; p += *p == ',') {
 		size_t n = 0;
 
 		while (p[n] && p[n] != ',' && p[n] != ' ')

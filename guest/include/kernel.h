@@ -60,6 +60,8 @@ static inline uint64_t ram_end(void)
 extern char _text[], _end[];
 
 int parse_boot_fdt(uint64_t fdt_pa, struct boot_params *bp);
+const char *cmdline_find_option(const char *cmdline, const char *option);	/* lib/cmdline.c */
+int kstrtobool(const char *s, bool *res);
 
 
 /* kernel/printk.c */

@@ -19,7 +19,19 @@ static struct {
 	uint64_t start, end;	/* pfns */
 } ranges[16];
 static unsigned int nr_ranges, cur_range;
-static uint64_t next_pfn;	/* never-allocated pages from here in ranges[cur_range] */
+static uint64_t next_pfn, fresh_end;	/* never-allocated pages: [next_pfn, fresh_end) of ranges[cur_range] */
+
+/*
+ * init_on_free=1 on the command line (Linux's early_init_on_free()):
+ * pages are zeroed when freed, so allocation need not clear them.
+ * CONFIG_INIT_ON_FREE_DEFAULT_ON is off, so is this by default.
+ */
+static bool init_on_free;
+
+static bool want_init_on_free(void)
+{
+	return init_on_free;
+}
 
 /* Cut [start, end) out of the free ranges. */
 static void reserve(uint64_t start, uint64_t end)
@@ -52,6 +64,8 @@ void page_alloc_init(void)
 	uint64_t map_pages;
 
 	spin_lock_init(&zone_lock);
+	if (kstrtobool(cmdline_find_option(boot_params.cmdline, "init_on_free"), &init_on_free))
+		init_on_free = false;
 	/* As FLATMEM: mem_map spans the hole too, its struct pages never used. */
 	max_pfn = ram_end() >> PAGE_SHIFT;
 	for (unsigned int i = 0; i < boot_params.nr_memory; i++) {
@@ -83,17 +97,20 @@ void page_alloc_init(void)
 	mm_counters.free = mm_counters.total;
 	cur_range = 0;
 	next_pfn = ranges[0].start;
+	fresh_end = ranges[0].end;
 }
 
+/* The next never-allocated page; one compare while the current range lasts. */
 static struct page *take_fresh_page(void)
 {
-	while (cur_range < nr_ranges) {
-		if (next_pfn < ranges[cur_range].end)
-			return pfn_to_page(next_pfn++);
-		if (++cur_range < nr_ranges)
-			next_pfn = ranges[cur_range].start;
+	while (next_pfn >= fresh_end) {
+		if (cur_range + 1 >= nr_ranges)
+			return NULL;
+		cur_range++;
+		next_pfn = ranges[cur_range].start;
+		fresh_end = ranges[cur_range].end;
 	}
-	return NULL;
+	return pfn_to_page(next_pfn++);
 }
 
 /* A word at a time: rep stosq/movsq, rep stosl/movsl on i386 (Linux's clear_page_32). */
@@ -105,7 +122,8 @@ static struct page *take_fresh_page(void)
 #define REP_MOVS_WORD	"rep movsq"
 #endif
 
-void clear_page(void *va)
+/* Out of line, as Linux's clear_page_rep (arch/x86/lib/clear_page_64.S). */
+__attribute__((noinline)) void clear_page(void *va)
 {
 	void *p = va;
 	unsigned long n = PAGE_SIZE / sizeof(long);
@@ -138,6 +156,8 @@ static uint64_t *counter_for(uint32_t flags)
  * page never allocated is still as the VMM gave it, an anonymous mapping
  * the host kernel zero-fills, and the ranges exclude everything written
  * before page_alloc_init() (the image, mem_map, the reserved regions).
+ * Under init_on_free every freed page was cleared when it was freed, so,
+ * as post_alloc_hook() there, none is cleared here.
  */
 struct page *alloc_page(uint32_t flags)
 {
@@ -160,7 +180,7 @@ struct page *alloc_page(uint32_t flags)
 	if (!page)
 		return NULL;
 	*page = (struct page){ .flags = flags, .refcount = 1 };
-	if (!zeroed)
+	if (!zeroed && !want_init_on_free())
 		clear_page(page_address(page));
 	return page;
 }
@@ -169,6 +189,8 @@ void __free_page(struct page *page)
 {
 	if (page->flags & PG_reserved)
 		panic("freeing reserved page %#lx", (unsigned long)page_to_pfn(page));
+	if (want_init_on_free())	/* free_pages_prepare(): kernel_init_pages(), before the lock */
+		clear_page(page_address(page));
 	spin_lock(&zone_lock);
 	(*counter_for(page->flags))--;
 	mm_counters.free++;
@@ -192,9 +214,16 @@ void put_page(struct page *page)
 		__free_page(page);
 }
 
-/* free_reserved_area(): pages the VMM reserved and we no longer need join the allocator. */
+/*
+ * free_reserved_area(): pages the VMM reserved and we no longer need join
+ * the allocator; Linux frees each through __free_page(), which clears it
+ * under init_on_free: so here, before they are on the free list.
+ */
 void free_reserved_area(uint64_t start, uint64_t end)
 {
+	if (want_init_on_free())
+		for (uint64_t pfn = start >> PAGE_SHIFT; pfn < end >> PAGE_SHIFT; pfn++)
+			clear_page(__va(pfn << PAGE_SHIFT));
 	spin_lock(&zone_lock);
 	for (uint64_t pfn = start >> PAGE_SHIFT; pfn < end >> PAGE_SHIFT; pfn++) {
 		struct page *page = pfn_to_page(pfn);

@@ -86,18 +86,17 @@ static void kernel_nx_park(unsigned long start, unsigned long end, bool park)
 {
 	uint64_t from = park ? _PAGE_NX : _PAGE_SOFTW5, to = park ? _PAGE_SOFTW5 : _PAGE_NX;
 
-	for (unsigned long va = start; va < end;) {
+	for (unsigned long va = start & PAGE_MASK, next; va < end; va = next) {
 		pmd_t *pmd = pmd_offset(pud_offset(p4d_offset(pgd_offset_k(va), va), va), va);
-		pte_t *pte;
 
+		next = pmd_addr_end(va, end);
 		if (pmd_none(*pmd) || (pmd->pmd & _PAGE_PSE)) {
 			set_pmd(pmd, (pmd_t){ nx_move(pmd->pmd, from, to) });
-			va = (va & PMD_MASK) + PMD_SIZE;
 			continue;
 		}
-		pte = pte_offset_kernel(pmd, va);
-		set_pte(pte, (pte_t){ nx_move(pte->pte, from, to) });
-		va = (va & PAGE_MASK) + PAGE_SIZE;
+		/* The rest of this PTE table, walked down to once. */
+		for (pte_t *pte = pte_offset_kernel(pmd, va); va < next; va += PAGE_SIZE, pte++)
+			set_pte(pte, (pte_t){ nx_move(pte->pte, from, to) });
 	}
 	flush_tlb_kernel_range(start, end);
 }
@@ -249,8 +248,10 @@ static long access_test(struct mm_struct *mm, unsigned long addr, unsigned long 
 	switch_mm(mm);
 	local_irq_enable();	/* as task_touch(): take the mm's shootdowns */
 	for (unsigned long i = 0; i < n && ret >= 0; i++) {
-		set_mode(mode, cases[i].how & MODE_BITS);
-		mode = cases[i].how & MODE_BITS;
+		if ((cases[i].how & MODE_BITS) != mode) {
+			set_mode(mode, cases[i].how & MODE_BITS);
+			mode = cases[i].how & MODE_BITS;
+		}
 		if (run_case(&cases[i], &sl) > 0)
 			ret = -PW_EFAULT;
 	}

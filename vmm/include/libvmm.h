@@ -53,6 +53,7 @@ struct vmm_config {
 	unsigned int ncpus;		/* vCPUs, 1 to 16 */
 	const char *workload;		/* /chosen pagewalk,workload */
 	unsigned int split_ptlock_cpus;	/* /chosen pagewalk,split-ptlock-cpus; 0 = guest default (4) */
+	bool init_on_free;		/* "init_on_free=1" in /chosen bootargs: zero pages at free */
 	const char *kernel_sync;	/* /chosen pagewalk,kernel-sync: prealloc, fault, eager */
 	unsigned int paging;		/* 4, 5 (CR4.LA57) or 0: 5 where vmm_probe_la57() says the host can;
 					   2 or 3: an ELF32 i386 guest with two-level or PAE paging */

@@ -69,7 +69,8 @@ static int prop_inject(void *fdt, const struct vmm_config *cfg)
 
 /*
  * /chosen/bootargs: Linux's clearcpuid= for the paging features the vCPUs'
- * CPUID (KVM's supported CPUID, as boot.c sets it) lacks.  On PVM-based
+ * CPUID (KVM's supported CPUID, as boot.c sets it) lacks, and
+ * init_on_free=1 when the config asks for it.  On PVM-based
  * hosts the guest's CPUID instruction reports the host's leaves whatever
  * KVM_SET_CPUID2 said; CR4 takes the bits, but stac and clac then end in
  * KVM_EXIT_INTERNAL_ERROR.
@@ -97,6 +98,8 @@ static int chosen_bootargs(void *fdt, const struct vm *vm)
 			n += snprintf(args + n, sizeof(args) - n, "%s%s", n ? "," : "clearcpuid=",
 				      f[i].name);
 	}
+	if (vm->cfg.init_on_free)
+		n += snprintf(args + n, sizeof(args) - n, "%sinit_on_free=1", n ? " " : "");
 	return n ? fdt_property_string(fdt, PW_FDT_BOOTARGS, args) : 0;
 }
 

@@ -699,8 +699,6 @@ static void session(struct gdb *g, int fd)
 				continue;
 			break;
 		}
-		if (p[2].revents & POLLIN)
-			refuse_client(g);
 		if (p[1].revents & POLLIN) {
 			drain_wake(g);
 			if (__atomic_load_n(&g->quit, __ATOMIC_ACQUIRE)) {
@@ -710,15 +708,16 @@ static void session(struct gdb *g, int fd)
 			}
 			alive = report_stop(&c);
 		}
-		if (!alive || !(p[0].revents & (POLLIN | POLLHUP | POLLERR)))
-			continue;
-		n = recv(fd, buf, sizeof(buf), 0);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;		/* gdb went away: as a detach */
-		for (ssize_t i = 0; i < n && alive; i++)
-			alive = input(&c, buf[i]);
+		if (alive && (p[0].revents & (POLLIN | POLLHUP | POLLERR))) {
+			n = recv(fd, buf, sizeof(buf), 0);
+			if (n == 0 || (n < 0 && errno != EINTR))
+				break;		/* gdb went away: as a detach */
+			for (ssize_t i = 0; i < n && alive; i++)
+				alive = input(&c, buf[i]);
+		}
+		/* After this client's input: one that left in the same wakeup makes way for the next. */
+		if (alive && !c.closed && (p[2].revents & POLLIN))
+			refuse_client(g);
 	}
 	free(c.last);
 	close(fd);

@@ -174,6 +174,22 @@ static void count_pending(struct profile *p, unsigned int cpu)
 	p->c.ring3_entries += pd->to_ring3;
 }
 
+static int set_step(const struct vcpu *vcpu, bool on)
+{
+	struct kvm_guest_debug dbg = { .control = on ? KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_SINGLESTEP : 0 };
+
+	return ioctl(vcpu->fd, KVM_SET_GUEST_DEBUG, &dbg);
+}
+
+/* Single-step on or off on every vCPU; they are all outside KVM_RUN. */
+static int set_stepping(struct vm *vm, bool on)
+{
+	for (unsigned int i = 0; i < vm->nvcpus; i++)
+		if (set_step(&vm->vcpus[i], on))
+			return -1;
+	return 0;
+}
+
 enum exit_action profile_debug_exit(struct vcpu *vcpu)
 {
 	struct vm *vm = vcpu->vm;
@@ -181,6 +197,7 @@ enum exit_action profile_debug_exit(struct vcpu *vcpu)
 	struct kvm_regs r;
 	struct kvm_sregs s;
 	typeof(*p->pending) *pd = &p->pending[vcpu->id];
+	bool rearm;
 
 	if (exit_regs(vcpu, &r, &s)) {
 		vm_stop(vm, VMM_INTERNAL, "profile: cpu %u's registers: %s", vcpu->id, strerror(errno));
@@ -202,7 +219,24 @@ enum exit_action profile_debug_exit(struct vcpu *vcpu)
 	}
 	if (p->active)
 		set_pending(vm, vcpu->id, &r, &s);
+	rearm = p->active && !p->hz && !(s.cs.selector & 3);
 	pthread_mutex_unlock(&p->lock);
+	/*
+	 * KVM keeps RFLAGS.TF only while it stands at singlestep_rip (the RIP
+	 * KVM_SET_GUEST_DEBUG was given at, __kvm_set_rflags()): an instruction
+	 * its emulator completes writes RFLAGS back TF-less past it
+	 * (x86_emulate_instruction(): kvm_rip_write(), then __kvm_set_rflags()
+	 * of the emulator's eflags, read without TF by kvm_get_rflags()), and
+	 * that instruction's step exit is the last.  On SVM without
+	 * DecodeAssists (the nested host's: QEMU TCG offers none) every CR4
+	 * access is emulated so.  Re-armed at every step, TF is back at once;
+	 * not in ring 3, which runs unstepped.
+	 */
+	if (rearm && set_step(vcpu, true)) {
+		vm_stop(vm, VMM_INTERNAL, "profile: cpu %u: KVM_SET_GUEST_DEBUG: %s", vcpu->id,
+			strerror(errno));
+		return EXIT_STOP;
+	}
 	return EXIT_CONTINUE;
 }
 
@@ -227,9 +261,12 @@ void profile_sample(struct vcpu *vcpu)
  * hlt) comes at the instruction the last step stopped before: VMX and SVM
  * exit with RIP on it, PVM after it (x86 instructions are at most 15
  * bytes).  Anywhere else KVM stopped stepping on the way and the guest ran
- * on uncounted: measured on the nested SVM host (KVM under QEMU TCG),
- * where the steps of the pagewalk guest's boot end in cpu_init() and the
- * next exit is its doorbell.  Ring 3 runs unstepped by design.
+ * on uncounted.  Ring 3 runs unstepped by design, but the way back to ring
+ * 0 must be stepped: an exit in ring 0 while the last step stopped in ring
+ * 3 means the exception or interrupt that brought the vCPU back was
+ * delivered by the CPU, which clears TF, without KVM seeing it (a #PF
+ * under NPT or EPT), and its handler ran uncounted: measured on the nested
+ * SVM host.
  */
 void profile_check_step(struct vcpu *vcpu)
 {
@@ -238,9 +275,9 @@ void profile_check_step(struct vcpu *vcpu)
 	struct kvm_regs r;
 	struct kvm_sregs s;
 
-	if (!p->active || p->hz || !pd->valid || pd->ring3 || pd->to_ring3 || exit_regs(vcpu, &r, &s))
+	if (!p->active || p->hz || !pd->valid || pd->to_ring3 || exit_regs(vcpu, &r, &s))
 		return;
-	if (r.rip >= pd->rip && r.rip - pd->rip <= 15)
+	if (pd->ring3 ? s.cs.selector & 3 : r.rip >= pd->rip && r.rip - pd->rip <= 15)
 		return;
 	pthread_mutex_lock(&p->lock);
 	if (!p->c.steps_lost++)
@@ -310,17 +347,6 @@ static struct profile *profile_new(struct vm *vm)
 		return NULL;
 	}
 	return p;
-}
-
-/* Single-step on or off on every vCPU; they are all outside KVM_RUN. */
-static int set_stepping(struct vm *vm, bool on)
-{
-	struct kvm_guest_debug dbg = { .control = on ? KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_SINGLESTEP : 0 };
-
-	for (unsigned int i = 0; i < vm->nvcpus; i++)
-		if (ioctl(vm->vcpus[i].fd, KVM_SET_GUEST_DEBUG, &dbg))
-			return -1;
-	return 0;
 }
 
 enum vmm_status vm_profile_start(struct vm *vm, unsigned int hz)
