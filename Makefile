@@ -188,7 +188,7 @@ install: all $(O)/libvmm.so $(O)/vmm.1 $(O)/libvmm.pc
 		$(DESTDIR)$(PREFIX)/share/pagewalk $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 755 $(O)/vmm $(DESTDIR)$(PREFIX)/bin/vmm
 	install -m 644 $(O)/vmm.1 $(DESTDIR)$(PREFIX)/share/man/man1/vmm.1
-	install -m 644 $(O)/guest.elf $(O)/guest-test.elf $(O)/guest-debug-spinlock.elf $(DESTDIR)$(PREFIX)/share/pagewalk/
+	install -m 644 $(O)/guest.elf $(O)/guest-i386.elf $(O)/guest-test.elf $(O)/guest-debug-spinlock.elf $(DESTDIR)$(PREFIX)/share/pagewalk/
 	install -m 644 $(O)/libvmm.a $(DESTDIR)$(LIBDIR)/libvmm.a
 	install -m 755 $(O)/libvmm.so $(DESTDIR)$(LIBDIR)/libvmm.so.0
 	ln -sf libvmm.so.0 $(DESTDIR)$(LIBDIR)/libvmm.so

@@ -53,7 +53,8 @@ struct mm_info mm_info(struct vm *vm, uint64_t t)
 	 * pgtables_bytes counts PUD, PMD and PTE tables, a page each
 	 * (mm_inc_nr_*); never P4D tables: Linux's __p4d_alloc() does not.
 	 */
-	cr_assert_eq(mi.bytes, (int64_t)(4096 * (mi.puds + mi.pmds + mi.ptes)));
+	cr_assert_eq(mi.bytes, (int64_t)(4096 * (mi.puds + mi.pmds + mi.ptes)),
+		     "pgtables_bytes %ld, %lu/%lu/%lu tables", (long)mi.bytes, mi.puds, mi.pmds, mi.ptes);
 	return mi;
 }
 
@@ -104,4 +105,47 @@ void count_tables(struct vm *vm, uint64_t table, unsigned int level, unsigned in
 		tables[level - 1]++;
 		count_tables(vm, e, level - 1, 0, 511, tables);
 	}
+}
+
+uint64_t anon_pages(struct vm *vm)
+{
+	struct pw_meminfo_out o;
+
+	op(vm, meminfo, &o);
+	return o.anon;
+}
+
+/* One user write that must take exactly one fault and set a PTE of `kind`. */
+void cow_write(struct vm *vm, uint64_t t, uint64_t addr, uint64_t val, enum pw_map_kind kind)
+{
+	const struct pw_event *f[4], *m[4];
+	size_t from;
+
+	vm_events(vm, &from);
+	cr_assert_eq(touch(vm, t, addr, PW_ACCESS_WRITE, true, val, NULL), 0);
+	cr_assert_eq(events_since(vm, from, PW_EV_FAULT, f, 4), 1, "one COW fault");
+	cr_assert_eq(f[0]->u.fault.error_code, 0x7, "write to a present read-only PTE: P|W|U");
+	cr_assert_eq(events_since(vm, from, PW_EV_MAP, m, 4), 1);
+	cr_assert_eq(m[0]->u.map.kind, kind, "map kind %lu", (unsigned long)m[0]->u.map.kind);
+}
+
+uint64_t user_read(struct vm *vm, uint64_t t, uint64_t addr)
+{
+	uint64_t v;
+
+	cr_assert_eq(touch(vm, t, addr, PW_ACCESS_READ, true, 0, &v), 0);
+	return v;
+}
+
+/* The user PTE at addr under mm's pgd, as the host's walker reads it from guest RAM. */
+struct vm_walk walk_user(struct vm *vm, uint64_t mm, uint64_t addr)
+{
+	struct vm_paging pg;
+	struct vm_walk w;
+
+	cr_assert_eq(vm_cpu_paging(vm, 0, &pg), VMM_OK);
+	pg.cr3 = pgd_of(vm, mm);
+	cr_assert_eq(vm_walk(vm, &pg, addr, &w), VMM_OK);
+	cr_assert(w.present && w.level == 1, "%#lx mapped", (unsigned long)addr);
+	return w;
 }

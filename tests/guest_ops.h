@@ -35,6 +35,10 @@ int64_t touch(struct vm *vm, uint64_t t, uint64_t addr, int access, bool user, u
 struct mm_info mm_info(struct vm *vm, uint64_t t);
 void warm_up(struct vm *vm, uint64_t t);
 uint64_t free_pages(struct vm *vm);	/* the guest allocator's, from MEMINFO */
+uint64_t anon_pages(struct vm *vm);	/* anonymous pages mapped, from MEMINFO */
+void cow_write(struct vm *vm, uint64_t t, uint64_t addr, uint64_t val, enum pw_map_kind kind);
+uint64_t user_read(struct vm *vm, uint64_t t, uint64_t addr);
+struct vm_walk walk_user(struct vm *vm, uint64_t mm, uint64_t addr);
 
 
 /* The physical address of mm's pgd (mm ids count from 1; 0 is init_mm), from PGD_CTOR. */

@@ -131,3 +131,93 @@ Test(guest32, munmap_frees_a_pte_table_per_4m_and_no_folded_level)
 		  "%lu/%lu/%lu tables, %ld bytes", mi.puds, mi.pmds, mi.ptes, (long)mi.bytes);
 	end_vm(vm);
 }
+
+/*
+ * fork and copy-on-write on two-level paging, as on x86-64
+ * (kernel/fork_copy_on_write).  The parent writes two pages in one 4 MiB
+ * slot and forks.  dup_mmap() allocates the child's pgd (pgd_alloc());
+ * copy_page_range() copies only the VMA with an anon_vma
+ * (vma_needs_copy(): the trampoline's has none), and with p4d, pud and
+ * pmd folded into the pgd entry, copy_pte_range()'s pte_alloc_map_lock()
+ * is the one table it allocates: a PGD then a PTE pgtable_alloc, and the
+ * child holds 1 PTE table (4096 bytes) and 2 anonymous pages.
+ * copy_present_pte() write-protects both PTEs of a private writable page
+ * and shares its frame.  The child's write then copies (wp_page_copy():
+ * a new frame for the child; the parent's PTE and frame, and its data,
+ * are unchanged); the parent, the page's only user left, reuses it
+ * (wp_page_reuse()) on its own write.  The second page goes the other
+ * way round after the child exits: its zap leaves the parent the only
+ * mapper, and the parent's write reuses the frame.  Every page comes back
+ * at the end.  dup_mmap() also copies the trampoline's VMA, at 0xbfc00000:
+ * as a long, a negative address, so its result must be tested with
+ * IS_ERR_VALUE(), not the sign (fork failed with -ENOMEM before).
+ */
+Test(guest32, fork_copy_on_write)
+{
+	const uint64_t a = USER_VA, b = USER_VA + 4096;
+	const struct pw_event *ev[4];
+	struct pw_meminfo_out mem0, mem1;
+	struct vm_walk pa, ca, pb, cb, w;
+	uint64_t p, c, pmm, cmm, anon;
+	struct mm_info mi;
+	struct vm *vm;
+	size_t from;
+
+	require_paging32(2);
+	vm = boot_guest32();
+	op(vm, meminfo, &mem0);
+	p = new_task(vm);
+	map(vm, p, a, 2 * 4096, RW);
+	cr_assert_eq(touch(vm, p, PW_USER_TRAMPOLINE_32, PW_ACCESS_READ, true, 0, NULL), 0);
+	vm_events(vm, &from);
+	cr_assert_eq(touch(vm, p, a, PW_ACCESS_WRITE, true, 0x11, NULL), 0);
+	cr_assert_eq(events_since(vm, from, PW_EV_MAP, ev, 4), 1);
+	pmm = ev[0]->u.map.mm;
+	cr_assert_eq(touch(vm, p, b, PW_ACCESS_WRITE, true, 0x22, NULL), 0);
+
+	vm_events(vm, &from);
+	c = op(vm, fork, NULL, p);
+	cr_assert_gt((int64_t)c, 0, "fork: %ld", (long)c);	/* a task id, not -errno */
+	cr_assert_eq(events_since(vm, from, PW_EV_PGD_CTOR, ev, 4), 1);
+	cmm = ev[0]->u.pgd_ctor.mm;
+	cr_assert_eq(events_since(vm, from, PW_EV_PGTABLE_ALLOC, ev, 4), 2, "pgd and one PTE table");
+	cr_assert_eq(ev[0]->u.pgtable_alloc.level, PW_LEVEL_PGD);
+	cr_assert_eq(ev[1]->u.pgtable_alloc.level, PW_LEVEL_PTE);
+	mi = mm_info(vm, c);
+	cr_assert(mi.ptes == 1 && mi.pmds == 0 && mi.puds == 0 && mi.p4ds == 0 && mi.bytes == 4096 &&
+		  mi.anon == 2, "child: %lu/%lu/%lu/%lu tables, %ld bytes, %lu pages", mi.p4ds,
+		  mi.puds, mi.pmds, mi.ptes, (long)mi.bytes, mi.anon);
+	pa = walk_user(vm, pmm, a);
+	ca = walk_user(vm, cmm, a);
+	pb = walk_user(vm, pmm, b);
+	cb = walk_user(vm, cmm, b);
+	cr_assert(!pa.writable && !ca.writable && !pb.writable && !cb.writable,
+		  "write-protected in parent and child");
+	cr_assert(ca.phys == pa.phys && cb.phys == pb.phys, "one frame per page, shared");
+	cr_assert_eq(user_read(vm, c, a), 0x11, "the child reads the parent's data");
+	anon = anon_pages(vm);
+
+	cow_write(vm, c, a, 0x33, PW_MAP_WP_COPY);
+	cr_assert_eq(anon_pages(vm), anon + 1, "the child's copy");
+	w = walk_user(vm, cmm, a);
+	cr_assert(w.writable && w.phys != pa.phys, "a new, writable frame for the child");
+	w = walk_user(vm, pmm, a);
+	cr_assert(!w.writable && w.phys == pa.phys, "the parent's PTE untouched");
+	cr_assert_eq(user_read(vm, p, a), 0x11, "the parent's data intact");
+	cow_write(vm, p, a, 0x44, PW_MAP_WP_REUSE);
+	w = walk_user(vm, pmm, a);
+	cr_assert(w.writable && w.phys == pa.phys, "reused in place");
+	cr_assert_eq(anon_pages(vm), anon + 1);
+	cr_assert_eq(user_read(vm, c, a), 0x33);
+
+	cr_assert_eq(op(vm, task_exit, NULL, c), 0);
+	cow_write(vm, p, b, 0x55, PW_MAP_WP_REUSE);
+	w = walk_user(vm, pmm, b);
+	cr_assert(w.writable && w.phys == pb.phys, "the child's mapping gone: reused in place");
+	cr_assert_eq(user_read(vm, p, a), 0x44);
+	cr_assert_eq(user_read(vm, p, b), 0x55);
+	cr_assert_eq(op(vm, task_exit, NULL, p), 0);
+	op(vm, meminfo, &mem1);
+	cr_assert_eq(mem1.free, mem0.free, "every page back: %lu free, %lu before", mem1.free, mem0.free);
+	end_vm(vm);
+}

@@ -318,36 +318,6 @@ Test(kernel, pgd_list_tracks_every_mm)
 	end_vm(vm);
 }
 
-static uint64_t anon_pages(struct vm *vm)
-{
-	struct pw_meminfo_out o;
-
-	op(vm, meminfo, &o);
-	return o.anon;
-}
-
-/* One user write that must take exactly one fault and set a PTE of `kind`. */
-static void cow_write(struct vm *vm, uint64_t t, uint64_t addr, uint64_t val, enum pw_map_kind kind)
-{
-	const struct pw_event *f[4], *m[4];
-	size_t from;
-
-	vm_events(vm, &from);
-	cr_assert_eq(touch(vm, t, addr, PW_ACCESS_WRITE, true, val, NULL), 0);
-	cr_assert_eq(events_since(vm, from, PW_EV_FAULT, f, 4), 1, "one COW fault");
-	cr_assert_eq(f[0]->u.fault.error_code, 0x7, "write to a present read-only PTE: P|W|U");
-	cr_assert_eq(events_since(vm, from, PW_EV_MAP, m, 4), 1);
-	cr_assert_eq(m[0]->u.map.kind, kind, "map kind %lu", (unsigned long)m[0]->u.map.kind);
-}
-
-static uint64_t user_read(struct vm *vm, uint64_t t, uint64_t addr)
-{
-	uint64_t v;
-
-	cr_assert_eq(touch(vm, t, addr, PW_ACCESS_READ, true, 0, &v), 0);
-	return v;
-}
-
 /*
  * fork: the child gets tables for the parent's populated private range
  * only (1 PUD, 1 PMD, 1 PTE, and with LA57 the P4D above them: the
@@ -400,19 +370,6 @@ Test(kernel, fork_copy_on_write)
 	op(vm, meminfo, &mem1);
 	cr_assert_eq(mem1.free, mem0.free, "every page back: %lu free, %lu before", mem1.free, mem0.free);
 	end_vm(vm);
-}
-
-/* The user PTE at addr under mm's pgd, as the host's walker reads it from guest RAM. */
-static struct vm_walk walk_user(struct vm *vm, uint64_t mm, uint64_t addr)
-{
-	struct vm_paging pg;
-	struct vm_walk w;
-
-	cr_assert_eq(vm_cpu_paging(vm, 0, &pg), VMM_OK);
-	pg.cr3 = pgd_of(vm, mm);
-	cr_assert_eq(vm_walk(vm, &pg, addr, &w), VMM_OK);
-	cr_assert(w.present && w.level == 1, "%#lx mapped", (unsigned long)addr);
-	return w;
 }
 
 /*

@@ -150,7 +150,7 @@ static int split_vma(struct vm_area_struct *vma, unsigned long addr)
 {
 	long err = new_vma(vma->vm_mm, addr, vma->vm_end, vma->vm_flags, vma->special_pfn);
 
-	if (err < 0)
+	if (IS_ERR_VALUE(err))
 		return err;
 	vma->vm_next->anon_vma = vma->anon_vma;	/* the new VMA, linked right after */
 	vma->vm_end = addr;
@@ -340,7 +340,7 @@ struct mm_struct *dup_mm(struct mm_struct *oldmm)
 	for (struct vm_area_struct *v = oldmm->mmap; v; v = v->vm_next) {
 		struct vm_area_struct *tmp;
 
-		if (new_vma(mm, v->vm_start, v->vm_end, v->vm_flags, v->special_pfn) < 0)
+		if (IS_ERR_VALUE(new_vma(mm, v->vm_start, v->vm_end, v->vm_flags, v->special_pfn)))
 			goto fail;
 		tmp = find_vma(mm, v->vm_start);
 		tmp->anon_vma = v->anon_vma;	/* anon_vma_fork() */
