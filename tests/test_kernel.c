@@ -344,7 +344,7 @@ Test(kernel, fork_copy_on_write)
 	cr_assert_eq(touch(vm, p, b, PW_ACCESS_WRITE, true, 0x22, NULL), 0);
 
 	c = op(vm, fork, NULL, p);
-	cr_assert_gt(c, 0);
+	cr_assert_gt((int64_t)c, 0, "fork: %ld", (long)c);
 	mi = mm_info(vm, c);
 	cr_assert(mi.p4ds == vm_geometry(vm).user_p4ds && mi.puds == 1 && mi.pmds == 1 &&
 		  mi.ptes == 1 && mi.anon == 2, "child: %lu/%lu/%lu/%lu tables, %lu pages", mi.p4ds,
@@ -400,7 +400,7 @@ Test(kernel, mprotect_rw_makes_exclusive_anon_ptes_writable)
 	cr_assert_eq(events_since(vm, from, PW_EV_MAP, m, 4), 1);
 	mm = m[0]->u.map.mm;
 	c = op(vm, fork, NULL, p);
-	cr_assert_gt(c, 0);
+	cr_assert_gt((int64_t)c, 0, "fork: %ld", (long)c);
 	cr_assert_eq(touch(vm, p, b, PW_ACCESS_WRITE, true, 0x22, NULL), 0);
 	cr_assert_eq(touch(vm, p, z, PW_ACCESS_READ, true, 0, NULL), 0);
 
@@ -451,7 +451,7 @@ Test(kernel, fork_after_split_keeps_private_pages)
 	unmap(vm, p, a, 4096);
 	vm_events(vm, &from);
 	c = op(vm, fork, NULL, p);
-	cr_assert_gt(c, 0);
+	cr_assert_gt((int64_t)c, 0, "fork: %ld", (long)c);
 	cr_assert_eq(events_since(vm, from, PW_EV_PGD_CTOR, ctor, 4), 1);
 	cr_assert_eq(mm_info(vm, c).anon, 1, "the child maps the page");
 	wp = walk_user(vm, pmm, b);
@@ -487,7 +487,7 @@ Test(kernel, mprotect_to_the_same_protection_does_not_split)
 	cr_assert_eq(op(vm, mprotect, NULL, p, a, 4096, RW), 0);
 	cr_assert_eq(touch(vm, p, a, PW_ACCESS_WRITE, true, 0x55, NULL), 0);
 	c = op(vm, fork, NULL, p);
-	cr_assert_gt(c, 0);
+	cr_assert_gt((int64_t)c, 0, "fork: %ld", (long)c);
 	mi = mm_info(vm, c);
 	cr_assert(mi.puds == 1 && mi.pmds == 1 && mi.ptes == 2 && mi.anon == 1,
 		  "child: %lu/%lu/%lu tables, %lu pages", mi.puds, mi.pmds, mi.ptes, mi.anon);
@@ -525,7 +525,7 @@ Test(kernel, mprotect_rw_after_fork_waits_for_the_write_fault)
 	cr_assert_eq(events_since(vm, from, PW_EV_MAP, m, 4), 1);
 	mm = m[0]->u.map.mm;
 	c = op(vm, fork, NULL, p);
-	cr_assert_gt(c, 0);
+	cr_assert_gt((int64_t)c, 0, "fork: %ld", (long)c);
 	cr_assert_eq(op(vm, task_exit, NULL, c), 0);
 	cr_assert_eq(op(vm, mprotect, NULL, p, a, 4096, PW_PROT_READ), 0);
 	cr_assert_eq(op(vm, mprotect, NULL, p, a, 4096, RW), 0);
