@@ -30,11 +30,10 @@ static struct vm *run_paging32(unsigned int levels)
 {
 	struct vmm_config cfg;
 	struct vm *vm;
-	char err[1024];
 
 	test_config(&cfg, PAGING32_ELF, PW_WORKLOAD_DEFAULT);
 	cfg.paging = levels;
-	cr_assert_eq(vm_create(&cfg, &vm, err, sizeof(err)), VMM_OK, "vm_create: %s", err);
+	vm = test_vm_create(&cfg);
 	cr_assert_eq(vm_levels(vm), levels);
 	cr_assert_eq(vm_run(vm), VMM_OK, "%s", vm_message(vm));
 	cr_assert(vm_guest_exited(vm));
@@ -362,13 +361,12 @@ Test(paging32, pae_pdpte_change_needs_a_cr3_reload)
 {
 	struct vmm_config cfg;
 	struct vm *vm;
-	char err[1024];
 	uint32_t status;
 
 	require_paging32(3);
 	test_config(&cfg, TEST_GUEST("pdpte_reload"), PW_WORKLOAD_DEFAULT);
 	cfg.paging = 3;
-	cr_assert_eq(vm_create(&cfg, &vm, err, sizeof(err)), VMM_OK, "vm_create: %s", err);
+	vm = test_vm_create(&cfg);
 	vm_run(vm);
 	cr_assert(vm_guest_exited(vm), "%s", vm_message(vm));
 	status = vm_guest_status(vm);
