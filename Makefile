@@ -66,6 +66,8 @@ LIBVMM_OBJS := $(LIBVMM_SRCS:%.c=$(O)/obj/%.o)
 SCRIPT_OBJS := $(patsubst %.c,$(O)/obj/%.o,$(wildcard vmm/script/*.c))
 GUEST_OBJS := $(patsubst %,$(O)/obj/%.o,$(basename $(GUEST_SRCS)))
 GUEST32_OBJS := $(patsubst %,$(O)/obj-i386/%.o,$(basename $(GUEST32_SRCS)))
+# The i386 guest again with CONFIG_X86_PAE: PAE's geometry (pgtable-3level.h).
+GUEST_PAE_OBJS := $(patsubst %,$(O)/obj-pae/%.o,$(basename $(GUEST32_SRCS)))
 GUEST_TEST_OBJS := $(GUEST_OBJS) $(patsubst %,$(O)/obj/%.o,$(basename $(GUEST_TEST_SRCS)))
 # The same guest with CONFIG_DEBUG_SPINLOCK: spinlock_t outgrows a word, so
 # split page-table locks come from the ptlock cache (ALLOC_SPLIT_PTLOCKS).
@@ -84,7 +86,8 @@ FUZZ_LIBVMM_OBJS := $(LIBVMM_SRCS:%.c=$(FUZZ)/obj/%.o)
 FUZZERS := $(FUZZ)/fuzz_elf $(FUZZ)/fuzz_channel $(FUZZ)/fuzz_options
 
 .PHONY: all deps run test test-nested check-model fuzz bench bench-nested bench-compare campaign install check-install lint-ci clean
-all: $(O)/vmm $(O)/guest.elf $(O)/guest-test.elf $(O)/guest-debug-spinlock.elf $(O)/guest-i386.elf
+all: $(O)/vmm $(O)/guest.elf $(O)/guest-test.elf $(O)/guest-debug-spinlock.elf $(O)/guest-i386.elf \
+	$(O)/guest-pae.elf
 
 deps:
 	@scripts/install-deps.sh
@@ -188,7 +191,7 @@ install: all $(O)/libvmm.so $(O)/vmm.1 $(O)/libvmm.pc
 		$(DESTDIR)$(PREFIX)/share/pagewalk $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 755 $(O)/vmm $(DESTDIR)$(PREFIX)/bin/vmm
 	install -m 644 $(O)/vmm.1 $(DESTDIR)$(PREFIX)/share/man/man1/vmm.1
-	install -m 644 $(O)/guest.elf $(O)/guest-i386.elf $(O)/guest-test.elf $(O)/guest-debug-spinlock.elf $(DESTDIR)$(PREFIX)/share/pagewalk/
+	install -m 644 $(O)/guest.elf $(O)/guest-i386.elf $(O)/guest-pae.elf $(O)/guest-test.elf $(O)/guest-debug-spinlock.elf $(DESTDIR)$(PREFIX)/share/pagewalk/
 	install -m 644 $(O)/libvmm.a $(DESTDIR)$(LIBDIR)/libvmm.a
 	install -m 755 $(O)/libvmm.so $(DESTDIR)$(LIBDIR)/libvmm.so.0
 	ln -sf libvmm.so.0 $(DESTDIR)$(LIBDIR)/libvmm.so
@@ -296,6 +299,20 @@ $(O)/guest-i386.elf: $(GUEST32_OBJS) guest/guest_32.lds $(LIBFDT32_A)
 	@$(ECHO) "  LD      $@"
 	$(Q)$(CC) $(GUEST32_LDFLAGS) -T guest/guest_32.lds -o $@ $(GUEST32_OBJS) $(LIBFDT32_A)
 
+$(O)/obj-pae/guest/%.o: guest/%.c
+	$(Q)mkdir -p $(@D)
+	@$(ECHO) "  CCPAE   $@"
+	$(Q)$(CC) $(GUEST32_CFLAGS) -DCONFIG_X86_PAE -c $< -o $@
+
+$(O)/obj-pae/guest/%.o: guest/%.S
+	$(Q)mkdir -p $(@D)
+	@$(ECHO) "  ASPAE   $@"
+	$(Q)$(CC) $(GUEST32_CFLAGS) -DCONFIG_X86_PAE -c $< -o $@
+
+$(O)/guest-pae.elf: $(GUEST_PAE_OBJS) guest/guest_32.lds $(LIBFDT32_A)
+	@$(ECHO) "  LD      $@"
+	$(Q)$(CC) $(GUEST32_LDFLAGS) -T guest/guest_32.lds -o $@ $(GUEST_PAE_OBJS) $(LIBFDT32_A)
+
 # Tests find the build through PW_BUILD_DIR (and README through PW_SOURCE_DIR),
 # so they run from any directory.
 $(O)/obj/tests/%.o: tests/%.c
@@ -336,7 +353,7 @@ $(FUZZ)/ring_seed: $(FUZZ)/obj/tests/fuzz/ring_seed.o $(FUZZ_LIBVMM_OBJS)
 	$(FUZZ_CC) $(FUZZ_SAN) -o $@ $^ $(HOST_LIBS)
 
 # Flags live here: objects follow them.
-$(LIBVMM_OBJS) $(O)/obj/vmm/main.o $(O)/obj/vmm/options.o $(SCRIPT_OBJS) $(GUEST_TEST_OBJS) $(GUEST_DBG_OBJS) $(GUEST32_OBJS) $(TEST_OBJS) $(MODEL_OBJS): Makefile
+$(LIBVMM_OBJS) $(O)/obj/vmm/main.o $(O)/obj/vmm/options.o $(SCRIPT_OBJS) $(GUEST_TEST_OBJS) $(GUEST_DBG_OBJS) $(GUEST32_OBJS) $(GUEST_PAE_OBJS) $(TEST_OBJS) $(MODEL_OBJS): Makefile
 $(LIBVMM_SRCS:%.c=$(O)/obj-pic/%.o): Makefile
 $(FUZZ)/obj/vmm/lib/%.o $(FUZZ)/obj/tests/fuzz/%.o: Makefile
 $(FUZZ)/obj/vmm/options.o: Makefile

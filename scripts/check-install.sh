@@ -12,7 +12,7 @@ root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT
 prefix=/usr
 make --no-print-directory install O="$O" DESTDIR="$root" PREFIX="$prefix" >/dev/null
-for f in bin/vmm share/man/man1/vmm.1 share/pagewalk/guest.elf share/pagewalk/guest-i386.elf \
+for f in bin/vmm share/man/man1/vmm.1 share/pagewalk/guest.elf share/pagewalk/guest-i386.elf share/pagewalk/guest-pae.elf \
 	 lib/libvmm.a lib/libvmm.so include/libvmm/libvmm.h include/pagewalk/ring.h lib/pkgconfig/libvmm.pc; do
 	[ -e "$root$prefix/$f" ] || { echo "check-install: $prefix/$f not installed" >&2; exit 1; }
 done

@@ -7,7 +7,10 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include <pagewalk/sizes.h>
+
 #include "harness.h"
+#include "quirks.h"
 
 extern char **environ;
 
@@ -132,6 +135,21 @@ struct vm *boot_ops_guest_paging(unsigned int levels)
 	test_config(&cfg, GUEST_ELF, PW_WORKLOAD_OPS);
 	cfg.paging = levels;
 	return test_vm_create(&cfg);
+}
+
+struct vm *boot_guest32(unsigned int levels, const char *kernel_sync)
+{
+	struct vmm_config cfg;
+	struct vm *vm;
+
+	test_config(&cfg, levels == 2 ? GUEST_I386_ELF : GUEST_PAE_ELF, PW_WORKLOAD_OPS);
+	cfg.paging = levels;
+	cfg.mem_bytes = 256 * SZ_1M;
+	if (kernel_sync)
+		cfg.kernel_sync = kernel_sync;
+	vm = test_vm_create(&cfg);
+	cr_assert_eq(vm_levels(vm), levels);
+	return vm;
 }
 
 struct vm *boot_ops_guest_with(const char *guest, const char *kernel_sync, unsigned int split_cpus,
@@ -292,6 +310,8 @@ void end_vm(struct vm *vm)
 {
 	char report[4096];
 
+	if (vm_levels(vm) == 3 && pdpte_quirk_clear(vm))
+		cr_log_info("host quirk: %s", host_quirk_names[QUIRK_A_IN_PAE_PDPTE]);
 	cr_assert_eq(vm_check_invariants(vm, report, sizeof(report)), VMM_OK, "invariants: %s", report);
 	cr_assert_eq(vm_check_translate(vm, 0, 32, report, sizeof(report)), VMM_OK, "%s", report);
 	vm_destroy(vm);

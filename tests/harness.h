@@ -13,6 +13,8 @@
 
 #define GUEST_ELF	PW_BUILD_DIR "/guest.elf"
 #define TEST_GUEST_ELF	PW_BUILD_DIR "/guest-test.elf"	/* with guest/test/ and its ops */
+#define GUEST_I386_ELF	PW_BUILD_DIR "/guest-i386.elf"	/* two-level paging */
+#define GUEST_PAE_ELF	PW_BUILD_DIR "/guest-pae.elf"	/* CONFIG_X86_PAE */
 #define VMM_BIN		PW_BUILD_DIR "/vmm"
 #define TEST_GUEST(n)	PW_BUILD_DIR "/tests/guests/" n ".elf"
 #define CAMPAIGN_BIN	PW_BUILD_DIR "/campaign"
@@ -87,6 +89,9 @@ struct vm *boot_ops_guest_paging(unsigned int levels);
 /* The same with another guest build, kernel-sync mode, split-ptlock threshold (0: default), vCPUs. */
 struct vm *boot_ops_guest_with(const char *guest, const char *kernel_sync, unsigned int split_cpus,
 			       unsigned int ncpus);
+
+/* The i386 guest for `levels` (2: GUEST_I386_ELF, 3: GUEST_PAE_ELF), 256 MiB, kernel-sync mode or NULL. */
+struct vm *boot_guest32(unsigned int levels, const char *kernel_sync);
 
 /*
  * The end of every test that leaves its guest in a sane state: the host's

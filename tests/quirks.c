@@ -34,3 +34,27 @@ enum host_quirk pdpte_quirk(uint64_t e)
 
 	return (e & PT_PRESENT) && (e & reserved) == PT_ACCESSED ? QUIRK_A_IN_PAE_PDPTE : QUIRK_NONE;
 }
+
+size_t pdpte_quirk_clear(struct vm *vm)
+{
+	struct vm_pgd pgds[128];
+	size_t n = vm_pgds(vm, pgds, 128), cleared = 0;
+
+	for (size_t i = 0; i < n && i < 128; i++) {
+		uint64_t pdpt[4];
+		bool changed = false;
+
+		if (vm_read_phys(vm, pgds[i].phys, pdpt, sizeof(pdpt)))
+			continue;
+		for (unsigned int j = 0; j < 4; j++) {
+			if (pdpte_quirk(pdpt[j]) == QUIRK_A_IN_PAE_PDPTE) {
+				pdpt[j] &= ~PT_ACCESSED;
+				changed = true;
+				cleared++;
+			}
+		}
+		if (changed)
+			vm_write_phys(vm, pgds[i].phys, pdpt, sizeof(pdpt));
+	}
+	return cleared;
+}

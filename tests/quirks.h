@@ -7,7 +7,10 @@
 #ifndef PAGEWALK_TEST_QUIRKS_H
 #define PAGEWALK_TEST_QUIRKS_H
 
+#include <stddef.h>
 #include <stdint.h>
+
+struct vm;
 
 enum host_quirk {
 	QUIRK_NONE = -1,
@@ -58,5 +61,13 @@ enum host_quirk gb_leaf_quirk(uint64_t want, uint64_t got);
 
 /* The quirk that explains PAE PDPTE `e` having reserved bits: only A, in a present one. */
 enum host_quirk pdpte_quirk(uint64_t e);
+
+/*
+ * Undo QUIRK_A_IN_PAE_PDPTE in every live pgd (swapper_pg_dir and each
+ * mm's, from the recorded events), so that the walker, the invariants and
+ * KVM_TRANSLATE see the PDPTEs the guest wrote; a PDPTE with any other
+ * reserved bit stays, for them to report.  How many it cleared.
+ */
+size_t pdpte_quirk_clear(struct vm *vm);
 
 #endif

@@ -1,48 +1,51 @@
 /*
- * The pagewalk guest built for i386 (build/guest-i386.elf, README "The
- * i386 pagewalk guest") on two-level paging: the folded levels.  Runs
- * only where the host runs two-level paging (the second host); elsewhere
- * it skips with vmm_probe_paging32()'s reason.
+ * The pagewalk guest built for i386 on two-level paging
+ * (build/guest-i386.elf) and on PAE (build/guest-pae.elf, CONFIG_X86_PAE),
+ * README "The i386 pagewalk guest": the folded levels.  Runs only where
+ * the host runs the mode (the second host); elsewhere it skips with
+ * vmm_probe_paging32()'s reason.
  *
- * Expected values from the geometry of two-level paging (SDM vol. 3A
- * 4.3; Linux's pgtable-2level_types.h): a pgd entry maps 4 MiB
- * (PGDIR_SHIFT 22), the user half is pgd slots 0-767 (PAGE_OFFSET
- * 0xc0000000 >> 22), a PTE table is 1024 4-byte entries, one page; and
- * Linux's folding (asm-generic/pgtable-nopmd.h): pud_none() and
- * p4d_none() are 0, so handle_mm_fault() allocates no p4d, pud or pmd
- * table, and pgtables_bytes counts a PTE table as PTRS_PER_PTE *
- * sizeof(pte_t) = 4096 bytes (mm_inc_nr_ptes()).
+ * Expected values from the geometry (SDM vol. 3A 4.3 and 4.4; Linux's
+ * pgtable-2level_types.h and pgtable-3level_types.h) and Linux's rules:
+ * - two-level: a pgd entry maps 4 MiB (PGDIR_SHIFT 22), the user half is
+ *   pgd slots 0-767 (0xc0000000 >> 22), a PTE table is 1024 4-byte
+ *   entries; p4d, pud and pmd are folded (asm-generic/pgtable-nopmd.h:
+ *   pud_none() and p4d_none() are 0), so handle_mm_fault() allocates no
+ *   p4d, pud or pmd table, and no mm ever holds one.
+ * - PAE: a pgd is four PDPTEs of 1 GiB each, the user half PDPTEs 0-2
+ *   (KERNEL_PGD_BOUNDARY = 0xc0000000 >> 30 = 3); a PMD table is 512
+ *   8-byte entries of 2 MiB, a PTE table 512 of 4 KiB; p4d and pud are
+ *   folded (pgtable-nopud.h), the pmd is not.  pgd_alloc() preallocates
+ *   a PMD table under each user PDPTE (preallocate_pmds(),
+ *   PREALLOCATED_PMDS = KERNEL_PGD_BOUNDARY with SHARED_KERNEL_PMD), each
+ *   counted by mm_inc_nr_pmds(), so every mm holds 3 PMD tables from its
+ *   start and a first fault in a PDPTE allocates only its PTE table.
+ * Either way pgtables_bytes counts a table as PTRS_PER_xxx * sizeof(entry)
+ * = 4096 bytes.
  */
 #include <pagewalk/layout.h>
 
 #include "guest_ops.h"
 #include "harness.h"
 
-#define GUEST32_ELF	PW_BUILD_DIR "/guest-i386.elf"
 #define PGDIR_SIZE_2L	(4ULL << 20)
-#define USER_VA		0x40000000ULL	/* pgd slot 256: user, far from the trampoline's 767 */
+#define USER_VA		0x40000000ULL	/* 2-level pgd slot 256, PAE PDPTE 1: the trampoline is in 767 / 2 */
+#define PAE_PMDS	3		/* PREALLOCATED_PMDS: one per user PDPTE */
 
-static struct vm *boot_guest32(void)
+/* The PMD tables every mm holds: none where the pmd is folded. */
+static unsigned long mm_pmds(unsigned int levels)
 {
-	struct vmm_config cfg;
-	struct vm *vm;
-	char err[1024];
-
-	test_config(&cfg, GUEST32_ELF, PW_WORKLOAD_OPS);
-	cfg.paging = 2;
-	cr_assert_eq(vm_create(&cfg, &vm, err, sizeof(err)), VMM_OK, "vm_create: %s", err);
-	cr_assert_eq(vm_levels(vm), 2);
-	return vm;
+	return levels == 2 ? 0 : PAE_PMDS;
 }
 
 /* The i386 image boots to the op loop and serves an op: a task, a mapping. */
-Test(guest32, boots_to_the_op_loop)
+static void boots_to_the_op_loop(unsigned int levels)
 {
 	struct vm *vm;
 	uint64_t t;
 
-	require_paging32(2);
-	vm = boot_guest32();
+	require_paging32(levels);
+	vm = boot_guest32(levels, NULL);
 	t = new_task(vm);
 	cr_assert_gt(t, 0);
 	map(vm, t, USER_VA, PGDIR_SIZE_2L, RW);
@@ -50,31 +53,36 @@ Test(guest32, boots_to_the_op_loop)
 	end_vm(vm);
 }
 
+Test(guest32, boots_to_the_op_loop) { boots_to_the_op_loop(2); }
+Test(guest_pae, boots_to_the_op_loop) { boots_to_the_op_loop(3); }
+
 /*
- * A first user write into a 4 MiB slot with no PTE table allocates that
- * table and nothing else: one pgtable_alloc event, at PTE level, and
- * pgtables_bytes up by one page; no pud or pmd table exists before or
- * after.  First the trampoline (pgd slot 767), which user code runs from,
- * is faulted in by a read from ring 3: that too takes exactly its PTE
- * table.
+ * A first user write where no PTE table is yet (a 4 MiB slot on two-level
+ * paging, a 2 MiB PMD entry on PAE) allocates that table and nothing
+ * else: one pgtable_alloc event, at PTE level, and pgtables_bytes up by
+ * one page; the pmd count stays what pgd_alloc() left (0 or 3).  First
+ * the trampoline (2-level pgd slot 767, PAE PDPTE 2), which user code
+ * runs from, is faulted in by a read from ring 3: that too takes exactly
+ * its PTE table.
  */
-Test(guest32, first_user_write_allocates_one_pte_table)
+static void first_user_write_allocates_one_pte_table(unsigned int levels)
 {
+	const unsigned long pmds = mm_pmds(levels);
 	const struct pw_event *ev[4];
 	struct mm_info before, after;
 	struct vm *vm;
 	size_t from, n;
 	uint64_t t, v;
 
-	require_paging32(2);
-	vm = boot_guest32();
+	require_paging32(levels);
+	vm = boot_guest32(levels, NULL);
 	t = new_task(vm);
 	map(vm, t, USER_VA, PGDIR_SIZE_2L, RW);
 	cr_assert_eq(touch(vm, t, PW_USER_TRAMPOLINE_32, PW_ACCESS_READ, true, 0, NULL), 0);
 	before = mm_info(vm, t);
-	cr_assert(before.ptes == 1 && before.pmds == 0 && before.puds == 0 && before.p4ds == 0 &&
-		  before.bytes == 4096, "trampoline: %lu/%lu/%lu/%lu tables, %ld bytes", before.p4ds,
-		  before.puds, before.pmds, before.ptes, (long)before.bytes);
+	cr_assert(before.ptes == 1 && before.pmds == pmds && before.puds == 0 && before.p4ds == 0,
+		  "trampoline: %lu/%lu/%lu/%lu tables, %ld bytes", before.p4ds, before.puds, before.pmds,
+		  before.ptes, (long)before.bytes);
 	vm_events(vm, &from);
 	cr_assert_eq(touch(vm, t, USER_VA + 0x123000, PW_ACCESS_WRITE, true, 0x5a, NULL), 0);
 	n = events_since(vm, from, PW_EV_PGTABLE_ALLOC, ev, 4);
@@ -84,7 +92,7 @@ Test(guest32, first_user_write_allocates_one_pte_table)
 	after = mm_info(vm, t);
 	cr_assert_eq(after.bytes - before.bytes, 4096);
 	cr_assert_eq(after.ptes - before.ptes, 1);
-	cr_assert_eq(after.pmds, 0);
+	cr_assert_eq(after.pmds, pmds);
 	cr_assert_eq(after.puds, 0);
 	cr_assert_eq(after.p4ds, 0);
 	/* The word is there through the new table. */
@@ -92,6 +100,9 @@ Test(guest32, first_user_write_allocates_one_pte_table)
 	cr_assert_eq(v, 0x5a);
 	end_vm(vm);
 }
+
+Test(guest32, first_user_write_allocates_one_pte_table) { first_user_write_allocates_one_pte_table(2); }
+Test(guest_pae, first_user_write_allocates_one_pte_table) { first_user_write_allocates_one_pte_table(3); }
 
 /*
  * munmap's free_pgtables() with Linux's floor and ceiling on two-level
@@ -110,7 +121,7 @@ Test(guest32, munmap_frees_a_pte_table_per_4m_and_no_folded_level)
 	uint64_t t;
 
 	require_paging32(2);
-	vm = boot_guest32();
+	vm = boot_guest32(2, NULL);
 	t = new_task(vm);
 	map(vm, t, USER_VA, PGDIR_SIZE_2L, RW);
 	cr_assert_eq(touch(vm, t, USER_VA, PW_ACCESS_WRITE, true, 1, NULL), 0);
@@ -133,29 +144,31 @@ Test(guest32, munmap_frees_a_pte_table_per_4m_and_no_folded_level)
 }
 
 /*
- * fork and copy-on-write on two-level paging, as on x86-64
- * (kernel/fork_copy_on_write).  The parent writes two pages in one 4 MiB
- * slot and forks.  dup_mmap() allocates the child's pgd (pgd_alloc());
+ * fork and copy-on-write on i386, as on x86-64 (kernel/fork_copy_on_write).
+ * The parent writes two pages in one PTE table and forks.  dup_mmap()
+ * allocates the child's pgd (pgd_alloc(): on PAE with its 3 PMD tables);
  * copy_page_range() copies only the VMA with an anon_vma
- * (vma_needs_copy(): the trampoline's has none), and with p4d, pud and
- * pmd folded into the pgd entry, copy_pte_range()'s pte_alloc_map_lock()
- * is the one table it allocates: a PGD then a PTE pgtable_alloc, and the
- * child holds 1 PTE table (4096 bytes) and 2 anonymous pages.
- * copy_present_pte() write-protects both PTEs of a private writable page
- * and shares its frame.  The child's write then copies (wp_page_copy():
- * a new frame for the child; the parent's PTE and frame, and its data,
- * are unchanged); the parent, the page's only user left, reuses it
- * (wp_page_reuse()) on its own write.  The second page goes the other
- * way round after the child exits: its zap leaves the parent the only
- * mapper, and the parent's write reuses the frame.  Every page comes back
- * at the end.  dup_mmap() also copies the trampoline's VMA, at 0xbfc00000:
- * as a long, a negative address, so its result must be tested with
- * IS_ERR_VALUE(), not the sign (fork failed with -ENOMEM before).
+ * (vma_needs_copy(): the trampoline's has none), and with p4d and pud
+ * folded, and the pmd folded too or preallocated, copy_pte_range()'s
+ * pte_alloc_map_lock() is the one table it allocates: pgtable_alloc
+ * events PGD, [PMD x 3,] PTE, and the child holds 1 PTE table (and its 3
+ * PMDs) and 2 anonymous pages.  copy_present_pte() write-protects both
+ * PTEs of a private writable page and shares its frame.  The child's
+ * write then copies (wp_page_copy(): a new frame for the child; the
+ * parent's PTE and frame, and its data, are unchanged); the parent, the
+ * page's only user left, reuses it (wp_page_reuse()) on its own write.
+ * The second page goes the other way round after the child exits: its
+ * zap leaves the parent the only mapper, and the parent's write reuses
+ * the frame.  Every page comes back at the end.  dup_mmap() also copies
+ * the trampoline's VMA, at 0xbfc00000: as a long, a negative address, so
+ * its result must be tested with IS_ERR_VALUE(), not the sign (fork
+ * failed with -ENOMEM before).
  */
-Test(guest32, fork_copy_on_write)
+static void fork_copy_on_write(unsigned int levels)
 {
 	const uint64_t a = USER_VA, b = USER_VA + 4096;
-	const struct pw_event *ev[4];
+	const unsigned long pmds = mm_pmds(levels);
+	const struct pw_event *ev[8];
 	struct pw_meminfo_out mem0, mem1;
 	struct vm_walk pa, ca, pb, cb, w;
 	uint64_t p, c, pmm, cmm, anon;
@@ -163,30 +176,33 @@ Test(guest32, fork_copy_on_write)
 	struct vm *vm;
 	size_t from;
 
-	require_paging32(2);
-	vm = boot_guest32();
+	require_paging32(levels);
+	vm = boot_guest32(levels, NULL);
 	op(vm, meminfo, &mem0);
 	p = new_task(vm);
 	map(vm, p, a, 2 * 4096, RW);
 	cr_assert_eq(touch(vm, p, PW_USER_TRAMPOLINE_32, PW_ACCESS_READ, true, 0, NULL), 0);
 	vm_events(vm, &from);
 	cr_assert_eq(touch(vm, p, a, PW_ACCESS_WRITE, true, 0x11, NULL), 0);
-	cr_assert_eq(events_since(vm, from, PW_EV_MAP, ev, 4), 1);
+	cr_assert_eq(events_since(vm, from, PW_EV_MAP, ev, 8), 1);
 	pmm = ev[0]->u.map.mm;
 	cr_assert_eq(touch(vm, p, b, PW_ACCESS_WRITE, true, 0x22, NULL), 0);
 
 	vm_events(vm, &from);
 	c = op(vm, fork, NULL, p);
 	cr_assert_gt((int64_t)c, 0, "fork: %ld", (long)c);	/* a task id, not -errno */
-	cr_assert_eq(events_since(vm, from, PW_EV_PGD_CTOR, ev, 4), 1);
+	cr_assert_eq(events_since(vm, from, PW_EV_PGD_CTOR, ev, 8), 1);
 	cmm = ev[0]->u.pgd_ctor.mm;
-	cr_assert_eq(events_since(vm, from, PW_EV_PGTABLE_ALLOC, ev, 4), 2, "pgd and one PTE table");
+	cr_assert_eq(events_since(vm, from, PW_EV_PGTABLE_ALLOC, ev, 8), 2 + pmds,
+		     "pgd, %lu PMD tables and one PTE table", pmds);
 	cr_assert_eq(ev[0]->u.pgtable_alloc.level, PW_LEVEL_PGD);
-	cr_assert_eq(ev[1]->u.pgtable_alloc.level, PW_LEVEL_PTE);
+	for (unsigned long i = 1; i <= pmds; i++)
+		cr_assert_eq(ev[i]->u.pgtable_alloc.level, PW_LEVEL_PMD);
+	cr_assert_eq(ev[1 + pmds]->u.pgtable_alloc.level, PW_LEVEL_PTE);
 	mi = mm_info(vm, c);
-	cr_assert(mi.ptes == 1 && mi.pmds == 0 && mi.puds == 0 && mi.p4ds == 0 && mi.bytes == 4096 &&
-		  mi.anon == 2, "child: %lu/%lu/%lu/%lu tables, %ld bytes, %lu pages", mi.p4ds,
-		  mi.puds, mi.pmds, mi.ptes, (long)mi.bytes, mi.anon);
+	cr_assert(mi.ptes == 1 && mi.pmds == pmds && mi.puds == 0 && mi.p4ds == 0 && mi.anon == 2,
+		  "child: %lu/%lu/%lu/%lu tables, %ld bytes, %lu pages", mi.p4ds, mi.puds, mi.pmds,
+		  mi.ptes, (long)mi.bytes, mi.anon);
 	pa = walk_user(vm, pmm, a);
 	ca = walk_user(vm, cmm, a);
 	pb = walk_user(vm, pmm, b);
@@ -221,3 +237,6 @@ Test(guest32, fork_copy_on_write)
 	cr_assert_eq(mem1.free, mem0.free, "every page back: %lu free, %lu before", mem1.free, mem0.free);
 	end_vm(vm);
 }
+
+Test(guest32, fork_copy_on_write) { fork_copy_on_write(2); }
+Test(guest_pae, fork_copy_on_write) { fork_copy_on_write(3); }

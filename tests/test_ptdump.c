@@ -319,7 +319,7 @@ Test(ptdump, w_x_check_passes_then_fails_as_linux)
  * --ptdump=all: swapper_pg_dir and every pgd on pgd_list when the guest
  * stopped (the default workload's tasks have all exited: swapper only);
  * --ptdump=CR3 of it the same dump; a CR3 that is no live pgd refused at
- * the end, one that is not a page-aligned number at once.
+ * the end, one that is not a 32-byte-aligned number at once.
  */
 Test(ptdump, cli_all_and_one_pgd)
 {
@@ -350,7 +350,7 @@ Test(ptdump, cli_all_and_one_pgd)
 
 	run_vmm(&r, unaligned);
 	cr_assert_eq(r.status, VMM_BAD_INPUT);
-	cr_assert(strstr(r.err, "--ptdump=0x1234: expected all or a pgd's page-aligned address"), "%s", r.err);
+	cr_assert(strstr(r.err, "--ptdump=0x1234: expected all or a pgd's address (32-byte aligned)"), "%s", r.err);
 	cli_run_free(&r);
 
 	run_vmm(&r, dead);

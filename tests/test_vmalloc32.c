@@ -20,24 +20,9 @@
 #include "guest_ops.h"
 #include "harness.h"
 
-#define GUEST32_ELF	PW_BUILD_DIR "/guest-i386.elf"
 #define AREA		0xd0bff000ULL
 #define SLOT_A		834
 #define SLOT_B		835
-
-static struct vm *boot_guest32(const char *kernel_sync)
-{
-	struct vmm_config cfg;
-	struct vm *vm;
-	char err[1024];
-
-	test_config(&cfg, GUEST32_ELF, PW_WORKLOAD_OPS);
-	cfg.paging = 2;
-	cfg.mem_bytes = 256 * SZ_1M;
-	cfg.kernel_sync = kernel_sync;
-	cr_assert_eq(vm_create(&cfg, &vm, err, sizeof(err)), VMM_OK, "vm_create: %s", err);
-	return vm;
-}
 
 static void vmalloc_area(struct vm *vm, uint64_t size)
 {
@@ -83,7 +68,7 @@ Test(vmalloc32, fault_mode_once_per_pgd_slot)
 	uint64_t t1, t2;
 
 	require_paging32(2);
-	vm = boot_guest32("fault");
+	vm = boot_guest32(2, "fault");
 	t1 = new_task(vm);
 	vmalloc_area(vm, 8192);
 	kernel_reads(vm, t1, AREA);
@@ -117,7 +102,7 @@ Test(vmalloc32, eager_mode_syncs_every_pgd_by_pmd_size)
 	uint64_t t[2];
 
 	require_paging32(2);
-	vm = boot_guest32("eager");
+	vm = boot_guest32(2, "eager");
 	t[0] = new_task(vm);
 	t[1] = new_task(vm);
 	vmalloc_area(vm, 8192);
@@ -150,7 +135,7 @@ Test(vmalloc32, a_differing_present_entry_is_a_bug)
 	uint64_t t1, t2, old;
 
 	require_paging32(2);
-	vm = boot_guest32("fault");
+	vm = boot_guest32(2, "fault");
 	t1 = new_task(vm);
 	t2 = new_task(vm);
 	vmalloc_area(vm, 12288);		/* 0xd0bff000 .. 0xd0c01fff */

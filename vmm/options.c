@@ -54,8 +54,8 @@ void usage(FILE *f)
 		"                    object, to FILE ('-' = stdout)\n"
 		"  --ptdump[=WHICH]  when the guest stops, print page tables as Linux's\n"
 		"                    /sys/kernel/debug/page_tables does: cpu 0's CR3, or =all\n"
-		"                    (swapper_pg_dir and every pgd on pgd_list), or =CR3 (one\n"
-		"                    of those, a page-aligned address)\n"
+		"                    (swapper_pg_dir and every live pgd), or =CR3 (one\n"
+		"                    of those, a 32-byte-aligned address: a page's, or PAE's pgd)\n"
 		"  --gdb PORT        a gdb stub on 127.0.0.1:PORT (0: any free port, printed);\n"
 		"                    the guest waits at its entry until gdb resumes it; no\n"
 		"                    watchdog (--timeout refused), events kept for 'monitor'\n"
@@ -262,10 +262,10 @@ enum opt_result parse_options(int argc, char **argv, struct options *o, char *er
 			o->cfg.record = true;
 			if (!strcmp(optarg, "all"))
 				o->ptdump = PTDUMP_ALL;
-			else if (vmm_parse_u64(optarg, PT_ADDR_MASK, &o->ptdump_pgd, NULL) && !(o->ptdump_pgd & 0xfff))
-				o->ptdump = PTDUMP_PGD;
+			else if (vmm_parse_u64(optarg, PT_ADDR_MASK, &o->ptdump_pgd, NULL) && !(o->ptdump_pgd & 0x1f))
+				o->ptdump = PTDUMP_PGD;	/* a PAE pgd is 32 bytes: CR3 bits 31:5 */
 			else
-				return bad(err, errlen, "--ptdump=%s: expected all or a pgd's page-aligned address",
+				return bad(err, errlen, "--ptdump=%s: expected all or a pgd's address (32-byte aligned)",
 					   optarg);
 			break;
 		case 'g':

@@ -206,22 +206,28 @@ static void do_user_addr_fault(struct pt_regs *regs, unsigned long error_code,
  * populates init_mm only, so copy the pmd entry (on two-level paging the
  * pgd entry itself) from swapper_pg_dir into this pgd when one is present
  * and the other not; a present entry that maps another table is the
- * BUG_ON() it is in Linux.  Returns init_mm's pmd, or NULL; *synced says
+ * BUG_ON() it is in Linux.  On PAE with SHARED_KERNEL_PMD both walks end
+ * in the one kernel PMD table, so there is never anything to copy.  Returns init_mm's pmd, or NULL; *synced says
  * whether it wrote the entry (Linux's has no such flag: the callers here
  * report what it did).
  */
 static pmd_t *vmalloc_sync_one(pgd_t *pgd, unsigned long address, bool *synced)
 {
 	pgd_t *pgd_k = swapper_pg_dir() + pgd_index(address);
+	pud_t *pud, *pud_k;
 	pmd_t *pmd, *pmd_k;
 
 	pgd += pgd_index(address);
 	*synced = false;
 	if (!pgd_present(*pgd_k))
 		return NULL;
-	/* p4d and pud are folded: each offset is the pgd entry, always present. */
-	pmd = pmd_offset(pud_offset(p4d_offset(pgd, address), address), address);
-	pmd_k = pmd_offset(pud_offset(p4d_offset(pgd_k, address), address), address);
+	/* p4d is folded (and pud: each offset is the pgd entry, always present but on PAE). */
+	pud = pud_offset(p4d_offset(pgd, address), address);
+	pud_k = pud_offset(p4d_offset(pgd_k, address), address);
+	if (!pud_present(*pud_k))
+		return NULL;
+	pmd = pmd_offset(pud, address);
+	pmd_k = pmd_offset(pud_k, address);
 	if (!pmd_present(*pmd) != !pmd_present(*pmd_k)) {
 		set_pmd(pmd, *pmd_k);
 		*synced = true;
@@ -236,10 +242,13 @@ static pmd_t *vmalloc_sync_one(pgd_t *pgd, unsigned long address, bool *synced)
 
 /*
  * arch_sync_kernel_mappings() of Linux i386: vmalloc_sync_one() into every
- * pgd on pgd_list, one PMD_SIZE step at a time over [start, end].
+ * pgd on pgd_list, one PMD_SIZE step at a time over [start, end];
+ * nothing to do where every pgd shares the kernel PMD.
  */
 void arch_sync_kernel_mappings(unsigned long start, unsigned long end)
 {
+	if (SHARED_KERNEL_PMD)
+		return;
 	for (unsigned long addr = start & PMD_MASK; addr >= TASK_SIZE_MAX && addr <= end;
 	     addr += PMD_SIZE) {
 		spin_lock(&pgd_lock);

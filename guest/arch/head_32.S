@@ -14,6 +14,18 @@ _start:
 	cli
 	cmpl	$NR_CPUS, %esi
 	jae	2f
+#ifdef CONFIG_X86_PAE
+	/* EFER.NX where CPUID has it, as Linux's head_32.S before its first PAE tables. */
+	movl	$0x80000001, %eax
+	cpuid
+	btl	$20, %edx		/* X86_FEATURE_NX */
+	jnc	1f
+	movl	$0xc0000080, %ecx	/* MSR_EFER */
+	rdmsr
+	btsl	$11, %eax		/* _EFER_NX */
+	wrmsr
+1:
+#endif
 	movl	%esi, %eax
 	incl	%eax
 	shll	$BOOT_STACK_SHIFT, %eax

@@ -5,6 +5,8 @@
 
 #include <stdint.h>
 
+#include <pagewalk/layout.h>
+
 #define barrier()	asm volatile("" ::: "memory")
 #define READ_ONCE(x)	(*(const volatile __typeof__(x) *)&(x))
 #define WRITE_ONCE(x, v) (*(volatile __typeof__(x) *)&(x) = (v))
@@ -15,6 +17,7 @@
 #define X86_CR0_WP	(1ULL << 16)
 #define X86_EFLAGS_IF	(1ULL << 9)
 #define X86_EFLAGS_AC	(1ULL << 18)
+#define X86_CR4_PAE	(1ULL << 5)
 #define X86_CR4_PGE	(1ULL << 7)
 #define X86_CR4_LA57	(1ULL << 12)
 #define X86_CR4_SMEP	(1ULL << 20)
@@ -110,10 +113,29 @@ static inline uint64_t read_cr4(void)
 	return v;
 }
 
+#ifdef CONFIG_X86_PAE
+/*
+ * Not Linux's: a workaround for the second host.  QEMU's TCG page walker
+ * sets A (bit 5) in PAE PDPTEs, where it is reserved (SDM vol. 3A table
+ * 4-8), and KVM's load_pdptrs(), which a CR4 write changing PGE, PSE, PAE
+ * or SMEP runs, refuses such PDPTEs with #GP.  So the PDPT that CR3 holds
+ * (in the direct map) loses its A bits first; locked, as another vCPU's
+ * walk may be setting one.
+ */
+static inline void write_cr4(uint64_t v)
+{
+	uint32_t *pdpt = (uint32_t *)(uintptr_t)((read_cr3() & ~0x1fUL) + PW_PAGE_OFFSET_32);
+
+	for (int i = 0; i < 4; i++)
+		__atomic_and_fetch(&pdpt[2 * i], ~0x20u, __ATOMIC_RELAXED);
+	asm volatile("mov %0, %%cr4" : : "r"((unsigned long)v) : "memory");
+}
+#else
 static inline void write_cr4(uint64_t v)
 {
 	asm volatile("mov %0, %%cr4" : : "r"((unsigned long)v) : "memory");
 }
+#endif
 
 static inline void cpuid_count(uint32_t leaf, uint32_t sub, uint32_t *a, uint32_t *b, uint32_t *c,
 			       uint32_t *d)

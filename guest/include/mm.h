@@ -134,6 +134,9 @@ extern struct kmem_cache *page_ptl_cachep;
 void pgtable_init(unsigned int ncpus, unsigned int split_cpus);
 pgd_t *pgd_alloc(struct mm_struct *mm);
 void pgd_free(struct mm_struct *mm, pgd_t *pgd);
+#ifdef CONFIG_X86_PAE
+void pud_populate(struct mm_struct *mm, pud_t *pud, pmd_t *pmd);
+#endif
 
 /* mm/init.c: the kernel half of the address space */
 #ifndef CONFIG_X86_32		/* i386: pgtable_32_types.h */
@@ -334,6 +337,7 @@ pgprot_t vm_get_page_prot(unsigned long vm_flags);
 /* mm/tlb.c: the mm a CPU runs in, and shootdowns */
 #define current_mm		(this_cpu()->loaded_mm)	/* whose pgd CR3 holds */
 void switch_mm(struct mm_struct *next);
+#define TLB_FLUSH_ALL	(~0UL)	/* an end past every address: a CR3 write */
 void flush_tlb_mm_range(struct mm_struct *mm, unsigned long start, unsigned long end);
 void flush_tlb_func(void);		/* the TLB_IPI_VECTOR handler */
 void tlb_init(void);

@@ -12,6 +12,6 @@ typedef uint32_t pteval_t;
 #define PTRS_PER_PTE	1024
 #define PTE_PFN_MASK	0xfffff000UL	/* 32-bit physical addresses */
 #define __PAGE_NX	0		/* no NX bit in a 4-byte entry */
-#define SHARED_KERNEL_PMD	0	/* the kernel half is copied into every pgd */
+#define SHARED_KERNEL_PMD	0	/* the kernel's pgd entries are copied into every pgd */
 
 #endif

@@ -4,8 +4,8 @@
  * (arch/x86/include/asm/pgtable_64.h, pgtable_64_types.h): without LA57
  * the p4d level is folded into the pgd at run time, p4d_offset()
  * returning the pgd entry itself and pgd_none() never true.  i386
- * (CONFIG_X86_32): the geometry of pgtable-2level.h, the folded levels
- * those headers fold at build time, as Linux's do.
+ * (CONFIG_X86_32): the geometry of pgtable-2level.h, or pgtable-3level.h
+ * with CONFIG_X86_PAE, the levels those fold at build time, as Linux's do.
  */
 #ifndef GUEST_PGTABLE_H
 #define GUEST_PGTABLE_H
@@ -51,6 +51,7 @@ typedef uint64_t pteval_t;
 #define KERNEL_PGD_BOUNDARY	pgd_index(PAGE_OFFSET)	/* 273 in both modes */
 #define __PAGE_NX		(1ULL << 63)
 #define PTE_PFN_MASK		0x000ffffffffff000UL
+#define SHARED_KERNEL_PMD	0	/* the kernel's top-level entries are copied into every pgd */
 #define __pa_symbol(x)	((uint64_t)(uintptr_t)(x) - PW_START_KERNEL_MAP)
 #endif
 
@@ -103,12 +104,13 @@ static inline void *table_va(uint64_t entry)
 static inline unsigned long pgd_index(unsigned long a) { return (a >> PGDIR_SHIFT) & (PTRS_PER_PGD - 1); }
 static inline unsigned long pte_index(unsigned long a) { return (a >> PAGE_SHIFT) & (PTRS_PER_PTE - 1); }
 
-#ifdef CONFIG_X86_32
+#if defined(CONFIG_X86_PAE)
+#include "pgtable-nopud.h"
+#elif defined(CONFIG_X86_32)
 #include "pgtable-nopmd.h"
 #else
 static inline unsigned long p4d_index(unsigned long a) { return (a >> P4D_SHIFT) & (PTRS_PER_P4D - 1); }
 static inline unsigned long pud_index(unsigned long a) { return (a >> PUD_SHIFT) & (PTRS_PER_PUD - 1); }
-static inline unsigned long pmd_index(unsigned long a) { return (a >> PMD_SHIFT) & (PTRS_PER_PMD - 1); }
 
 /* Folded (no LA57), a p4d_t is the pgd entry, and the pgd is never "none". */
 static inline int pgd_none(pgd_t pgd) { return pgtable_l5_enabled() ? !pgd.pgd : 0; }
@@ -119,9 +121,12 @@ static inline p4d_t *p4d_offset(pgd_t *pgd, unsigned long a)
 }
 static inline int p4d_none(p4d_t p4d) { return !p4d.p4d; }
 static inline int p4d_present(p4d_t p4d) { return p4d.p4d & _PAGE_PRESENT; }
+static inline pud_t *pud_offset(p4d_t *p4d, unsigned long a) { return (pud_t *)table_va(p4d->p4d) + pud_index(a); }
+#endif
+#ifndef __PAGETABLE_PMD_FOLDED	/* x86-64 and PAE: a PMD table under each pud (PAE: PDPTE) */
+static inline unsigned long pmd_index(unsigned long a) { return (a >> PMD_SHIFT) & (PTRS_PER_PMD - 1); }
 static inline int pud_none(pud_t pud) { return !pud.pud; }
 static inline int pud_present(pud_t pud) { return pud.pud & _PAGE_PRESENT; }
-static inline pud_t *pud_offset(p4d_t *p4d, unsigned long a) { return (pud_t *)table_va(p4d->p4d) + pud_index(a); }
 static inline pmd_t *pmd_offset(pud_t *pud, unsigned long a) { return (pmd_t *)table_va(pud->pud) + pmd_index(a); }
 #endif
 static inline int pmd_none(pmd_t pmd) { return !pmd.pmd; }
@@ -157,7 +162,9 @@ static inline unsigned long pud_addr_end(unsigned long addr, unsigned long end)
 
 	return b - 1 < end - 1 ? b : end;
 }
+#endif
 
+#ifndef __PAGETABLE_PMD_FOLDED
 static inline unsigned long pmd_addr_end(unsigned long addr, unsigned long end)
 {
 	unsigned long b = (addr + PMD_SIZE) & PMD_MASK;
@@ -169,15 +176,41 @@ static inline unsigned long pmd_addr_end(unsigned long addr, unsigned long end)
 /* Single-copy-atomic accesses: the MMU (or another CPU) may be walking the entry. */
 
 static inline pte_t ptep_get(pte_t *p) { return (pte_t){ __atomic_load_n(&p->pte, __ATOMIC_RELAXED) }; }
+#ifdef CONFIG_X86_PAE
+/*
+ * PAE's native_set_pte() and native_pte_clear(): two 4-byte stores, the
+ * half with P in it last when mapping and first when clearing, so that
+ * the MMU never walks through a present entry with the other half stale.
+ */
+static inline void set_pte(pte_t *p, pte_t v)
+{
+	uint32_t *half = (uint32_t *)&p->pte;
+
+	__atomic_store_n(&half[1], (uint32_t)(v.pte >> 32), __ATOMIC_RELAXED);
+	__atomic_store_n(&half[0], (uint32_t)v.pte, __ATOMIC_RELEASE);	/* smp_wmb() before it */
+}
+
+static inline void pte_clear(pte_t *p)
+{
+	uint32_t *half = (uint32_t *)&p->pte;
+
+	__atomic_store_n(&half[0], 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&half[1], 0, __ATOMIC_RELEASE);
+}
+#else
 static inline void set_pte(pte_t *p, pte_t v) { __atomic_store_n(&p->pte, v.pte, __ATOMIC_RELAXED); }
+static inline void pte_clear(pte_t *p) { set_pte(p, (pte_t){ 0 }); }
+#endif
 static inline void set_pmd(pmd_t *p, pmd_t v) { __atomic_store_n(&p->pmd, v.pmd, __ATOMIC_RELAXED); }
 static inline void set_pud(pud_t *p, pud_t v) { __atomic_store_n(&p->pud, v.pud, __ATOMIC_RELAXED); }
 static inline void set_p4d(p4d_t *p, p4d_t v) { __atomic_store_n(&p->p4d, v.p4d, __ATOMIC_RELAXED); }
 static inline void set_pgd(pgd_t *p, pgd_t v) { __atomic_store_n(&p->pgd, v.pgd, __ATOMIC_RELAXED); }
-static inline void pte_clear(pte_t *p) { set_pte(p, (pte_t){ 0 }); }
 static inline void pmd_clear(pmd_t *p) { set_pmd(p, (pmd_t){ 0 }); }
-#ifndef CONFIG_X86_32
+#ifndef __PAGETABLE_PMD_FOLDED
+/* PAE: a PDPTE cleared is seen only after a CR3 write (the callers flush so). */
 static inline void pud_clear(pud_t *p) { set_pud(p, (pud_t){ 0 }); }
+#endif
+#ifndef CONFIG_X86_32
 static inline void p4d_clear(p4d_t *p) { set_p4d(p, (p4d_t){ 0 }); }
 /* Folded, the pgd entry is the p4d entry p4d_clear() already cleared. */
 static inline void pgd_clear(pgd_t *p)

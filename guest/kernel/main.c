@@ -64,7 +64,13 @@ __attribute__((noreturn)) void start_kernel(uint64_t fdt_pa, unsigned int cpu)
 
 	trap_init();
 	cpu_init(0);
-#ifndef CONFIG_X86_32
+#ifdef CONFIG_X86_32
+	/* The mode is built in, as Linux's CONFIG_X86_PAE: the VMM must have started this one. */
+	if (!!(read_cr4() & X86_CR4_PAE) != (PAGING_LEVELS == 3))
+		panic("built for %s paging, started with CR4.PAE %s (--paging %u)",
+		      PAGING_LEVELS == 2 ? "two-level" : "PAE", read_cr4() & X86_CR4_PAE ? "set" : "clear",
+		      PAGING_LEVELS);
+#else
 	check_la57_support();	/* before any __va() */
 #endif
 	boot_params.paging_levels = PAGING_LEVELS;

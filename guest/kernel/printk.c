@@ -47,7 +47,8 @@ int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 	struct outbuf o = { buf, size, 0 };
 
 	for (; *fmt; fmt++) {
-		int alt = 0, width = 0, lng = 0;
+		int alt = 0, width = 0, nl = 0;
+		unsigned int argsz = sizeof(int);
 		char pad = ' ';
 		uint64_t v;
 
@@ -66,21 +67,20 @@ int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 		}
 		while (*fmt >= '0' && *fmt <= '9')
 			width = width * 10 + (*fmt++ - '0');
-		while (*fmt == 'l' || *fmt == 'z') {
-			lng = 1;
-			fmt++;
-		}
+		/* The argument's size, as format(printf) checked it: long and size_t are 4 bytes on i386. */
+		for (; *fmt == 'l' || *fmt == 'z'; fmt++)
+			argsz = *fmt == 'z' ? sizeof(size_t) : ++nl == 1 ? sizeof(long) : sizeof(long long);
 		switch (*fmt) {
 		case 'd':
 		case 'i': {
-			int64_t s = lng ? va_arg(ap, int64_t) : va_arg(ap, int);
+			int64_t s = argsz == 8 ? va_arg(ap, int64_t) : va_arg(ap, int);
 
 			put_number(&o, s < 0 ? -(uint64_t)s : (uint64_t)s, 10, s < 0, width, pad, "");
 			break;
 		}
 		case 'u':
 		case 'x':
-			v = lng ? va_arg(ap, uint64_t) : va_arg(ap, unsigned int);
+			v = argsz == 8 ? va_arg(ap, uint64_t) : va_arg(ap, unsigned int);
 			put_number(&o, v, *fmt == 'u' ? 10 : 16, 0, width, pad,
 				   alt && *fmt == 'x' ? "0x" : "");
 			break;

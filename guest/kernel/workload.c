@@ -127,6 +127,7 @@ static void pgd_sharing(void)
 	const unsigned long va_hint = VMALLOC_START + PGDIR_SIZE - 2 * PAGE_SIZE;
 	struct task_struct *t[3];
 	unsigned int present = 0, shared = 0;
+	char list[96];
 	unsigned long va;
 	long child;
 	uint64_t v;
@@ -154,10 +155,13 @@ static void pgd_sharing(void)
 
 	for (struct page *p = pgd_list; p; p = p->lru_next)
 		shared += kernel_entries_shared(page_address(p), &present) == present;
-	printk("pgd_list: %u PGDs; %u present kernel entries in swapper_pg_dir, shared by %u of %u; "
-	       "%lu syncs, %lu vmalloc faults (%s)\n", pgd_list_len, present, shared, pgd_list_len,
-	       (unsigned long)ksync_stats.syncs, (unsigned long)ksync_stats.vmalloc_faults,
-	       sync_mode_name(boot_params.kernel_sync));
+	if (SHARED_KERNEL_PMD)
+		snprintf(list, sizeof(list), "unused, every pgd shares swapper_pg_dir's kernel PMD");
+	else
+		snprintf(list, sizeof(list), "%u PGDs; %u present kernel entries in swapper_pg_dir, shared by %u of %u",
+			 pgd_list_len, present, shared, pgd_list_len);
+	printk("pgd_list: %s; %lu syncs, %lu vmalloc faults (%s)\n", list, (unsigned long)ksync_stats.syncs,
+	       (unsigned long)ksync_stats.vmalloc_faults, sync_mode_name(boot_params.kernel_sync));
 	for (unsigned int i = 0; i < ARRAY_SIZE(t); i++)
 		if (t[i])
 			task_exit(t[i], 0);

@@ -14,9 +14,33 @@ struct ksync_stats ksync_stats;
 unsigned long high_memory;
 #endif
 
+#ifdef CONFIG_X86_PAE
+/*
+ * one_md_table_init() of arch/x86/mm/init_32.c: the kernel PMD table under
+ * a PDPTE of swapper_pg_dir, P alone as a PDPTE allows.  Not through
+ * pud_populate(): nothing runs on these tables yet, and its CR3 write
+ * would load them unfinished.
+ */
+static void one_md_table_init(pgd_t *pgd, unsigned long va)
+{
+	pmd_t *pmd;
+
+	if (pgd->pgd & _PAGE_PRESENT)
+		return;
+	pmd = pgtable_alloc_one(&init_mm, PT_PMD, va & PGDIR_MASK);
+	if (!pmd)
+		panic("out of memory for the kernel PMD at %#lx", va);
+	mm_inc_nr_tables(&init_mm, PT_PMD);
+	set_pgd(pgd, (pgd_t){ __pa(pmd) | _PAGE_PRESENT });
+}
+#endif
+
 /* An allocating walk of init_mm down to the PMD for a kernel address. */
 static pmd_t *kernel_pmd(unsigned long va)
 {
+#ifdef CONFIG_X86_PAE
+	one_md_table_init(pgd_offset_k(va), va);
+#endif
 	pmd_t *pmd = walk_to_pmd(&init_mm, va);
 
 	if (!pmd)
@@ -218,7 +242,10 @@ void sync_global_pgds(unsigned long start, unsigned long end)
  */
 void free_boot_tables(void)
 {
-#ifdef CONFIG_X86_32
+#if defined(CONFIG_X86_PAE)
+	free_reserved_area(PW_BOOT_PGD, PW_BOOT_PD + PAGE_SIZE);	/* the PDPTEs, the PD, the two unused between */
+	return;
+#elif defined(CONFIG_X86_32)
 	free_reserved_area(PW_BOOT_PGD, PW_BOOT_PGD + PAGE_SIZE);	/* i386: the page directory */
 	return;
 #endif
@@ -237,6 +264,9 @@ void paging_init(void)
 
 	if (!page)
 		panic("no page for swapper_pg_dir");
+	/* head_32.S set EFER.NX where CPUID has it; PAGE_KERNEL has NX, as __supported_pte_mask would. */
+	if (_PAGE_NX && !(rdmsr(MSR_EFER) & EFER_NXE))
+		panic("no NX (CPUID 0x80000001 EDX bit 20): this guest's kernel mappings need it");
 	page->pt_level = PT_PGD;
 	init_mm.pgd = page_address(page);
 	trace(pgtable_alloc, PT_PGD, __pa(init_mm.pgd), 0, 0);

@@ -397,10 +397,9 @@ void mmput(struct mm_struct *mm)
 		vma = n;
 	}
 	write_unlock(&mm->mmap_lock);
-	/* check_mm() */
+	pgd_free(mm, mm->pgd);	/* __mmdrop(): mm_free_pgd(), then check_mm() (PAE frees PMDs here) */
 	if (mm->pgtables_bytes || mm->nr_anon)
 		printk("BUG: mm %u freed with pgtables_bytes %ld, %lu anon pages\n", mm->id,
 		       (long)mm->pgtables_bytes, (unsigned long)mm->nr_anon);
-	pgd_free(mm, mm->pgd);
 	kmem_cache_free(&mm_cachep, mm);
 }

@@ -16,6 +16,9 @@ unsigned int split_ptlock_cpus;
 bool use_split_ptlocks;
 static struct kmem_cache ptl_cache;
 struct kmem_cache *page_ptl_cachep;
+#ifdef CONFIG_X86_PAE
+static struct kmem_cache pgd_cache;
+#endif
 
 static const char *const level_names[] = {
 #define PT_NAME(name, id, str) [id] = str,
@@ -38,6 +41,14 @@ void pgtable_init(unsigned int ncpus, unsigned int split_cpus)
 	}
 	spin_lock_init(&init_mm.page_table_lock);
 	spin_lock_init(&pgd_lock);
+#ifdef CONFIG_X86_PAE
+	/*
+	 * pgtable_cache_init() -> pgd_cache_init(): with SHARED_KERNEL_PMD a
+	 * PAE pgd is its four PDPTEs, 32 bytes (the alignment CR3 wants), a
+	 * slab object; 2-level and 64-bit pgds are a page each.
+	 */
+	kmem_cache_init(&pgd_cache, "pgd_cache", PTRS_PER_PGD * sizeof(pgd_t));
+#endif
 }
 
 /* ptlock_alloc()/ptlock_init(): the split lock of one page-table page. */
@@ -191,42 +202,173 @@ static void pgd_list_del(pgd_t *pgd)
 	panic("pgd %p is not on pgd_list", pgd);
 }
 
+#ifdef CONFIG_X86_PAE
 /*
- * pgd_alloc() -> pgd_ctor(): the kernel half is cloned from swapper_pg_dir
- * and the pgd joins pgd_list in one pgd_lock section, so that a concurrent
- * sync_global_pgds() either finds it on the list or had already updated
- * the entries it clones.
+ * pud_populate() of PAE: a PDPTE has P and no R/W or U/S (those bits are
+ * reserved there), and the CPU reads the four only at a CR3 write, so the
+ * mm's TLBs are flushed with one (flush_tlb_mm()).
  */
-pgd_t *pgd_alloc(struct mm_struct *mm)
+void pud_populate(struct mm_struct *mm, pud_t *pud, pmd_t *pmd)
+{
+	set_pud(pud, (pud_t){ __pa(pmd) | _PAGE_PRESENT });
+	flush_tlb_mm_range(mm, 0, TLB_FLUSH_ALL);
+}
+
+/*
+ * PREALLOCATED_PMDS (UNSHARED_PTRS_PER_PGD with SHARED_KERNEL_PMD): a PMD
+ * table under each user PDPTE from the start, since a PDPTE written later
+ * costs a CR3 reload and all three are soon used; the kernel one is
+ * swapper_pg_dir's.
+ */
+#define PREALLOCATED_PMDS	KERNEL_PGD_BOUNDARY
+
+static void free_pmds(struct mm_struct *mm, pmd_t *pmds[])
+{
+	for (unsigned int i = 0; i < PREALLOCATED_PMDS; i++) {
+		if (pmds[i]) {
+			pgtable_free(mm, pmds[i], PT_PMD);
+			mm_dec_nr_tables(mm, PT_PMD);
+		}
+	}
+}
+
+/* preallocate_pmds(): with their pagetable_pmd_ctor(), counted as mm_inc_nr_pmds() counts them. */
+static int preallocate_pmds(struct mm_struct *mm, pmd_t *pmds[])
+{
+	bool failed = false;
+
+	for (unsigned int i = 0; i < PREALLOCATED_PMDS; i++) {
+		pmds[i] = pgtable_alloc_one(mm, PT_PMD, (unsigned long)i << PGDIR_SHIFT);
+		if (pmds[i])
+			mm_inc_nr_tables(mm, PT_PMD);
+		else
+			failed = true;
+	}
+	if (failed) {
+		free_pmds(mm, pmds);
+		return -PW_ENOMEM;
+	}
+	return 0;
+}
+
+/* pgd_prepopulate_pmd(): the user PDPTEs, each through pud_populate(). */
+static void pgd_prepopulate_pmd(struct mm_struct *mm, pgd_t *pgd, pmd_t *pmds[])
+{
+	pud_t *pud = pud_offset(p4d_offset(pgd, 0), 0);
+
+	for (unsigned int i = 0; i < PREALLOCATED_PMDS; i++)
+		pud_populate(mm, pud + i, pmds[i]);
+}
+
+/*
+ * pgd_mop_up_pmds(): the PMD tables free_pgtables() left (those under
+ * which no VMA ever was), at pgd_free(); a PDPTE it did clear is empty.
+ */
+static void pgd_mop_up_pmds(struct mm_struct *mm, pgd_t *pgd)
+{
+	for (unsigned int i = 0; i < PREALLOCATED_PMDS; i++) {
+		if (!pgd[i].pgd)
+			continue;
+		pgtable_free(mm, table_va(pgd[i].pgd), PT_PMD);
+		mm_dec_nr_tables(mm, PT_PMD);
+	}
+}
+
+/* _pgd_alloc(): 32 bytes from pgd_cache, not a page table page of its own. */
+static pgd_t *_pgd_alloc(struct mm_struct *mm)
+{
+	pgd_t *pgd = should_fail(PW_INJECT_PGD_ALLOC, PT_PGD) ? NULL : kmem_cache_alloc(&pgd_cache);
+
+	if (pgd)
+		trace(pgtable_alloc, PT_PGD, __pa(pgd), mm->id, 0);
+	return pgd;
+}
+
+static void _pgd_free(struct mm_struct *mm, pgd_t *pgd)
+{
+	trace(pgtable_free, PT_PGD, __pa(pgd), mm->id);
+	kmem_cache_free(&pgd_cache, pgd);
+}
+#else
+/* No PDPTEs: nothing preallocated, the pgd a page (Linux's PREALLOCATED_PMDS 0). */
+#define PREALLOCATED_PMDS	0
+
+static int preallocate_pmds(struct mm_struct *mm, pmd_t *pmds[])
+{
+	(void)mm, (void)pmds;
+	return 0;
+}
+
+static void pgd_prepopulate_pmd(struct mm_struct *mm, pgd_t *pgd, pmd_t *pmds[])
+{
+	(void)mm, (void)pgd, (void)pmds;
+}
+
+static void pgd_mop_up_pmds(struct mm_struct *mm, pgd_t *pgd)
+{
+	(void)mm, (void)pgd;
+}
+
+static pgd_t *_pgd_alloc(struct mm_struct *mm)
 {
 	struct page *page = should_fail(PW_INJECT_PGD_ALLOC, PT_PGD) ? NULL : alloc_page(PG_table);
-	unsigned int len;
-	pgd_t *pgd;
 
 	if (!page)
 		return NULL;
 	page->pt_level = PT_PGD;
-	pgd = page_address(page);
-	trace(pgtable_alloc, PT_PGD, __pa(pgd), mm->id, 0);
+	trace(pgtable_alloc, PT_PGD, page_to_pfn(page) << PAGE_SHIFT, mm->id, 0);
+	return page_address(page);
+}
+
+static void _pgd_free(struct mm_struct *mm, pgd_t *pgd)
+{
+	pgtable_free(mm, pgd, PT_PGD);
+}
+#endif
+
+/*
+ * pgd_alloc() -> pgd_ctor(): the kernel half is cloned from swapper_pg_dir
+ * and the pgd joins pgd_list in one pgd_lock section, so that a concurrent
+ * sync_global_pgds() either finds it on the list or had already updated
+ * the entries it clones.  PAE with SHARED_KERNEL_PMD: the one kernel
+ * PDPTE is cloned, the user ones point at the preallocated PMDs, and the
+ * pgd stays off pgd_list, as nothing ever needs syncing into it.
+ */
+pgd_t *pgd_alloc(struct mm_struct *mm)
+{
+	pgd_t *pgd = _pgd_alloc(mm);
+	pmd_t *pmds[PREALLOCATED_PMDS ?: 1];	/* no zero-length array without PAE */
+	unsigned int len;
+
+	if (!pgd)
+		return NULL;
+	if (preallocate_pmds(mm, pmds)) {
+		_pgd_free(mm, pgd);
+		return NULL;
+	}
 	spin_lock(&pgd_lock);
 	memcpy(pgd + KERNEL_PGD_BOUNDARY, swapper_pg_dir() + KERNEL_PGD_BOUNDARY,
 	       (PTRS_PER_PGD - KERNEL_PGD_BOUNDARY) * sizeof(pgd_t));	/* clone_pgd_range() */
-	pgd_list_add(pgd, mm);
+	if (!SHARED_KERNEL_PMD)
+		pgd_list_add(pgd, mm);
+	pgd_prepopulate_pmd(mm, pgd, pmds);
 	len = pgd_list_len;
 	spin_unlock(&pgd_lock);
 	trace(pgd_ctor, mm->id, __pa(pgd), len);
 	return pgd;
 }
 
-/* pgd_free() -> pgd_dtor(). */
+/* pgd_free() -> pgd_dtor(), and on PAE pgd_mop_up_pmds(). */
 void pgd_free(struct mm_struct *mm, pgd_t *pgd)
 {
 	unsigned int len;
 
 	spin_lock(&pgd_lock);
-	pgd_list_del(pgd);
+	if (!SHARED_KERNEL_PMD)
+		pgd_list_del(pgd);
 	len = pgd_list_len;
 	spin_unlock(&pgd_lock);
 	trace(pgd_dtor, mm->id, __pa(pgd), len);
-	pgtable_free(mm, pgd, PT_PGD);
+	pgd_mop_up_pmds(mm, pgd);
+	_pgd_free(mm, pgd);
 }

@@ -59,8 +59,8 @@ static struct vmap_area *alloc_vmap_area(unsigned long size, unsigned long hint)
 #define PGTBL_P4D_MODIFIED	(1u << 1)
 #define PGTBL_PMD_MODIFIED	(1u << 3)
 #ifdef CONFIG_X86_32
-/* i386's (pgtable-2level.h): a new PTE table under a pmd (pgd) entry. */
-#define ARCH_PAGE_TABLE_SYNC_MASK PGTBL_PMD_MODIFIED
+/* i386's: a new PTE table under a pmd entry (2-level: the pgd's); none with a shared kernel PMD. */
+#define ARCH_PAGE_TABLE_SYNC_MASK (SHARED_KERNEL_PMD ? 0 : PGTBL_PMD_MODIFIED)
 #else
 /* ARCH_PAGE_TABLE_SYNC_MASK of x86-64: the top level that is not folded. */
 #define ARCH_PAGE_TABLE_SYNC_MASK (pgtable_l5_enabled() ? PGTBL_PGD_MODIFIED : PGTBL_P4D_MODIFIED)

@@ -20,8 +20,9 @@
  *   of memory), or 4 SIGILL, 5 SIGTRAP, 8 SIGFPE for other exceptions.
  * KERNEL_PGD: swapper_pg_dir at `phys` is init_mm's pgd; the kernel-mapping
  *   sync mode; how many tables preallocate_vmalloc_pages() installed.
- * PGD_CTOR/PGD_DTOR: mm's pgd at `phys` joined/left pgd_list, which now
- *   has `pgd_list` entries.
+ * PGD_CTOR/PGD_DTOR: mm's pgd at `phys` was made/freed and joined/left
+ *   pgd_list, which now has `pgd_list` entries (i386 PAE: a 32-byte pgd,
+ *   never on the list, whose kernel PMD is shared).
  * KERNEL_SYNC: a kernel top-level entry `index` copied from init_mm into
  *   the pgd at `phys` of mm `mm` (eager sync or vmalloc_fault).
  * VMALLOC_FAULT: a kernel access through mm's pgd found top-level entry
