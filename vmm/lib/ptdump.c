@@ -100,6 +100,7 @@ struct dump {
 	uint64_t prot, eff;		/* its flags and effective permission */
 	int level;			/* Linux's: 0 pgd to 4 pte; -1 before the first entry */
 	const char *why;		/* an extension's note on its entries, or NULL */
+	unsigned int pdpte_a;		/* PAE PDPTEs whose one reserved bit is A */
 	uint64_t wx_pages, wx_first;
 };
 
@@ -225,6 +226,17 @@ static int linux_level(const struct mmu *mmu, unsigned int level)
 }
 
 /*
+ * A present PAE PDPTE whose one reserved bit is A (bit 5): what the second
+ * host's MMU, QEMU TCG's walker, leaves in the PDPTEs it uses.  The CPU
+ * would refuse it at the next CR3 load; the dump shows the table under it
+ * and says so at the end, as the dump would be empty past it otherwise.
+ */
+static bool pdpte_a_only(const struct mmu *mmu, unsigned int level, uint64_t e)
+{
+	return mmu->levels == 3 && level == 3 && (e & PT_PRESENT) && (e & mmu->rsvd[0][3]) == PT_ACCESSED;
+}
+
+/*
  * Entries first..last of the level-`level` table `table` (SDM numbering),
  * covering from `base` on, under the effective permission `eff_in`; as
  * mm/pagewalk.c visits them for ptdump: an empty entry is a hole at its
@@ -252,8 +264,12 @@ static void walk_table(struct dump *d, uint64_t table, unsigned int level, uint6
 			note_page(d, va, lvl, e, eff, NULL);
 			break;
 		case PT_RSVD:
-			note_page(d, va, lvl, e, eff, "(reserved bits)");
-			break;
+			if (!pdpte_a_only(d->mmu, level, e)) {
+				note_page(d, va, lvl, e, eff, "(reserved bits)");
+				break;
+			}
+			d->pdpte_a++;
+			/* fall through */
 		case PT_TABLE:
 			if (!mmu_read(d->vm, d->mmu, e, level - 1, 0, &probe))
 				note_page(d, va, lvl, e, eff, "(table outside RAM)");
@@ -306,6 +322,10 @@ enum vmm_status vm_ptdump(const struct vm *vm, const struct vm_paging *pg, FILE 
 	note_page(&d, 0, -1, 0, 0, NULL);
 	if (d.printed > MAX_LINES)
 		fprintf(f, "... stopped after %d lines\n", MAX_LINES);
+	if (d.pdpte_a)
+		fprintf(f, "(%u PDPTE%s with A set, bit 5, which the SDM reserves there: the host MMU's doing "
+			"(QEMU TCG's walker); shown as the table%s under %s)\n", d.pdpte_a, d.pdpte_a > 1 ? "s" : "",
+			d.pdpte_a > 1 ? "s" : "", d.pdpte_a > 1 ? "them" : "it");
 	/* ptdump_walk_pgd_level_checkwx(), which Linux runs only where NX is supported. */
 	if (pg->efer & EFER_NXE) {
 		if (d.wx_pages) {
