@@ -105,6 +105,9 @@ int symbols_load(struct guest_image *img, void *elf, const char *path, char *err
 				return elf_fail(err, errlen, path,
 						"symbol %zu: name at %#x not NUL-terminated in string table section %u",
 						i, (unsigned int)s.st_name, (unsigned int)sh.sh_link);
+			/* GNU as's local labels (.L*), kept in Debian's i386 libfdt.a: places inside a function. */
+			if (!strncmp(name, ".L", 2))
+				continue;
 			img->syms[img->nsyms].addr = s.st_value;
 			img->syms[img->nsyms].size = s.st_size;
 			img->syms[img->nsyms].name = printable_dup(name);
