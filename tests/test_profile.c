@@ -10,15 +10,19 @@
 #include "guests/ring.h"
 #include "harness.h"
 
-/* tests/guests/profile_calls.S's constants and per-call counts, read off its source. */
+/*
+ * tests/guests/profile_calls.S's constants and per-call counts, read off
+ * its source; i386/profile_calls32.S's are the same but _start's.
+ */
 #define CALLS		10
 #define SPIN		20
 #define USER_LOOPS	7
-#define START_SELF	(4 * CALLS + 21)
+#define START_SELF_64	(4 * CALLS + 21)
+#define START_SELF_32	(4 * CALLS + 13)
 #define OUTER_SELF	(6 * CALLS)
 #define LEAF_A_SELF	(5 * 2 * CALLS)
 #define LEAF_B_SELF	((5 + 2 * SPIN) * CALLS)
-#define RING0		(START_SELF + OUTER_SELF + LEAF_A_SELF + LEAF_B_SELF)
+#define CALLS_SELF	(OUTER_SELF + LEAF_A_SELF + LEAF_B_SELF)
 
 static char *read_text(const char *path)
 {
@@ -77,15 +81,21 @@ static void unlink_profile(char *path)
 	free(path);
 }
 
-Test(profile, counts_a_known_guest_exactly, .timeout = 60)
+/*
+ * The counts, self and inclusive, and the folded stacks of a guest in
+ * `paging` mode whose _start takes start_self instructions: the unwinder
+ * through frame pointers of the mode's word size, ring 3 entered by its
+ * iret (iretq or i386's).
+ */
+static void counts_a_known_guest_exactly(const char *paging, const char *elf, unsigned long start_self)
 {
+	const unsigned long total = start_self + CALLS_SELF;
 	char *path = temp_path(), opt[300], folded[300], *table, *stacks;
-	const char *argv[] = { VMM_BIN, "--paging", "4", opt, TEST_GUEST("profile_calls"), NULL };
+	const char *argv[] = { VMM_BIN, "--paging", paging, opt, elf, NULL };
 	unsigned long ring0, ring3, entries, self, incl;
 	struct cli_run r;
 	const char *l;
 
-	require_kvm();
 	snprintf(opt, sizeof(opt), "--profile=%s", path);
 	snprintf(folded, sizeof(folded), "%s.folded", path);
 	run_vmm(&r, argv);
@@ -93,7 +103,7 @@ Test(profile, counts_a_known_guest_exactly, .timeout = 60)
 	table = read_text(path);
 	l = strstr(table, "# ring 0: ");
 	cr_assert(l && sscanf(l, "# ring 0: %lu instructions", &ring0) == 1, "%s", table);
-	cr_assert_eq(ring0, RING0, "%s", table);
+	cr_assert_eq(ring0, total, "%s", table);
 	l = strstr(table, "# ring 3: ");
 	cr_assert(l && sscanf(l, "# ring 3: %lu instructions, not below; entered %lu times", &ring3,
 			      &entries) == 2, "%s", table);
@@ -101,7 +111,7 @@ Test(profile, counts_a_known_guest_exactly, .timeout = 60)
 	cr_assert_eq(entries, 1, "%s", table);
 	cr_assert(ring3 == 0 || ring3 == 2 * USER_LOOPS + 3, "%s", table);
 
-	cr_assert(table_row(table, "_start", &self, &incl) && self == START_SELF && incl == RING0, "%s", table);
+	cr_assert(table_row(table, "_start", &self, &incl) && self == start_self && incl == total, "%s", table);
 	cr_assert(table_row(table, "outer", &self, &incl) && self == OUTER_SELF &&
 		  incl == OUTER_SELF + LEAF_A_SELF, "%s", table);
 	cr_assert(table_row(table, "leaf_a", &self, &incl) && self == LEAF_A_SELF && incl == LEAF_A_SELF,
@@ -114,7 +124,7 @@ Test(profile, counts_a_known_guest_exactly, .timeout = 60)
 		char want[4][64];
 		size_t lines = 0;
 
-		snprintf(want[0], 64, "_start %d\n", START_SELF);
+		snprintf(want[0], 64, "_start %lu\n", start_self);
 		snprintf(want[1], 64, "_start;outer %d\n", OUTER_SELF);
 		snprintf(want[2], 64, "_start;outer;leaf_a %d\n", LEAF_A_SELF);
 		snprintf(want[3], 64, "_start;leaf_b %d\n", LEAF_B_SELF);
@@ -128,6 +138,18 @@ Test(profile, counts_a_known_guest_exactly, .timeout = 60)
 	free(stacks);
 	unlink_profile(path);
 	cli_run_free(&r);
+}
+
+Test(profile, counts_a_known_guest_exactly, .timeout = 60)
+{
+	require_kvm();
+	counts_a_known_guest_exactly("4", TEST_GUEST("profile_calls"), START_SELF_64);
+}
+
+Test(profile, counts_a_known_i386_guest_exactly, .timeout = 60)
+{
+	require_paging32(2);
+	counts_a_known_guest_exactly("2", TEST_GUEST("profile_calls32"), START_SELF_32);
 }
 
 /* tests/guests/profile_marks.S, read off its source; its records as ring.h lays them out. */

@@ -16,6 +16,7 @@ enum frame_kind {
 
 struct unwinder {
 	const struct vm *vm;
+	unsigned int word;		/* a stack word: 8 bytes, 4 for an i386 guest */
 	uint8_t *kind;			/* enum frame_kind per symbol */
 	uint32_t *prologue;		/* offset of push %rbp, for FRAME_POINTER */
 	long entry;			/* common_exception: pt_regs above its return address; -1 none */

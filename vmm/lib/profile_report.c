@@ -115,8 +115,9 @@ enum vmm_status vm_profile_report(const struct vm *vm, FILE *f)
 		fprintf(f, "# ring 0: %lu instructions, single-stepped (rep string iterations after "
 			"the first: %lu more steps)\n",
 			(unsigned long)p->c.ring0, (unsigned long)p->c.rep_iterations);
-	fprintf(f, "# ring 3: %lu %s, not below; entered %lu times by iretq%s\n",
+	fprintf(f, "# ring 3: %lu %s, not below; entered %lu times by %s%s\n",
 		(unsigned long)p->c.ring3, what, (unsigned long)p->c.ring3_entries,
+		PW_PAGING_32(vm->levels) ? "iret" : "iretq",
 		!p->hz && p->c.ring3_entries && !p->c.ring3 ? " (not single-stepped there)" : "");
 	if (p->c.steps_lost) {
 		char sym[128];

@@ -8,17 +8,28 @@
  * the stack.  common_exception's return address has the exception's
  * pt_regs above it, where the unwind goes on in the interrupted context,
  * as Linux's does through its entry frames; from ring 3 the stack ends.
+ * An i386 guest (vm->levels 2 or 3) the same with 4-byte words, %ebp,
+ * i386's pt_regs and 8-byte IDT gates.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "profile.h"
 
-/* struct pt_regs (guest/include/ptrace.h): the words the unwinder reads. */
-#define PT_REGS_RBP	4
-#define PT_REGS_IP	17
-#define PT_REGS_CS	18
-#define PT_REGS_SP	20
+/*
+ * struct pt_regs (guest/include/ptrace.h): the words the unwinder reads,
+ * and where the frame starts above common_exception's return address.
+ * x86-64 passes it in %rdi; i386 pushes it for do_trap(), one word, and
+ * pushes no SP and SS from ring 0: the interrupted stack starts where
+ * they would be (regs_stack_pointer()).
+ */
+struct regs_layout {
+	unsigned int bp, ip, cs, sp, above;
+	bool sp_pushed;
+};
+
+static const struct regs_layout regs_64 = { .bp = 4, .ip = 17, .cs = 18, .sp = 20, .sp_pushed = true };
+static const struct regs_layout regs_32 = { .bp = 5, .ip = 13, .cs = 14, .sp = 16, .above = 1 };
 
 #define SCAN_WORDS	64	/* how far up the stack a frameless leaf's return address may be */
 
@@ -39,13 +50,15 @@ struct reader {
 	const struct vm *vm;
 	struct vm_paging pg;
 	uint64_t page, phys;		/* phys == 1: none yet */
+	unsigned int word;
 };
 
 static bool read_word(struct reader *r, uint64_t va, uint64_t *v)
 {
 	struct vm_walk w;
 
-	if (va & 7)
+	*v = 0;
+	if (va & (r->word - 1))
 		return false;
 	if (r->phys == 1 || (va & ~0xfffULL) != r->page) {
 		if (vm_walk(r->vm, &r->pg, va, &w) != VMM_OK || !w.present)
@@ -53,7 +66,13 @@ static bool read_word(struct reader *r, uint64_t va, uint64_t *v)
 		r->page = va & ~0xfffULL;
 		r->phys = w.phys & ~0xfffULL;
 	}
-	return !vm_read_phys(r->vm, r->phys | (va & 0xfff), v, 8);
+	return !vm_read_phys(r->vm, r->phys | (va & 0xfff), v, r->word);	/* little-endian: zero-extended */
+}
+
+static struct reader reader_at(const struct unwinder *u, const struct kvm_sregs *s)
+{
+	return (struct reader){ .vm = u->vm, .phys = 1, .word = u->word,
+				.pg = { .cr0 = s->cr0, .cr3 = s->cr3, .cr4 = s->cr4, .efer = s->efer } };
 }
 
 /* The instruction before ret is a call: e8 rel32, or ff /2 in its usual forms. */
@@ -89,7 +108,10 @@ static bool is_retaddr(const struct unwinder *u, uint64_t v)
 /* What a symbol's code says about its frame, looked at once. */
 static enum frame_kind kind_of(struct unwinder *u, uint32_t sym)
 {
-	static const uint8_t prologue[] = { 0x55, 0x48, 0x89, 0xe5 };	/* push %rbp; mov %rsp,%rbp */
+	static const uint8_t prologue_64[] = { 0x55, 0x48, 0x89, 0xe5 };	/* push %rbp; mov %rsp,%rbp */
+	static const uint8_t prologue_32[] = { 0x55, 0x89, 0xe5 };		/* push %ebp; mov %esp,%ebp */
+	const uint8_t *prologue = u->word == 4 ? prologue_32 : prologue_64;
+	const size_t plen = u->word == 4 ? sizeof(prologue_32) : sizeof(prologue_64);
 	const struct symbol *s = &u->vm->img.syms[sym];
 	uint8_t code[4096];
 	size_t len = s->size < sizeof(code) ? s->size : sizeof(code);
@@ -100,8 +122,8 @@ static enum frame_kind kind_of(struct unwinder *u, uint32_t sym)
 	if (!s->size || !image_read(u->vm, s->addr, code, len))
 		return FRAME_ASM;
 	u->kind[sym] = FRAME_NONE;
-	for (size_t i = 0; i + sizeof(prologue) <= len; i++)
-		if (!memcmp(code + i, prologue, sizeof(prologue))) {
+	for (size_t i = 0; i + plen <= len; i++)
+		if (!memcmp(code + i, prologue, plen)) {
 			u->kind[sym] = FRAME_POINTER;
 			u->prologue[sym] = i;
 			break;
@@ -111,7 +133,7 @@ static enum frame_kind kind_of(struct unwinder *u, uint32_t sym)
 
 int unwind_init(struct unwinder *u, const struct vm *vm)
 {
-	*u = (struct unwinder){ .vm = vm, .entry = -1 };
+	*u = (struct unwinder){ .vm = vm, .entry = -1, .word = PW_PAGING_32(vm->levels) ? 4 : 8 };
 	u->kind = calloc(vm->img.nsyms + 1, 1);
 	u->prologue = calloc(vm->img.nsyms + 1, sizeof(*u->prologue));
 	if (!u->kind || !u->prologue) {
@@ -141,32 +163,44 @@ bool unwind_is_rep(const struct unwinder *u, uint64_t va)
 		return false;
 	if (b[0] != 0xf3 && b[0] != 0xf2)
 		return false;
-	i = 1 + ((b[1] & 0xf0) == 0x40);	/* REX */
+	i = 1 + (u->word == 8 && (b[1] & 0xf0) == 0x40);	/* REX (inc/dec on i386) */
 	/* movs, cmps, stos, lods, scas; ins and outs */
 	return (b[i] >= 0xa4 && b[i] <= 0xa7) || (b[i] >= 0xaa && b[i] <= 0xaf) ||
 	       (b[i] >= 0x6c && b[i] <= 0x6f);
 }
 
+/* iretq (REX.W iret), or i386's iret, with a ring-3 CS in its frame. */
 bool unwind_iret_to_ring3(const struct unwinder *u, const struct kvm_regs *r, const struct kvm_sregs *s)
 {
-	struct reader rd = { .vm = u->vm, .phys = 1,
-			     .pg = { .cr0 = s->cr0, .cr3 = s->cr3, .cr4 = s->cr4, .efer = s->efer } };
+	struct reader rd = reader_at(u, s);
 	uint8_t b[2];
 	uint64_t cs;
 
-	return image_read(u->vm, r->rip, b, sizeof(b)) && b[0] == 0x48 && b[1] == 0xcf &&
-	       read_word(&rd, r->rsp + 8, &cs) && (cs & 3) == 3;
+	if (!image_read(u->vm, r->rip, b, sizeof(b)))
+		return false;
+	if (u->word == 8 ? b[0] != 0x48 || b[1] != 0xcf : b[0] != 0xcf)
+		return false;
+	return read_word(&rd, r->rsp + u->word, &cs) && (cs & 3) == 3;
 }
 
+/* A gate's handler: offset 15:0 in the first word, 31:16 in bits 63:48 of the 8 bytes, 63:32 next (x86-64's 16-byte gates). */
 bool unwind_at_gate(const struct unwinder *u, const struct kvm_sregs *s, uint64_t rip)
 {
-	struct reader rd = { .vm = u->vm, .phys = 1,
-			     .pg = { .cr0 = s->cr0, .cr3 = s->cr3, .cr4 = s->cr4, .efer = s->efer } };
-	uint64_t lo, hi;
+	struct reader rd = reader_at(u, s);
+	const unsigned int size = 2 * u->word;
+	uint64_t lo = 0, hi = 0, w;
 
-	for (unsigned int v = 0; 16 * v + 15 <= s->idt.limit; v++) {
-		if (!read_word(&rd, s->idt.base + 16 * v, &lo) || !read_word(&rd, s->idt.base + 16 * v + 8, &hi))
-			return false;
+	for (unsigned int v = 0; size * v + size - 1 <= s->idt.limit; v++) {
+		uint64_t gate = s->idt.base + size * v;
+
+		if (u->word == 8) {
+			if (!read_word(&rd, gate, &lo) || !read_word(&rd, gate + 8, &hi))
+				return false;
+		} else {
+			if (!read_word(&rd, gate, &lo) || !read_word(&rd, gate + 4, &w))
+				return false;
+			lo |= w << 32;
+		}
 		if (((lo & 0xffff) | ((lo >> 32) & 0xffff0000) | (hi << 32)) == rip)
 			return true;
 	}
@@ -194,8 +228,8 @@ static bool scan_retaddr(struct unwinder *u, struct reader *r, uint64_t rsp, uin
 	uint64_t v;
 
 	for (unsigned int i = 0; i < SCAN_WORDS; i++)
-		if (read_word(r, rsp + 8 * i, &v) && is_retaddr(u, v)) {
-			*slot = rsp + 8 * i;
+		if (read_word(r, rsp + r->word * i, &v) && is_retaddr(u, v)) {
+			*slot = rsp + r->word * i;
 			return true;
 		}
 	return false;
@@ -208,14 +242,15 @@ static bool scan_retaddr(struct unwinder *u, struct reader *r, uint64_t rsp, uin
  */
 static uint64_t caller_frame(struct unwinder *u, struct reader *r, uint64_t rsp, uint64_t rbp)
 {
+	const unsigned int w = r->word;
 	uint64_t v, up;
 
-	if (rbp >= rsp && rbp - rsp < 8 * SCAN_WORDS * 4 && read_word(r, rbp + 8, &v) && is_retaddr(u, v))
+	if (rbp >= rsp && rbp - rsp < w * SCAN_WORDS * 4 && read_word(r, rbp + w, &v) && is_retaddr(u, v))
 		return rbp;
 	for (unsigned int i = 0; i < 4 * SCAN_WORDS; i++) {
-		uint64_t a = rsp + 8 * i;
+		uint64_t a = rsp + w * i;
 
-		if (read_word(r, a + 8, &v) && is_retaddr(u, v) && read_word(r, a, &up) && (!up || up > a))
+		if (read_word(r, a + w, &v) && is_retaddr(u, v) && read_word(r, a, &up) && (!up || up > a))
 			return a;
 	}
 	return rbp;
@@ -224,8 +259,9 @@ static uint64_t caller_frame(struct unwinder *u, struct reader *r, uint64_t rsp,
 unsigned int unwind_stack(struct unwinder *u, const struct kvm_regs *regs, const struct kvm_sregs *s,
 			  uint32_t *ids)
 {
-	struct reader r = { .vm = u->vm, .phys = 1,
-			    .pg = { .cr0 = s->cr0, .cr3 = s->cr3, .cr4 = s->cr4, .efer = s->efer } };
+	const struct regs_layout *pt = u->word == 4 ? &regs_32 : &regs_64;
+	struct reader r = reader_at(u, s);
+	const unsigned int w = u->word;
 	uint64_t rip = regs->rip, rsp = regs->rsp, rbp = regs->rbp, slot, v;
 	bool leaf = true, frameless_below = false;
 	unsigned int n = 0;
@@ -240,12 +276,14 @@ unsigned int unwind_stack(struct unwinder *u, const struct kvm_regs *regs, const
 			break;
 		k = kind_of(u, sym);
 		if (k == FRAME_ASM) {
-			uint64_t ip, cs, sp, bp;
+			uint64_t regs_at = rsp + w * pt->above, ip, cs, sp, bp;
 
-			if (leaf || (long)sym != u->entry || !read_word(&r, rsp + 8 * PT_REGS_IP, &ip) ||
-			    !read_word(&r, rsp + 8 * PT_REGS_CS, &cs) || (cs & 3) ||
-			    !read_word(&r, rsp + 8 * PT_REGS_SP, &sp) ||
-			    !read_word(&r, rsp + 8 * PT_REGS_RBP, &bp))
+			if (leaf || (long)sym != u->entry || !read_word(&r, regs_at + w * pt->ip, &ip) ||
+			    !read_word(&r, regs_at + w * pt->cs, &cs) || (cs & 3) ||
+			    !read_word(&r, regs_at + w * pt->bp, &bp))
+				break;
+			sp = regs_at + w * pt->sp;
+			if (pt->sp_pushed && !read_word(&r, sp, &sp))
 				break;
 			/* The interrupted kernel context, on its own stack: a leaf again. */
 			rip = ip, rsp = sp, rbp = bp;
@@ -260,7 +298,7 @@ unsigned int unwind_stack(struct unwinder *u, const struct kvm_regs *regs, const
 
 			if (rbp < rsp || !read_word(&r, rbp, &up))
 				break;
-			slot = rbp + 8;
+			slot = rbp + w;
 			rbp = up;
 		} else if (!scan_retaddr(u, &r, rsp, &slot)) {
 			break;
@@ -269,7 +307,7 @@ unsigned int unwind_stack(struct unwinder *u, const struct kvm_regs *regs, const
 			break;
 		frameless_below = k != FRAME_POINTER;
 		rip = v;
-		rsp = slot + 8;
+		rsp = slot + w;
 		leaf = false;
 	}
 	return n;
