@@ -23,6 +23,8 @@
  * Either way pgtables_bytes counts a table as PTRS_PER_xxx * sizeof(entry)
  * = 4096 bytes.
  */
+#include <string.h>
+
 #include <pagewalk/layout.h>
 
 #include "guest_ops.h"
@@ -240,3 +242,27 @@ static void fork_copy_on_write(unsigned int levels)
 
 Test(guest32, fork_copy_on_write) { fork_copy_on_write(2); }
 Test(guest_pae, fork_copy_on_write) { fork_copy_on_write(3); }
+
+/*
+ * The paging mode is built into an i386 image, as CONFIG_X86_PAE is into
+ * Linux: started in the other one (the VMM's --paging decides CR4.PAE),
+ * it stops before it touches a page table: a panic on the console naming
+ * both, status 1.
+ */
+Test(guest32, an_image_started_in_the_other_mode_says_so)
+{
+	const char *pae_as_2[] = { VMM_BIN, "--paging", "2", GUEST_PAE_ELF, NULL };
+	const char *i386_as_3[] = { VMM_BIN, "--paging", "3", GUEST_I386_ELF, NULL };
+	struct cli_run r;
+
+	require_paging32(2);
+	require_paging32(3);
+	run_vmm(&r, pae_as_2);
+	cr_assert_eq(r.status, 1, "%s", r.err);
+	cr_assert(strstr(r.out, "built for PAE paging, started with CR4.PAE clear"), "%s", r.out);
+	cli_run_free(&r);
+	run_vmm(&r, i386_as_3);
+	cr_assert_eq(r.status, 1, "%s", r.err);
+	cr_assert(strstr(r.out, "built for two-level paging, started with CR4.PAE set"), "%s", r.out);
+	cli_run_free(&r);
+}
