@@ -279,7 +279,7 @@ static int vmalloc_fault(unsigned long address)
 
 	if (!(address >= VMALLOC_START && address < VMALLOC_END))
 		return -1;
-	pmd_k = vmalloc_sync_one(__va(read_cr3() & PTE_PFN_MASK), address, &synced);
+	pmd_k = vmalloc_sync_one(__va(read_cr3() & CR3_ADDR_MASK), address, &synced);	/* read_cr3_pa() */
 	if (synced) {
 		__atomic_add_fetch(&ksync_stats.vmalloc_faults, 1, __ATOMIC_RELAXED);
 		trace(vmalloc_fault, current_mm->id, address, pgd_index(address));
@@ -306,7 +306,7 @@ static int vmalloc_fault(unsigned long address)
 	if (!(address >= VMALLOC_START && address < VMALLOC_END))
 		return -1;
 
-	pgd = (pgd_t *)__va(read_cr3() & PTE_PFN_MASK) + pgd_index(address);
+	pgd = (pgd_t *)__va(read_cr3() & CR3_ADDR_MASK) + pgd_index(address);
 	pgd_k = pgd_offset_k(address);
 	if (!pgd_k->pgd)
 		return -1;

@@ -51,6 +51,7 @@ typedef uint64_t pteval_t;
 #define KERNEL_PGD_BOUNDARY	pgd_index(PAGE_OFFSET)	/* 273 in both modes */
 #define __PAGE_NX		(1ULL << 63)
 #define PTE_PFN_MASK		0x000ffffffffff000UL
+#define CR3_ADDR_MASK		PTE_PFN_MASK	/* no PCID in the low bits here */
 #define SHARED_KERNEL_PMD	0	/* the kernel's top-level entries are copied into every pgd */
 #define __pa_symbol(x)	((uint64_t)(uintptr_t)(x) - PW_START_KERNEL_MAP)
 #endif

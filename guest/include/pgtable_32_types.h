@@ -18,6 +18,8 @@
 #define PAGE_OFFSET		((unsigned long)PW_PAGE_OFFSET_32)	/* __PAGE_OFFSET, CONFIG_VMSPLIT_3G */
 #define TASK_SIZE_MAX		PAGE_OFFSET	/* user space is everything below the kernel */
 #define KERNEL_PGD_BOUNDARY	pgd_index(PAGE_OFFSET)	/* 768: 0xc0000000 >> 22; PAE: 3 */
+/* Linux's 32-bit CR3_ADDR_MASK: all of it, as a PAE pgd is 32-byte aligned (bits 31:5). */
+#define CR3_ADDR_MASK		0xffffffffUL
 /* The kernel image is in the direct map: no __START_KERNEL_map on i386. */
 #define __pa_symbol(x)		__pa(x)
 static inline bool pgtable_l5_enabled(void)

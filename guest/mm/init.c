@@ -259,7 +259,7 @@ void free_boot_tables(void)
 /* paging_init(): build swapper_pg_dir and move the boot CPU onto it. */
 void paging_init(void)
 {
-	uint64_t boot_pgd = read_cr3() & PTE_PFN_MASK;
+	uint64_t boot_pgd = read_cr3() & CR3_ADDR_MASK;
 	struct page *page = alloc_page(PG_table);
 
 	if (!page)
