@@ -1,4 +1,8 @@
 /* Host MMU quirks: tests/quirks.h. */
+#include <pagewalk/layout.h>
+#include <pagewalk/sizes.h>
+
+#include "harness.h"
 #include "libvmm.h"
 #include "quirks.h"
 
@@ -35,11 +39,35 @@ enum host_quirk pdpte_quirk(uint64_t e)
 	return (e & PT_PRESENT) && (e & reserved) == PT_ACCESSED ? QUIRK_A_IN_PAE_PDPTE : QUIRK_NONE;
 }
 
+bool host_sets_a_in_pdptes(void)
+{
+	static int known = -1;
+	struct vmm_config cfg;
+	uint64_t pdpte0;
+	struct vm *vm;
+
+	if (known >= 0)
+		return known;
+	test_config(&cfg, TEST_GUEST("paging32"), PW_WORKLOAD_DEFAULT);
+	cfg.paging = 3;
+	cfg.mem_bytes = 16 * SZ_1M;
+	vm = test_vm_create(&cfg);
+	cr_assert_eq(vm_run(vm), VMM_OK, "%s", vm_message(vm));
+	cr_assert_eq(vm_read_phys(vm, PW_BOOT_PGD, &pdpte0, sizeof(pdpte0)), 0);
+	cr_assert_eq(pdpte0 & ~PT_ACCESSED, PW_BOOT_PD | PT_PRESENT, "boot PDPTE 0 %#llx",
+		     (unsigned long long)pdpte0);
+	known = !!(pdpte0 & PT_ACCESSED);
+	vm_destroy(vm);
+	return known;
+}
+
 size_t pdpte_quirk_clear(struct vm *vm)
 {
 	struct vm_pgd pgds[128];
 	size_t n = vm_pgds(vm, pgds, 128), cleared = 0;
 
+	if (!host_sets_a_in_pdptes())
+		return 0;
 	for (size_t i = 0; i < n && i < 128; i++) {
 		uint64_t pdpt[4];
 		bool changed = false;

@@ -7,6 +7,7 @@
 #ifndef PAGEWALK_TEST_QUIRKS_H
 #define PAGEWALK_TEST_QUIRKS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -69,5 +70,14 @@ enum host_quirk pdpte_quirk(uint64_t e);
  * reserved bit stays, for them to report.  How many it cleared.
  */
 size_t pdpte_quirk_clear(struct vm *vm);
+
+/*
+ * Whether this host's MMU leaves A in the PAE PDPTEs it uses: found by
+ * running tests/guests/i386/paging32.S under --paging 3 and reading back
+ * the VMM's boot PDPTE 0, which the VMM wrote as P alone and that guest
+ * never writes; once per test process.  pdpte_quirk_clear() clears only
+ * where it says yes, so that elsewhere a guest writing A is caught.
+ */
+bool host_sets_a_in_pdptes(void);
 
 #endif

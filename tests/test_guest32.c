@@ -100,6 +100,12 @@ static void first_user_write_allocates_one_pte_table(unsigned int levels)
 	/* The word is there through the new table. */
 	cr_assert_eq(touch(vm, t, USER_VA + 0x123000, PW_ACCESS_READ, true, 0, &v), 0);
 	cr_assert_eq(v, 0x5a);
+	/*
+	 * protection_map[]'s PAGE_COPY for a private RW, non-exec VMA has NX,
+	 * which only PAE's 8-byte entries hold (head_32.S set EFER.NXE there).
+	 */
+	cr_assert_eq(events_since(vm, 0, PW_EV_PGD_CTOR, ev, 1), 1);
+	cr_assert_eq(walk_user(vm, ev[0]->u.pgd_ctor.mm, USER_VA + 0x123000).nx, levels == 3);
 	end_vm(vm);
 }
 
@@ -211,6 +217,9 @@ static void fork_copy_on_write(unsigned int levels)
 	cb = walk_user(vm, cmm, b);
 	cr_assert(!pa.writable && !ca.writable && !pb.writable && !cb.writable,
 		  "write-protected in parent and child");
+	/* Write-protecting and copying keeps the rest of the entry: NX on PAE (see above). */
+	cr_assert(pa.nx == (levels == 3) && ca.nx == pa.nx && pb.nx == pa.nx && cb.nx == pa.nx,
+		  "NX %d %d %d %d", pa.nx, ca.nx, pb.nx, cb.nx);
 	cr_assert(ca.phys == pa.phys && cb.phys == pb.phys, "one frame per page, shared");
 	cr_assert_eq(user_read(vm, c, a), 0x11, "the child reads the parent's data");
 	anon = anon_pages(vm);

@@ -16,6 +16,10 @@ _start:
 	jae	2f
 #ifdef CONFIG_X86_PAE
 	/* EFER.NX where CPUID has it, as Linux's head_32.S before its first PAE tables. */
+	movl	$0x80000000, %eax
+	cpuid
+	cmpl	$0x80000001, %eax	/* is leaf 0x80000001 there? */
+	jb	1f
 	movl	$0x80000001, %eax
 	cpuid
 	btl	$20, %edx		/* X86_FEATURE_NX */

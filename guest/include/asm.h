@@ -119,8 +119,10 @@ static inline uint64_t read_cr4(void)
  * sets A (bit 5) in PAE PDPTEs, where it is reserved (SDM vol. 3A table
  * 4-8), and KVM's load_pdptrs(), which a CR4 write changing PGE, PSE, PAE
  * or SMEP runs, refuses such PDPTEs with #GP.  So the PDPT that CR3 holds
- * (in the direct map) loses its A bits first; locked, as another vCPU's
- * walk may be setting one.
+ * (in the direct map) loses its A bits first, locked so as to lose no
+ * other bit.  Best effort: a walk may set A again before the CR4 write
+ * (it does at every instruction under single-step); in practice the
+ * translations this needs are in the TLB.
  */
 static inline void write_cr4(uint64_t v)
 {

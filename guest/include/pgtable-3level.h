@@ -17,8 +17,9 @@ typedef uint64_t pteval_t;
 #define __PAGE_NX	(1ULL << 63)
 /*
  * Every pgd points at swapper_pg_dir's one kernel PMD (under PDPTE 3), as
- * native PAE kernels did until 2025, when Dave Hansen's series
- * "x86/mm: Preallocate all PAE page tables" gave every pgd its own copy.
+ * PAE kernels without PTI did (SHARED_KERNEL_PMD is !X86_FEATURE_PTI since
+ * 4.19; with PTI each pgd has its own) until 2025, when Dave Hansen's
+ * series "x86/mm: Preallocate all PAE page tables" gave every pgd its own.
  */
 #define SHARED_KERNEL_PMD	1
 

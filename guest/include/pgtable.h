@@ -67,17 +67,18 @@ typedef uint64_t pteval_t;
 #define FIRST_USER_ADDRESS	0UL
 #define USER_PGTABLES_CEILING	0UL
 
-#define _PAGE_PRESENT	(1UL << 0)
-#define _PAGE_RW	(1UL << 1)
-#define _PAGE_USER	(1UL << 2)
-#define _PAGE_PWT	(1UL << 3)
-#define _PAGE_PCD	(1UL << 4)
-#define _PAGE_ACCESSED	(1UL << 5)
-#define _PAGE_DIRTY	(1UL << 6)
-#define _PAGE_PSE	(1UL << 7)
-#define _PAGE_GLOBAL	(1UL << 8)
+/* pteval_t, as Linux's _AT(pteval_t, 1): a mask of them keeps PAE's high half. */
+#define _PAGE_PRESENT	((pteval_t)1 << 0)
+#define _PAGE_RW	((pteval_t)1 << 1)
+#define _PAGE_USER	((pteval_t)1 << 2)
+#define _PAGE_PWT	((pteval_t)1 << 3)
+#define _PAGE_PCD	((pteval_t)1 << 4)
+#define _PAGE_ACCESSED	((pteval_t)1 << 5)
+#define _PAGE_DIRTY	((pteval_t)1 << 6)
+#define _PAGE_PSE	((pteval_t)1 << 7)
+#define _PAGE_GLOBAL	((pteval_t)1 << 8)
 #define _PAGE_PROTNONE	_PAGE_GLOBAL	/* user PTEs are never global: PROT_NONE, as x86 */
-#define _PAGE_SPECIAL	(1UL << 9)	/* software bit: no struct page refcount (zero page) */
+#define _PAGE_SPECIAL	((pteval_t)1 << 9)	/* software bit: no struct page refcount (zero page) */
 #define _PAGE_NX	__PAGE_NX	/* 0 where the entries have no NX bit (2-level) */
 
 /* Tables: _PAGE_TABLE grants everything, leaves restrict (arch/x86/include/asm/pgtable_types.h). */
@@ -177,31 +178,26 @@ static inline unsigned long pmd_addr_end(unsigned long addr, unsigned long end)
 /* Single-copy-atomic accesses: the MMU (or another CPU) may be walking the entry. */
 
 static inline pte_t ptep_get(pte_t *p) { return (pte_t){ __atomic_load_n(&p->pte, __ATOMIC_RELAXED) }; }
-#ifdef CONFIG_X86_PAE
 /*
- * PAE's native_set_pte() and native_pte_clear(): two 4-byte stores, the
- * half with P in it last when mapping and first when clearing, so that
- * the MMU never walks through a present entry with the other half stale.
+ * On PAE an 8-byte store is a cmpxchg8b loop (lib/atomic64_32.c): set_pte()
+ * is set_pte_atomic(), since callers here also rewrite present entries,
+ * which native_set_pte()'s two 4-byte stores may not (pgtable-3level.h).
  */
-static inline void set_pte(pte_t *p, pte_t v)
-{
-	uint32_t *half = (uint32_t *)&p->pte;
-
-	__atomic_store_n(&half[1], (uint32_t)(v.pte >> 32), __ATOMIC_RELAXED);
-	__atomic_store_n(&half[0], (uint32_t)v.pte, __ATOMIC_RELEASE);	/* smp_wmb() before it */
-}
-
+static inline void set_pte(pte_t *p, pte_t v) { __atomic_store_n(&p->pte, v.pte, __ATOMIC_RELAXED); }
+#ifdef CONFIG_X86_PAE
+/* native_pte_clear(): the half with P first, so no walk sees the high half gone under a present low one. */
 static inline void pte_clear(pte_t *p)
 {
 	uint32_t *half = (uint32_t *)&p->pte;
 
 	__atomic_store_n(&half[0], 0, __ATOMIC_RELAXED);
-	__atomic_store_n(&half[1], 0, __ATOMIC_RELEASE);
+	__atomic_store_n(&half[1], 0, __ATOMIC_RELEASE);	/* smp_wmb() before it */
 }
 #else
-static inline void set_pte(pte_t *p, pte_t v) { __atomic_store_n(&p->pte, v.pte, __ATOMIC_RELAXED); }
 static inline void pte_clear(pte_t *p) { set_pte(p, (pte_t){ 0 }); }
 #endif
+/* ptep_set_wrprotect(): an atomic clear of R/W, so that A and D the MMU sets meanwhile stay. */
+static inline void ptep_set_wrprotect(pte_t *p) { __atomic_and_fetch(&p->pte, ~_PAGE_RW, __ATOMIC_RELAXED); }
 static inline void set_pmd(pmd_t *p, pmd_t v) { __atomic_store_n(&p->pmd, v.pmd, __ATOMIC_RELAXED); }
 static inline void set_pud(pud_t *p, pud_t v) { __atomic_store_n(&p->pud, v.pud, __ATOMIC_RELAXED); }
 static inline void set_p4d(p4d_t *p, p4d_t v) { __atomic_store_n(&p->p4d, v.p4d, __ATOMIC_RELAXED); }

@@ -264,7 +264,8 @@ void paging_init(void)
 
 	if (!page)
 		panic("no page for swapper_pg_dir");
-	/* head_32.S set EFER.NX where CPUID has it; PAGE_KERNEL has NX, as __supported_pte_mask would. */
+	/* head_32.S set EFER.NX where CPUID has it; unlike Linux, which takes NX out of
+	 * __supported_pte_mask without it, PAGE_KERNEL here always has NX. */
 	if (_PAGE_NX && !(rdmsr(MSR_EFER) & EFER_NXE))
 		panic("no NX (CPUID 0x80000001 EDX bit 20): this guest's kernel mappings need it");
 	page->pt_level = PT_PGD;

@@ -363,7 +363,7 @@ static bool pmd_clear_bad(pmd_t *pmd)
 {
 	if (pmd_none(*pmd) || (pmd->pmd & ~(PTE_PFN_MASK | _PAGE_USER)) == _KERNPG_TABLE)
 		return false;
-	printk("pagewalk: bad pmd %p(%016lx)\n", pmd, (unsigned long)pmd->pmd);
+	printk("pagewalk: bad pmd %p(%016llx)\n", pmd, (unsigned long long)pmd->pmd);
 	pmd_clear(pmd);
 	return true;
 }
@@ -386,7 +386,7 @@ static unsigned int handle_pte_fault(struct vm_fault *vmf)
 		return do_pte_missing(vmf);
 	if (!pte_present(vmf->orig_pte)) {
 		/* No swap here: any non-present, non-none PTE is print_bad_pte()'s "Bad page map". */
-		printk("BUG: Bad page map: pte:%016lx at %#lx\n", (unsigned long)vmf->orig_pte.pte,
+		printk("BUG: Bad page map: pte:%016llx at %#lx\n", (unsigned long long)vmf->orig_pte.pte,
 		       vmf->address);
 		return VM_FAULT_SIGBUS;
 	}
@@ -818,8 +818,8 @@ static int copy_pte_range(struct vm_area_struct *dst_vma, struct vm_area_struct 
 			mm_add(dst_mm->nr_anon, 1);
 		}
 		if (pte_write(pte)) {	/* is_cow_mapping(): private mappings only here */
+			ptep_set_wrprotect(src_pte);
 			pte.pte &= ~_PAGE_RW;
-			set_pte(src_pte, pte);
 		}
 		pte.pte &= ~_PAGE_ACCESSED;	/* pte_mkold() for the child */
 		set_pte(dst_pte, pte);

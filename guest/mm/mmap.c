@@ -13,14 +13,14 @@
 
 static struct kmem_cache vma_cachep, mm_cachep;
 static unsigned int next_mm_id = 1;	/* 0 is init_mm */
-static uint64_t supported_pte_mask = ~_PAGE_NX;	/* NX only with EFER.NXE */
+static pteval_t supported_pte_mask = ~_PAGE_NX;	/* __supported_pte_mask: NX only with EFER.NXE */
 
 void mmap_init(void)
 {
 	kmem_cache_init(&vma_cachep, "vm_area_struct", sizeof(struct vm_area_struct));
 	kmem_cache_init(&mm_cachep, "mm_struct", sizeof(struct mm_struct));
 	if (rdmsr(MSR_EFER) & EFER_NXE)
-		supported_pte_mask = ~0UL;
+		supported_pte_mask = ~(pteval_t)0;
 }
 
 /* protection_map[] of arch/x86/mm/pgprot.c for private mappings: no RW until written. */

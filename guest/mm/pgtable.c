@@ -205,7 +205,8 @@ static void pgd_list_del(pgd_t *pgd)
 #ifdef CONFIG_X86_PAE
 /*
  * pud_populate() of PAE: a PDPTE has P and no R/W or U/S (those bits are
- * reserved there), and the CPU reads the four only at a CR3 write, so the
+ * reserved there), and the CPU loads the four only at a CR3 write (or a
+ * CR0/CR4 write that changes the paging mode, SDM vol. 3A 4.4.1), so the
  * mm's TLBs are flushed with one (flush_tlb_mm()).
  */
 void pud_populate(struct mm_struct *mm, pud_t *pud, pmd_t *pmd)
@@ -358,17 +359,17 @@ pgd_t *pgd_alloc(struct mm_struct *mm)
 	return pgd;
 }
 
-/* pgd_free() -> pgd_dtor(), and on PAE pgd_mop_up_pmds(). */
+/* pgd_free(): pgd_mop_up_pmds() (PAE), then pgd_dtor(). */
 void pgd_free(struct mm_struct *mm, pgd_t *pgd)
 {
 	unsigned int len;
 
+	pgd_mop_up_pmds(mm, pgd);
 	spin_lock(&pgd_lock);
 	if (!SHARED_KERNEL_PMD)
 		pgd_list_del(pgd);
 	len = pgd_list_len;
 	spin_unlock(&pgd_lock);
 	trace(pgd_dtor, mm->id, __pa(pgd), len);
-	pgd_mop_up_pmds(mm, pgd);
 	_pgd_free(mm, pgd);
 }
