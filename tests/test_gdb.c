@@ -10,6 +10,7 @@
 #include <gelf.h>
 #include <libelf.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
@@ -489,9 +490,11 @@ static int rsp_connect(int port)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port),
 				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
 
 	cr_assert(fd >= 0 && !connect(fd, (struct sockaddr *)&sa, sizeof(sa)), "connect: %s", strerror(errno));
+	/* As gdb's ser-tcp.c: the '+' acking a reply and the next packet are two sends. */
+	cr_assert_eq(setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)), 0);
 	return fd;
 }
 

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -684,7 +685,15 @@ static void session(struct gdb *g, int fd)
 {
 	struct conn c = { .g = g, .fd = fd };
 	bool alive = true;
+	int one = 1;
 
+	/*
+	 * Every reply is its '+' and then its packet, two sends: under Nagle
+	 * the packet waits for the client's delayed ACK of the '+' (40 ms on
+	 * Linux).  QEMU's gdbstub (its chardev's nodelay) and gdb's ser-tcp.c
+	 * turn Nagle off too.
+	 */
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	g->noack = g->ext_reasons = false;
 	/* A guest left running by the last client stops for this one, as under QEMU. */
 	gdb_halt(g, 5);
