@@ -5,8 +5,11 @@
  * the access on the real MMU and reports the #PF error code, if any, and
  * the entries after it.  What should have happened is the host's business.
  */
+#include <stddef.h>
+
 #include "asm.h"
 #include "cpufeature.h"
+#include "desc_defs.h"
 #include "kernel.h"
 #include "mm.h"
 #include "ops.h"
@@ -28,38 +31,114 @@ static uint8_t test_page[PAGE_SIZE] __attribute__((aligned(PAGE_SIZE))) = { 0xff
 static DEFINE_SPINLOCK(access_lock);	/* the table, `at` and the kernel's NX are global */
 
 /* While cases run: faults at [start, end) of mm are the test's. */
-static struct {
+static struct access_at {
 	struct mm_struct *mm;
 	unsigned long start, end;
 	int64_t error_code;
-} at;
+} at __attribute__((used));
+
+/* What access_pf_entry reads by number. */
+_Static_assert(offsetof(struct access_at, start) == 8 && offsetof(struct access_at, end) == 16 &&
+	       offsetof(struct access_at, error_code) == 24 && X86_TRAP_PF == 14,
+	       "access_pf_entry's offsets");
 
 /*
- * The #PF handler the op installs on its CPU while cases run: a fault at
- * the test page is a result, not work for the paging core.  Record it and
- * resume past the access: ring 3 goes straight back to the kernel, a
- * kernel probe to its fixup, a kernel fetch (the fault is at the fetched
- * address) to where the fetched code would have jumped.
+ * The #PF entry of the IDT the op loads on its CPU while cases run (in
+ * mm, so at.mm needs no check here): a fault at the test page is a result,
+ * not work for the paging core.  Record its error code and resume past the
+ * access, with no pt_regs and no do_trap() (~60 instructions a case less
+ * than through the kernel's entry): ring 3 goes straight back to the
+ * kernel (return_to_kernel(0, 0)); a kernel fetch (the fault is at the
+ * fetched address), access_read() or access_write() to where %rsi says.
+ * Any other #PF goes on to the kernel's entry with the frame as it came:
+ * the error code, then RIP, CS, RFLAGS, RSP and SS (8 bytes further up
+ * while %rax is saved).
+ */
+asm(".pushsection .text\n"
+    ".type access_pf_entry, @function\n"
+    "access_pf_entry:\n\t"
+    "pushq %rax\n\t"
+    "movq %cr2, %rax\n\t"
+    "cmpq at+8(%rip), %rax\n\t"
+    "jb 9f\n\t"
+    "cmpq at+16(%rip), %rax\n\t"
+    "jae 9f\n\t"
+    "testb $3, 24(%rsp)\n\t"		/* CS: from ring 3 */
+    "jnz 2f\n\t"
+    "cmpq %rax, 16(%rsp)\n\t"		/* RIP: a fetch of the page */
+    "je 1f\n\t"
+    "leaq access_read_insn(%rip), %rax\n\t"
+    "cmpq %rax, 16(%rsp)\n\t"
+    "je 1f\n\t"
+    "leaq access_write_insn(%rip), %rax\n\t"
+    "cmpq %rax, 16(%rsp)\n\t"
+    "jne 9f\n"
+    "1:\n\t"
+    "movq %rsi, 16(%rsp)\n\t"
+    "movq 8(%rsp), %rax\n\t"
+    "movq %rax, at+24(%rip)\n\t"
+    "popq %rax\n\t"
+    "addq $8, %rsp\n\t"		/* the error code */
+    "iretq\n"
+    "2:\n\t"
+    "movq 8(%rsp), %rax\n\t"
+    "movq %rax, at+24(%rip)\n\t"
+    "xorl %edi, %edi\n\t"
+    "xorl %esi, %esi\n\t"
+    "jmp return_to_kernel\n"
+    "9:\n\t"
+    "popq %rax\n\t"
+    "jmp *exception_stub_table+14*8(%rip)\n"
+    ".size access_pf_entry, . - access_pf_entry\n"
+    /* void access_read(unsigned long addr), access_write(): 8 bytes, as probe_kernel_*() */
+    ".type access_read, @function\n"
+    "access_read:\n\t"
+    "leaq 1f(%rip), %rsi\n"
+    "access_read_insn:\n\t"
+    "movq (%rdi), %rax\n"
+    "1:\n\t"
+    "ret\n"
+    ".size access_read, . - access_read\n"
+    ".type access_write, @function\n"
+    "access_write:\n\t"
+    "leaq 1f(%rip), %rsi\n"
+    "access_write_insn:\n\t"
+    "movq $0, (%rdi)\n"
+    "1:\n\t"
+    "ret\n"
+    ".size access_write, . - access_write\n"
+    ".popsection");
+
+extern const char access_pf_entry[];
+void access_read(unsigned long addr);
+void access_write(unsigned long addr);
+
+/*
+ * The kernel's #PF path while cases run: a fault at the test page that
+ * access_pf_entry passed on came from no access of the test's.
  */
 static bool access_test_fault(struct pt_regs *regs)
 {
 	unsigned long address = read_cr2();
-	const struct exception_table_entry *e;
 
 	if (!at.mm || at.mm != current_mm || address < at.start || address >= at.end)
 		return false;
-	at.error_code = regs->error_code;
-	if (user_mode(regs))
-		return_to_kernel(0, 0);
-	if (regs->ip == address) {
-		regs->ip = regs->si;
-		return true;
-	}
-	e = search_exception_tables(regs->ip);
-	if (!e)
-		die(regs, address);
-	regs->ip = e->fixup;
-	return true;
+	die(regs, address);
+}
+
+/* The kernel's IDT with access_pf_entry at #PF (its IST stack kept), built once. */
+static uint64_t test_idt[256][2] __attribute__((aligned(16)));
+static bool test_idt_built;
+
+static void build_test_idt(const struct desc_ptr *kernel)
+{
+	uint64_t a = (uint64_t)access_pf_entry, *g = test_idt[X86_TRAP_PF];
+
+	memcpy(test_idt, (const void *)kernel->address, sizeof(test_idt));
+	/* SDM vol. 3A 6.14.1: offset 15:0 in bits 15:0, 31:16 in 63:48, 63:32 in the next word. */
+	g[0] = (g[0] & 0x0000ffffffff0000UL) | (a & 0xffff) | ((a >> 16) & 0xffff) << 48;
+	g[1] = (g[1] & ~0xffffffffUL) | a >> 32;
+	test_idt_built = true;
 }
 
 /* The kernel runs the test page; its code comes back through %rsi. */
@@ -181,9 +260,9 @@ static long run_case(struct pw_access_case *c, const struct slot *sl)
 		if (c->how & PW_AC_EFLAGS_AC)
 			stac();
 		if (access == PW_ACCESS_READ)
-			probe_kernel_read(va + PW_AC_DATA, &v);
+			access_read(va + PW_AC_DATA);
 		else
-			probe_kernel_write(va + PW_AC_DATA, 0);
+			access_write(va + PW_AC_DATA);
 		if (c->how & PW_AC_EFLAGS_AC)
 			clac();
 	}
@@ -211,6 +290,7 @@ static long access_test(struct mm_struct *mm, unsigned long addr, unsigned long 
 			   .va_1g = addr + (__pa_symbol(test_page) & ~PUD_MASK) };
 	struct vm_area_struct *vma = find_vma(mm, addr);
 	uint64_t mode, cpu_mode, offered = modes_offered();
+	struct desc_ptr kernel_idt, test_idtr = { sizeof(test_idt) - 1, (unsigned long)test_idt };
 	pmd_t table;
 	long ret = n;
 
@@ -245,6 +325,10 @@ static long access_test(struct mm_struct *mm, unsigned long addr, unsigned long 
 	mode = cpu_mode;
 	at.mm = mm;
 	set_exception_handler(X86_TRAP_PF, access_test_fault);
+	asm volatile("sidt %0" : "=m"(kernel_idt));
+	if (!test_idt_built)
+		build_test_idt(&kernel_idt);
+	asm volatile("lidt %0" : : "m"(test_idtr));
 	switch_mm(mm);
 	local_irq_enable();	/* as task_touch(): take the mm's shootdowns */
 	for (unsigned long i = 0; i < n && ret >= 0; i++) {
@@ -261,6 +345,7 @@ static long access_test(struct mm_struct *mm, unsigned long addr, unsigned long 
 	invlpg(sl.va);
 	set_mode(mode, cpu_mode);
 	switch_mm(&init_mm);
+	asm volatile("lidt %0" : : "m"(kernel_idt));
 	set_exception_handler(X86_TRAP_PF, NULL);
 	at.mm = NULL;
 	spin_unlock(&access_lock);
