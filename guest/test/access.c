@@ -252,7 +252,12 @@ static long run_case(struct pw_access_case *c, const struct slot *sl)
 	at.end = va + PAGE_SIZE;
 	at.error_code = -1;
 	if (user) {
-		ret = touch_current(access == PW_ACCESS_FETCH ? va : va + PW_AC_DATA, access, true, 0, &v);
+		/* touch_current(va, access, true, 0, &v)'s entry into ring 3, without its dispatch */
+		if (access == PW_ACCESS_FETCH)
+			ret = enter_user(trampoline_addr(user_fetch), va, trampoline_addr(user_ret), &v);
+		else
+			ret = enter_user(trampoline_addr(access == PW_ACCESS_READ ? user_read : user_write),
+					 va + PW_AC_DATA, 0, &v);
 	} else if (access == PW_ACCESS_FETCH) {
 		kernel_fetch(va);
 	} else {
@@ -289,7 +294,7 @@ static long access_test(struct mm_struct *mm, unsigned long addr, unsigned long 
 	struct slot sl = { .va = addr + (__pa_symbol(test_page) & ~PMD_MASK),
 			   .va_1g = addr + (__pa_symbol(test_page) & ~PUD_MASK) };
 	struct vm_area_struct *vma = find_vma(mm, addr);
-	uint64_t mode, cpu_mode, offered = modes_offered();
+	uint64_t mode, cpu_mode, offered = modes_offered(), how_any = 0;
 	struct desc_ptr kernel_idt, test_idtr = { sizeof(test_idt) - 1, (unsigned long)test_idt };
 	pmd_t table;
 	long ret = n;
@@ -299,12 +304,16 @@ static long access_test(struct mm_struct *mm, unsigned long addr, unsigned long 
 	if (n > ARRAY_SIZE(cases) || (addr & ~PMD_MASK) || !vma || vma->vm_start > addr ||
 	    vma->vm_end - addr < PMD_SIZE)
 		return -PW_EINVAL;
-	for (unsigned long i = 0; i < n; i++)
-		if (cases[i].how & ~(PW_AC_ACCESS | PW_AC_USER | CASE_FLAGS | MODE_BITS) ||
-		    cases[i].how & (MODE_BITS | CASE_FLAGS) & ~offered ||
-		    (cases[i].how & PW_AC_ACCESS) > PW_ACCESS_FETCH ||
-		    ((cases[i].how & PW_AC_PDPTE) && (addr & ~PUD_MASK)))
+	/* Any case's bit is in their OR: only the access, two bits, is checked case by case. */
+	for (unsigned long i = 0; i < n; i++) {
+		if ((cases[i].how & PW_AC_ACCESS) > PW_ACCESS_FETCH)
 			return -PW_EINVAL;
+		how_any |= cases[i].how;
+	}
+	if (how_any & ~(PW_AC_ACCESS | PW_AC_USER | CASE_FLAGS | MODE_BITS) ||
+	    how_any & (MODE_BITS | CASE_FLAGS) & ~offered ||
+	    ((how_any & PW_AC_PDPTE) && (addr & ~PUD_MASK)))
+		return -PW_EINVAL;
 	sl.pmd = walk_to_pmd(mm, addr);
 	if (!sl.pmd || pte_alloc(mm, sl.pmd))
 		return -PW_ENOMEM;
