@@ -275,3 +275,16 @@ Test(guest32, an_image_started_in_the_other_mode_says_so)
 	cr_assert(strstr(r.out, "built for two-level paging, started with CR4.PAE set"), "%s", r.out);
 	cli_run_free(&r);
 }
+
+/* The gdb stub has x86-64's registers only: an i386 guest is refused, status 2, not served wrong ones. */
+Test(guest32, the_gdb_stub_refuses_an_i386_guest)
+{
+	const char *argv[] = { VMM_BIN, "--paging", "2", "--gdb", "0", GUEST_I386_ELF, NULL };
+	struct cli_run r;
+
+	require_paging32(2);
+	run_vmm(&r, argv);
+	cr_assert_eq(r.status, 2, "%s", r.err);
+	cr_assert(strstr(r.err, "gdb: not for i386 guests (--paging 2)"), "%s", r.err);
+	cli_run_free(&r);
+}

@@ -785,6 +785,12 @@ enum vmm_status vm_gdb_listen(struct vm *vm, uint16_t port, char *err, size_t er
 		snprintf(err, errlen, "gdb: the stub must be started once, before the VM runs");
 		return VMM_BAD_INPUT;
 	}
+	/* gdb_regs.c describes x86-64's registers: an i386 guest's would come out wrong. */
+	if (PW_PAGING_32(vm->levels)) {
+		snprintf(err, errlen, "gdb: not for i386 guests (--paging %u): the stub has x86-64's "
+			 "registers and target description only", vm->levels);
+		return VMM_BAD_INPUT;
+	}
 	g = calloc(1, sizeof(*g));
 	if (!g) {
 		snprintf(err, errlen, "gdb: out of memory");
