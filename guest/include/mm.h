@@ -136,6 +136,13 @@ pgd_t *pgd_alloc(struct mm_struct *mm);
 void pgd_free(struct mm_struct *mm, pgd_t *pgd);
 #ifdef CONFIG_X86_PAE
 void pud_populate(struct mm_struct *mm, pud_t *pud, pmd_t *pmd);
+#else
+/* pud_populate(): a table entry grants everything, the leaves restrict. */
+static inline void pud_populate(struct mm_struct *mm, pud_t *pud, pmd_t *pmd)
+{
+	(void)mm;
+	set_pud(pud, (pud_t){ __pa(pmd) | _PAGE_TABLE });
+}
 #endif
 
 /* mm/init.c: the kernel half of the address space */

@@ -74,11 +74,7 @@ int __pmd_alloc(struct mm_struct *mm, pud_t *pud, unsigned long address)
 	if (!pud_present(*pud)) {
 		mm_inc_nr_tables(mm, PT_PMD);
 		smp_wmb();
-#ifdef CONFIG_X86_PAE
 		pud_populate(mm, pud, new);
-#else
-		set_pud(pud, (pud_t){ __pa(new) | _PAGE_TABLE });	/* pud_populate() */
-#endif
 	} else {
 		race_lost(mm, new, PT_PMD);
 	}
@@ -601,9 +597,6 @@ static void free_pmd_range(struct mmu_gather *tlb, pud_t *pud, unsigned long add
 #ifndef __PAGETABLE_PMD_FOLDED	/* folded: pmd_free_tlb() and mm_dec_nr_pmds() are no-ops */
 	pmd = pmd_offset(pud, start);
 	pud_clear(pud);
-#ifdef CONFIG_X86_PAE
-	tlb_flush_range(tlb, 0, TLB_FLUSH_ALL);	/* ___pmd_free_tlb()'s need_flush_all: a PDPTE changed */
-#endif
 	tlb_remove_table(tlb, pmd, PT_PMD, start);
 	mm_dec_nr_tables(tlb->mm, PT_PMD);
 #endif

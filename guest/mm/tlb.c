@@ -227,6 +227,11 @@ bool __tlb_remove_page(struct mmu_gather *tlb, struct page *page)
  */
 void tlb_remove_table(struct mmu_gather *tlb, void *table, enum pt_level level, unsigned long addr)
 {
+#ifdef CONFIG_X86_PAE
+	/* ___pmd_free_tlb()'s need_flush_all: the PMD's PDPTE changed, seen only after a CR3 write. */
+	if (level == PT_PMD)
+		tlb_flush_range(tlb, 0, TLB_FLUSH_ALL);
+#endif
 	tlb_flush_range(tlb, addr, addr + PAGE_SIZE);
 	if (tlb_add(tlb, table, level))
 		tlb_flush_mmu(tlb);
