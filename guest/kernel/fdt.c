@@ -22,19 +22,24 @@ struct fdt_want {
 	int len;
 };
 
-/* The property at off, if one of want[] not yet found: fdt_getprop()'s first match. */
+/*
+ * The property at off, if one of want[] not yet found: fdt_getprop()'s first
+ * match.  fdt_next_tag() has just checked that the whole property lies in
+ * the block, so its header is read in place rather than walked to again by
+ * fdt_getprop_by_offset(); its name is still checked, by fdt_get_string().
+ * Values need no realignment: parse_boot_fdt() takes version 16 and up.
+ */
 static int take_prop(const void *fdt, int off, struct fdt_want *want, unsigned int n)
 {
-	const char *name;
-	int len;
-	const void *val = fdt_getprop_by_offset(fdt, off, &name, &len);
+	const struct fdt_property *prop = fdt_offset_ptr(fdt, off, sizeof(*prop));
+	const char *name = prop ? fdt_get_string(fdt, fdt32_ld(&prop->nameoff), NULL) : NULL;
 
-	if (!val)
+	if (!name)
 		return -1;
 	for (unsigned int i = 0; i < n; i++) {
 		if (!want[i].val && !strcmp(name, want[i].name)) {
-			want[i].val = val;
-			want[i].len = len;
+			want[i].val = prop->data;
+			want[i].len = fdt32_ld(&prop->len);
 			break;
 		}
 	}
@@ -304,7 +309,7 @@ int parse_boot_fdt(uint64_t fdt_pa, struct boot_params *bp)
 	struct fdt_scan *s = &boot_scan;
 	int err;
 
-	if (fdt_check_header(fdt) || fdt_scan(fdt, s, bp))
+	if (fdt_check_header(fdt) || fdt_version(fdt) < 0x10 || fdt_scan(fdt, s, bp))
 		return -1;
 	if (!s->found[FN_MEMORY] || parse_memory(&s->memory, bp))
 		return -2;
