@@ -13,6 +13,14 @@ static void put(struct outbuf *o, char c)
 	o->len++;
 }
 
+/* n bytes, as many as fit before the terminating NUL. */
+static void put_str(struct outbuf *o, const char *s, size_t n)
+{
+	if (o->len + 1 < o->size)
+		memcpy(o->buf + o->len, s, o->len + n < o->size ? n : o->size - 1 - o->len);
+	o->len += n;
+}
+
 static void put_number(struct outbuf *o, uint64_t v, unsigned int base, int neg,
 		       int width, char pad, const char *prefix)
 {
@@ -53,7 +61,11 @@ int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 		uint64_t v;
 
 		if (*fmt != '%') {
-			put(&o, *fmt);
+			const char *lit = fmt;
+
+			while (fmt[1] && fmt[1] != '%')
+				fmt++;
+			put_str(&o, lit, fmt + 1 - lit);
 			continue;
 		}
 		fmt++;
@@ -87,10 +99,13 @@ int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 		case 'p':
 			put_number(&o, (uintptr_t)va_arg(ap, void *), 16, 0, width, pad, "0x");
 			break;
-		case 's':
-			for (const char *s = va_arg(ap, const char *); s && *s; s++)
-				put(&o, *s);
+		case 's': {
+			const char *s = va_arg(ap, const char *);
+
+			if (s)
+				put_str(&o, s, strlen(s));
 			break;
+		}
 		case 'c':
 			put(&o, (char)va_arg(ap, int));
 			break;
