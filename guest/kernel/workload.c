@@ -96,20 +96,29 @@ static struct task_struct *spawn(void)
 	return failed(id, "task_create") ? NULL : find_task(id);
 }
 
-/* Present entries of the kernel half, and how many of them pgd has too. */
-static unsigned int kernel_entries_shared(const pgd_t *pgd, unsigned int *present)
+/*
+ * The pgds on pgd_list that have every present entry of swapper_pg_dir's
+ * kernel half; *present: how many entries that is.
+ */
+static unsigned int pgds_sharing_kernel(unsigned int *present)
 {
 	const pgd_t *ref = swapper_pg_dir();
-	unsigned int same = 0;
+	uint16_t idx[PTRS_PER_PGD / 2];
+	unsigned int n = 0, shared = 0;
 
-	*present = 0;
-	for (unsigned int i = PTRS_PER_PGD / 2; i < PTRS_PER_PGD; i++) {
-		if (!ref[i].pgd)
-			continue;
-		(*present)++;
-		same += pgd[i].pgd == ref[i].pgd;
+	for (unsigned int i = PTRS_PER_PGD / 2; i < PTRS_PER_PGD; i++)
+		if (ref[i].pgd)
+			idx[n++] = i;
+	for (struct page *p = pgd_list; p; p = p->lru_next) {
+		const pgd_t *pgd = page_address(p);
+		unsigned int k = 0;
+
+		while (k < n && pgd[idx[k]].pgd == ref[idx[k]].pgd)
+			k++;
+		shared += k == n;
 	}
-	return same;
+	*present = n;
+	return shared;
 }
 
 /*
@@ -126,7 +135,7 @@ static void pgd_sharing(void)
 {
 	const unsigned long va_hint = VMALLOC_START + PGDIR_SIZE - 2 * PAGE_SIZE;
 	struct task_struct *t[3];
-	unsigned int present = 0, shared = 0;
+	unsigned int present, shared;
 	char list[96];
 	unsigned long va;
 	long child;
@@ -153,8 +162,7 @@ static void pgd_sharing(void)
 	if (t[1])	/* copy-on-write */
 		failed(task_touch(t[1], 4 * SZ_1M, PW_ACCESS_WRITE, true, 2, &v), "user access, task killed");
 
-	for (struct page *p = pgd_list; p; p = p->lru_next)
-		shared += kernel_entries_shared(page_address(p), &present) == present;
+	shared = pgds_sharing_kernel(&present);
 	if (SHARED_KERNEL_PMD)
 		snprintf(list, sizeof(list), "unused, every pgd shares swapper_pg_dir's kernel PMD");
 	else
