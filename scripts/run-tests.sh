@@ -13,7 +13,10 @@ log=$(mktemp)
 # Leaks inside Criterion's own runner are its, not ours (scripts/lsan.supp).
 export LSAN_OPTIONS="suppressions=$(dirname "$0")/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 trap 'rm -f "$log"' EXIT
-"$bin" --tap="$results/pagewalk.tap" "$@" 2>&1 | tee "$log"
+# Two jobs a core: many tests spend part of their time waiting (on a vmm
+# child, a gdb socket, a pty, a watchdog), and Criterion's own re-exec per
+# test leaves gaps; -jN in TESTFLAGS comes later and wins.
+"$bin" --tap="$results/pagewalk.tap" --jobs $(( 2 * $(nproc) )) "$@" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 awk -f "$(dirname "$0")/tap-junit.awk" "$results/pagewalk.tap" > "$results/pagewalk.xml"
 if grep -q -E 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$log"; then
