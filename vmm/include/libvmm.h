@@ -387,6 +387,8 @@ struct vm_profile_totals {
 	uint64_t rep_iterations;	/* single steps that repeated a rep string instruction, in no count */
 	uint64_t ring3_entries;		/* iretqs to ring 3 (which KVM may not step: then ring3 is 0) */
 	uint64_t steps_lost;		/* exits single-stepping did not lead to: the counts are short */
+	bool handlers_stepped;		/* single-stepped, and exception handlers the CPU enters itself
+					   stepped too: this host's execution breakpoints fire (README, Profiling) */
 };
 
 enum vmm_status vm_profile_start(struct vm *vm, unsigned int hz);

@@ -17,8 +17,6 @@
 
 #include "gdb.h"
 
-#define DR7_BASE	0x600ULL	/* GE and the reserved bit 10, as QEMU sets them */
-#define DR6_BS		(1ULL << 14)
 
 static void wake(struct gdb *g)
 {
@@ -173,7 +171,7 @@ static uint64_t dr7(const struct gdb *g)
 		unsigned int len = s->len == 8 ? 2 : s->len - 1;	/* LEN: 1 0, 2 1, 4 3, 8 2 */
 
 		if (s->kind != BP_NONE)
-			v |= (2ULL << (2 * i)) | ((uint64_t)rw[s->kind] << (16 + 4 * i)) |
+			v |= DR7_G(i) | ((uint64_t)rw[s->kind] << (16 + 4 * i)) |
 			     ((uint64_t)(s->kind == BP_EXEC ? 0 : len) << (18 + 4 * i));
 	}
 	return v;

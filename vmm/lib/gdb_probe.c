@@ -19,8 +19,6 @@
 #define CODE		0x4000ULL
 #define DATA		0x5000ULL
 
-#define DR7_BASE	0x600ULL	/* GE and bit 10, as QEMU sets them */
-#define DR6_BS		(1ULL << 14)
 
 struct probe_vm {
 	int vm_fd;
@@ -119,7 +117,7 @@ static void probe_all(struct probe_vm *p, int kvm_fd, struct gdb_host *h)
 	REPORT("single-step", h->singlestep);
 
 	hw.arch.debugreg[0] = CODE + 1;
-	hw.arch.debugreg[7] = DR7_BASE | 2;			/* G0, execute, 1 byte */
+	hw.arch.debugreg[7] = DR7_BASE | DR7_G(0);		/* execute, 1 byte */
 	h->hw_exec = !run_probe(p, kvm_fd, nops, sizeof(nops), &hw, &r, what, sizeof(what)) &&
 		     debug_exit(&r, 1, CODE + 1) && (r.debug.arch.dr6 & 1);
 	REPORT("hw breakpoint", h->hw_exec);
@@ -129,12 +127,12 @@ static void probe_all(struct probe_vm *p, int kvm_fd, struct gdb_host *h)
 	REPORT("int3 breakpoint", h->sw_int3);
 
 	hw.arch.debugreg[0] = DATA;
-	hw.arch.debugreg[7] = DR7_BASE | 2 | (1ULL << 16);	/* G0, write, 1 byte */
+	hw.arch.debugreg[7] = DR7_BASE | DR7_G(0) | (1ULL << 16);	/* write, 1 byte */
 	h->watch_write = !run_probe(p, kvm_fd, store, sizeof(store), &hw, &r, what, sizeof(what)) &&
 			 debug_exit(&r, 1, CODE + 7) && (r.debug.arch.dr6 & 1);
 	REPORT("write watchpoint", h->watch_write);
 
-	hw.arch.debugreg[7] = DR7_BASE | 2 | (3ULL << 16);	/* G0, read/write, 1 byte */
+	hw.arch.debugreg[7] = DR7_BASE | DR7_G(0) | (3ULL << 16);	/* read/write, 1 byte */
 	h->watch_access = !run_probe(p, kvm_fd, load, sizeof(load), &hw, &r, what, sizeof(what)) &&
 			  debug_exit(&r, 1, CODE + 7) && (r.debug.arch.dr6 & 1);
 	REPORT("access watchpoint", h->watch_access);

@@ -17,6 +17,11 @@ struct vcpu;
 /* vCPU threads count exits and events concurrently. */
 #define STAT_INC(x)	__atomic_add_fetch(&(x), 1, __ATOMIC_RELAXED)
 
+/* Guest debug registers (the gdb stub, the profiler): DR7's GE and reserved bit 10, as QEMU sets them. */
+#define DR7_BASE	0x600ULL
+#define DR7_G(n)	(2ULL << (2 * (n)))	/* global enable of DRn; R/Wn and LENn 0: execution */
+#define DR6_BS		(1ULL << 14)
+
 /*
  * Guest RAM: one host mapping the guest sees as one or two ranges, below
  * and above the hole under 4 GiB (layout.h).  Everything that turns a

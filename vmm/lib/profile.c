@@ -33,6 +33,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 
+#include "gdb.h"
 #include "profile.h"
 
 static void counts_free(struct profile_counts *c)
@@ -158,10 +159,18 @@ static void set_pending(struct vm *vm, unsigned int cpu, const struct kvm_regs *
 	struct profile *p = vm->profile;
 	typeof(*p->pending) *pd = &p->pending[cpu];
 
+	uint64_t to;
+	bool user;
+
 	pd->valid = true;
 	pd->rip = r->rip;
 	pd->ring3 = s->cs.selector & 3;
-	pd->to_ring3 = !pd->ring3 && unwind_iret_to_ring3(&p->unw, r, s);
+	pd->to_ring3 = false;
+	pd->iret_to = 0;
+	if (!pd->ring3 && unwind_iret(&p->unw, r, s, &to, &user)) {
+		pd->to_ring3 = user;
+		pd->iret_to = user ? 0 : to;
+	}
 	pd->depth = pd->ring3 ? 0 : unwind_stack(&p->unw, r, s, pd->ids);
 }
 
@@ -174,20 +183,68 @@ static void count_pending(struct profile *p, unsigned int cpu)
 	p->c.ring3_entries += pd->to_ring3;
 }
 
-static int set_step(const struct vcpu *vcpu, bool on)
-{
-	struct kvm_guest_debug dbg = { .control = on ? KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_SINGLESTEP : 0 };
+/*
+ * Exceptions the CPU delivers itself clear TF, and KVM never sees those it
+ * does not intercept (a #PF under NPT or EPT): their handlers would run
+ * unstepped.  A hardware execution breakpoint on each handler's first
+ * instruction stops the vCPU there, and stepping goes on through it.  #PF
+ * and #GP, and #UD, by which the pagewalk guest's ring 3 comes back (ud2).
+ */
+static const unsigned int gate_vectors[PROFILE_GATES] = { 14, 13, 6 };
 
+/* Is rip one of this vCPU's breakpointed handlers? */
+static bool at_gate_bp(const struct profile *p, unsigned int cpu, uint64_t rip)
+{
+	for (unsigned int i = 0; i < p->gates[cpu].n; i++)
+		if (p->gates[cpu].handler[i] == rip)
+			return true;
+	return false;
+}
+
+/*
+ * Single-step, with the handlers' breakpoints but one at rip, which this
+ * step executes (an instruction breakpoint would fault again on it).  The
+ * handlers are read from the IDT once per IDT, again while any is missing
+ * (a guest may load its IDT before filling it).
+ */
+static int set_step(struct profile *p, const struct vcpu *vcpu, const struct kvm_sregs *s, uint64_t rip)
+{
+	typeof(*p->gates) *g = &p->gates[vcpu->id];
+	struct kvm_guest_debug dbg = { .control = KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_SINGLESTEP };
+
+	if (!p->breakpoints)
+		return ioctl(vcpu->fd, KVM_SET_GUEST_DEBUG, &dbg);
+	if (g->idt_base != s->idt.base || g->idt_limit != s->idt.limit || g->n < PROFILE_GATES) {
+		g->idt_base = s->idt.base;
+		g->idt_limit = s->idt.limit;
+		g->n = unwind_gates(&p->unw, s, gate_vectors, PROFILE_GATES, g->handler);
+	}
+	for (unsigned int i = 0; i < g->n; i++) {
+		dbg.arch.debugreg[i] = g->handler[i];
+		if (g->handler[i] != rip)
+			dbg.arch.debugreg[7] |= DR7_G(i);
+	}
+	/*
+	 * An iretq within ring 0 may load RFLAGS without TF (where the
+	 * handler's frame was pushed without it, as KVM hides it), and the
+	 * instruction it returns to would run unstepped: stop there too.
+	 */
+	if (p->pending[vcpu->id].iret_to) {
+		dbg.arch.debugreg[3] = p->pending[vcpu->id].iret_to;
+		dbg.arch.debugreg[7] |= DR7_G(3);
+	}
+	if (dbg.arch.debugreg[7]) {
+		dbg.arch.debugreg[7] |= DR7_BASE;
+		dbg.control |= KVM_GUESTDBG_USE_HW_BP;
+	}
 	return ioctl(vcpu->fd, KVM_SET_GUEST_DEBUG, &dbg);
 }
 
-/* Single-step on or off on every vCPU; they are all outside KVM_RUN. */
-static int set_stepping(struct vm *vm, bool on)
+static int step_off(const struct vcpu *vcpu)
 {
-	for (unsigned int i = 0; i < vm->nvcpus; i++)
-		if (set_step(&vm->vcpus[i], on))
-			return -1;
-	return 0;
+	struct kvm_guest_debug dbg = { 0 };
+
+	return ioctl(vcpu->fd, KVM_SET_GUEST_DEBUG, &dbg);
 }
 
 enum exit_action profile_debug_exit(struct vcpu *vcpu)
@@ -209,8 +266,8 @@ enum exit_action profile_debug_exit(struct vcpu *vcpu)
 
 		if (pd->rip == r.rip && !pd->ring3 && unwind_is_rep(&p->unw, r.rip))
 			p->c.rep_iterations++;
-		else
-			count_pending(p, vcpu->id);
+		else if (back || !at_gate_bp(p, vcpu->id, r.rip))
+			count_pending(p, vcpu->id);	/* else it faulted: it retires when run again */
 		/* Back from unstepped ring 3 past the gate's first instruction: that one too. */
 		if (back && !unwind_at_gate(&p->unw, &s, r.rip)) {
 			set_pending(vm, vcpu->id, &r, &s);
@@ -232,7 +289,7 @@ enum exit_action profile_debug_exit(struct vcpu *vcpu)
 	 * access is emulated so.  Re-armed at every step, TF is back at once;
 	 * not in ring 3, which runs unstepped.
 	 */
-	if (rearm && set_step(vcpu, true)) {
+	if (rearm && set_step(p, vcpu, &s, r.rip)) {
 		vm_stop(vm, VMM_INTERNAL, "profile: cpu %u: KVM_SET_GUEST_DEBUG: %s", vcpu->id,
 			strerror(errno));
 		return EXIT_STOP;
@@ -327,6 +384,7 @@ void profile_free(struct vm *vm)
 	unwind_free(&p->unw);
 	free(p->seen);
 	free(p->pending);
+	free(p->gates);
 	pthread_mutex_destroy(&p->lock);
 	free(p);
 	vm->profile = NULL;
@@ -342,7 +400,9 @@ static struct profile *profile_new(struct vm *vm)
 	vm->profile = p;
 	p->seen = calloc(vm->img.nsyms + 1, sizeof(*p->seen));
 	p->pending = calloc(vm->nvcpus, sizeof(*p->pending));
-	if (!p->seen || !p->pending || unwind_init(&p->unw, vm)) {
+	p->gates = calloc(vm->nvcpus, sizeof(*p->gates));
+	p->breakpoints = -1;
+	if (!p->seen || !p->pending || !p->gates || unwind_init(&p->unw, vm)) {
 		profile_free(vm);
 		return NULL;
 	}
@@ -369,6 +429,12 @@ enum vmm_status vm_profile_start(struct vm *vm, unsigned int hz)
 	if (counts_init(&p->c, vm->img.nsyms, vm->nvcpus))
 		return vm_refuse(vm, "vm_profile_start: out of memory");
 	p->hz = hz;
+	if (!hz && p->breakpoints < 0) {
+		struct gdb_host h;
+
+		gdb_probe_host(vm, &h);	/* a scratch VM: the nested SVM host's never fire */
+		p->breakpoints = h.hw_exec;
+	}
 	for (unsigned int i = 0; i < vm->nvcpus; i++) {
 		struct kvm_regs r;
 		struct kvm_sregs s;
@@ -380,9 +446,11 @@ enum vmm_status vm_profile_start(struct vm *vm, unsigned int hz)
 			return vm_stop(vm, VMM_INTERNAL, "vm_profile_start: cpu %u's registers: %s", i,
 				       strerror(errno));
 		set_pending(vm, i, &r, &s);
+		p->gates[i].n = 0;
+		if (set_step(p, &vm->vcpus[i], &s, r.rip))
+			return vm_stop(vm, VMM_INTERNAL, "vm_profile_start: KVM_SET_GUEST_DEBUG: %s",
+				       strerror(errno));
 	}
-	if (!hz && set_stepping(vm, true))
-		return vm_stop(vm, VMM_INTERNAL, "vm_profile_start: KVM_SET_GUEST_DEBUG: %s", strerror(errno));
 	p->active = true;
 	return VMM_OK;
 }
@@ -402,7 +470,9 @@ enum vmm_status vm_profile_stop(struct vm *vm)
 	for (unsigned int i = 0; i < vm->nvcpus; i++)
 		if (p->pending[i].valid && p->pending[i].to_ring3)
 			count_pending(p, i);
-	if (!p->hz && set_stepping(vm, false))
-		return vm_stop(vm, VMM_INTERNAL, "vm_profile_stop: KVM_SET_GUEST_DEBUG: %s", strerror(errno));
+	for (unsigned int i = 0; i < vm->nvcpus && !p->hz; i++)
+		if (step_off(&vm->vcpus[i]))
+			return vm_stop(vm, VMM_INTERNAL, "vm_profile_stop: KVM_SET_GUEST_DEBUG: %s",
+				       strerror(errno));
 	return VMM_OK;
 }

@@ -5,6 +5,7 @@
 #include "internal.h"
 
 #define UNWIND_MAX_DEPTH	64
+#define PROFILE_GATES		3	/* debug address registers 0-2; 3 for an iretq's return (profile.c) */
 
 /* Per guest symbol, what its code tells the unwinder (computed once, on first use). */
 enum frame_kind {
@@ -33,10 +34,14 @@ void unwind_free(struct unwinder *u);
 unsigned int unwind_stack(struct unwinder *u, const struct kvm_regs *r, const struct kvm_sregs *s,
 			  uint32_t *ids);
 
-/* Is the instruction at these registers an iretq to ring 3? */
-bool unwind_iret_to_ring3(const struct unwinder *u, const struct kvm_regs *r, const struct kvm_sregs *s);
+/* Is the instruction at these registers an iretq?  Where it returns to, and whether to ring 3. */
+bool unwind_iret(const struct unwinder *u, const struct kvm_regs *r, const struct kvm_sregs *s,
+		 uint64_t *to, bool *to_ring3);
 /* Is rip where a gate of the IDT points, the first instruction of an exception or interrupt? */
 bool unwind_at_gate(const struct unwinder *u, const struct kvm_sregs *s, uint64_t rip);
+/* The handlers of those of the n vectors whose gates are present, in order; returns how many. */
+unsigned int unwind_gates(const struct unwinder *u, const struct kvm_sregs *s, const unsigned int *vectors,
+			  unsigned int n, uint64_t *handlers);
 
 /* Is the instruction at va a string instruction with a rep prefix? */
 bool unwind_is_rep(const struct unwinder *u, uint64_t va);
@@ -66,6 +71,7 @@ struct profile_counts {
 struct profile {
 	unsigned int hz;		/* 0: every instruction (single-step); else samples per second */
 	bool active;
+	int breakpoints;		/* the host's execution breakpoints fire: 1, 0, -1 not probed yet */
 	struct unwinder unw;
 	struct profile_counts c;
 	uint64_t gen, *seen;		/* per symbol: the last count that included it */
@@ -73,9 +79,16 @@ struct profile {
 	struct {
 		bool valid, ring3, to_ring3;	/* to_ring3: an iretq to ring 3 */
 		uint64_t rip;
+		uint64_t iret_to;		/* an iretq within ring 0: where it returns; else 0 */
 		unsigned int depth;
 		uint32_t ids[UNWIND_MAX_DEPTH];
 	} *pending;			/* per vCPU: the instruction it is about to execute */
+	struct {
+		uint64_t idt_base;
+		uint16_t idt_limit;
+		unsigned int n;			/* handlers found, of PROFILE_GATES */
+		uint64_t handler[PROFILE_GATES];
+	} *gates;			/* per vCPU: breakpoints on exception handlers (profile.c) */
 };
 
 #endif

@@ -21,7 +21,8 @@ void vm_profile_totals(const struct vm *vm, struct vm_profile_totals *t)
 		return;
 	*t = (struct vm_profile_totals){ .hz = p->hz, .ring0 = p->c.ring0, .ring3 = p->c.ring3,
 					 .rep_iterations = p->c.rep_iterations,
-					 .ring3_entries = p->c.ring3_entries, .steps_lost = p->c.steps_lost };
+					 .ring3_entries = p->c.ring3_entries, .steps_lost = p->c.steps_lost,
+					 .handlers_stepped = !p->hz && p->breakpoints > 0 };
 }
 
 bool vm_profile_symbol(const struct vm *vm, const char *name, uint64_t *self, uint64_t *inclusive)
@@ -127,6 +128,9 @@ enum vmm_status vm_profile_report(const struct vm *vm, FILE *f)
 			(unsigned long)p->c.steps_lost, (unsigned long)p->c.lost_rip,
 			vm_symbolise(vm, p->c.lost_rip, sym, sizeof(sym)));
 	}
+	if (!p->hz && p->breakpoints <= 0)
+		fprintf(f, "# exception handlers the CPU enters itself (a #PF from ring 0; from ring 3 under "
+			"NPT or EPT) not stepped: this host's execution breakpoints never fire\n");
 	if (p->c.stacks_lost)
 		fprintf(f, "# %lu call stacks not kept (out of memory): Children and folded stacks short\n",
 			(unsigned long)p->c.stacks_lost);

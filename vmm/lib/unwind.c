@@ -169,8 +169,9 @@ bool unwind_is_rep(const struct unwinder *u, uint64_t va)
 	       (b[i] >= 0x6c && b[i] <= 0x6f);
 }
 
-/* iretq (REX.W iret), or i386's iret, with a ring-3 CS in its frame. */
-bool unwind_iret_to_ring3(const struct unwinder *u, const struct kvm_regs *r, const struct kvm_sregs *s)
+/* iretq (REX.W iret), or i386's iret: where its frame returns to, and whether to ring 3. */
+bool unwind_iret(const struct unwinder *u, const struct kvm_regs *r, const struct kvm_sregs *s,
+		 uint64_t *to, bool *to_ring3)
 {
 	struct reader rd = reader_at(u, s);
 	uint8_t b[2];
@@ -180,31 +181,57 @@ bool unwind_iret_to_ring3(const struct unwinder *u, const struct kvm_regs *r, co
 		return false;
 	if (u->word == 8 ? b[0] != 0x48 || b[1] != 0xcf : b[0] != 0xcf)
 		return false;
-	return read_word(&rd, r->rsp + u->word, &cs) && (cs & 3) == 3;
+	if (!read_word(&rd, r->rsp, to) || !read_word(&rd, r->rsp + u->word, &cs))
+		return false;
+	*to_ring3 = (cs & 3) == 3;
+	return true;
 }
 
-/* A gate's handler: offset 15:0 in the first word, 31:16 in bits 63:48 of the 8 bytes, 63:32 next (x86-64's 16-byte gates). */
+/*
+ * Gate v's handler, if the IDT has the gate and it is present: offset 15:0
+ * in the first word, 31:16 in bits 63:48 of the 8 bytes, 63:32 next
+ * (x86-64's 16-byte gates; i386's are the first 8 bytes alone).
+ */
+static bool gate_handler(const struct unwinder *u, struct reader *rd, const struct kvm_sregs *s,
+			 unsigned int v, uint64_t *handler)
+{
+	const unsigned int size = 2 * u->word;
+	uint64_t gate = s->idt.base + size * v, lo = 0, hi = 0, w;
+
+	if (size * v + size - 1 > s->idt.limit)
+		return false;
+	if (u->word == 8) {
+		if (!read_word(rd, gate, &lo) || !read_word(rd, gate + 8, &hi))
+			return false;
+	} else {
+		if (!read_word(rd, gate, &lo) || !read_word(rd, gate + 4, &w))
+			return false;
+		lo |= w << 32;
+	}
+	*handler = (lo & 0xffff) | ((lo >> 32) & 0xffff0000) | (hi << 32);
+	return lo & (1ULL << 47);	/* P */
+}
+
 bool unwind_at_gate(const struct unwinder *u, const struct kvm_sregs *s, uint64_t rip)
 {
 	struct reader rd = reader_at(u, s);
-	const unsigned int size = 2 * u->word;
-	uint64_t lo = 0, hi = 0, w;
+	uint64_t h;
 
-	for (unsigned int v = 0; size * v + size - 1 <= s->idt.limit; v++) {
-		uint64_t gate = s->idt.base + size * v;
-
-		if (u->word == 8) {
-			if (!read_word(&rd, gate, &lo) || !read_word(&rd, gate + 8, &hi))
-				return false;
-		} else {
-			if (!read_word(&rd, gate, &lo) || !read_word(&rd, gate + 4, &w))
-				return false;
-			lo |= w << 32;
-		}
-		if (((lo & 0xffff) | ((lo >> 32) & 0xffff0000) | (hi << 32)) == rip)
+	for (unsigned int v = 0; 2 * u->word * v < s->idt.limit; v++)
+		if (gate_handler(u, &rd, s, v, &h) && h == rip)
 			return true;
-	}
 	return false;
+}
+
+unsigned int unwind_gates(const struct unwinder *u, const struct kvm_sregs *s, const unsigned int *vectors,
+			  unsigned int n, uint64_t *handlers)
+{
+	struct reader rd = reader_at(u, s);
+	unsigned int found = 0;
+
+	for (unsigned int i = 0; i < n; i++)
+		found += gate_handler(u, &rd, s, vectors[i], &handlers[found]);
+	return found;
 }
 
 /*
