@@ -27,6 +27,10 @@
  * ends there counts the iretq and that instruction, unless the host
  * stopped on the gate itself.  (A host that does step ring 3 has its
  * instructions counted in ring3.)
+ *
+ * Handlers the CPU enters itself run with TF cleared: where the host's
+ * execution breakpoints fire, the vCPU stops on them (set_step()), and
+ * the instruction that faulted is counted only when it runs again.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -158,7 +162,6 @@ static void set_pending(struct vm *vm, unsigned int cpu, const struct kvm_regs *
 {
 	struct profile *p = vm->profile;
 	typeof(*p->pending) *pd = &p->pending[cpu];
-
 	uint64_t to;
 	bool user;
 
