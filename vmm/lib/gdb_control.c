@@ -17,7 +17,6 @@
 
 #include "gdb.h"
 
-
 static void wake(struct gdb *g)
 {
 	uint64_t one = 1;

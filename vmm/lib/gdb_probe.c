@@ -19,7 +19,6 @@
 #define CODE		0x4000ULL
 #define DATA		0x5000ULL
 
-
 struct probe_vm {
 	int vm_fd;
 	unsigned int next_id;		/* a vCPU lives as long as its VM: a new id each time */

@@ -208,7 +208,8 @@ static bool at_gate_bp(const struct profile *p, unsigned int cpu, uint64_t rip)
  * Single-step, with the handlers' breakpoints but one at rip, which this
  * step executes (an instruction breakpoint would fault again on it).  The
  * handlers are read from the IDT once per IDT, again while any is missing
- * (a guest may load its IDT before filling it).
+ * (a guest may load its IDT before filling it); a gate rewritten in place
+ * under the same IDTR keeps its old breakpoint.
  */
 static int set_step(struct profile *p, const struct vcpu *vcpu, const struct kvm_sregs *s, uint64_t rip)
 {
@@ -228,9 +229,11 @@ static int set_step(struct profile *p, const struct vcpu *vcpu, const struct kvm
 			dbg.arch.debugreg[7] |= DR7_G(i);
 	}
 	/*
-	 * An iretq within ring 0 may load RFLAGS without TF (where the
-	 * handler's frame was pushed without it, as KVM hides it), and the
-	 * instruction it returns to would run unstepped: stop there too.
+	 * An iretq within ring 0 may load RFLAGS without TF, where the
+	 * exception's frame was pushed by software that hid KVM's TF (PVM's
+	 * delivery does; a frame the CPU pushed on VMX or SVM keeps it), and
+	 * the instruction it returns to would run unstepped: stop there too.
+	 * (A frame with RF set would suppress that breakpoint.)
 	 */
 	if (p->pending[vcpu->id].iret_to) {
 		dbg.arch.debugreg[3] = p->pending[vcpu->id].iret_to;
@@ -257,6 +260,8 @@ enum exit_action profile_debug_exit(struct vcpu *vcpu)
 	struct kvm_regs r;
 	struct kvm_sregs s;
 	typeof(*p->pending) *pd = &p->pending[vcpu->id];
+	/* A breakpoint, not a step's trap: the vCPU stopped on a handler the CPU entered. */
+	bool hit = (vcpu->run->debug.arch.dr6 & 7) && !(vcpu->run->debug.arch.dr6 & DR6_BS);
 	bool rearm;
 
 	if (exit_regs(vcpu, &r, &s)) {
@@ -269,7 +274,7 @@ enum exit_action profile_debug_exit(struct vcpu *vcpu)
 
 		if (pd->rip == r.rip && !pd->ring3 && unwind_is_rep(&p->unw, r.rip))
 			p->c.rep_iterations++;
-		else if (back || !at_gate_bp(p, vcpu->id, r.rip))
+		else if (back || !hit || !at_gate_bp(p, vcpu->id, r.rip))
 			count_pending(p, vcpu->id);	/* else it faulted: it retires when run again */
 		/* Back from unstepped ring 3 past the gate's first instruction: that one too. */
 		if (back && !unwind_at_gate(&p->unw, &s, r.rip)) {
