@@ -207,9 +207,9 @@ static void do_user_addr_fault(struct pt_regs *regs, unsigned long error_code,
  * pgd entry itself) from swapper_pg_dir into this pgd when one is present
  * and the other not; a present entry that maps another table is the
  * BUG_ON() it is in Linux.  On PAE with SHARED_KERNEL_PMD both walks end
- * in the one kernel PMD table, so there is never anything to copy.  Returns init_mm's pmd, or NULL; *synced says
- * whether it wrote the entry (Linux's has no such flag: the callers here
- * report what it did).
+ * in the one kernel PMD table, so there is never anything to copy.
+ * Returns init_mm's pmd, or NULL; *synced says whether it wrote the entry
+ * (Linux's has no such flag: the callers here report what it did).
  */
 static pmd_t *vmalloc_sync_one(pgd_t *pgd, unsigned long address, bool *synced)
 {

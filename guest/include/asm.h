@@ -113,31 +113,26 @@ static inline uint64_t read_cr4(void)
 	return v;
 }
 
-#ifdef CONFIG_X86_PAE
-/*
- * Not Linux's: a workaround for the second host.  QEMU's TCG page walker
- * sets A (bit 5) in PAE PDPTEs, where it is reserved (SDM vol. 3A table
- * 4-8), and KVM's load_pdptrs(), which a CR4 write changing PGE, PSE, PAE
- * or SMEP runs, refuses such PDPTEs with #GP.  So the PDPT that CR3 holds
- * (in the direct map) loses its A bits first, locked so as to lose no
- * other bit.  Best effort: a walk may set A again before the CR4 write
- * (it does at every instruction under single-step); in practice the
- * translations this needs are in the TLB.
- */
 static inline void write_cr4(uint64_t v)
 {
+#ifdef CONFIG_X86_PAE
+	/*
+	 * Not Linux's: a workaround for the second host.  QEMU's TCG page
+	 * walker sets A (bit 5) in PAE PDPTEs, where it is reserved (SDM vol.
+	 * 3A table 4-8), and KVM's load_pdptrs(), which a CR4 write changing
+	 * PGE, PSE, PAE or SMEP runs, refuses such PDPTEs with #GP.  So the
+	 * PDPT that CR3 holds (in the direct map) loses its A bits first,
+	 * locked so as to lose no other bit.  Best effort: a walk may set A
+	 * again before the CR4 write (it does at every instruction under
+	 * single-step); in practice the translations this needs are in the TLB.
+	 */
 	uint32_t *pdpt = (uint32_t *)(uintptr_t)((read_cr3() & ~0x1fUL) + PW_PAGE_OFFSET_32);
 
 	for (int i = 0; i < 4; i++)
 		__atomic_and_fetch(&pdpt[2 * i], ~0x20u, __ATOMIC_RELAXED);
-	asm volatile("mov %0, %%cr4" : : "r"((unsigned long)v) : "memory");
-}
-#else
-static inline void write_cr4(uint64_t v)
-{
-	asm volatile("mov %0, %%cr4" : : "r"((unsigned long)v) : "memory");
-}
 #endif
+	asm volatile("mov %0, %%cr4" : : "r"((unsigned long)v) : "memory");
+}
 
 static inline void cpuid_count(uint32_t leaf, uint32_t sub, uint32_t *a, uint32_t *b, uint32_t *c,
 			       uint32_t *d)
